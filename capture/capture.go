@@ -1,0 +1,59 @@
+// Package capture turns packets into TCP segments.
+//
+// It opens a capture file (pcap or pcapng, "-" for standard input) or a live
+// interface (libpcap through gopacket/pcap), decodes the link layer (Ethernet,
+// 802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD loopback), IPv4 (reassembling
+// fragments) and IPv6, and hands out one Segment per TCP packet. It knows
+// nothing of TLS.
+package capture
+
+import (
+	"net/netip"
+	"time"
+)
+
+// TCP header flags, as in RFC 9293 section 3.1.
+const (
+	FlagFIN uint8 = 1 << iota
+	FlagSYN
+	FlagRST
+	FlagPSH
+	FlagACK
+	FlagURG
+)
+
+// Segment is one TCP segment as it appeared on the wire.
+//
+// Its field set is identical to reassembly.Segment so that cmd can convert
+// one into the other without copying: reassembly.Segment(seg).
+//
+// Payload is owned by the Source and valid only until the next call to
+// Source.Next; whatever outlives that must be copied.
+type Segment struct {
+	Timestamp time.Time
+	Src, Dst  netip.AddrPort
+	Seq, Ack  uint32
+	Flags     uint8 // FlagFIN | FlagSYN | ...
+	Window    uint16
+	// Payload is the TCP payload as captured.
+	Payload []byte
+	// Truncated reports that the snap length cut the payload short: the
+	// segment claimed more bytes than were captured (WireLen - captured).
+	Truncated int
+}
+
+// Stats counts what a Source read and what it could not use.
+type Stats struct {
+	Packets      uint64 // packets read from the file or interface
+	Bytes        uint64 // captured bytes read
+	TCPSegments  uint64 // segments handed out by Next
+	NonTCP       uint64 // packets that were not TCP (UDP, ARP, ...); skipped silently
+	Filtered     uint64 // packets rejected by the BPF filter
+	DecodeErrors uint64 // packets whose headers could not be decoded
+	Truncated    uint64 // segments whose payload the snap length cut short
+	Fragments    uint64 // IPv4 fragments seen
+	Reassembled  uint64 // IPv4 datagrams rebuilt from fragments
+	// Live capture only, from libpcap: received and dropped by the kernel
+	// and by the interface.
+	PcapReceived, PcapDropped, PcapIfDropped uint64
+}

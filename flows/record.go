@@ -1,0 +1,212 @@
+package flows
+
+import (
+	"time"
+)
+
+// Schema names the JSON contract a Record is written in.
+const Schema = "tlsdissect.flow/1"
+
+// Time is a capture timestamp written as RFC 3339 with nine fractional
+// digits, in UTC, as the contract asks.
+type Time struct{ time.Time }
+
+// Layout is the fixed-width form of Time.
+const Layout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// MarshalJSON writes t in Layout; the zero time is written as "".
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte(`""`), nil
+	}
+	b := make([]byte, 0, len(Layout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, Layout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == `""` || string(b) == "null" {
+		*t = Time{}
+		return nil
+	}
+	v, err := time.Parse(`"`+time.RFC3339Nano+`"`, string(b))
+	if err != nil {
+		return err
+	}
+	t.Time = v
+	return nil
+}
+
+// Endpoint is one side of a connection.
+type Endpoint struct {
+	IP   string `json:"ip"`
+	Port uint16 `json:"port"`
+}
+
+// Message is one entry of the message sequence (DESIGN.md, "messages[]").
+type Message struct {
+	TS        Time   `json:"ts"`
+	From      string `json:"from"` // "client" or "server"
+	Type      string `json:"type"` // dissect.MsgType.String(): client_hello, change_cipher_spec, ...
+	Length    int    `json:"length"`
+	Encrypted bool   `json:"encrypted"`
+	// Count and Bytes fold a run of application data in one direction:
+	// Count records, Bytes in all. 1 and Length for other entries.
+	Count int `json:"count"`
+	Bytes int `json:"bytes"`
+}
+
+// SessionTicket tells what happened to RFC 5077 tickets and TLS 1.3 PSKs.
+type SessionTicket struct {
+	Offered       bool   `json:"offered"` // the client presented a ticket (or PSK identity)
+	OfferedLength int    `json:"offered_length"`
+	OfferedSHA256 string `json:"offered_sha256"` // of the ticket / PSK identity presented
+	Issued        bool   `json:"issued"`         // the server sent a (visible) NewSessionTicket
+	Renewed       bool   `json:"renewed"`        // issued on a connection that redeemed one
+	LifetimeHint  uint32 `json:"lifetime_hint"`  // seconds, of the ticket issued
+	Length        int    `json:"length"`         // of the ticket issued
+	SHA256        string `json:"sha256"`         // of the ticket issued, hex
+	// IssuedBy is the uid of the connection in this capture that was issued
+	// the ticket now redeemed; "" when not in the capture.
+	IssuedBy string `json:"issued_by"`
+	// RedeemedAfter is seconds between that issue and this redemption.
+	RedeemedAfter float64 `json:"redeemed_after"`
+	// LifetimeExpired: the redemption came after the issued lifetime hint.
+	LifetimeExpired bool `json:"lifetime_expired"`
+	// Reused: the same ticket or PSK identity was presented by an earlier
+	// connection of this capture too (a replay indicator, worse with 0-RTT).
+	Reused bool `json:"reused"`
+}
+
+// Certificate summarises one X.509 certificate of a chain.
+type Certificate struct {
+	Subject            string   `json:"subject"`
+	Issuer             string   `json:"issuer"`
+	Serial             string   `json:"serial"` // hex, upper case, no separators
+	NotBefore          Time     `json:"not_before"`
+	NotAfter           Time     `json:"not_after"`
+	SAN                []string `json:"san"`
+	SHA256             string   `json:"sha256"` // of the DER, hex lower case
+	Key                string   `json:"key"`    // e.g. "RSA 2048", "ECDSA P-256", "Ed25519"
+	SignatureAlgorithm string   `json:"signature_algorithm"`
+	SelfSigned         bool     `json:"self_signed"`
+	// ParseError is set when crypto/x509 could not parse it; the fields
+	// above then hold what could be read.
+	ParseError string `json:"parse_error,omitempty"`
+}
+
+// Alert is one alert, in clear or encrypted.
+type Alert struct {
+	TS          Time   `json:"ts"`
+	From        string `json:"from"`
+	Level       string `json:"level"`       // "warning", "fatal", "" when encrypted
+	Description string `json:"description"` // IANA name, e.g. "handshake_failure"; "" when encrypted
+	Code        int    `json:"code"`        // -1 when encrypted
+	Encrypted   bool   `json:"encrypted"`
+}
+
+// Failure says why a handshake failed.
+type Failure struct {
+	Reason      string `json:"reason"` // one of the Reason* constants
+	By          string `json:"by"`     // "client", "server" or "" when unknown
+	Alert       string `json:"alert"`  // the alert that ended it, "" if none
+	Explanation string `json:"explanation"`
+}
+
+// Anomaly is one anomaly with where it was seen.
+type Anomaly struct {
+	Kind   string `json:"kind"`
+	From   string `json:"from"`
+	TS     Time   `json:"ts"`
+	Bytes  int    `json:"bytes"`
+	Detail string `json:"detail"`
+}
+
+// Record is one connection's story: the JSON object of schema
+// tlsdissect.flow/1. Every field is always written.
+type Record struct {
+	Schema      string   `json:"schema"`
+	TS          Time     `json:"ts"`
+	EndTS       Time     `json:"end_ts"`
+	UID         string   `json:"uid"`
+	CommunityID string   `json:"community_id"`
+	Client      Endpoint `json:"client"`
+	Server      Endpoint `json:"server"`
+	// Version negotiated ("TLS 1.3", ..., "SSL 3.0", "SSL 2.0"), "" if unknown.
+	Version            string        `json:"version"`
+	Cipher             string        `json:"cipher"` // IANA name; "0xHHHH" when unnamed
+	SNI                string        `json:"sni"`
+	ALPN               string        `json:"alpn"`
+	ALPNOffered        []string      `json:"alpn_offered"`
+	OfferedVersions    []string      `json:"offered_versions"` // what the client said it supports, highest first
+	Curve              string        `json:"curve"`            // key exchange group chosen
+	History            string        `json:"history"`          // Zeek ssl_history
+	Messages           []Message     `json:"messages"`
+	Established        bool          `json:"established"`
+	Resumed            bool          `json:"resumed"`
+	Resumption         string        `json:"resumption"`   // "session_id", "ticket", "psk" or ""
+	ResumedFrom        string        `json:"resumed_from"` // uid of the connection whose session was resumed
+	EarlyData          string        `json:"early_data"`   // "", "offered", "accepted", "rejected"
+	Renegotiations     int           `json:"renegotiations"`
+	SessionTicket      SessionTicket `json:"session_ticket"`
+	Certificates       []Certificate `json:"certificates"`
+	ClientCertificates []Certificate `json:"client_certificates"`
+	Alerts             []Alert       `json:"alerts"`
+	Status             string        `json:"status"`  // Status* constants
+	Failure            *Failure      `json:"failure"` // null unless Status is "failed"
+	// Validation of the server chain against the trust store as of the
+	// capture time: "", "ok", or the reason it fails.
+	Validation     string    `json:"validation"`
+	StartTLS       string    `json:"starttls"` // the plaintext protocol TLS was started from, if any
+	JA3            string    `json:"ja3"`
+	JA3String      string    `json:"ja3_string"`
+	JA3S           string    `json:"ja3s"`
+	JA3SString     string    `json:"ja3s_string"`
+	JA4            string    `json:"ja4"`
+	JA4R           string    `json:"ja4_r"`
+	JA4S           string    `json:"ja4s"`
+	JA4SR          string    `json:"ja4s_r"`
+	JA4X           []string  `json:"ja4x"`
+	Anomalies      []string  `json:"anomalies"` // distinct kinds, in order of first sight
+	AnomalyDetails []Anomaly `json:"anomaly_details"`
+	// Close is why the TCP connection ended: fin, rst, idle, evicted, end_of_input.
+	Close string `json:"close"`
+	// Bytes carried per direction (TCP payload), and missing (gaps).
+	ClientBytes  uint64 `json:"client_bytes"`
+	ServerBytes  uint64 `json:"server_bytes"`
+	MissingBytes uint64 `json:"missing_bytes"`
+}
+
+// Status values.
+const (
+	StatusEstablished = "established"
+	StatusResumed     = "resumed"
+	StatusFailed      = "failed"
+	StatusIncomplete  = "incomplete"
+	StatusNotTLS      = "not_tls" // only when asked to report non-TLS connections
+)
+
+// Failure reasons (DESIGN.md).
+const (
+	ReasonProtocolVersionMismatch = "protocol_version_mismatch"
+	ReasonNoSharedCipher          = "no_shared_cipher"
+	ReasonCertificateExpired      = "certificate_expired"
+	ReasonCertificateNotYetValid  = "certificate_not_yet_valid"
+	ReasonClientClockSkew         = "client_clock_skew"
+	ReasonUnknownCA               = "unknown_ca"
+	ReasonSelfSignedCertificate   = "self_signed_certificate"
+	ReasonHostnameMismatch        = "hostname_mismatch"
+	ReasonBadCertificate          = "bad_certificate"
+	ReasonInterceptionSuspected   = "interception_suspected"
+	ReasonClientCertRequired      = "client_certificate_required"
+	ReasonClientCertUntrusted     = "client_certificate_untrusted"
+	ReasonUnrecognizedName        = "unrecognized_name"
+	ReasonNoApplicationProtocol   = "no_application_protocol"
+	ReasonInappropriateFallback   = "inappropriate_fallback"
+	ReasonDecodeError             = "decode_error"
+	ReasonAbortedByClient         = "aborted_by_client"
+	ReasonAbortedByServer         = "aborted_by_server"
+	ReasonOther                   = "other"
+)

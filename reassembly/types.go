@@ -1,0 +1,179 @@
+// Package reassembly rebuilds the two byte streams of each TCP connection.
+//
+// Segments go in through Assembler.Add in capture order; contiguous bytes come
+// out through a Handler, one per connection, with both directions delivered in
+// capture order. Roles come from SYN/SYN-ACK when the start was captured.
+// Memory is bounded by the budgets in Config, whatever the input.
+//
+// It imports nothing of gopacket: a test keeps it so.
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+)
+
+// TCP header flags, as in RFC 9293 section 3.1 (same values as capture).
+const (
+	FlagFIN uint8 = 1 << iota
+	FlagSYN
+	FlagRST
+	FlagPSH
+	FlagACK
+	FlagURG
+)
+
+// Segment is one TCP segment. Its field set is identical to capture.Segment.
+// Payload is valid only during Assembler.Add.
+type Segment struct {
+	Timestamp time.Time
+	Src, Dst  netip.AddrPort
+	Seq, Ack  uint32
+	Flags     uint8
+	Window    uint16
+	Payload   []byte
+	Truncated int
+}
+
+// Dir is the direction of data within a connection.
+type Dir uint8
+
+const (
+	ClientToServer Dir = 0
+	ServerToClient Dir = 1
+)
+
+func (d Dir) String() string {
+	if d == ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// ConnInfo describes a connection when it is first seen.
+type ConnInfo struct {
+	// ID numbers connections in the order they were first seen, from 1.
+	ID     uint64
+	Client netip.AddrPort
+	Server netip.AddrPort
+	Start  time.Time
+	// RolesInferred is true when no SYN or SYN-ACK told who the client is and
+	// the roles were guessed (from ports). The handler may learn better from
+	// the content (a ClientHello) and swap them.
+	RolesInferred bool
+}
+
+// CloseReason says why a connection ended.
+type CloseReason uint8
+
+const (
+	CloseFIN        CloseReason = iota + 1 // both sides sent FIN (or one FIN and the other went quiet)
+	CloseRST                               // a reset within the window
+	CloseIdle                              // no packet for Config.IdleTimeout of capture time
+	CloseEvicted                           // dropped to keep within Config.MaxConns or memory budgets
+	CloseEndOfInput                        // the capture ended while it was open
+)
+
+func (r CloseReason) String() string {
+	switch r {
+	case CloseFIN:
+		return "fin"
+	case CloseRST:
+		return "rst"
+	case CloseIdle:
+		return "idle"
+	case CloseEvicted:
+		return "evicted"
+	case CloseEndOfInput:
+		return "end_of_input"
+	}
+	return "unknown"
+}
+
+// Anomaly kinds reported to Handler.Anomaly.
+const (
+	AnomalyMidstream       = "midstream"        // start of connection not captured
+	AnomalyOverlapConflict = "overlap_conflict" // retransmitted bytes differ from the first copy
+	AnomalyRetransmission  = "retransmission"   // data already delivered seen again (counted)
+	AnomalyOutOfOrder      = "out_of_order"     // segment arrived ahead of a hole
+	AnomalyBudget          = "budget_exceeded"  // a buffer was flushed as a gap to keep memory bounded
+	AnomalyTruncated       = "truncated"        // snap length cut a segment short
+	AnomalyBadRST          = "rst_out_of_window"
+)
+
+// Anomaly is something odd about a connection's TCP layer.
+type Anomaly struct {
+	Kind      string
+	Dir       Dir
+	Timestamp time.Time
+	Bytes     int    // bytes concerned, where that applies
+	Detail    string // free text, from us, never from the wire
+}
+
+// CloseInfo is passed to Handler.Close.
+type CloseInfo struct {
+	Reason    CloseReason
+	Timestamp time.Time // capture time of the last packet of the connection
+	// Bytes delivered, and bytes declared missing, per direction (index Dir).
+	Delivered [2]uint64
+	Missing   [2]uint64
+	Packets   [2]uint64
+}
+
+// Handler receives one connection's streams. Its methods are called from the
+// goroutine that calls Assembler.Add, never concurrently.
+type Handler interface {
+	// Data hands over the next contiguous bytes of one direction. data is
+	// valid only during the call. ts is the capture time of the segment that
+	// made the bytes contiguous.
+	Data(dir Dir, ts time.Time, data []byte)
+	// Gap says n bytes of dir are missing and will never come; the next Data
+	// of dir continues after them.
+	Gap(dir Dir, ts time.Time, n int)
+	// Anomaly reports TCP-level oddities.
+	Anomaly(a Anomaly)
+	// Close is called exactly once, last.
+	Close(info CloseInfo)
+}
+
+// Factory makes a Handler for each new connection.
+type Factory interface {
+	New(info ConnInfo) Handler
+}
+
+// Config holds the budgets. Zero values take the defaults of DefaultConfig.
+type Config struct {
+	MaxBufferedPerConn int           // out-of-order bytes held per connection
+	MaxBufferedTotal   int           // out-of-order bytes held over all connections
+	MaxConns           int           // connections tracked at once; the oldest idle is evicted past it
+	IdleTimeout        time.Duration // capture time without packets before a connection is closed
+	// GapTimeout is how long (capture time) a hole may wait for its data
+	// before it is declared a gap. Data beyond a hole is released then.
+	GapTimeout time.Duration
+}
+
+// DefaultConfig returns budgets fit for a sensor on a busy link.
+func DefaultConfig() Config {
+	return Config{
+		MaxBufferedPerConn: 1 << 20,
+		MaxBufferedTotal:   64 << 20,
+		MaxConns:           1 << 20,
+		IdleTimeout:        5 * time.Minute,
+		GapTimeout:         2 * time.Second,
+	}
+}
+
+// Stats counts the assembler's work over its life.
+type Stats struct {
+	Segments        uint64
+	Connections     uint64 // connections created
+	Open            int    // connections open now
+	BufferedBytes   int    // out-of-order bytes held now
+	Retransmissions uint64
+	OutOfOrder      uint64
+	GapBytes        uint64 // bytes declared missing
+	OverlapConflict uint64
+	Evicted         uint64
+	DroppedBytes    uint64 // bytes thrown away to keep within budgets
+	Ignored         uint64 // segments that created no connection (e.g. a stray RST or pure ACK)
+}
