@@ -1,0 +1,43 @@
+# tlsdissect — the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/tlsdissect
+CONFORMANCE ?= $(TLSDISSECT_CONFORMANCE)
+
+.PHONY: all build demo test unit fuzz bench-go bench conformance captures fmt vet clean
+
+all: build
+
+build:
+	./scripts/setup.sh
+	$(GO) build -o $(BIN) ./cmd/tlsdissect
+
+# demo: set up, build, and dissect a committed capture three ways.
+demo: build
+	$(BIN) -r testdata/captures/multi.pcap
+	$(BIN) -r testdata/captures/tls12-ticket-resumed.pcap -F ladder
+	$(BIN) -r testdata/captures/fail-version.pcap -F json
+
+# test: set up and pass every test: format, vet, unit/golden/e2e tests,
+# each fuzz target briefly, every Go benchmark once, and (when
+# TLSDISSECT_CONFORMANCE names the peer captures) the conformance scorecard.
+test:
+	./scripts/setup.sh test
+	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo "== go vet"; $(GO) vet ./...
+	@echo "== go test"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -count=1 -timeout 20m ./...
+	@echo "== benchmarks (1x, to keep them compiling)"; $(GO) test -run='^$$' -bench=. -benchtime=1x ./... >/tmp/tlsdissect-bench.log || { cat /tmp/tlsdissect-bench.log; exit 1; }
+	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-8s} ./scripts/fuzz.sh
+	@echo "== all tests passed"
+
+conformance: build
+	$(GO) run ./cmd/tlsconformance -captures $${TLSDISSECT_CONFORMANCE:-../shared/captures} -bin $(BIN) -write testdata/conformance.md
+
+captures:
+	$(GO) run ./cmd/tlsgen -out testdata/captures
+
+bench: build
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,254 @@
+// Command tlsdissect reads packets from a capture file or a live interface,
+// rebuilds every TCP connection, dissects the TLS inside and tells each
+// connection's story: the handshake messages both ways, what was negotiated,
+// tickets issued and redeemed, alerts, and why a failed handshake failed.
+//
+// The whole pipeline, left to right:
+//
+//	capture.Source ──Segment──► reassembly.Assembler ──bytes──► flows.Tracker ──Record──► output.Writer
+//	  (pcap, pcapng,             (TCP streams, both           (dissect.Conn per           (table, ladder,
+//	   live interface)            directions, in order)        connection, diagnosis)      json, ecs, zeek, ...)
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/capture"
+	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/output"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+const progName = "tlsdissect"
+
+// Exit codes, as a packet person expects them.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, hup)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program; main only adds the process around it, so that
+// deferred flushes run and tests can call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, hup <-chan os.Signal) int {
+	opts, err := parseArgs(args, stderr)
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		fmt.Fprintf(stderr, "usage: %s -r FILE | -i IFACE [flags] [BPF filter]; %s -h for help\n", progName, progName)
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintf(stdout, "%s %s\n", progName, version())
+		return exitOK
+	}
+	if opts.listDevices {
+		return listDevices(stdout, stderr)
+	}
+	if err := dissectAll(ctx, opts, stdin, stdout, stderr, hup); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// dissectAll runs the pipeline from the packet source to the writer.
+func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer, hup <-chan os.Signal) error {
+	started := time.Now()
+
+	// 1. Packets in.
+	src, err := openSource(o, stdin)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// A live capture blocks in Next; closing the source is how a signal
+	// stops it. For files the loop below also checks ctx between packets.
+	stopped := context.AfterFunc(ctx, func() { src.Close() })
+	defer stopped()
+	if o.runAs != "" {
+		if err := dropPrivileges(o.runAs); err != nil {
+			return err
+		}
+	}
+
+	// 2. Records out.
+	sink, err := openOutput(o, stdout, hup)
+	if err != nil {
+		return err
+	}
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Title: o.title()})
+	if err != nil {
+		return err
+	}
+	var writeErr error
+	var written atomic.Uint64
+	emit := func(r *flows.Record) {
+		if writeErr != nil {
+			return
+		}
+		if err := sink.reopenIfAsked(); err != nil {
+			writeErr = err
+			return
+		}
+		if err := w.Write(r); err != nil {
+			writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
+			return
+		}
+		written.Add(1)
+	}
+
+	// 3. The middle: TCP reassembly feeding one TLS flow per connection.
+	roots, err := loadRoots(o.caBundle)
+	if err != nil {
+		return err
+	}
+	tracker := flows.NewTracker(flows.Config{
+		Roots:        roots,
+		ReportNonTLS: o.reportNonTLS,
+		Ordered:      o.live == "", // files: deterministic order by connection start
+	}, emit)
+	asm := reassembly.New(o.reassemblyConfig(), tracker)
+
+	var packets atomic.Uint64
+	var open atomic.Int64
+	if o.statsEvery > 0 {
+		stopStats := startStats(o.statsEvery, stderr, src, &packets, &open, &written)
+		defer stopStats()
+	}
+	progress := newProgress(o, src, stderr)
+
+	// 4. The loop: one segment at a time, in capture order.
+	var seg capture.Segment
+	var readErr error
+	for {
+		if ctx.Err() != nil {
+			break
+		}
+		if o.count > 0 && packets.Load() >= o.count {
+			break
+		}
+		err := src.Next(&seg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		packets.Add(1)
+		asm.Add((*reassembly.Segment)(&seg))
+		open.Store(int64(asm.Open()))
+		progress.update(packets.Load())
+		if writeErr != nil {
+			break
+		}
+	}
+	progress.done()
+
+	// 5. The end: every open connection is reported, in order.
+	asm.CloseAll(seg.Timestamp)
+	tracker.Flush()
+	if err := w.Close(); err != nil && writeErr == nil {
+		writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
+	}
+	if err := sink.Close(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+
+	if !o.quiet {
+		printSummary(stderr, src.Stats(), asm.Stats(), tracker.Stats(), written.Load(), time.Since(started))
+	}
+	if writeErr != nil {
+		return writeErr
+	}
+	if readErr != nil {
+		return fmt.Errorf("%s: %w", o.sourceName(), readErr)
+	}
+	return nil
+}
+
+// openSource opens the file or interface the flags name.
+func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
+	filter := strings.Join(o.filter, " ")
+	if o.live != "" {
+		return capture.OpenLive(o.live, capture.LiveOptions{
+			Options:    capture.Options{Filter: filter, Snaplen: o.snaplen},
+			Promisc:    !o.noPromisc,
+			BufferSize: o.bufferKiB << 10,
+			Timeout:    250 * time.Millisecond,
+			Immediate:  true,
+		})
+	}
+	return capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
+}
+
+// loadRoots reads the trust store used to validate server chains. Without
+// -ca-bundle the system roots are used; no roots at all is not an error,
+// validation then reports every chain as unknown_authority.
+func loadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			return x509.NewCertPool(), nil
+		}
+		return pool, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-ca-bundle: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("-ca-bundle %s: no PEM certificate found", path)
+	}
+	return pool, nil
+}
+
+func listDevices(stdout, stderr io.Writer) int {
+	devs, err := capture.ListDevices()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitFailure
+	}
+	for i, d := range devs {
+		desc := d.Description
+		if desc != "" {
+			desc = " (" + desc + ")"
+		}
+		var flags []string
+		if d.Up {
+			flags = append(flags, "Up")
+		}
+		if d.Loopback {
+			flags = append(flags, "Loopback")
+		}
+		fl := ""
+		if len(flags) > 0 {
+			fl = " [" + strings.Join(flags, ", ") + "]"
+		}
+		fmt.Fprintf(stdout, "%d.%s%s%s\n", i+1, d.Name, desc, fl)
+	}
+	return exitOK
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/capture"
+	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// printSummary writes the one line that closes every run.
+func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, written uint64, elapsed time.Duration) {
+	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d with anomalies, %d records written, %.3fs",
+		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, fs.WithAnomalies, written, elapsed.Seconds())
+	var skipped []string
+	if cs.DecodeErrors > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
+	}
+	if cs.Truncated > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d snaplen-truncated segments", cs.Truncated))
+	}
+	if as.GapBytes > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d bytes missing", as.GapBytes))
+	}
+	if as.DroppedBytes > 0 || as.Evicted > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d bytes and %d connections dropped by budgets", as.DroppedBytes, as.Evicted))
+	}
+	if cs.PcapReceived > 0 || cs.PcapDropped > 0 {
+		skipped = append(skipped, fmt.Sprintf("libpcap: %d received, %d dropped, %d dropped by interface", cs.PcapReceived, cs.PcapDropped, cs.PcapIfDropped))
+	}
+	for i, s := range skipped {
+		if i == 0 {
+			fmt.Fprint(w, "; ")
+		} else {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprint(w, s)
+	}
+	fmt.Fprintln(w)
+}
+
+// startStats prints counters every period (wall time) until stopped. The
+// counters are atomics the main loop updates; src.Stats is only read for
+// libpcap's drop counts.
+func startStats(every time.Duration, w io.Writer, src *capture.Source, packets *atomic.Uint64, open *atomic.Int64, written *atomic.Uint64) (stop func()) {
+	t := time.NewTicker(every)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				st := src.Stats()
+				fmt.Fprintf(w, "%s: stats: %d packets, %d dropped, %d open connections, %d records written\n",
+					progName, packets.Load(), st.PcapDropped+st.PcapIfDropped, open.Load(), written.Load())
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}
+
+// progress draws a one-line bar on stderr while a file is read, when stderr
+// is a terminal and -q was not given.
+type progress struct {
+	w     io.Writer
+	src   *capture.Source
+	size  int64
+	start time.Time
+	last  time.Time
+	on    bool
+}
+
+func newProgress(o *options, src *capture.Source, stderr io.Writer) *progress {
+	p := &progress{w: stderr, src: src, start: time.Now()}
+	if o.quiet || o.live != "" {
+		return p
+	}
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return p
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return p
+	}
+	p.size = src.Size()
+	p.on = p.size > 0
+	return p
+}
+
+func (p *progress) update(packets uint64) {
+	if !p.on || packets&1023 != 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = now
+	off := p.src.Offset()
+	pct := float64(off) * 100 / float64(p.size)
+	rate := float64(off) / now.Sub(p.start).Seconds() / 1e6
+	const width = 30
+	n := int(pct / 100 * width)
+	bar := make([]byte, width)
+	for i := range bar {
+		if i < n {
+			bar[i] = '#'
+		} else {
+			bar[i] = '.'
+		}
+	}
+	fmt.Fprintf(p.w, "\r[%s] %5.1f%% %7.1f MB/s %d packets", bar, pct, rate, packets)
+}
+
+func (p *progress) done() {
+	if p.on && !p.last.IsZero() {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
