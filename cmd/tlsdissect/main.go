@@ -87,6 +87,10 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	// stops it. For files the loop below also checks ctx between packets.
 	stopped := context.AfterFunc(ctx, func() { src.Close() })
 	defer stopped()
+	if o.live != "" && !o.quiet {
+		// As tcpdump does: tells a person (and the live test) capture began.
+		fmt.Fprintf(stderr, "%s: listening on %s, link-type %s, snapshot length %d bytes\n", progName, o.live, src.LinkType(), o.snaplen)
+	}
 	if o.runAs != "" {
 		if err := dropPrivileges(o.runAs); err != nil {
 			return err
