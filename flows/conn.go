@@ -1,0 +1,218 @@
+package flows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// Caps on what one connection keeps, whatever the traffic.
+const (
+	maxMessages       = 1024
+	maxAlerts         = 64
+	maxAnomalyDetails = 64
+	maxChain          = 16
+)
+
+// conn is the handler of one TCP connection and the dissect.Sink of its
+// dissect.Conn. It gathers evidence as events arrive and builds the Record
+// when the connection closes.
+type conn struct {
+	t    *Tracker
+	info reassembly.ConnInfo
+	uid  string
+	dc   *dissect.Conn
+
+	swapped bool // the ClientHello came the other way: endpoints swapped
+	closed  bool
+	sawTLS  bool
+
+	rec      Record
+	history  []byte
+	kinds    map[string]bool // anomaly kinds already listed
+	msgDrops int             // messages not kept past maxMessages
+
+	// Handshake evidence.
+	ch        *dissect.ClientHello
+	sh        *dissect.ServerHello
+	hrr       bool
+	chCount   int // ClientHellos seen in clear
+	ske       *dissect.ServerKeyExchange
+	sslv2     bool // an SSLv2 ServerHello: SSL 2.0 was negotiated
+	chain     [][]byte
+	cchain    [][]byte
+	clientCrt bool // the client sent a Certificate message in clear
+	certReq   bool // the server sent a CertificateRequest in clear
+	chTS      time.Time
+	certTS    time.Time
+
+	ccs       [2]bool      // ChangeCipherSpec seen per direction
+	finished  [2]bool      // Finished seen or inferred per direction
+	encAfter  [2]int       // encrypted records after this direction's CCS / the 1.3 ServerHello
+	appData   [2]bool      // application data seen after the handshake keys
+	lastTLS   [2]time.Time // time of the last TLS event per direction
+	lastDir   dissect.Dir  // direction of the last TLS event
+	anyTLS    [2]bool      // any TLS event per direction
+	srvFlight bool         // the server answered the ClientHello (any record)
+	// TLS 1.3: the client's first encrypted record after the server's
+	// first encrypted record is where its Finished must be.
+	clientFinLen int
+	earlyRecs    int // client records between ClientHello and ServerHello (0-RTT)
+	eoedSeen     bool
+
+	established bool
+	estTS       time.Time
+	inReneg     bool
+
+	// Alerts as they came; fatal is the first fatal (or encrypted before
+	// the handshake completed) alert, the one that ended the handshake.
+	fatal     *alertFact
+	lastAlert *alertFact
+	malformed bool // our own parser said a handshake or record was malformed
+	gapSeen   [2]bool
+	probAlert [2]*probable
+	recs      [2]int // TLS records (events) per direction
+	pendingHR bool   // a HelloRequest waits for its ClientHello
+
+	sidEcho      bool   // the ServerHello echoed the client's session ID
+	resumedFrom  string // uid of the connection whose session or ticket this one presented
+	clientFinMsg int    // TLS 1.3: index of the client's Finished-position record
+}
+
+// alertFact is an alert as the diagnosis sees it.
+type alertFact struct {
+	from      dissect.Dir
+	ts        time.Time
+	level     uint8
+	desc      uint8
+	encrypted bool
+}
+
+// probable is a pending dissect.AnomalyProbableAlert: it becomes an alert
+// only if nothing else follows in its direction before the close.
+type probable struct {
+	a   dissect.Anomaly
+	msg int // index in rec.Messages of the record it names, -1 if not known yet
+}
+
+func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
+	c := &conn{t: t, info: info, uid: makeUID(info)}
+	cfg := t.cfg.Dissect
+	cfg.RolesInferred = info.RolesInferred
+	c.dc = dissect.NewConn(cfg, sinkAdapter{c})
+	c.rec.Messages = make([]Message, 0, 16)
+	if info.RolesInferred {
+		c.addAnomaly(reassembly.AnomalyMidstream, "", info.Start, 0, "the start of the connection was not captured; roles were inferred")
+	}
+	return c
+}
+
+// dirOf maps a reassembly direction to the TLS one, after a role swap.
+func (c *conn) dirOf(d reassembly.Dir) dissect.Dir {
+	if c.swapped {
+		return dissect.Dir(d) ^ 1
+	}
+	return dissect.Dir(d)
+}
+
+// Data implements reassembly.Handler.
+func (c *conn) Data(dir reassembly.Dir, ts time.Time, data []byte) {
+	if c.closed {
+		return
+	}
+	c.dc.Data(dissect.Dir(dir), ts, data)
+}
+
+// Gap implements reassembly.Handler.
+func (c *conn) Gap(dir reassembly.Dir, ts time.Time, n int) {
+	if c.closed {
+		return
+	}
+	d := c.dirOf(dir)
+	c.gapSeen[d] = true
+	c.addAnomaly("gap", d.String(), ts, n, "bytes lost in the capture")
+	c.dc.Gap(dissect.Dir(dir), ts, n)
+}
+
+// Anomaly implements reassembly.Handler.
+func (c *conn) Anomaly(a reassembly.Anomaly) {
+	if c.closed {
+		return
+	}
+	if a.Kind == reassembly.AnomalyMidstream && c.kinds[a.Kind] {
+		return
+	}
+	c.addAnomaly(a.Kind, c.dirOf(a.Dir).String(), a.Timestamp, a.Bytes, a.Detail)
+}
+
+// Close implements reassembly.Handler: the Record is built and handed on.
+func (c *conn) Close(info reassembly.CloseInfo) {
+	if c.closed {
+		return
+	}
+	c.dc.End(info.Timestamp)
+	c.closed = true
+	rec := c.build(info)
+	c.t.finish(c.info.ID, rec)
+}
+
+// StartTLS implements dissect.Sink.
+func (c *conn) StartTLS(protocol string) { c.rec.StartTLS = protocol }
+
+// Anomaly of the dissector (dissect.Sink).
+func (c *conn) dissectAnomaly(a dissect.Anomaly) {
+	switch a.Kind {
+	case dissect.AnomalyRolesSwapped:
+		c.swapped = !c.swapped
+	case dissect.AnomalyProbableAlert:
+		p := &probable{a: a, msg: -1}
+		// The anomaly may name the record just reported.
+		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.rec.Messages[i].Encrypted && c.rec.Messages[i].TS.Equal(a.Timestamp) {
+			p.msg = i
+		}
+		c.probAlert[a.Dir] = p
+		return
+	case dissect.AnomalyMalformedRecord, dissect.AnomalyMalformedHandshake:
+		c.malformed = true
+	}
+	c.addAnomaly(a.Kind, a.Dir.String(), a.Timestamp, a.Bytes, a.Detail)
+}
+
+func (c *conn) addAnomaly(kind, from string, ts time.Time, n int, detail string) {
+	if c.kinds == nil {
+		c.kinds = make(map[string]bool, 4)
+	}
+	if !c.kinds[kind] {
+		c.kinds[kind] = true
+		c.rec.Anomalies = append(c.rec.Anomalies, kind)
+	}
+	if len(c.rec.AnomalyDetails) < maxAnomalyDetails {
+		c.rec.AnomalyDetails = append(c.rec.AnomalyDetails, Anomaly{Kind: kind, From: from, TS: Time{ts}, Bytes: n, Detail: detail})
+	}
+}
+
+func (c *conn) lastMsgFrom(d dissect.Dir) int {
+	from := d.String()
+	for i := len(c.rec.Messages) - 1; i >= 0; i-- {
+		if c.rec.Messages[i].From == from {
+			return i
+		}
+	}
+	return -1
+}
+
+// sinkAdapter lets conn be a dissect.Sink without exporting a second
+// Anomaly method next to reassembly.Handler's.
+type sinkAdapter struct{ c *conn }
+
+func (s sinkAdapter) Event(e *dissect.Event)    { s.c.event(e) }
+func (s sinkAdapter) Anomaly(a dissect.Anomaly) { s.c.dissectAnomaly(a) }
+func (s sinkAdapter) StartTLS(protocol string)  { s.c.StartTLS(protocol) }
+
+func hexSHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

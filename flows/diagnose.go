@@ -1,0 +1,487 @@
+package flows
+
+import (
+	"bytes"
+	"crypto/x509"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// evidence is everything the diagnosis of a failed handshake weighs. It is
+// built from a connection's state at close; tests build it by hand.
+type evidence struct {
+	at time.Time // when the handshake ended (the alert, else the close)
+
+	sawCH, sawSH  bool
+	tls13         bool
+	clientMax     dissect.Version // highest version offered
+	clientMin     dissect.Version // lowest in supported_versions; 0 when not said
+	serverVersion dissect.Version // chosen by the ServerHello
+	suites        int             // cipher suites offered
+	alpnOffered   []string
+	sni           string
+
+	alert *alertFact // the alert that ended it; nil when none
+
+	serverFlight    bool // the server answered the ClientHello
+	serverCert      bool // its Certificate was seen in clear
+	clientFlight    bool // the client answered the server's flight
+	clientFlightLen int  // TLS 1.3: bytes of the client's encrypted records after the server's flight
+	lastFrom        dissect.Dir
+	certRequested   bool // the server sent a CertificateRequest in clear
+	clientCertSent  bool // the client sent a Certificate message
+	clientCertEmpty bool // ... with no certificate in it
+	malformed       bool
+	closeReason     reassembly.CloseReason
+
+	leaf *leafFacts
+	// otherLeaf: a different leaf was seen for the same SNI earlier in
+	// the capture.
+	otherLeaf bool
+}
+
+// leafFacts is what the diagnosis needs of the server's leaf certificate.
+type leafFacts struct {
+	subject, issuer     string
+	notBefore, notAfter time.Time
+	selfSigned          bool
+	sha256              string
+	cert                *x509.Certificate // nil when it did not parse
+	names               []string          // DNS SANs, else the CN
+}
+
+// evidence gathers a connection's facts for diagnose.
+func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
+	ev := &evidence{
+		at:             info.Timestamp,
+		sawCH:          c.ch != nil,
+		sawSH:          c.sh != nil,
+		tls13:          c.tls13(),
+		alert:          c.fatal,
+		serverFlight:   c.srvFlight,
+		serverCert:     c.chain != nil,
+		lastFrom:       c.lastDir,
+		certRequested:  c.certReq,
+		clientCertSent: c.clientCrt,
+		malformed:      c.malformed,
+		closeReason:    info.Reason,
+	}
+	if ev.alert == nil {
+		ev.alert = c.lastAlert
+	}
+	if ev.alert != nil {
+		ev.at = ev.alert.ts
+	}
+	if c.ch != nil {
+		ev.clientMax, ev.clientMin = maxOffered(c.ch)
+		ev.suites = len(c.ch.CipherSuites)
+		ev.alpnOffered = c.ch.ALPN
+		ev.sni = c.ch.ServerName
+	}
+	if c.sh != nil {
+		ev.serverVersion = c.sh.Version()
+	}
+	ev.clientCertEmpty = c.clientCrt && len(c.cchain) == 0
+	// The client answered the server's flight: anything it sent after the
+	// server's first record.
+	ev.clientFlight = c.clientAnswered()
+	if ev.tls13 {
+		for _, m := range c.rec.Messages[min(max(c.clientFinMsg, 0), len(c.rec.Messages)):] {
+			if m.From == "client" && m.Encrypted && m.Type != "alert" {
+				ev.clientFlightLen += m.Bytes
+			}
+		}
+	}
+	if len(c.chain) > 0 {
+		ev.leaf = leafOf(c.chain[0])
+		if ev.sni != "" && ev.leaf.sha256 != "" {
+			if prev, ok := c.t.sniLeaf.get(ev.sni); ok && prev != ev.leaf.sha256 {
+				ev.otherLeaf = true
+			}
+		}
+	}
+	return ev
+}
+
+// clientAnswered reports whether the client sent a handshake message (or
+// ChangeCipherSpec, or an encrypted record) after the server's first record.
+func (c *conn) clientAnswered() bool {
+	seenServer := false
+	for _, m := range c.rec.Messages {
+		switch {
+		case m.From == "server":
+			seenServer = true
+		case seenServer && m.Type != "alert":
+			// A TLS 1.3 client's compatibility ChangeCipherSpec is no answer.
+			if m.Type == "change_cipher_spec" && c.tls13() {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// rememberLeaf notes the leaf served for an SNI, for the interception check
+// of later connections.
+func (c *conn) rememberLeaf(sni string) {
+	if sni == "" || len(c.chain) == 0 {
+		return
+	}
+	if _, ok := c.t.sniLeaf.get(sni); !ok {
+		c.t.sniLeaf.put(sni, hexSHA256(c.chain[0]))
+	}
+}
+
+func leafOf(der []byte) *leafFacts {
+	lf := &leafFacts{sha256: hexSHA256(der)}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return lf
+	}
+	lf.cert = cert
+	lf.subject = cert.Subject.String()
+	lf.issuer = cert.Issuer.String()
+	lf.notBefore, lf.notAfter = cert.NotBefore, cert.NotAfter
+	lf.names = cert.DNSNames
+	if len(lf.names) == 0 && cert.Subject.CommonName != "" {
+		lf.names = []string{cert.Subject.CommonName}
+	}
+	lf.selfSigned = bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
+		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+	return lf
+}
+
+// interceptionIssuers are issuer name fragments of TLS-inspecting
+// products: a leaf for a public name issued by one of these was minted by
+// a middlebox, not by the site.
+var interceptionIssuers = [...]string{
+	"Fortinet", "FortiGate", "Palo Alto", "Zscaler", "Blue Coat", "Symantec Web Security",
+	"Cisco Umbrella", "Netskope", "Sophos", "Kaspersky Anti-Virus Personal Root", "Avast",
+	"Bitdefender", "ESET SSL Filter", "mitmproxy", "Charles Proxy", "Burp",
+}
+
+func interceptingIssuer(issuer string) string {
+	l := strings.ToLower(issuer)
+	for _, s := range interceptionIssuers {
+		if strings.Contains(l, strings.ToLower(s)) {
+			return s
+		}
+	}
+	return ""
+}
+
+// publicName reports a DNS name under a public-looking suffix (not an IP
+// address, not a single label, not a private-use suffix).
+func publicName(n string) bool {
+	n = strings.TrimSuffix(strings.ToLower(n), ".")
+	if n == "" || !strings.Contains(n, ".") {
+		return false
+	}
+	if _, err := netip.ParseAddr(n); err == nil {
+		return false
+	}
+	for _, s := range [...]string{".local", ".internal", ".lan", ".corp", ".home", ".localdomain", ".localhost", ".test", ".invalid", ".example", ".intranet", ".home.arpa"} {
+		if strings.HasSuffix(n, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// leafName names a leaf for a sentence: the SNI, else its first name,
+// else its subject.
+func (ev *evidence) leafName() string {
+	if ev.sni != "" {
+		return ev.sni
+	}
+	if ev.leaf != nil && len(ev.leaf.names) > 0 {
+		return ev.leaf.names[0]
+	}
+	if ev.leaf != nil && ev.leaf.subject != "" {
+		return ev.leaf.subject
+	}
+	return "the server"
+}
+
+func days(d time.Duration) string {
+	n := int(math.Round(math.Abs(d.Hours()) / 24))
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+func versionSpan(min, max dissect.Version) string {
+	if min == 0 || min == max {
+		return "at most " + versionName(max)
+	}
+	return versionName(min) + "–" + versionName(max) + " only"
+}
+
+func isCertAlert(d uint8) bool {
+	switch d {
+	case alertBadCertificate, alertUnsupportedCertificate, alertCertificateRevoked,
+		alertCertificateExpired, alertCertificateUnknown, alertUnknownCA, alertAccessDenied:
+		return true
+	}
+	return false
+}
+
+// diagnose decides why a handshake failed from all the evidence, not the
+// alert code alone.
+func diagnose(ev *evidence) *Failure {
+	f := diagnoseReason(ev)
+	if ev.alert != nil && !ev.alert.encrypted {
+		f.Alert = alertName(ev.alert.desc)
+	}
+	return f
+}
+
+func diagnoseReason(ev *evidence) *Failure {
+	a := ev.alert
+	if a == nil {
+		return diagnoseSilent(ev)
+	}
+	by := a.from.String()
+	if a.encrypted {
+		return diagnoseEncrypted(ev)
+	}
+	name := alertName(a.desc)
+	fromServer := a.from == dissect.FromServer
+	legacyOnly := ev.clientMax != 0 && versionRank(ev.clientMax) < versionRank(dissect.VersionTLS12)
+
+	switch {
+	case a.desc == alertProtocolVersion:
+		if fromServer {
+			return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
+				Explanation: fmt.Sprintf("client offered %s; the server refused it with protocol_version", versionSpan(ev.clientMin, ev.clientMax))}
+		}
+		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
+			Explanation: fmt.Sprintf("server chose %s, which the client refused with protocol_version", orUnknown(versionName(ev.serverVersion)))}
+	case fromServer && !ev.sawSH && legacyOnly && (a.desc == alertHandshakeFailure || a.desc == alertInternalError || a.desc == alertInsufficientSecurity || a.desc == alertIllegalParameter):
+		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
+			Explanation: fmt.Sprintf("client offered %s; the server answered %s without a ServerHello, as servers that require TLS 1.2 or later do", versionSpan(ev.clientMin, ev.clientMax), name)}
+	case a.desc == alertInappropriateFallback:
+		return &Failure{Reason: ReasonInappropriateFallback, By: by,
+			Explanation: fmt.Sprintf("client retried with %s and signalled a fallback (TLS_FALLBACK_SCSV); the server supports a higher version, so a downgrade was refused", orUnknown(versionName(ev.clientMax)))}
+	case a.desc == alertUnrecognizedName:
+		return &Failure{Reason: ReasonUnrecognizedName, By: by,
+			Explanation: fmt.Sprintf("server does not serve the name %s the client asked for", quoteOr(ev.sni, "(no SNI was sent)"))}
+	case a.desc == alertNoApplicationProtocol:
+		return &Failure{Reason: ReasonNoApplicationProtocol, By: by,
+			Explanation: fmt.Sprintf("none of the application protocols the client offered (%s) is acceptable to the server", strings.Join(ev.alpnOffered, ", "))}
+	case a.desc == alertDecodeError:
+		return &Failure{Reason: ReasonDecodeError, By: by,
+			Explanation: fmt.Sprintf("the %s could not parse a message from the %s (decode_error)", by, other(by))}
+	case fromServer && !ev.sawSH && (a.desc == alertHandshakeFailure || a.desc == alertInsufficientSecurity):
+		return &Failure{Reason: ReasonNoSharedCipher, By: by,
+			Explanation: fmt.Sprintf("server answered the ClientHello with %s: none of the %d cipher suites the client offered is acceptable to it", name, ev.suites)}
+	case !fromServer && isCertAlert(a.desc):
+		return diagnoseServerCert(ev, name)
+	case fromServer && a.desc == alertCertificateRequired:
+		return &Failure{Reason: ReasonClientCertRequired, By: by,
+			Explanation: "server requires a client certificate and the client sent none (certificate_required)"}
+	case fromServer && ev.certRequested && (!ev.clientCertSent || ev.clientCertEmpty) && ev.clientFlight &&
+		(a.desc == alertHandshakeFailure || a.desc == alertBadCertificate || a.desc == alertNoCertificate):
+		return &Failure{Reason: ReasonClientCertRequired, By: by,
+			Explanation: fmt.Sprintf("server asked for a client certificate, the client sent none, and the server ended the handshake with %s", name)}
+	case fromServer && ev.clientCertSent && !ev.clientCertEmpty && (isCertAlert(a.desc) || a.desc == alertDecryptError):
+		return &Failure{Reason: ReasonClientCertUntrusted, By: by,
+			Explanation: fmt.Sprintf("server rejected the client's certificate with %s", name)}
+	case ev.malformed:
+		return &Failure{Reason: ReasonDecodeError, By: by,
+			Explanation: fmt.Sprintf("a handshake message did not parse here either, and the %s ended the handshake with %s", by, name)}
+	}
+	return &Failure{Reason: ReasonOther, By: by,
+		Explanation: fmt.Sprintf("the %s ended the handshake with %s %s", by, name, ev.position(a.from))}
+}
+
+// position says where in the handshake the sender of an alert stopped.
+func (ev *evidence) position(from dissect.Dir) string {
+	switch {
+	case !ev.sawCH:
+		return "before any ClientHello was seen"
+	case from == dissect.FromServer && !ev.sawSH && !ev.serverFlight:
+		return "in answer to the ClientHello"
+	case from == dissect.FromClient && !ev.clientFlight:
+		return "after the server's first flight"
+	case from == dissect.FromServer && ev.clientFlight:
+		return "after the client's key exchange"
+	}
+	return "during the handshake"
+}
+
+// diagnoseServerCert: the client rejected the server's certificate. What
+// the certificate says, at the capture time, decides the reason.
+func diagnoseServerCert(ev *evidence, alert string) *Failure {
+	const by = "client"
+	lf := ev.leaf
+	if lf == nil || lf.cert == nil {
+		reason := ReasonBadCertificate
+		switch ev.alert.desc {
+		case alertUnknownCA:
+			reason = ReasonUnknownCA
+		case alertCertificateExpired:
+			reason = ReasonCertificateExpired
+		}
+		return &Failure{Reason: reason, By: by,
+			Explanation: fmt.Sprintf("client rejected the server's certificate with %s; the certificate was not visible to check", alert)}
+	}
+	name := ev.leafName()
+	expired := ev.at.After(lf.notAfter)
+	notYet := ev.at.Before(lf.notBefore)
+	mismatch := ev.sni != "" && lf.cert.VerifyHostname(ev.sni) != nil
+	product := interceptingIssuer(lf.issuer)
+	public := publicName(name)
+	expiredF := func() *Failure {
+		return &Failure{Reason: ReasonCertificateExpired, By: by,
+			Explanation: fmt.Sprintf("server certificate for %s expired %s, %s before the capture", name, lf.notAfter.UTC().Format("2006-01-02"), days(ev.at.Sub(lf.notAfter)))}
+	}
+	notYetF := func() *Failure {
+		return &Failure{Reason: ReasonCertificateNotYetValid, By: by,
+			Explanation: fmt.Sprintf("server certificate for %s is valid only from %s, %s after the capture; the client answered %s", name, lf.notBefore.UTC().Format("2006-01-02"), days(lf.notBefore.Sub(ev.at)), alert)}
+	}
+	selfF := func() *Failure {
+		return &Failure{Reason: ReasonSelfSignedCertificate, By: by,
+			Explanation: fmt.Sprintf("server certificate for %s is self-signed (issuer %s); the client answered %s", name, lf.issuer, alert)}
+	}
+	intercept := func() *Failure {
+		if product != "" && public {
+			return &Failure{Reason: ReasonInterceptionSuspected, By: by,
+				Explanation: fmt.Sprintf("certificate for the public name %s was issued by %s, which looks like a TLS-inspecting product (%s); the client answered %s", name, lf.issuer, product, alert)}
+		}
+		if ev.otherLeaf {
+			return &Failure{Reason: ReasonInterceptionSuspected, By: by,
+				Explanation: fmt.Sprintf("certificate for %s differs from the one served for the same name earlier in the capture, and the client answered %s", name, alert)}
+		}
+		return nil
+	}
+	switch ev.alert.desc {
+	case alertUnknownCA:
+		if lf.selfSigned {
+			return selfF()
+		}
+		if f := intercept(); f != nil {
+			return f
+		}
+		return &Failure{Reason: ReasonUnknownCA, By: by,
+			Explanation: fmt.Sprintf("client does not trust the issuer of the certificate for %s (%s)", name, lf.issuer)}
+	case alertCertificateExpired:
+		switch {
+		case expired:
+			return expiredF()
+		case notYet:
+			return notYetF()
+		}
+		return &Failure{Reason: ReasonClientClockSkew, By: by,
+			Explanation: fmt.Sprintf("client called the certificate for %s expired, but it is valid from %s to %s at capture time: the client's clock is probably wrong", name, lf.notBefore.UTC().Format("2006-01-02"), lf.notAfter.UTC().Format("2006-01-02"))}
+	}
+	switch {
+	case expired:
+		return expiredF()
+	case notYet:
+		return notYetF()
+	case mismatch:
+		return &Failure{Reason: ReasonHostnameMismatch, By: by,
+			Explanation: fmt.Sprintf("client asked for %s but the certificate is for %s; the client answered %s", ev.sni, strings.Join(firstN(lf.names, 4), ", "), alert)}
+	case lf.selfSigned:
+		return selfF()
+	}
+	if f := intercept(); f != nil {
+		return f
+	}
+	return &Failure{Reason: ReasonBadCertificate, By: by,
+		Explanation: fmt.Sprintf("client rejected the certificate for %s with %s although it is within its validity period and matches the name", name, alert)}
+}
+
+// diagnoseEncrypted: the alert that ended the handshake is ciphertext; only
+// its direction and position speak.
+func diagnoseEncrypted(ev *evidence) *Failure {
+	a := ev.alert
+	by := a.from.String()
+	switch {
+	case a.from == dissect.FromClient && ev.serverFlight && !ev.clientFlight:
+		return &Failure{Reason: ReasonBadCertificate, By: by,
+			Explanation: "client sent an alert right after the server's encrypted flight instead of its Finished; the alert is encrypted, but the client probably rejected the server's certificate"}
+	case a.from == dissect.FromServer && ev.clientFlight && ev.tls13:
+		if ev.clientFlightLen > 0 && ev.clientFlightLen < 200 {
+			return &Failure{Reason: ReasonClientCertRequired, By: by,
+				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, too small to hold a certificate; the alert is encrypted, but the server probably required a client certificate", ev.clientFlightLen)}
+		}
+		if ev.clientFlightLen >= 200 {
+			return &Failure{Reason: ReasonClientCertUntrusted, By: by,
+				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, large enough to hold a certificate; the alert is encrypted, but the server probably rejected the client's certificate", ev.clientFlightLen)}
+		}
+	}
+	return &Failure{Reason: ReasonOther, By: by,
+		Explanation: fmt.Sprintf("the %s ended the handshake with an encrypted alert %s; its description cannot be read", by, ev.position(a.from))}
+}
+
+// diagnoseSilent: the connection closed before the handshake completed,
+// with no alert.
+func diagnoseSilent(ev *evidence) *Failure {
+	closed := "closed"
+	if ev.closeReason == reassembly.CloseRST {
+		closed = "reset"
+	}
+	switch {
+	case !ev.sawCH && !ev.sawSH:
+		if ev.malformed {
+			return &Failure{Reason: ReasonDecodeError, Explanation: "the TLS records did not parse, and the connection was " + closed + " before any hello was seen"}
+		}
+		return &Failure{Reason: ReasonOther, Explanation: "the connection was " + closed + " before any hello was seen"}
+	case ev.lastFrom == dissect.FromServer && ev.serverFlight:
+		what := "the server's hello"
+		if ev.serverCert {
+			what = "the server's certificate"
+		} else if ev.tls13 {
+			what = "the server's encrypted flight"
+		}
+		return &Failure{Reason: ReasonAbortedByClient, By: "client",
+			Explanation: fmt.Sprintf("client %s the connection after %s without an alert: it likely rejected the certificate silently", closed, what)}
+	case ev.lastFrom == dissect.FromClient && !ev.serverFlight:
+		return &Failure{Reason: ReasonAbortedByServer, By: "server",
+			Explanation: fmt.Sprintf("the connection was %s with no answer from the server to the ClientHello", closed)}
+	case ev.lastFrom == dissect.FromClient && ev.clientFlight:
+		return &Failure{Reason: ReasonAbortedByServer, By: "server",
+			Explanation: fmt.Sprintf("the connection was %s after the client's key exchange without the server's Finished or an alert", closed)}
+	case ev.malformed:
+		return &Failure{Reason: ReasonDecodeError, Explanation: "a handshake message did not parse, and the connection was " + closed + " before the handshake completed"}
+	}
+	return &Failure{Reason: ReasonOther, Explanation: "the connection was " + closed + " before the handshake completed, without an alert"}
+}
+
+func other(by string) string {
+	if by == "client" {
+		return "server"
+	}
+	return "client"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown version"
+	}
+	return s
+}
+
+func quoteOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

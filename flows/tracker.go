@@ -1,0 +1,281 @@
+// Package flows tells each TLS connection's story: the messages that went
+// each way, what was negotiated, whether a session was resumed and from
+// which earlier connection, the alerts, and when the handshake failed, the
+// most likely reason in words. It turns what dissect finds in one
+// connection's byte streams into a Record, and keeps a bounded memory across
+// connections (tickets, session IDs, certificates per server name) so that
+// lineage and interception can be told.
+package flows
+
+import (
+	"container/heap"
+	"crypto/x509"
+	"hash/fnv"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/dissect/certs"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// Config configures a Tracker.
+type Config struct {
+	Dissect dissect.Config
+	// Certs is the shared summary cache; nil makes one.
+	Certs *certs.Cache
+	// Roots, when set, is the trust store the server chain is verified
+	// against (Record.Validation); nil leaves Validation empty.
+	Roots *x509.CertPool
+	// ReportNonTLS emits a Record of status not_tls for TCP connections
+	// that never carried TLS.
+	ReportNonTLS bool
+	// Ordered releases Records in connection-start order (for files);
+	// otherwise each is emitted as its connection ends (live).
+	Ordered bool
+	// CommunitySeed is the Community ID seed.
+	CommunitySeed uint16
+
+	// MaxLineage caps each cross-connection map (tickets, session IDs,
+	// presented identities, leaf per server name); 0 means 65536.
+	MaxLineage int
+	// MaxHeld caps the Records waiting for an earlier connection in
+	// Ordered mode; past it the oldest are released anyway. 0 means 10000.
+	MaxHeld int
+}
+
+// Stats counts what a Tracker saw.
+type Stats struct {
+	Connections uint64 // TCP connections handed to the Tracker
+	TLS         uint64 // connections that carried TLS
+	NotTLS      uint64 // connections that never did
+	Established uint64
+	Resumed     uint64
+	Failed      uint64
+	Incomplete  uint64
+	// Failures counts failed connections by reason.
+	Failures map[string]uint64
+	// Anomalies counts TLS connections by anomaly kind (once per connection).
+	Anomalies map[string]uint64
+	Records   uint64 // Records emitted
+	Held      int    // Records waiting for an earlier connection now
+}
+
+// ticketIssue is what is remembered of a ticket a server issued.
+type ticketIssue struct {
+	uid      string
+	ts       time.Time
+	lifetime uint32
+}
+
+// Tracker makes a handler per connection and emits a Record when each ends.
+// It is a reassembly.Factory. Not safe for concurrent use: reassembly calls
+// it from one goroutine.
+type Tracker struct {
+	cfg   Config
+	emit  func(*Record)
+	certs *certs.Cache
+	stats Stats
+
+	// Lineage across connections, keyed by hex SHA-256 (tickets, PSK
+	// identities, leaves) or hex session ID.
+	tickets   *boundedMap[ticketIssue] // ticket issued -> who and when
+	presented *boundedMap[string]      // ticket / PSK identity presented -> first uid
+	sessions  *boundedMap[string]      // server session ID -> uid of the full handshake
+	sniLeaf   *boundedMap[string]      // SNI -> leaf SHA-256 first seen
+
+	// Ordered release: connections not yet closed, and finished Records
+	// waiting for them, both by ConnInfo.ID.
+	open   idHeap
+	closed map[uint64]bool // IDs in open that have closed (lazy removal)
+	held   recHeap
+}
+
+// NewTracker returns a Tracker that hands each finished Record to emit.
+func NewTracker(cfg Config, emit func(*Record)) *Tracker {
+	if cfg.Dissect.MaxHandshake == 0 && cfg.Dissect.MaxPrelude == 0 {
+		rolesInferred := cfg.Dissect.RolesInferred
+		cfg.Dissect = dissect.DefaultConfig()
+		cfg.Dissect.RolesInferred = rolesInferred
+	}
+	if cfg.MaxLineage <= 0 {
+		cfg.MaxLineage = 1 << 16
+	}
+	if cfg.MaxHeld <= 0 {
+		cfg.MaxHeld = 10000
+	}
+	c := cfg.Certs
+	if c == nil {
+		c = certs.NewCache(4096)
+	}
+	return &Tracker{
+		cfg:       cfg,
+		emit:      emit,
+		certs:     c,
+		stats:     Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}},
+		tickets:   newBoundedMap[ticketIssue](cfg.MaxLineage),
+		presented: newBoundedMap[string](cfg.MaxLineage),
+		sessions:  newBoundedMap[string](cfg.MaxLineage),
+		sniLeaf:   newBoundedMap[string](cfg.MaxLineage),
+		closed:    map[uint64]bool{},
+	}
+}
+
+// New makes the handler of one connection.
+func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
+	t.stats.Connections++
+	if t.cfg.Ordered {
+		heap.Push(&t.open, info.ID)
+	}
+	return newConn(t, info)
+}
+
+// Stats returns a copy of the counters.
+func (t *Tracker) Stats() Stats {
+	s := t.stats
+	s.Failures = make(map[string]uint64, len(t.stats.Failures))
+	for k, v := range t.stats.Failures {
+		s.Failures[k] = v
+	}
+	s.Anomalies = make(map[string]uint64, len(t.stats.Anomalies))
+	for k, v := range t.stats.Anomalies {
+		s.Anomalies[k] = v
+	}
+	s.Held = len(t.held)
+	return s
+}
+
+// Flush releases every Record held for ordering, in ID order. Call it after
+// the assembler has closed every connection.
+func (t *Tracker) Flush() {
+	for len(t.held) > 0 {
+		t.release(heap.Pop(&t.held).(heldRec))
+	}
+}
+
+// finish takes a connection's outcome: rec is nil for a connection that is
+// not reported.
+func (t *Tracker) finish(id uint64, rec *Record) {
+	if rec != nil {
+		t.count(rec)
+	}
+	if !t.cfg.Ordered {
+		if rec != nil {
+			t.stats.Records++
+			t.emit(rec)
+		}
+		return
+	}
+	t.closed[id] = true
+	heap.Push(&t.held, heldRec{id: id, rec: rec})
+	// Drop closed IDs from the front of the open set.
+	for len(t.open) > 0 && t.closed[t.open[0]] {
+		delete(t.closed, t.open[0])
+		heap.Pop(&t.open)
+	}
+	for len(t.held) > 0 {
+		h := t.held[0]
+		if len(t.open) > 0 && t.open[0] < h.id && len(t.held) <= t.cfg.MaxHeld {
+			break
+		}
+		heap.Pop(&t.held)
+		t.release(h)
+	}
+}
+
+func (t *Tracker) release(h heldRec) {
+	if h.rec == nil {
+		return
+	}
+	t.stats.Records++
+	t.emit(h.rec)
+}
+
+func (t *Tracker) count(r *Record) {
+	if r.Status == StatusNotTLS {
+		return
+	}
+	switch r.Status {
+	case StatusEstablished:
+		t.stats.Established++
+	case StatusResumed:
+		t.stats.Established++
+		t.stats.Resumed++
+	case StatusFailed:
+		t.stats.Failed++
+		if r.Failure != nil {
+			t.stats.Failures[r.Failure.Reason]++
+		}
+	case StatusIncomplete:
+		t.stats.Incomplete++
+	}
+	for _, k := range r.Anomalies {
+		t.stats.Anomalies[k]++
+	}
+}
+
+// makeUID names a connection: "C" and the base62 of a 64-bit FNV-1a hash of
+// its ID, start time and endpoints. The same input gives the same uid; the
+// ID makes it unique within the run.
+func makeUID(info reassembly.ConnInfo) string {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	put(info.ID)
+	put(uint64(info.Start.UnixNano()))
+	for _, ap := range [2]struct {
+		a []byte
+		p uint16
+	}{{info.Client.Addr().AsSlice(), info.Client.Port()}, {info.Server.Addr().AsSlice(), info.Server.Port()}} {
+		h.Write(ap.a)
+		put(uint64(ap.p))
+	}
+	v := h.Sum64()
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	out := make([]byte, 0, 12)
+	out = append(out, 'C')
+	for v > 0 {
+		out = append(out, digits[v%62])
+		v /= 62
+	}
+	if len(out) == 1 {
+		out = append(out, '0')
+	}
+	return string(out)
+}
+
+type idHeap []uint64
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type heldRec struct {
+	id  uint64
+	rec *Record
+}
+
+type recHeap []heldRec
+
+func (h recHeap) Len() int           { return len(h) }
+func (h recHeap) Less(i, j int) bool { return h[i].id < h[j].id }
+func (h recHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)        { *h = append(*h, x.(heldRec)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = heldRec{}
+	*h = old[:len(old)-1]
+	return x
+}
