@@ -72,6 +72,10 @@ const (
 	CloseIdle                              // no packet for Config.IdleTimeout of capture time
 	CloseEvicted                           // dropped to keep within Config.MaxConns or memory budgets
 	CloseEndOfInput                        // the capture ended while it was open
+	// CloseReused: a SYN with a new initial sequence number took the 4-tuple
+	// over before the old connection was seen to end (its FIN or RST was not
+	// captured, or its host restarted).
+	CloseReused
 )
 
 func (r CloseReason) String() string {
@@ -86,6 +90,8 @@ func (r CloseReason) String() string {
 		return "evicted"
 	case CloseEndOfInput:
 		return "end_of_input"
+	case CloseReused:
+		return "reused"
 	}
 	return "unknown"
 }
@@ -150,6 +156,12 @@ type Config struct {
 	// GapTimeout is how long (capture time) a hole may wait for its data
 	// before it is declared a gap. Data beyond a hole is released then.
 	GapTimeout time.Duration
+	// TimeWait is how long (capture time) the 4-tuple of a connection closed
+	// by FIN or RST keeps absorbing late packets (retransmissions, final
+	// ACKs) so that they do not start a bogus mid-stream connection. A SYN
+	// with a new initial sequence number ends it at once. It is capped at
+	// IdleTimeout.
+	TimeWait time.Duration
 }
 
 // DefaultConfig returns budgets fit for a sensor on a busy link.
@@ -160,6 +172,7 @@ func DefaultConfig() Config {
 		MaxConns:           1 << 20,
 		IdleTimeout:        5 * time.Minute,
 		GapTimeout:         2 * time.Second,
+		TimeWait:           15 * time.Second,
 	}
 }
 
@@ -168,11 +181,14 @@ type Stats struct {
 	Segments        uint64
 	Connections     uint64 // connections created
 	Open            int    // connections open now
-	BufferedBytes   int    // out-of-order bytes held now
-	Retransmissions uint64
-	OutOfOrder      uint64
+	// BufferedBytes is the out-of-order data held now, each buffered piece
+	// counted with a fixed overhead (ChunkOverhead) so that the budgets bound
+	// memory whatever the segment sizes.
+	BufferedBytes   int
+	Retransmissions uint64 // segments carrying bytes already received
+	OutOfOrder      uint64 // segments buffered ahead of a hole
 	GapBytes        uint64 // bytes declared missing
-	OverlapConflict uint64
+	OverlapConflict uint64 // segments whose overlap differed from the first copy
 	Evicted         uint64
 	DroppedBytes    uint64 // bytes thrown away to keep within budgets
 	Ignored         uint64 // segments that created no connection (e.g. a stray RST or pure ACK)
