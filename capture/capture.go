@@ -51,8 +51,12 @@ type Stats struct {
 	Filtered     uint64 // packets rejected by the BPF filter
 	DecodeErrors uint64 // packets whose headers could not be decoded
 	Truncated    uint64 // segments whose payload the snap length cut short
-	Fragments    uint64 // IPv4 fragments seen
-	Reassembled  uint64 // IPv4 datagrams rebuilt from fragments
+	Fragments    uint64 // IPv4 and IPv6 fragments seen
+	Reassembled  uint64 // IPv4 and IPv6 datagrams rebuilt from fragments
+	// FragmentsDropped counts fragments thrown away unused: their datagram
+	// timed out, overran the memory budget, overlapped an earlier fragment
+	// with different bytes, or was malformed.
+	FragmentsDropped uint64
 	// Live capture only, from libpcap: received and dropped by the kernel
 	// and by the interface.
 	PcapReceived, PcapDropped, PcapIfDropped uint64

@@ -1,0 +1,271 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket/pcap"
+)
+
+// Defaults for Options.
+const (
+	DefaultSnaplen          = 262144
+	DefaultMaxFragmentBytes = 4 << 20
+	DefaultFragmentTimeout  = 30 * time.Second
+	// DefaultLiveTimeout is the libpcap read timeout used when
+	// LiveOptions.Timeout is zero. It also bounds how long Close from
+	// another goroutine waits for a blocked read to notice.
+	DefaultLiveTimeout = 200 * time.Millisecond
+)
+
+// Options configure a Source.
+type Options struct {
+	// Filter is a BPF filter in tcpdump syntax; it applies to files too.
+	// "" means no filter.
+	Filter string
+	// Snaplen is used to compile the filter (and, live, as the capture
+	// length). 0 means DefaultSnaplen.
+	Snaplen int
+	// MaxFragmentBytes caps the memory held by incomplete IPv4 and IPv6
+	// datagrams. 0 means DefaultMaxFragmentBytes.
+	MaxFragmentBytes int
+	// FragmentTimeout abandons an incomplete datagram this long (in
+	// capture time) after its first fragment. 0 means DefaultFragmentTimeout.
+	FragmentTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Snaplen <= 0 {
+		o.Snaplen = DefaultSnaplen
+	}
+	if o.MaxFragmentBytes <= 0 {
+		o.MaxFragmentBytes = DefaultMaxFragmentBytes
+	}
+	if o.FragmentTimeout <= 0 {
+		o.FragmentTimeout = DefaultFragmentTimeout
+	}
+	return o
+}
+
+// Source reads packets from a capture file or an interface and hands out
+// TCP segments. Next, Stats and LinkType must be called from one
+// goroutine; Offset, Size and Close may be called from any.
+type Source struct {
+	name     string
+	linkType LinkType
+	size     int64
+	stats    Stats
+	dec      decoder
+	filter   *filter
+	err      error // sticky error from the reader
+
+	file   *fileReader
+	closer io.Closer
+	pkt    packet
+
+	handle   *pcap.Handle
+	liveMu   sync.Mutex // guards handle use by Stats against Close, and pcap
+	pcap     [3]uint64  // libpcap's received, dropped, interface-dropped
+	closed   atomic.Bool
+	closeErr error
+}
+
+func newSource(name string, opts Options) *Source {
+	s := &Source{name: name}
+	s.dec.stats = &s.stats
+	s.dec.frag = newReassembler(opts.MaxFragmentBytes, opts.FragmentTimeout, &s.stats)
+	return s
+}
+
+// OpenFile opens a pcap or pcapng file ("-" for standard input), detecting
+// the format and byte order from its magic number. gzip-compressed files
+// are read too.
+func OpenFile(path string, opts Options) (*Source, error) {
+	if path == "-" {
+		s, err := openReader(os.Stdin, "-", opts)
+		if err != nil {
+			return nil, err
+		}
+		s.closer = os.Stdin
+		return s, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			f.Close()
+			return nil, &FileError{Name: path, Offset: -1, Msg: "is a directory, not a capture file", Err: ErrNotCapture}
+		}
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	s, err := openReader(f, path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	s.size = size
+	return s, nil
+}
+
+func openError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "permission denied"
+	}
+	return &FileError{Name: path, Offset: -1, Msg: msg, Err: err}
+}
+
+// openReader reads a capture from r; name is used in errors. It does not
+// close r.
+func openReader(r io.Reader, name string, opts Options) (*Source, error) {
+	opts = opts.withDefaults()
+	s := newSource(name, opts)
+	fr, err := newFileReader(r, name, &s.stats)
+	if err != nil {
+		return nil, err
+	}
+	s.file = fr
+	s.linkType = fr.linkType
+	if opts.Filter != "" {
+		s.filter = &filter{expr: opts.Filter, snaplen: opts.Snaplen}
+		// Compile now for the file's link type so that a bad
+		// expression is reported at open time.
+		if err := s.filter.compile(s.linkType); err != nil {
+			return nil, &FileError{Name: name, Offset: -1, Err: errors.Join(ErrFilter, err),
+				Msg: fmt.Sprintf("invalid filter %q: %v", opts.Filter, err)}
+		}
+	}
+	return s, nil
+}
+
+// Next fills seg with the next TCP segment. It returns io.EOF at the
+// clean end of the input or after Close. Payload is valid until the next
+// call. Packets that are not TCP, are rejected by the filter, or cannot be
+// decoded are counted in Stats and skipped.
+func (s *Source) Next(seg *Segment) error {
+	for {
+		if s.closed.Load() {
+			return io.EOF
+		}
+		if s.err != nil {
+			return s.err
+		}
+		var (
+			data []byte
+			ts   time.Time
+			wire int
+			lt   = s.linkType
+		)
+		if s.handle != nil {
+			d, ci, err := s.handle.ZeroCopyReadPacketData()
+			if err != nil {
+				if errors.Is(err, pcap.NextErrorTimeoutExpired) {
+					continue
+				}
+				if s.closed.Load() || errors.Is(err, io.EOF) {
+					return io.EOF
+				}
+				s.err = &FileError{Name: s.name, Offset: -1, Msg: "read: " + err.Error(), Err: errors.Join(ErrLive, err)}
+				return s.err
+			}
+			data, ts, wire = d, ci.Timestamp.UTC(), ci.Length
+		} else {
+			if err := s.file.next(&s.pkt); err != nil {
+				if s.closed.Load() {
+					return io.EOF
+				}
+				s.err = err
+				return err
+			}
+			data, ts, wire, lt = s.pkt.data, s.pkt.ts, s.pkt.wireLen, s.pkt.linkType
+		}
+		s.stats.Packets++
+		s.stats.Bytes += uint64(len(data))
+		if s.filter != nil && !s.filter.match(lt, data, ts, wire) {
+			s.stats.Filtered++
+			continue
+		}
+		s.dec.frag.expire(ts)
+		switch s.dec.decode(lt, data, wire, ts, seg) {
+		case vSegment:
+			s.stats.TCPSegments++
+			return nil
+		case vNonTCP:
+			s.stats.NonTCP++
+		case vBad:
+			s.stats.DecodeErrors++
+		}
+	}
+}
+
+// Stats returns the counters so far; for a live capture it includes
+// libpcap's received and dropped counts.
+func (s *Source) Stats() Stats {
+	if s.handle != nil {
+		s.liveMu.Lock()
+		if !s.closed.Load() {
+			s.pcapStats()
+		}
+		st := s.stats
+		st.PcapReceived, st.PcapDropped, st.PcapIfDropped = s.pcap[0], s.pcap[1], s.pcap[2]
+		s.liveMu.Unlock()
+		return st
+	}
+	return s.stats
+}
+
+// LinkType names the link layer as libpcap does ("EN10MB", "LINUX_SLL", ...).
+// For a pcapng file it is the first interface's.
+func (s *Source) LinkType() string { return s.linkType.String() }
+
+// Offset returns how many bytes of the file have been consumed, for a
+// progress bar (compressed bytes for a gzip file). 0 for a live capture.
+func (s *Source) Offset() int64 {
+	if s.file == nil {
+		return 0
+	}
+	return s.file.shown.Load()
+}
+
+// Size returns the size of the file in bytes, 0 when unknown (standard
+// input, a pipe, a live capture).
+func (s *Source) Size() int64 { return s.size }
+
+// Close releases the file or interface. It may be called from another
+// goroutine to stop a capture: Next then returns io.EOF. Closing twice is
+// harmless.
+func (s *Source) Close() error {
+	if s.handle != nil {
+		s.liveMu.Lock()
+		if s.closed.Swap(true) {
+			s.liveMu.Unlock()
+			return nil
+		}
+		s.pcapStats() // keep the final counts for Stats after Close
+		s.liveMu.Unlock()
+		s.handle.Close() // waits for a pending read, at most the read timeout
+		return nil
+	}
+	if s.closed.Swap(true) {
+		return s.closeErr
+	}
+	if s.closer != nil {
+		s.closeErr = s.closer.Close()
+	}
+	return s.closeErr
+}
