@@ -77,6 +77,29 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	return r
 }
 
+// alertEndedHandshake13 reports whether a TLS 1.3 encrypted alert at
+// message index i ended the handshake rather than the connection: the
+// client's alert stood where its Finished should have been, or the server's
+// was its first record after the client's Finished (a server rejecting the
+// client's flight, typically its certificate, answers so).
+func (c *conn) alertEndedHandshake13(d dissect.Dir, i int) bool {
+	if !c.finished[0] || c.clientFinMsg < 0 {
+		return false
+	}
+	if d == dissect.FromClient {
+		return i == c.clientFinMsg && c.encAfter[0] <= 1
+	}
+	if i <= c.clientFinMsg {
+		return false
+	}
+	for _, m := range c.rec.Messages[c.clientFinMsg+1 : i] {
+		if m.From == "server" {
+			return false
+		}
+	}
+	return true
+}
+
 // settleProbableAlerts turns a probable encrypted alert that nothing
 // followed into an alert, and the record it named into an alert message.
 func (c *conn) settleProbableAlerts() {
@@ -97,10 +120,10 @@ func (c *conn) settleProbableAlerts() {
 			} else {
 				m.Type = "alert"
 			}
-			// A TLS 1.3 client "Finished" that was an alert after all.
-			if dissect.Dir(d) == dissect.FromClient && p.msg == c.clientFinMsg && c.tls13() && c.encAfter[0] <= 1 {
+			if c.tls13() && c.alertEndedHandshake13(dissect.Dir(d), p.msg) {
 				c.finished[0] = false
 				c.established = false
+				c.fatal = nil // the alert added below is the one that ended it
 			}
 		}
 		c.addAlert(&alertFact{from: dissect.Dir(d), ts: p.a.Timestamp, encrypted: true})

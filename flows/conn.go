@@ -99,7 +99,7 @@ type probable struct {
 }
 
 func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
-	c := &conn{t: t, info: info, uid: makeUID(info)}
+	c := &conn{t: t, info: info, uid: makeUID(info), clientFinMsg: -1}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewConn(cfg, sinkAdapter{c})
@@ -170,10 +170,10 @@ func (c *conn) dissectAnomaly(a dissect.Anomaly) {
 	case dissect.AnomalyProbableAlert:
 		p := &probable{a: a, msg: -1}
 		// The anomaly may name the record just reported.
-		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.rec.Messages[i].Encrypted && c.rec.Messages[i].TS.Equal(a.Timestamp) {
+		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.rec.Messages[i].Encrypted && c.lastTLS[a.Dir&1].Equal(a.Timestamp) {
 			p.msg = i
 		}
-		c.probAlert[a.Dir] = p
+		c.probAlert[a.Dir&1] = p
 		return
 	case dissect.AnomalyMalformedRecord, dissect.AnomalyMalformedHandshake:
 		c.malformed = true

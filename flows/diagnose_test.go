@@ -1,0 +1,275 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// TestFailureReasons plays a failing handshake for every failure reason and
+// checks the diagnosis weighs the evidence, not the alert code alone.
+func TestFailureReasons(t *testing.T) {
+	ca := newPKI(t, "Test Root CA")
+	mitm := newPKI(t, "FortiGate CA")
+	valid := ca.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), "www.example.com")
+	expired := ca.leaf(t, base.AddDate(-1, 0, 0), base.AddDate(0, 0, -268), "www.example.com")
+	notYet := ca.leaf(t, base.AddDate(0, 0, 10), base.AddDate(1, 0, 0), "www.example.com")
+	self := selfSigned(t, "www.example.com")
+	intercepted := mitm.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), "www.example.com")
+	clientCert := ca.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), "client.example.com")
+
+	// serverFlight12 plays a TLS 1.2 server's first flight with chain.
+	serverFlight12 := func(s *script, sni string, chain []byte) *script {
+		return s.ch(ch12(sni)).sh(sh12()).cert(S, chain, ca.caDER).ske().hs(S, dissect.TypeServerHelloDone)
+	}
+	tests := []struct {
+		name    string
+		play    func(h *harness) *script
+		reason  string
+		by      string
+		explain string // a fragment the explanation must hold
+		close   reassembly.CloseReason
+	}{
+		{"protocol_version alert", func(h *harness) *script {
+			return h.conn().ch(chLegacy(dissect.VersionTLS10)).alert(S, 2, alertProtocolVersion)
+		}, ReasonProtocolVersionMismatch, "server", "at most TLS 1.0", 0},
+		{"tls1.0-1.1 client answered internal_error", func(h *harness) *script {
+			ch := chLegacy(dissect.VersionTLS11)
+			ch.SupportedVersions = []dissect.Version{dissect.VersionTLS11, dissect.VersionTLS10}
+			return h.conn().ch(ch).alert(S, 2, alertInternalError)
+		}, ReasonProtocolVersionMismatch, "server", "TLS 1.0–TLS 1.1 only", 0},
+		{"tls1.1 client answered handshake_failure", func(h *harness) *script {
+			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, 2, alertHandshakeFailure)
+		}, ReasonProtocolVersionMismatch, "server", "require TLS 1.2", 0},
+		{"client refuses the version chosen", func(h *harness) *script {
+			sh := sh12()
+			sh.LegacyVersion = dissect.VersionTLS10
+			return h.conn().ch(ch12("www.example.com")).sh(sh).alert(C, 2, alertProtocolVersion)
+		}, ReasonProtocolVersionMismatch, "client", "TLS 1.0", 0},
+		{"handshake_failure to a modern client", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).alert(S, 2, alertHandshakeFailure)
+		}, ReasonNoSharedCipher, "server", "3 cipher suites", 0},
+		{"insufficient_security", func(h *harness) *script {
+			return h.conn().ch(ch13("www.example.com")).alert(S, 2, alertInsufficientSecurity)
+		}, ReasonNoSharedCipher, "server", "insufficient_security", 0},
+		{"expired certificate", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, 2, alertCertificateExpired)
+		}, ReasonCertificateExpired, "client", "268 days before the capture", 0},
+		{"expired certificate answered bad_certificate", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, 2, alertBadCertificate)
+		}, ReasonCertificateExpired, "client", "expired", 0},
+		{"not yet valid answered bad_certificate (OpenSSL)", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", notYet).alert(C, 2, alertBadCertificate)
+		}, ReasonCertificateNotYetValid, "client", "10 days after the capture", 0},
+		{"valid certificate called expired", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertCertificateExpired)
+		}, ReasonClientClockSkew, "client", "clock", 0},
+		{"unknown ca", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertUnknownCA)
+		}, ReasonUnknownCA, "client", "Test Root CA", 0},
+		{"self-signed", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", self).alert(C, 2, alertUnknownCA)
+		}, ReasonSelfSignedCertificate, "client", "self-signed", 0},
+		{"self-signed answered certificate_unknown", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", self).alert(C, 2, alertCertificateUnknown)
+		}, ReasonSelfSignedCertificate, "client", "certificate_unknown", 0},
+		{"hostname mismatch answered bad_certificate (OpenSSL)", func(h *harness) *script {
+			return serverFlight12(h.conn(), "mail.example.org", valid).alert(C, 2, alertBadCertificate)
+		}, ReasonHostnameMismatch, "client", "mail.example.org", 0},
+		{"bad certificate otherwise fine", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertBadCertificate)
+		}, ReasonBadCertificate, "client", "within its validity", 0},
+		{"interception product issuer", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", intercepted).alert(C, 2, alertUnknownCA)
+		}, ReasonInterceptionSuspected, "client", "FortiGate", 0},
+		{"interception: another leaf for the same name", func(h *harness) *script {
+			serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).
+				close(reassembly.CloseFIN)
+			other := newPKI(t, "Corp Root")
+			return serverFlight12(h.conn(), "www.example.com", other.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "www.example.com")).
+				alert(C, 2, alertUnknownCA)
+		}, ReasonInterceptionSuspected, "client", "earlier in the capture", 0},
+		{"client certificate required, none sent", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
+				hs(S, dissect.TypeServerHelloDone).cert(C).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
+				alert(S, 2, alertHandshakeFailure)
+		}, ReasonClientCertRequired, "server", "sent none", 0},
+		{"certificate_required alert", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).alert(S, 2, alertCertificateRequired)
+		}, ReasonClientCertRequired, "server", "certificate_required", 0},
+		{"client certificate untrusted", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
+				hs(S, dissect.TypeServerHelloDone).cert(C, clientCert).hs(C, dissect.TypeClientKeyExchange).
+				hs(C, dissect.TypeCertificateVerify).ccs(C).encFin(C).alert(S, 2, alertUnknownCA)
+		}, ReasonClientCertUntrusted, "server", "unknown_ca", 0},
+		{"unrecognized name", func(h *harness) *script {
+			return h.conn().ch(ch12("nothere.example.com")).alert(S, 2, alertUnrecognizedName)
+		}, ReasonUnrecognizedName, "server", "nothere.example.com", 0},
+		{"no application protocol", func(h *harness) *script {
+			return h.conn().ch(ch13("www.example.com")).alert(S, 2, alertNoApplicationProtocol)
+		}, ReasonNoApplicationProtocol, "server", "h2, http/1.1", 0},
+		{"inappropriate fallback", func(h *harness) *script {
+			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, 2, alertInappropriateFallback)
+		}, ReasonInappropriateFallback, "server", "TLS_FALLBACK_SCSV", 0},
+		{"decode_error alert", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).alert(S, 2, alertDecodeError)
+		}, ReasonDecodeError, "server", "decode_error", 0},
+		{"our parser found the hello malformed", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).
+				anomaly(dissect.Anomaly{Kind: dissect.AnomalyMalformedHandshake, Dir: S, Detail: "server_hello: cipher_suite truncated"}).
+				alert(C, 2, alertIllegalParameter)
+		}, ReasonDecodeError, "client", "did not parse", 0},
+		{"client closes after the certificate", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid)
+		}, ReasonAbortedByClient, "client", "rejected the certificate silently", reassembly.CloseFIN},
+		{"client resets after the tls13 flight", func(h *harness) *script {
+			return h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000)
+		}, ReasonAbortedByClient, "client", "reset", reassembly.CloseRST},
+		{"server never answers", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com"))
+		}, ReasonAbortedByServer, "server", "no answer from the server", reassembly.CloseFIN},
+		{"server drops after the key exchange", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C)
+		}, ReasonAbortedByServer, "server", "after the client's key exchange", reassembly.CloseRST},
+		{"other alert", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
+				alert(S, 2, alertBadRecordMAC)
+		}, ReasonOther, "server", "bad_record_mac", 0},
+		{"tls13 client encrypted alert after the server flight", func(h *harness) *script {
+			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 19)
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
+		}, ReasonBadCertificate, "client", "the alert is encrypted", reassembly.CloseFIN},
+		{"tls13 server encrypted alert after a small client flight", func(h *harness) *script {
+			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 53).app(S, 19)
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+		}, ReasonClientCertRequired, "server", "probably", reassembly.CloseFIN},
+		{"tls13 server encrypted alert after a client certificate", func(h *harness) *script {
+			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 1400).app(S, 19)
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+		}, ReasonClientCertUntrusted, "server", "probably", reassembly.CloseFIN},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			s := tc.play(h)
+			cr := tc.close
+			if cr == 0 {
+				cr = reassembly.CloseFIN
+			}
+			r := s.close(cr)
+			if r == nil {
+				t.Fatal("no record")
+			}
+			if r.Status != StatusFailed || r.Failure == nil {
+				t.Fatalf("status %q failure %+v, want failed", r.Status, r.Failure)
+			}
+			f := r.Failure
+			if f.Reason != tc.reason || f.By != tc.by {
+				t.Errorf("reason %q by %q, want %q by %q (%s)", f.Reason, f.By, tc.reason, tc.by, f.Explanation)
+			}
+			if !strings.Contains(f.Explanation, tc.explain) {
+				t.Errorf("explanation %q lacks %q", f.Explanation, tc.explain)
+			}
+			if r.Established {
+				t.Error("a failed handshake marked established")
+			}
+			if got := h.tr.Stats().Failures[tc.reason]; got != 1 {
+				t.Errorf("stats count %d failures of %q, want 1", got, tc.reason)
+			}
+		})
+	}
+}
+
+// TestStatus covers the outcomes other than failure.
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		name  string
+		play  func(s *script) *script
+		close reassembly.CloseReason
+		want  string
+		est   bool
+	}{
+		{"tls12 full", func(s *script) *script { return full12(s, "a.example", []byte{1}).app(C, 10).app(S, 10) }, reassembly.CloseFIN, StatusEstablished, true},
+		{"tls13", func(s *script) *script {
+			return s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(S, 900)
+		}, reassembly.CloseFIN, StatusEstablished, true},
+		{"tls13 established then closes with an alert", func(s *script) *script {
+			s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(S, 900).app(C, 19)
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
+		}, reassembly.CloseFIN, StatusEstablished, true},
+		{"capture ended mid handshake", func(s *script) *script { return s.ch(ch12("a.example")).sh(sh12()) }, reassembly.CloseEndOfInput, StatusIncomplete, false},
+		{"idle mid handshake", func(s *script) *script { return s.ch(ch12("a.example")) }, reassembly.CloseIdle, StatusIncomplete, false},
+		{"a gap hid the end", func(s *script) *script {
+			s.ch(ch12("a.example")).sh(sh12())
+			s.c.Gap(reassembly.ServerToClient, s.ts, 1400)
+			return s
+		}, reassembly.CloseFIN, StatusIncomplete, false},
+		{"midstream application data only", func(s *script) *script { return s.app(C, 100).app(S, 1000) }, reassembly.CloseFIN, StatusEstablished, true},
+		{"midstream one way only", func(s *script) *script { return s.app(S, 1000) }, reassembly.CloseFIN, StatusIncomplete, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			r := tc.play(h.conn()).close(tc.close)
+			if r.Status != tc.want || r.Established != tc.est {
+				t.Errorf("status %q established %v, want %q %v (failure %+v)", r.Status, r.Established, tc.want, tc.est, r.Failure)
+			}
+			if r.Failure != nil {
+				t.Errorf("failure set on %q: %+v", r.Status, r.Failure)
+			}
+		})
+	}
+}
+
+func TestNotTLS(t *testing.T) {
+	h := newHarness(t, Config{})
+	if r := h.conn().close(reassembly.CloseFIN); r != nil {
+		t.Errorf("a connection without TLS was reported: %+v", r)
+	}
+	h = newHarness(t, Config{ReportNonTLS: true})
+	r := h.conn().close(reassembly.CloseFIN)
+	if r == nil || r.Status != StatusNotTLS || r.Failure != nil {
+		t.Fatalf("record %+v, want status not_tls", r)
+	}
+	if st := h.tr.Stats(); st.NotTLS != 1 || st.TLS != 0 || st.Records != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestProbableAlertNotLast: a short record followed by more data in its
+// direction is not an alert.
+func TestProbableAlertNotLast(t *testing.T) {
+	h := newHarness(t, Config{})
+	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 19)
+	s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
+	s.app(C, 400).app(S, 800)
+	r := s.close(reassembly.CloseFIN)
+	if len(r.Alerts) != 0 || r.Status != StatusEstablished {
+		t.Errorf("alerts %+v status %q, want none and established", r.Alerts, r.Status)
+	}
+	for _, k := range r.Anomalies {
+		if k == dissect.AnomalyProbableAlert {
+			t.Error("probable alert listed as an anomaly")
+		}
+	}
+}
+
+func TestProbableAlertConverted(t *testing.T) {
+	h := newHarness(t, Config{})
+	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(C, 19)
+	s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Timestamp: s.ts, Bytes: 19})
+	r := s.close(reassembly.CloseFIN)
+	if len(r.Alerts) != 1 || !r.Alerts[0].Encrypted || r.Alerts[0].Description != "" || r.Alerts[0].Code != -1 {
+		t.Fatalf("alerts %+v, want one encrypted", r.Alerts)
+	}
+	last := r.Messages[len(r.Messages)-1]
+	if last.Type != "alert" || last.Bytes != 19 || last.Count != 1 {
+		t.Errorf("last message %+v, want the alert split from the run", last)
+	}
+	prev := r.Messages[len(r.Messages)-2]
+	if prev.Type != "application_data" || prev.Count != 2 || prev.Bytes != 53+300 {
+		t.Errorf("run %+v, want the 53- and 300-byte records left", prev)
+	}
+}

@@ -1,0 +1,243 @@
+package flows
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// base is the capture time of the test scripts.
+var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type harness struct {
+	tb   testing.TB
+	tr   *Tracker
+	recs []*Record
+	next uint64
+}
+
+func newHarness(tb testing.TB, cfg Config) *harness {
+	h := &harness{tb: tb}
+	h.tr = NewTracker(cfg, func(r *Record) { h.recs = append(h.recs, r) })
+	return h
+}
+
+// script drives one connection's handler with constructed events.
+type script struct {
+	h    *harness
+	c    *conn
+	sink dissect.Sink
+	ts   time.Time
+}
+
+func (h *harness) conn() *script { return h.connAt(base.Add(time.Duration(h.next) * time.Second)) }
+
+func (h *harness) connAt(start time.Time) *script {
+	h.next++
+	info := reassembly.ConnInfo{
+		ID:     h.next,
+		Client: netip.MustParseAddrPort("192.0.2.10:" + itoa(40000+int(h.next))),
+		Server: netip.MustParseAddrPort("198.51.100.20:443"),
+		Start:  start,
+	}
+	c := h.tr.New(info).(*conn)
+	return &script{h: h, c: c, sink: sinkAdapter{c}, ts: start}
+}
+
+func itoa(n int) string {
+	b := []byte{}
+	for n > 0 || len(b) == 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func (s *script) ev(e dissect.Event) *script {
+	s.ts = s.ts.Add(time.Millisecond)
+	e.Timestamp = s.ts
+	s.sink.Event(&e)
+	return s
+}
+
+func (s *script) hs(d dissect.Dir, t dissect.HandshakeType) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(t), Length: 40})
+}
+
+func (s *script) ch(ch *dissect.ClientHello) *script {
+	return s.ev(dissect.Event{Dir: dissect.FromClient, Type: dissect.HandshakeMsg(dissect.TypeClientHello), Length: 200, ClientHello: ch})
+}
+
+func (s *script) sh(sh *dissect.ServerHello) *script {
+	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerHello), Length: 80, ServerHello: sh})
+}
+
+func (s *script) cert(d dissect.Dir, chain ...[]byte) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeCertificate), Length: 900, Certificate: &dissect.Certificate{Chain: chain}})
+}
+
+func (s *script) ske() *script {
+	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Length: 300,
+		ServerKeyExchange: &dissect.ServerKeyExchange{Kind: "ecdhe", NamedCurve: 23}})
+}
+
+func (s *script) ccs(d dissect.Dir) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgChangeCipherSpec, Length: 1})
+}
+
+func (s *script) encFin(d dissect.Dir) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 40, Encrypted: true})
+}
+
+func (s *script) app(d dissect.Dir, n int) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgApplicationData, Length: n, Encrypted: true})
+}
+
+func (s *script) alert(d dissect.Dir, level, desc uint8) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 2, Alert: &dissect.Alert{Level: level, Description: desc}})
+}
+
+func (s *script) encAlert(d dissect.Dir) *script {
+	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 26, Encrypted: true, Alert: &dissect.Alert{}})
+}
+
+func (s *script) nst(ticket []byte, lifetime uint32) *script {
+	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Length: 6 + len(ticket),
+		NewSessionTicket: &dissect.NewSessionTicket{LifetimeHint: lifetime, Ticket: ticket}})
+}
+
+func (s *script) anomaly(a dissect.Anomaly) *script {
+	if a.Timestamp.IsZero() {
+		a.Timestamp = s.ts
+	}
+	s.sink.Anomaly(a)
+	return s
+}
+
+// close ends the connection and returns the Record emitted for it (nil if
+// none was).
+func (s *script) close(reason reassembly.CloseReason) *Record {
+	n := len(s.h.recs)
+	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: [2]uint64{500, 3000}})
+	if len(s.h.recs) == n {
+		return nil
+	}
+	return s.h.recs[len(s.h.recs)-1]
+}
+
+func ch12(sni string) *dissect.ClientHello {
+	return &dissect.ClientHello{
+		LegacyVersion: dissect.VersionTLS12, Random: make([]byte, 32),
+		CipherSuites: []uint16{0xc02f, 0xc030, 0x009c}, CompressionMethods: []uint8{0},
+		ServerName: sni, ALPN: []string{"h2", "http/1.1"}, SupportedGroups: []uint16{29, 23},
+	}
+}
+
+func ch13(sni string) *dissect.ClientHello {
+	ch := ch12(sni)
+	ch.CipherSuites = []uint16{0x1301, 0x1302, 0xc02f}
+	ch.SupportedVersions = []dissect.Version{0x0a0a, dissect.VersionTLS13, dissect.VersionTLS12}
+	ch.KeyShareGroups = []uint16{29}
+	return ch
+}
+
+func chLegacy(max dissect.Version) *dissect.ClientHello {
+	ch := ch12("old.example.com")
+	ch.LegacyVersion = max
+	ch.ALPN = nil
+	return ch
+}
+
+func sh12() *dissect.ServerHello {
+	return &dissect.ServerHello{LegacyVersion: dissect.VersionTLS12, Random: make([]byte, 32), CipherSuite: 0xc02f, ALPN: "h2"}
+}
+
+func sh13() *dissect.ServerHello {
+	return &dissect.ServerHello{LegacyVersion: dissect.VersionTLS12, Random: make([]byte, 32), CipherSuite: 0x1301,
+		SupportedVersion: dissect.VersionTLS13, KeyShareGroup: 29}
+}
+
+const (
+	C = dissect.FromClient
+	S = dissect.FromServer
+)
+
+// full12 plays a TLS 1.2 full handshake up to the server's Finished.
+func full12(s *script, sni string, chain ...[]byte) *script {
+	s.ch(ch12(sni)).sh(sh12())
+	if len(chain) > 0 {
+		s.cert(S, chain...)
+	}
+	s.ske().hs(S, dissect.TypeServerHelloDone).
+		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+	return s
+}
+
+// pki makes certificates for tests, signed by a test CA.
+type pki struct {
+	caKey  *ecdsa.PrivateKey
+	ca     *x509.Certificate
+	caDER  []byte
+	serial int64
+}
+
+func newPKI(tb testing.TB, issuer string) *pki {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: issuer, Organization: []string{issuer}},
+		NotBefore: base.AddDate(-5, 0, 0), NotAfter: base.AddDate(5, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	return &pki{caKey: key, ca: ca, caDER: der, serial: 1}
+}
+
+// leaf issues a certificate for names valid from nb to na.
+func (p *pki) leaf(tb testing.TB, nb, na time.Time, names ...string) []byte {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.serial++
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: names[0]},
+		DNSNames: names, NotBefore: nb, NotAfter: na, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
+
+// selfSigned makes a self-signed leaf for name.
+func selfSigned(tb testing.TB, name string) []byte {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: base.AddDate(-1, 0, 0), NotAfter: base.AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
