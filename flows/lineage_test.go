@@ -1,0 +1,241 @@
+package flows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// abbreviated12 plays a TLS 1.2 abbreviated handshake with ch.
+func abbreviated12(s *script, ch *dissect.ClientHello, sh *dissect.ServerHello) *script {
+	return s.ch(ch).sh(sh).ccs(S).encFin(S).ccs(C).encFin(C).app(C, 100).app(S, 500)
+}
+
+func TestTicketLineage(t *testing.T) {
+	h := newHarness(t, Config{})
+	ticket := []byte("opaque-ticket-issued-by-the-server-0001")
+
+	a := h.conn()
+	a.ch(ch12("www.example.com")).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).nst(ticket, 7200).ccs(S).encFin(S)
+	ra := a.close(reassembly.CloseFIN)
+	if !ra.SessionTicket.Issued || ra.SessionTicket.LifetimeHint != 7200 || ra.SessionTicket.Length != len(ticket) ||
+		ra.SessionTicket.SHA256 != hexSHA256(ticket) || ra.Resumed {
+		t.Fatalf("issuing connection: %+v resumed %v", ra.SessionTicket, ra.Resumed)
+	}
+
+	// b redeems it 30 minutes later and is issued a new one.
+	b := h.connAt(base.Add(30 * time.Minute))
+	ch := ch12("www.example.com")
+	ch.SessionTicket = ticket
+	ch.HasSessionTicketExt = true
+	newTicket := []byte("opaque-ticket-issued-by-the-server-0002")
+	b.ch(ch).sh(sh12()).nst(newTicket, 7200).ccs(S).encFin(S).ccs(C).encFin(C).app(C, 10).app(S, 10)
+	rb := b.close(reassembly.CloseFIN)
+	st := rb.SessionTicket
+	if rb.Status != StatusResumed || !rb.Resumed || rb.Resumption != "ticket" || rb.ResumedFrom != ra.UID {
+		t.Errorf("redeeming connection: status %q resumed %v by %q from %q, want resumed ticket from %q", rb.Status, rb.Resumed, rb.Resumption, rb.ResumedFrom, ra.UID)
+	}
+	if !st.Offered || st.OfferedSHA256 != hexSHA256(ticket) || st.OfferedLength != len(ticket) || st.IssuedBy != ra.UID {
+		t.Errorf("offer: %+v", st)
+	}
+	if st.RedeemedAfter < 1799 || st.RedeemedAfter > 1801 || st.LifetimeExpired || st.Reused {
+		t.Errorf("redeemed after %v expired %v reused %v", st.RedeemedAfter, st.LifetimeExpired, st.Reused)
+	}
+	if !st.Issued || !st.Renewed {
+		t.Errorf("a ticket issued on a resumed connection is a renewal: %+v", st)
+	}
+	if rb.History != "CstiI" {
+		t.Errorf("history %q", rb.History)
+	}
+
+	// c presents the first ticket again, three hours after issue: reuse,
+	// and past its lifetime. The server refuses it with a full handshake.
+	c := h.connAt(base.Add(3 * time.Hour))
+	c.ch(ch).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+	rc := c.close(reassembly.CloseFIN)
+	st = rc.SessionTicket
+	if !st.Reused || !st.LifetimeExpired || st.IssuedBy != ra.UID {
+		t.Errorf("replayed ticket: %+v", st)
+	}
+	if rc.Resumed || rc.Resumption != "" || rc.ResumedFrom != "" || rc.Status != StatusEstablished {
+		t.Errorf("refused ticket: resumed %v %q from %q status %q", rc.Resumed, rc.Resumption, rc.ResumedFrom, rc.Status)
+	}
+	if !hasAnomaly(rc, "ticket_reused") || hasAnomaly(rb, "ticket_reused") {
+		t.Errorf("ticket_reused anomaly: c %v b %v", rc.Anomalies, rb.Anomalies)
+	}
+}
+
+func hasAnomaly(r *Record, kind string) bool {
+	for _, k := range r.Anomalies {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSessionIDResumption(t *testing.T) {
+	h := newHarness(t, Config{})
+	sid := []byte("0123456789abcdef0123456789abcdef")
+	a := h.conn()
+	sha := sh12()
+	sha.SessionID = sid
+	a.ch(ch12("a.example")).sh(sha).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+	ra := a.close(reassembly.CloseFIN)
+	if ra.Resumed {
+		t.Fatal("full handshake marked resumed")
+	}
+	b := h.conn()
+	ch := ch12("a.example")
+	ch.SessionID = sid
+	rb := abbreviated12(b, ch, sha).close(reassembly.CloseFIN)
+	if !rb.Resumed || rb.Resumption != "session_id" || rb.ResumedFrom != ra.UID || rb.Status != StatusResumed {
+		t.Errorf("resumed %v %q from %q status %q, want session_id from %q", rb.Resumed, rb.Resumption, rb.ResumedFrom, rb.Status, ra.UID)
+	}
+	if rb.SessionTicket.Offered {
+		t.Error("a session ID is not a ticket")
+	}
+	// A session ID the server does not echo is a new session.
+	c := h.conn()
+	other := sh12()
+	other.SessionID = []byte("another-session-id-from-server!!")
+	rc := c.ch(ch).sh(other).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).close(reassembly.CloseFIN)
+	if rc.Resumed {
+		t.Error("a refused session ID marked resumed")
+	}
+}
+
+func TestPSKResumption(t *testing.T) {
+	h := newHarness(t, Config{})
+	identity := []byte("tls13-psk-identity-0001")
+	play := func() *Record {
+		ch := ch13("a.example")
+		ch.PSKIdentities = []dissect.PSKIdentity{{Identity: identity, ObfuscatedTicketAge: 1234}}
+		ch.PSKModes = []uint8{1}
+		sh := sh13()
+		sh.HasPreSharedKey = true
+		return h.conn().ch(ch).sh(sh).app(S, 300).app(C, 53).app(C, 400).app(S, 900).close(reassembly.CloseFIN)
+	}
+	r1 := play()
+	if !r1.Resumed || r1.Resumption != "psk" || r1.Status != StatusResumed || !r1.SessionTicket.Offered ||
+		r1.SessionTicket.OfferedSHA256 != hexSHA256(identity) || r1.SessionTicket.Reused {
+		t.Errorf("psk: resumed %v %q status %q ticket %+v", r1.Resumed, r1.Resumption, r1.Status, r1.SessionTicket)
+	}
+	r2 := play()
+	if !r2.SessionTicket.Reused || !hasAnomaly(r2, "ticket_reused") {
+		t.Errorf("second presentation of a PSK identity not flagged: %+v %v", r2.SessionTicket, r2.Anomalies)
+	}
+}
+
+func TestEarlyData(t *testing.T) {
+	identity := []byte("psk-0rtt")
+	ch := func() *dissect.ClientHello {
+		c := ch13("a.example")
+		c.PSKIdentities = []dissect.PSKIdentity{{Identity: identity}}
+		c.EarlyData = true
+		return c
+	}
+	accept := sh13()
+	accept.HasPreSharedKey = true
+	tests := []struct {
+		name string
+		play func(s *script) *script
+		want string
+	}{
+		{"accepted: end_of_early_data seen", func(s *script) *script {
+			return s.ch(ch()).ccs(C).app(C, 300).sh(accept).ccs(S).app(S, 200).app(C, 21).app(C, 53).app(S, 900)
+		}, "accepted"},
+		{"rejected: no psk", func(s *script) *script {
+			return s.ch(ch()).app(C, 300).sh(sh13()).app(S, 2000).app(C, 53).app(S, 900)
+		}, "rejected"},
+		{"rejected: hello retry", func(s *script) *script {
+			hrr := sh13()
+			hrr.IsHelloRetryRequest = true
+			return s.ch(ch()).app(C, 300).sh(hrr).ch(ch13("a.example")).sh(accept).app(S, 200).app(C, 53)
+		}, "rejected"},
+		{"cannot tell", func(s *script) *script {
+			return s.ch(ch()).app(C, 300).sh(accept).app(S, 200).app(C, 53).app(S, 900)
+		}, "offered"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			r := tc.play(h.conn()).close(reassembly.CloseFIN)
+			if r.EarlyData != tc.want {
+				t.Errorf("early_data %q, want %q", r.EarlyData, tc.want)
+			}
+			if r.Status != StatusResumed && r.Status != StatusEstablished {
+				t.Errorf("status %q", r.Status)
+			}
+		})
+	}
+}
+
+func TestRenegotiation(t *testing.T) {
+	tests := []struct {
+		name string
+		play func(s *script) *script
+		want int
+	}{
+		{"hello request then client hello", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12())
+		}, 1},
+		{"second client hello in clear", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).ch(ch12("a.example"))
+		}, 2},
+		{"encrypted handshake after the handshake", func(s *script) *script {
+			full12(s, "a.example", []byte{1}).app(C, 10).app(S, 10)
+			s.ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 32, Encrypted: true})
+			s.ev(dissect.Event{Dir: C, Type: dissect.MsgEncryptedHandshake, Length: 300, Encrypted: true})
+			s.app(C, 10)
+			s.ev(dissect.Event{Dir: C, Type: dissect.MsgEncryptedHandshake, Length: 300, Encrypted: true})
+			return s
+		}, 2},
+		{"hello retry is no renegotiation", func(s *script) *script {
+			hrr := sh13()
+			hrr.IsHelloRetryRequest = true
+			return s.ch(ch13("a.example")).sh(hrr).ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53)
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			r := tc.play(h.conn()).close(reassembly.CloseFIN)
+			if r.Renegotiations != tc.want {
+				t.Errorf("renegotiations %d, want %d", r.Renegotiations, tc.want)
+			}
+			if !r.Established {
+				t.Errorf("status %q", r.Status)
+			}
+		})
+	}
+}
+
+func TestLineageBounded(t *testing.T) {
+	h := newHarness(t, Config{MaxLineage: 8})
+	for i := range 100 {
+		s := h.conn()
+		full12(s, "a.example", []byte{1})
+		s.nst([]byte{byte(i), byte(i >> 8), 1, 2, 3}, 60)
+		s.close(reassembly.CloseFIN)
+	}
+	if n := h.tr.tickets.len(); n != 8 {
+		t.Errorf("tickets map holds %d, want the cap 8", n)
+	}
+	if len(h.tr.tickets.order)-h.tr.tickets.head != 8 || len(h.tr.tickets.order) > 2*8+65 {
+		t.Errorf("order slice %d (head %d) not bounded", len(h.tr.tickets.order), h.tr.tickets.head)
+	}
+	// The newest are kept, the oldest forgotten.
+	if _, ok := h.tr.tickets.get(hexSHA256([]byte{99, 0, 1, 2, 3})); !ok {
+		t.Error("newest ticket forgotten")
+	}
+	if _, ok := h.tr.tickets.get(hexSHA256([]byte{0, 0, 1, 2, 3})); ok {
+		t.Error("oldest ticket kept past the cap")
+	}
+}
