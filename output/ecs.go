@@ -1,0 +1,361 @@
+package output
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// ECSVersion is the Elastic Common Schema version the documents follow.
+const ECSVersion = "8.11.0"
+
+// ECSSchema names our layout of the tlsdissect.* namespace inside ECS
+// documents; it changes when that namespace changes incompatibly.
+const ECSSchema = "tlsdissect.ecs/1"
+
+// ECSDoc is one Elastic Common Schema document per connection.
+// Documented in docs/formats.md ("ecs"); fields ECS has no name for live
+// under "tlsdissect".
+type ECSDoc struct {
+	Timestamp   string       `json:"@timestamp"`
+	ECS         ecsVersion   `json:"ecs"`
+	Event       ecsEvent     `json:"event"`
+	Source      ecsEndpoint  `json:"source"`
+	Destination ecsEndpoint  `json:"destination"`
+	Client      ecsEndpoint  `json:"client"`
+	Server      ecsEndpoint  `json:"server"`
+	Network     ecsNetwork   `json:"network"`
+	TLS         ecsTLS       `json:"tls"`
+	TLSDissect  ecsTLSDissec `json:"tlsdissect"`
+}
+
+type ecsVersion struct {
+	Version string `json:"version"`
+}
+
+type ecsEvent struct {
+	Kind     string   `json:"kind"`
+	Category []string `json:"category"`
+	Type     []string `json:"type"`
+	Dataset  string   `json:"dataset"`
+	Outcome  string   `json:"outcome"`
+	Start    string   `json:"start,omitempty"`
+	End      string   `json:"end,omitempty"`
+	Duration *int64   `json:"duration,omitempty"` // nanoseconds
+}
+
+type ecsEndpoint struct {
+	IP    string  `json:"ip,omitempty"`
+	Port  uint16  `json:"port"`
+	Bytes *uint64 `json:"bytes,omitempty"`
+}
+
+type ecsNetwork struct {
+	Transport   string `json:"transport"`
+	Type        string `json:"type,omitempty"`
+	Protocol    string `json:"protocol"`
+	CommunityID string `json:"community_id,omitempty"`
+	Bytes       uint64 `json:"bytes"`
+}
+
+type ecsTLS struct {
+	Version         string       `json:"version,omitempty"`
+	VersionProtocol string       `json:"version_protocol,omitempty"`
+	Cipher          string       `json:"cipher,omitempty"`
+	Curve           string       `json:"curve,omitempty"`
+	Resumed         bool         `json:"resumed"`
+	Established     bool         `json:"established"`
+	NextProtocol    string       `json:"next_protocol,omitempty"`
+	Client          ecsTLSClient `json:"client"`
+	Server          ecsTLSServer `json:"server"`
+}
+
+type ecsHash struct {
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+type ecsTLSClient struct {
+	JA3        string   `json:"ja3,omitempty"`
+	ServerName string   `json:"server_name,omitempty"`
+	Hash       *ecsHash `json:"hash,omitempty"`
+	Subject    string   `json:"subject,omitempty"`
+	Issuer     string   `json:"issuer,omitempty"`
+	NotBefore  string   `json:"not_before,omitempty"`
+	NotAfter   string   `json:"not_after,omitempty"`
+	X509       *ecsX509 `json:"x509,omitempty"`
+}
+
+type ecsTLSServer struct {
+	JA3S      string   `json:"ja3s,omitempty"`
+	Hash      *ecsHash `json:"hash,omitempty"`
+	Subject   string   `json:"subject,omitempty"`
+	Issuer    string   `json:"issuer,omitempty"`
+	NotBefore string   `json:"not_before,omitempty"`
+	NotAfter  string   `json:"not_after,omitempty"`
+	X509      *ecsX509 `json:"x509,omitempty"`
+}
+
+type ecsX509 struct {
+	Subject            ecsDN    `json:"subject"`
+	Issuer             ecsDN    `json:"issuer"`
+	SerialNumber       string   `json:"serial_number,omitempty"`
+	NotBefore          string   `json:"not_before,omitempty"`
+	NotAfter           string   `json:"not_after,omitempty"`
+	AlternativeNames   []string `json:"alternative_names,omitempty"`
+	SignatureAlgorithm string   `json:"signature_algorithm,omitempty"`
+	PublicKeyAlgorithm string   `json:"public_key_algorithm,omitempty"`
+	PublicKeySize      int      `json:"public_key_size,omitempty"`
+}
+
+type ecsDN struct {
+	CommonName    []string `json:"common_name,omitempty"`
+	Organization  []string `json:"organization,omitempty"`
+	Country       []string `json:"country,omitempty"`
+	Distinguished string   `json:"distinguished_name,omitempty"`
+}
+
+// ecsTLSDissec is everything ECS has no field for.
+type ecsTLSDissec struct {
+	Schema          string              `json:"schema"`
+	UID             string              `json:"uid"`
+	Status          string              `json:"status"`
+	History         string              `json:"history"`
+	Resumption      string              `json:"resumption,omitempty"`
+	ResumedFrom     string              `json:"resumed_from,omitempty"`
+	EarlyData       string              `json:"early_data,omitempty"`
+	Renegotiations  int                 `json:"renegotiations"`
+	ALPNOffered     []string            `json:"alpn_offered"`
+	OfferedVersions []string            `json:"offered_versions"`
+	Messages        []flows.Message     `json:"messages"`
+	Alerts          []flows.Alert       `json:"alerts"`
+	SessionTicket   flows.SessionTicket `json:"session_ticket"`
+	Failure         *flows.Failure      `json:"failure,omitempty"`
+	Validation      string              `json:"validation,omitempty"`
+	StartTLS        string              `json:"starttls,omitempty"`
+	JA3String       string              `json:"ja3_string,omitempty"`
+	JA3SString      string              `json:"ja3s_string,omitempty"`
+	JA4             string              `json:"ja4,omitempty"`
+	JA4R            string              `json:"ja4_r,omitempty"`
+	JA4S            string              `json:"ja4s,omitempty"`
+	JA4SR           string              `json:"ja4s_r,omitempty"`
+	JA4X            []string            `json:"ja4x"`
+	CertChain       []string            `json:"cert_chain_sha256"`
+	ClientCertChain []string            `json:"client_cert_chain_sha256"`
+	Anomalies       []string            `json:"anomalies"`
+	AnomalyDetails  []flows.Anomaly     `json:"anomaly_details"`
+	Close           string              `json:"close,omitempty"`
+	MissingBytes    uint64              `json:"missing_bytes"`
+}
+
+// ecsTime is an ECS date: RFC 3339 with nanoseconds, UTC.
+func ecsTime(t flows.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(flows.Layout)
+}
+
+// ToECS maps a record to its ECS document.
+func ToECS(r *flows.Record) *ECSDoc {
+	n := normalize(r)
+	cb, sb := n.ClientBytes, n.ServerBytes
+	d := &ECSDoc{
+		Timestamp: ecsTime(n.TS),
+		ECS:       ecsVersion{ECSVersion},
+		Event: ecsEvent{
+			Kind:     "event",
+			Category: []string{"network"},
+			Type:     []string{"connection", "protocol"},
+			Dataset:  "tlsdissect.flow",
+			Outcome:  ecsOutcome(n.Status),
+			Start:    ecsTime(n.TS),
+			End:      ecsTime(n.EndTS),
+		},
+		Source:      ecsEndpoint{IP: n.Client.IP, Port: n.Client.Port, Bytes: &cb},
+		Destination: ecsEndpoint{IP: n.Server.IP, Port: n.Server.Port, Bytes: &sb},
+		Client:      ecsEndpoint{IP: n.Client.IP, Port: n.Client.Port, Bytes: &cb},
+		Server:      ecsEndpoint{IP: n.Server.IP, Port: n.Server.Port, Bytes: &sb},
+		Network: ecsNetwork{
+			Transport:   "tcp",
+			Type:        ipType(n.Client.IP),
+			Protocol:    "tls",
+			CommunityID: n.CommunityID,
+			Bytes:       cb + sb,
+		},
+		TLS: ecsTLS{
+			Cipher:       n.Cipher,
+			Curve:        n.Curve,
+			Resumed:      n.Resumed,
+			Established:  n.Established,
+			NextProtocol: n.ALPN,
+			Client:       ecsTLSClient{JA3: n.JA3, ServerName: n.SNI},
+			Server:       ecsTLSServer{JA3S: n.JA3S},
+		},
+		TLSDissect: ecsTLSDissec{
+			Schema:          ECSSchema,
+			UID:             n.UID,
+			Status:          n.Status,
+			History:         n.History,
+			Resumption:      n.Resumption,
+			ResumedFrom:     n.ResumedFrom,
+			EarlyData:       n.EarlyData,
+			Renegotiations:  n.Renegotiations,
+			ALPNOffered:     n.ALPNOffered,
+			OfferedVersions: n.OfferedVersions,
+			Messages:        n.Messages,
+			Alerts:          n.Alerts,
+			SessionTicket:   n.SessionTicket,
+			Failure:         n.Failure,
+			Validation:      n.Validation,
+			StartTLS:        n.StartTLS,
+			JA3String:       n.JA3String,
+			JA3SString:      n.JA3SString,
+			JA4:             n.JA4,
+			JA4R:            n.JA4R,
+			JA4S:            n.JA4S,
+			JA4SR:           n.JA4SR,
+			JA4X:            n.JA4X,
+			CertChain:       fps(n.Certificates),
+			ClientCertChain: fps(n.ClientCertificates),
+			Anomalies:       n.Anomalies,
+			AnomalyDetails:  n.AnomalyDetails,
+			Close:           n.Close,
+			MissingBytes:    n.MissingBytes,
+		},
+	}
+	if !n.TS.IsZero() && !n.EndTS.IsZero() {
+		ns := n.EndTS.Sub(n.TS.Time).Nanoseconds()
+		d.Event.Duration = &ns
+	}
+	d.TLS.Version, d.TLS.VersionProtocol = ecsVersionOf(n.Version)
+	if len(n.Certificates) > 0 {
+		c := &n.Certificates[0]
+		s := &d.TLS.Server
+		s.Hash = &ecsHash{SHA256: strings.ToUpper(c.SHA256)}
+		s.Subject, s.Issuer = c.Subject, c.Issuer
+		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
+		s.X509 = toX509(c)
+	}
+	if len(n.ClientCertificates) > 0 {
+		c := &n.ClientCertificates[0]
+		s := &d.TLS.Client
+		s.Hash = &ecsHash{SHA256: strings.ToUpper(c.SHA256)}
+		s.Subject, s.Issuer = c.Subject, c.Issuer
+		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
+		s.X509 = toX509(c)
+	}
+	return d
+}
+
+func ecsOutcome(status string) string {
+	switch status {
+	case flows.StatusEstablished, flows.StatusResumed:
+		return "success"
+	case flows.StatusFailed:
+		return "failure"
+	}
+	return "unknown"
+}
+
+// ecsVersionOf splits "TLS 1.3" into ECS's tls.version "1.3" and
+// tls.version_protocol "tls".
+func ecsVersionOf(v string) (version, protocol string) {
+	p, num, ok := strings.Cut(v, " ")
+	if !ok {
+		return v, ""
+	}
+	return num, strings.ToLower(p)
+}
+
+func ipType(ip string) string {
+	switch {
+	case ip == "":
+		return ""
+	case strings.Contains(ip, ":"):
+		return "ipv6"
+	}
+	return "ipv4"
+}
+
+func toX509(c *flows.Certificate) *ecsX509 {
+	x := &ecsX509{
+		Subject:            dnOf(c.Subject),
+		Issuer:             dnOf(c.Issuer),
+		SerialNumber:       strings.ToUpper(c.Serial),
+		NotBefore:          ecsTime(c.NotBefore),
+		NotAfter:           ecsTime(c.NotAfter),
+		AlternativeNames:   c.SAN,
+		SignatureAlgorithm: c.SignatureAlgorithm,
+	}
+	x.PublicKeyAlgorithm, x.PublicKeySize = keyOf(c.Key)
+	return x
+}
+
+func dnOf(dn string) ecsDN {
+	d := ecsDN{Distinguished: dn}
+	for _, rdn := range splitDN(dn) {
+		k, v, ok := strings.Cut(rdn, "=")
+		if !ok {
+			continue
+		}
+		switch strings.ToUpper(strings.TrimSpace(k)) {
+		case "CN":
+			d.CommonName = append(d.CommonName, v)
+		case "O":
+			d.Organization = append(d.Organization, v)
+		case "C":
+			d.Country = append(d.Country, v)
+		}
+	}
+	return d
+}
+
+// keyOf splits the record's key description ("RSA 2048", "ECDSA P-256",
+// "Ed25519") into an algorithm and a size in bits.
+func keyOf(k string) (alg string, bits int) {
+	alg, rest, _ := strings.Cut(k, " ")
+	if n, err := strconv.Atoi(rest); err == nil && n > 0 && n < 1<<20 {
+		return alg, n
+	}
+	switch rest {
+	case "P-224":
+		return alg, 224
+	case "P-256":
+		return alg, 256
+	case "P-384":
+		return alg, 384
+	case "P-521":
+		return alg, 521
+	}
+	switch alg {
+	case "Ed25519", "X25519":
+		return alg, 256
+	case "Ed448", "X448":
+		return alg, 456
+	}
+	return alg, 0
+}
+
+type ecsWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func newECS(w io.Writer) *ecsWriter { return &ecsWriter{w: w} }
+
+func (e *ecsWriter) Write(r *flows.Record) error {
+	b, err := json.Marshal(ToECS(r))
+	if err != nil {
+		return err
+	}
+	e.buf = append(append(e.buf[:0], b...), '\n')
+	if _, err := e.w.Write(e.buf); err != nil {
+		return err
+	}
+	return flush(e.w)
+}
+
+func (e *ecsWriter) Close() error { return flush(e.w) }

@@ -1,0 +1,414 @@
+package output
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// jsonWriter writes one tlsdissect.flow/1 object per line with a
+// hand-written appender: no reflection, one reused buffer, so a record
+// costs no allocation once the buffer has grown (issue 8). Its output is
+// byte for byte what encoding/json writes for the normalised record; a
+// test and a fuzz target hold it to that.
+type jsonWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func newJSON(w io.Writer) *jsonWriter { return &jsonWriter{w: w, buf: make([]byte, 0, 4096)} }
+
+func (j *jsonWriter) Write(r *flows.Record) error {
+	j.buf = AppendRecordJSON(j.buf[:0], r)
+	j.buf = append(j.buf, '\n')
+	if _, err := j.w.Write(j.buf); err != nil {
+		return err
+	}
+	return flush(j.w)
+}
+
+func (j *jsonWriter) Close() error { return flush(j.w) }
+
+// normalize returns r as the contract writes it: nil slices as empty ones
+// (every field present, [] rather than null), a missing schema filled in,
+// and non-finite floats (which JSON cannot carry) as 0. r is not modified.
+func normalize(r *flows.Record) *flows.Record {
+	n := *r
+	if n.Schema == "" {
+		n.Schema = flows.Schema
+	}
+	n.ALPNOffered = nonNil(n.ALPNOffered)
+	n.OfferedVersions = nonNil(n.OfferedVersions)
+	n.Messages = nonNil(n.Messages)
+	n.Certificates = normCerts(n.Certificates)
+	n.ClientCertificates = normCerts(n.ClientCertificates)
+	n.Alerts = nonNil(n.Alerts)
+	n.JA4X = nonNil(n.JA4X)
+	n.Anomalies = nonNil(n.Anomalies)
+	n.AnomalyDetails = nonNil(n.AnomalyDetails)
+	n.SessionTicket.RedeemedAfter = finite(n.SessionTicket.RedeemedAfter)
+	return &n
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func normCerts(cs []flows.Certificate) []flows.Certificate {
+	out := make([]flows.Certificate, len(cs))
+	for i, c := range cs {
+		c.SAN = nonNil(c.SAN)
+		out[i] = c
+	}
+	return out
+}
+
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// MarshalRecord is the reference encoding of a record: encoding/json of
+// the normalised record, without the trailing newline.
+func MarshalRecord(r *flows.Record) ([]byte, error) { return json.Marshal(normalize(r)) }
+
+// AppendRecordJSON appends the JSON object of r (schema tlsdissect.flow/1,
+// every field present) to b. It writes what MarshalRecord writes.
+func AppendRecordJSON(b []byte, r *flows.Record) []byte {
+	schema := r.Schema
+	if schema == "" {
+		schema = flows.Schema
+	}
+	b = append(b, `{"schema":`...)
+	b = appendString(b, schema)
+	b = append(b, `,"ts":`...)
+	b = appendTime(b, r.TS)
+	b = append(b, `,"end_ts":`...)
+	b = appendTime(b, r.EndTS)
+	b = append(b, `,"uid":`...)
+	b = appendString(b, r.UID)
+	b = append(b, `,"community_id":`...)
+	b = appendString(b, r.CommunityID)
+	b = append(b, `,"client":`...)
+	b = appendEndpoint(b, r.Client)
+	b = append(b, `,"server":`...)
+	b = appendEndpoint(b, r.Server)
+	b = append(b, `,"version":`...)
+	b = appendString(b, r.Version)
+	b = append(b, `,"cipher":`...)
+	b = appendString(b, r.Cipher)
+	b = append(b, `,"sni":`...)
+	b = appendString(b, r.SNI)
+	b = append(b, `,"alpn":`...)
+	b = appendString(b, r.ALPN)
+	b = append(b, `,"alpn_offered":`...)
+	b = appendStrings(b, r.ALPNOffered)
+	b = append(b, `,"offered_versions":`...)
+	b = appendStrings(b, r.OfferedVersions)
+	b = append(b, `,"curve":`...)
+	b = appendString(b, r.Curve)
+	b = append(b, `,"history":`...)
+	b = appendString(b, r.History)
+	b = append(b, `,"messages":[`...)
+	for i := range r.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		m := &r.Messages[i]
+		b = append(b, `{"ts":`...)
+		b = appendTime(b, m.TS)
+		b = append(b, `,"from":`...)
+		b = appendString(b, m.From)
+		b = append(b, `,"type":`...)
+		b = appendString(b, m.Type)
+		b = append(b, `,"length":`...)
+		b = strconv.AppendInt(b, int64(m.Length), 10)
+		b = append(b, `,"encrypted":`...)
+		b = strconv.AppendBool(b, m.Encrypted)
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(m.Count), 10)
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, int64(m.Bytes), 10)
+		b = append(b, '}')
+	}
+	b = append(b, `],"established":`...)
+	b = strconv.AppendBool(b, r.Established)
+	b = append(b, `,"resumed":`...)
+	b = strconv.AppendBool(b, r.Resumed)
+	b = append(b, `,"resumption":`...)
+	b = appendString(b, r.Resumption)
+	b = append(b, `,"resumed_from":`...)
+	b = appendString(b, r.ResumedFrom)
+	b = append(b, `,"early_data":`...)
+	b = appendString(b, r.EarlyData)
+	b = append(b, `,"renegotiations":`...)
+	b = strconv.AppendInt(b, int64(r.Renegotiations), 10)
+	t := &r.SessionTicket
+	b = append(b, `,"session_ticket":{"offered":`...)
+	b = strconv.AppendBool(b, t.Offered)
+	b = append(b, `,"offered_length":`...)
+	b = strconv.AppendInt(b, int64(t.OfferedLength), 10)
+	b = append(b, `,"offered_sha256":`...)
+	b = appendString(b, t.OfferedSHA256)
+	b = append(b, `,"issued":`...)
+	b = strconv.AppendBool(b, t.Issued)
+	b = append(b, `,"renewed":`...)
+	b = strconv.AppendBool(b, t.Renewed)
+	b = append(b, `,"lifetime_hint":`...)
+	b = strconv.AppendUint(b, uint64(t.LifetimeHint), 10)
+	b = append(b, `,"length":`...)
+	b = strconv.AppendInt(b, int64(t.Length), 10)
+	b = append(b, `,"sha256":`...)
+	b = appendString(b, t.SHA256)
+	b = append(b, `,"issued_by":`...)
+	b = appendString(b, t.IssuedBy)
+	b = append(b, `,"redeemed_after":`...)
+	b = appendFloat(b, t.RedeemedAfter)
+	b = append(b, `,"lifetime_expired":`...)
+	b = strconv.AppendBool(b, t.LifetimeExpired)
+	b = append(b, `,"reused":`...)
+	b = strconv.AppendBool(b, t.Reused)
+	b = append(b, `},"certificates":`...)
+	b = appendCerts(b, r.Certificates)
+	b = append(b, `,"client_certificates":`...)
+	b = appendCerts(b, r.ClientCertificates)
+	b = append(b, `,"alerts":[`...)
+	for i := range r.Alerts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		a := &r.Alerts[i]
+		b = append(b, `{"ts":`...)
+		b = appendTime(b, a.TS)
+		b = append(b, `,"from":`...)
+		b = appendString(b, a.From)
+		b = append(b, `,"level":`...)
+		b = appendString(b, a.Level)
+		b = append(b, `,"description":`...)
+		b = appendString(b, a.Description)
+		b = append(b, `,"code":`...)
+		b = strconv.AppendInt(b, int64(a.Code), 10)
+		b = append(b, `,"encrypted":`...)
+		b = strconv.AppendBool(b, a.Encrypted)
+		b = append(b, '}')
+	}
+	b = append(b, `],"status":`...)
+	b = appendString(b, r.Status)
+	b = append(b, `,"failure":`...)
+	if f := r.Failure; f == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, `{"reason":`...)
+		b = appendString(b, f.Reason)
+		b = append(b, `,"by":`...)
+		b = appendString(b, f.By)
+		b = append(b, `,"alert":`...)
+		b = appendString(b, f.Alert)
+		b = append(b, `,"explanation":`...)
+		b = appendString(b, f.Explanation)
+		b = append(b, '}')
+	}
+	b = append(b, `,"validation":`...)
+	b = appendString(b, r.Validation)
+	b = append(b, `,"starttls":`...)
+	b = appendString(b, r.StartTLS)
+	b = append(b, `,"ja3":`...)
+	b = appendString(b, r.JA3)
+	b = append(b, `,"ja3_string":`...)
+	b = appendString(b, r.JA3String)
+	b = append(b, `,"ja3s":`...)
+	b = appendString(b, r.JA3S)
+	b = append(b, `,"ja3s_string":`...)
+	b = appendString(b, r.JA3SString)
+	b = append(b, `,"ja4":`...)
+	b = appendString(b, r.JA4)
+	b = append(b, `,"ja4_r":`...)
+	b = appendString(b, r.JA4R)
+	b = append(b, `,"ja4s":`...)
+	b = appendString(b, r.JA4S)
+	b = append(b, `,"ja4s_r":`...)
+	b = appendString(b, r.JA4SR)
+	b = append(b, `,"ja4x":`...)
+	b = appendStrings(b, r.JA4X)
+	b = append(b, `,"anomalies":`...)
+	b = appendStrings(b, r.Anomalies)
+	b = append(b, `,"anomaly_details":[`...)
+	for i := range r.AnomalyDetails {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		a := &r.AnomalyDetails[i]
+		b = append(b, `{"kind":`...)
+		b = appendString(b, a.Kind)
+		b = append(b, `,"from":`...)
+		b = appendString(b, a.From)
+		b = append(b, `,"ts":`...)
+		b = appendTime(b, a.TS)
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, int64(a.Bytes), 10)
+		b = append(b, `,"detail":`...)
+		b = appendString(b, a.Detail)
+		b = append(b, '}')
+	}
+	b = append(b, `],"close":`...)
+	b = appendString(b, r.Close)
+	b = append(b, `,"client_bytes":`...)
+	b = strconv.AppendUint(b, r.ClientBytes, 10)
+	b = append(b, `,"server_bytes":`...)
+	b = strconv.AppendUint(b, r.ServerBytes, 10)
+	b = append(b, `,"missing_bytes":`...)
+	b = strconv.AppendUint(b, r.MissingBytes, 10)
+	return append(b, '}')
+}
+
+func appendEndpoint(b []byte, e flows.Endpoint) []byte {
+	b = append(b, `{"ip":`...)
+	b = appendString(b, e.IP)
+	b = append(b, `,"port":`...)
+	b = strconv.AppendUint(b, uint64(e.Port), 10)
+	return append(b, '}')
+}
+
+func appendCerts(b []byte, cs []flows.Certificate) []byte {
+	b = append(b, '[')
+	for i := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c := &cs[i]
+		b = append(b, `{"subject":`...)
+		b = appendString(b, c.Subject)
+		b = append(b, `,"issuer":`...)
+		b = appendString(b, c.Issuer)
+		b = append(b, `,"serial":`...)
+		b = appendString(b, c.Serial)
+		b = append(b, `,"not_before":`...)
+		b = appendTime(b, c.NotBefore)
+		b = append(b, `,"not_after":`...)
+		b = appendTime(b, c.NotAfter)
+		b = append(b, `,"san":`...)
+		b = appendStrings(b, c.SAN)
+		b = append(b, `,"sha256":`...)
+		b = appendString(b, c.SHA256)
+		b = append(b, `,"key":`...)
+		b = appendString(b, c.Key)
+		b = append(b, `,"signature_algorithm":`...)
+		b = appendString(b, c.SignatureAlgorithm)
+		b = append(b, `,"self_signed":`...)
+		b = strconv.AppendBool(b, c.SelfSigned)
+		if c.ParseError != "" {
+			b = append(b, `,"parse_error":`...)
+			b = appendString(b, c.ParseError)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendTime writes a flows.Time as its MarshalJSON does.
+func appendTime(b []byte, t flows.Time) []byte {
+	if t.IsZero() {
+		return append(b, `""`...)
+	}
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, flows.Layout)
+	return append(b, '"')
+}
+
+// appendFloat writes a float64 as encoding/json does (ES6 number
+// formatting: 'f' in the usual range, 'e' with a short exponent outside).
+func appendFloat(b []byte, f float64) []byte {
+	f = finite(f)
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString writes s as a JSON string with encoding/json's default
+// escaping: quotes and backslashes, control characters (\n, \r, \t, \b,
+// \f short, the rest \u00XX), <, > and & as \u003c etc. (so the output is
+// safe inside HTML), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,357 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// ladderWriter draws each connection as it arrives.
+type ladderWriter struct {
+	w    io.Writer
+	opts Options
+	n    int
+}
+
+func newLadderWriter(w io.Writer, opts Options) *ladderWriter {
+	return &ladderWriter{w: w, opts: opts}
+}
+
+func (l *ladderWriter) Write(r *flows.Record) error {
+	if l.n > 0 {
+		if _, err := io.WriteString(l.w, "\n"); err != nil {
+			return err
+		}
+	}
+	l.n++
+	if _, err := io.WriteString(l.w, Ladder(r, l.opts.width())); err != nil {
+		return err
+	}
+	return flush(l.w)
+}
+
+func (l *ladderWriter) Close() error { return flush(l.w) }
+
+const (
+	arrowRight = "-------->"
+	arrowLeft  = "<--------"
+	timeCol    = 13 // "+9999.999 ms"
+)
+
+// Ladder draws one connection like the message flow figures of RFC 5077
+// and RFC 8446: client on the left, server on the right, one line per
+// message with its direction and its time since the first packet. Braces
+// mark messages seen only encrypted. Wire strings are sanitised. The text
+// ends with a newline.
+func Ladder(r *flows.Record, width int) string {
+	if width <= 0 {
+		width = 80
+	}
+	var b strings.Builder
+	ladderHeader(&b, r, width)
+
+	labels := ladderLabels(r)
+	// The client column is as wide as its longest label, within reason:
+	// an overlong label pushes its arrow right rather than wrapping.
+	clientW := len("Client")
+	for i, m := range r.Messages {
+		if m.From == "client" {
+			clientW = max(clientW, utf8.RuneCountInString(labels[i]))
+		}
+	}
+	clientW = min(clientW, max(16, width-timeCol-2-len(arrowRight)-4-16))
+	fmt.Fprintf(&b, "%-*s  %-*s  %s  %s\n", timeCol, "", clientW, "Client", strings.Repeat(" ", len(arrowRight)), "Server")
+	for i, m := range r.Messages {
+		ts := ""
+		if !m.TS.IsZero() && !r.TS.IsZero() {
+			ts = since(m.TS.Sub(r.TS.Time))
+		}
+		switch m.From {
+		case "server":
+			fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), arrowLeft, labels[i])
+		case "client":
+			fmt.Fprintf(&b, "%*s  %s  %s\n", timeCol, ts, pad(labels[i], clientW), arrowRight)
+		default:
+			fmt.Fprintf(&b, "%*s  %s  ?\n", timeCol, ts, pad(labels[i], clientW))
+		}
+	}
+	if len(r.Messages) == 0 {
+		fmt.Fprintf(&b, "%*s  (no TLS message seen)\n", timeCol, "")
+	}
+	ladderFooter(&b, r, width)
+	return b.String()
+}
+
+func pad(s string, n int) string {
+	if k := utf8.RuneCountInString(s); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s
+}
+
+func ladderHeader(b *strings.Builder, r *flows.Record, width int) {
+	uid := Sanitize(r.UID)
+	if uid == "" {
+		uid = "-"
+	}
+	line := uid + "  " + endpoint(r.Client) + " → " + endpoint(r.Server)
+	sni := ""
+	if r.SNI != "" {
+		sni = "SNI " + Sanitize(r.SNI)
+	}
+	if sni != "" && utf8.RuneCountInString(line)+2+utf8.RuneCountInString(sni) <= width {
+		line += "  " + sni
+		sni = ""
+	}
+	b.WriteString("== " + line + "\n")
+	var parts []string
+	if sni != "" {
+		parts = append(parts, truncate(sni, width-3))
+	}
+	second := []string{}
+	if r.Version != "" {
+		second = append(second, Sanitize(r.Version))
+	}
+	if r.Cipher != "" {
+		second = append(second, Sanitize(r.Cipher))
+	}
+	if r.ALPN != "" {
+		second = append(second, "ALPN "+Sanitize(r.ALPN))
+	}
+	status := Sanitize(r.Status)
+	if status == "" {
+		status = "status unknown"
+	}
+	second = append(second, status)
+	parts = append(parts, strings.Join(second, ", "))
+	if !r.TS.IsZero() {
+		parts = append(parts, "started "+r.TS.UTC().Format("2006-01-02 15:04:05.000000 UTC"))
+	}
+	for _, p := range parts {
+		for _, l := range wrap(p, width-3) {
+			b.WriteString("   " + l + "\n")
+		}
+	}
+	b.WriteString("\n")
+}
+
+// ladderLabels names every message of r, with what the record knows
+// about it: tickets, certificates, alerts, folded data.
+func ladderLabels(r *flows.Record) []string {
+	labels := make([]string, len(r.Messages))
+	// Alerts are matched to alert messages in order, per direction.
+	alertsBy := map[string][]flows.Alert{}
+	for _, a := range r.Alerts {
+		alertsBy[a.From] = append(alertsBy[a.From], a)
+	}
+	nst := 0
+	for _, m := range r.Messages {
+		if m.Type == "new_session_ticket" && m.From == "server" {
+			nst++
+		}
+	}
+	seenNST := 0
+	for i, m := range r.Messages {
+		name := msgName(m.Type)
+		var note string
+		switch m.Type {
+		case "client_hello":
+			var notes []string
+			if st := r.SessionTicket; st.Offered {
+				kind := "ticket"
+				if r.Resumption == "psk" || r.Version == "TLS 1.3" {
+					kind = "PSK"
+				}
+				if st.OfferedSHA256 != "" {
+					notes = append(notes, kind+" "+shortHash(st.OfferedSHA256))
+				} else {
+					notes = append(notes, kind)
+				}
+			}
+			if r.EarlyData != "" {
+				notes = append(notes, "early data "+Sanitize(r.EarlyData))
+			}
+			if len(notes) > 0 {
+				note = " [" + strings.Join(notes, ", ") + "]"
+			}
+		case "new_session_ticket":
+			seenNST++
+			st := r.SessionTicket
+			// The record keeps the last ticket issued.
+			if m.From == "server" && st.Issued && seenNST == nst {
+				parts := []string{}
+				if st.SHA256 != "" {
+					parts = append(parts, "ticket "+shortHash(st.SHA256))
+				}
+				parts = append(parts, "lifetime "+strconv.FormatUint(uint64(st.LifetimeHint), 10)+" s")
+				note = " [" + strings.Join(parts, ", ") + "]"
+			}
+		case "certificate":
+			certs := r.Certificates
+			if m.From == "client" {
+				certs = r.ClientCertificates
+			}
+			if len(certs) > 0 && !m.Encrypted {
+				s := fmt.Sprintf("%d cert", len(certs))
+				if len(certs) > 1 {
+					s += "s"
+				}
+				if cn := commonNames(certs[0].Subject); len(cn) > 0 {
+					s += ", " + truncate(Sanitize(cn[0]), 32)
+				}
+				note = " [" + s + "]"
+			}
+		case "alert":
+			as := alertsBy[m.From]
+			if len(as) > 0 {
+				a := as[0]
+				alertsBy[m.From] = as[1:]
+				if !a.Encrypted {
+					note = " " + alertText(a)
+				}
+			}
+		case "application_data":
+			n := max(m.Count, 1)
+			bytes := m.Bytes
+			if bytes == 0 {
+				bytes = m.Length
+			}
+			if n > 1 {
+				note = " ×" + strconv.Itoa(n)
+				note += ", " + byteSize(int64(bytes))
+			} else {
+				note = ", " + byteSize(int64(bytes))
+			}
+			labels[i] = name + note
+			continue
+		}
+		if m.Count > 1 {
+			note += " ×" + strconv.Itoa(m.Count)
+		}
+		if m.Encrypted {
+			labels[i] = "{" + name + "}" + note
+		} else {
+			labels[i] = name + note
+		}
+	}
+	return labels
+}
+
+func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
+	var notes []string
+	st := r.SessionTicket
+	if st.IssuedBy != "" {
+		s := "resumed ticket issued by " + Sanitize(st.IssuedBy) + ", " + seconds(st.RedeemedAfter) + " earlier"
+		if !r.Resumed {
+			s = "offered a ticket issued by " + Sanitize(st.IssuedBy) + ", " + seconds(st.RedeemedAfter) + " earlier; the server did not resume it"
+		}
+		notes = append(notes, s)
+	} else if r.Resumed && r.ResumedFrom != "" {
+		notes = append(notes, "resumed the "+Sanitize(r.Resumption)+" session of "+Sanitize(r.ResumedFrom))
+	} else if r.Resumed {
+		how := Sanitize(r.Resumption)
+		if how == "" {
+			how = "session"
+		}
+		notes = append(notes, "resumed ("+how+") a session not seen in this capture")
+	}
+	if st.LifetimeExpired {
+		notes = append(notes, "the ticket was redeemed after its lifetime hint")
+	}
+	if st.Reused {
+		notes = append(notes, "this ticket was already presented by an earlier connection (replay?)")
+	}
+	if r.Renegotiations > 0 {
+		notes = append(notes, fmt.Sprintf("renegotiated %d time(s)", r.Renegotiations))
+	}
+	if len(r.Anomalies) > 0 {
+		as := make([]string, len(r.Anomalies))
+		for i, a := range r.Anomalies {
+			as[i] = Sanitize(a)
+		}
+		notes = append(notes, "anomalies: "+strings.Join(as, ", "))
+	}
+	if r.Validation != "" && r.Validation != "ok" {
+		notes = append(notes, "certificate validation: "+Sanitize(r.Validation))
+	}
+	switch {
+	case r.Failure != nil:
+		f := r.Failure
+		head := "FAILED: " + Sanitize(f.Reason)
+		var by []string
+		if f.By != "" {
+			by = append(by, "by the "+Sanitize(f.By))
+		}
+		if f.Alert != "" {
+			by = append(by, "alert "+Sanitize(f.Alert))
+		}
+		if len(by) > 0 {
+			head += " (" + strings.Join(by, ", ") + ")"
+		}
+		notes = append(notes, head)
+		if f.Explanation != "" {
+			notes = append(notes, "  "+Sanitize(f.Explanation))
+		}
+	case r.Status == flows.StatusIncomplete:
+		s := "incomplete: the handshake did not finish"
+		if r.Close != "" {
+			s += " before the connection ended (" + Sanitize(r.Close) + ")"
+		}
+		notes = append(notes, s)
+	}
+	if len(notes) == 0 {
+		return
+	}
+	b.WriteString("\n")
+	for _, n := range notes {
+		indent := "   "
+		if strings.HasPrefix(n, "  ") {
+			indent = "     "
+			n = n[2:]
+		}
+		for _, l := range wrap(n, width-len(indent)) {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+}
+
+// wrap breaks s at spaces into lines of at most n runes; a word longer
+// than a line is split.
+func wrap(s string, n int) []string {
+	n = max(n, 10)
+	var out []string
+	cur := ""
+	for word := range strings.FieldsSeq(s) {
+		for utf8.RuneCountInString(word) > n {
+			if cur != "" {
+				out = append(out, cur)
+				cur = ""
+			}
+			i, k := 0, 0
+			for k < n {
+				_, sz := utf8.DecodeRuneInString(word[i:])
+				i += sz
+				k++
+			}
+			out = append(out, word[:i])
+			word = word[i:]
+		}
+		switch {
+		case cur == "":
+			cur = word
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
+			cur += " " + word
+		default:
+			out = append(out, cur)
+			cur = word
+		}
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -1,0 +1,257 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// topN is how many entries a report lists per table.
+const topN = 10
+
+type summaryWriter struct {
+	w    io.Writer
+	opts Options
+	agg  *Aggregate
+}
+
+func newSummary(w io.Writer, opts Options) *summaryWriter {
+	return &summaryWriter{w: w, opts: opts, agg: NewAggregate()}
+}
+
+func (s *summaryWriter) Write(r *flows.Record) error { s.agg.Add(r); return nil }
+
+func (s *summaryWriter) Close() error {
+	if err := WriteSummary(s.w, s.agg, s.opts); err != nil {
+		return err
+	}
+	return flush(s.w)
+}
+
+// textReport accumulates the first error of a sequence of writes.
+type textReport struct {
+	w     io.Writer
+	width int
+	err   error
+}
+
+func (t *textReport) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+func (t *textReport) section(title string) {
+	t.printf("\n%s\n%s\n", title, strings.Repeat("─", utf8.RuneCountInString(title)))
+}
+
+// table renders rows under headers with tablewriter, fitting the width:
+// columns keep their natural width while the table fits, otherwise the
+// widest shrink and wrap.
+func (t *textReport) table(headers []string, rows [][]string) {
+	if t.err != nil {
+		return
+	}
+	if len(rows) == 0 {
+		t.printf("  (none)\n")
+		return
+	}
+	widths := fitWidths(headers, rows, t.width)
+	m := tw.NewMapper[int, int]()
+	for i, w := range widths {
+		m.Set(i, w+2) // tablewriter counts the padding
+	}
+	tb := tablewriter.NewTable(t.w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoWrap(tw.WrapTruncate),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRowConfig(tw.CellConfig{
+			Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNormal},
+			Padding:      tw.CellPadding{Global: tw.Padding{Left: " ", Right: " "}},
+			Alignment:    tw.CellAlignment{Global: tw.AlignLeft},
+			ColMaxWidths: tw.CellWidth{PerColumn: m},
+		}),
+	)
+	tb.Header(anySlice(headers)...)
+	for _, r := range rows {
+		// Wrap here: tablewriter does not break a word longer than
+		// its column, and wire strings often are one long word.
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = fitLines(c, widths[i])
+		}
+		if t.err = tb.Append(cells); t.err != nil {
+			return
+		}
+	}
+	t.err = tb.Render()
+}
+
+// fitWidths gives each column its natural width (longest line), then
+// takes cells from the widest until the table fits width.
+func fitWidths(headers []string, rows [][]string, width int) []int {
+	w := make([]int, len(headers))
+	for i, h := range headers {
+		w[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			for l := range strings.SplitSeq(c, "\n") {
+				w[i] = max(w[i], utf8.RuneCountInString(l))
+			}
+		}
+	}
+	avail := width - (3*len(w) + 1)
+	for {
+		sum, wi := 0, 0
+		for i, v := range w {
+			sum += v
+			if v > w[wi] {
+				wi = i
+			}
+		}
+		if sum <= avail || w[wi] <= 8 {
+			return w
+		}
+		w[wi]--
+	}
+}
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*float64(n)/float64(of), 'f', 1, 64) + "%"
+}
+
+// countRows renders TopK entries as (value, count, share) rows.
+func countRows(t *TopK, of int) [][]string {
+	var rows [][]string
+	for _, c := range t.Top(topN) {
+		rows = append(rows, []string{Sanitize(c.Key), strconv.Itoa(c.N), pct(c.N, of)})
+	}
+	if rest := t.Len() - topN; rest > 0 {
+		rows = append(rows, []string{fmt.Sprintf("(%d more)", rest), "", ""})
+	}
+	return rows
+}
+
+// topList is "a (3), b (2), …" of the first n keys.
+func topList(t *TopK, n int) string {
+	var parts []string
+	for _, c := range t.Top(n) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", Sanitize(c.Key), c.N))
+	}
+	if t.Len() > n {
+		parts = append(parts, fmt.Sprintf("+%d more", t.Len()-n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteSummary renders the model as a terminal report.
+func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
+	t := &textReport{w: w, width: opts.width()}
+	title := "tlsdissect summary"
+	if opts.Title != "" {
+		title += " — " + Sanitize(opts.Title)
+	}
+	t.printf("%s\n", title)
+	if !a.First.IsZero() {
+		t.printf("capture %s → %s (%s)\n", a.First.UTC().Format("2006-01-02 15:04:05.000"),
+			a.Last.UTC().Format("2006-01-02 15:04:05.000 UTC"), seconds(a.Last.Sub(a.First).Seconds()))
+	}
+
+	t.section("Connections")
+	t.table([]string{"WHAT", "COUNT", "SHARE"}, [][]string{
+		{"connections", strconv.Itoa(a.Connections), ""},
+		{"TLS", strconv.Itoa(a.TLS), pct(a.TLS, a.Connections)},
+		{"established", strconv.Itoa(a.Established), pct(a.Established, a.TLS)},
+		{"resumed", strconv.Itoa(a.Resumed), pct(a.Resumed, a.TLS)},
+		{"failed", strconv.Itoa(a.Failed), pct(a.Failed, a.TLS)},
+		{"incomplete", strconv.Itoa(a.Incomplete), pct(a.Incomplete, a.TLS)},
+	})
+
+	t.section("Failures by reason")
+	groups := a.FailureGroups()
+	var rows [][]string
+	for _, g := range groups {
+		rows = append(rows, []string{Sanitize(g.Reason), strconv.Itoa(g.Count), topList(g.By, 3), topList(g.Servers, 3), topList(g.Clients, 3)})
+	}
+	t.table([]string{"REASON", "COUNT", "GAVE UP", "SERVERS", "CLIENTS"}, rows)
+	for _, g := range groups {
+		e := g.Example
+		head := fmt.Sprintf("%s, e.g. %s %s → %s", Sanitize(g.Reason), shortUID(e.UID), e.Client, e.Server)
+		if e.SNI != "" {
+			head += " (" + Sanitize(e.SNI) + ")"
+		}
+		t.printf("\n")
+		for _, l := range wrap(head, t.width) {
+			t.printf("%s\n", l)
+		}
+		if e.Explanation != "" {
+			for _, l := range wrap(Sanitize(e.Explanation), t.width-2) {
+				t.printf("  %s\n", l)
+			}
+		}
+	}
+
+	t.section("Versions")
+	t.table([]string{"VERSION", "CONNECTIONS", "SHARE"}, countRows(a.Versions, a.TLS))
+	if a.VersionsOffered.Len() > 0 {
+		t.printf("offered by clients:\n")
+		t.table([]string{"VERSION", "CONNECTIONS", "SHARE"}, countRows(a.VersionsOffered, a.TLS))
+	}
+	t.section("Cipher suites")
+	t.table([]string{"CIPHER SUITE", "CONNECTIONS", "SHARE"}, countRows(a.Ciphers, a.TLS))
+	t.section("Application protocols (ALPN)")
+	t.table([]string{"ALPN", "CONNECTIONS", "SHARE"}, countRows(a.ALPN, a.TLS))
+	if a.ALPNOffered.Len() > 0 {
+		t.printf("offered by clients:\n")
+		t.table([]string{"ALPN", "CONNECTIONS", "SHARE"}, countRows(a.ALPNOffered, a.TLS))
+	}
+	t.section("Key exchange groups")
+	t.table([]string{"GROUP", "CONNECTIONS", "SHARE"}, countRows(a.Curves, a.TLS))
+
+	t.section("Session tickets")
+	tk := &a.Tickets
+	trows := [][]string{
+		{"tickets issued", strconv.Itoa(tk.Issued)},
+		{"  of which renewals", strconv.Itoa(tk.Renewed)},
+		{"tickets or PSKs offered", strconv.Itoa(tk.Offered)},
+		{"redeemed (resumed with ticket/PSK)", strconv.Itoa(tk.Redeemed)},
+		{"resumed by session id", strconv.Itoa(tk.SessionIDResumed)},
+		{"linked to their issue in this capture", strconv.Itoa(tk.Linked)},
+		{"presented more than once (reused)", strconv.Itoa(tk.Reused)},
+		{"redeemed after their lifetime hint", strconv.Itoa(tk.Expired)},
+	}
+	if lo, med, hi, n := tk.Delays(); n > 0 {
+		trows = append(trows, []string{"issue → redemption delay", fmt.Sprintf("min %s, median %s, max %s", seconds(lo), seconds(med), seconds(hi))})
+	}
+	t.table([]string{"TICKETS", "COUNT"}, trows)
+
+	t.section("Alerts")
+	rows = nil
+	for _, c := range a.Alerts.Top(topN) {
+		from, rest, _ := strings.Cut(c.Key, " ")
+		level, desc, _ := strings.Cut(rest, " ")
+		rows = append(rows, []string{Sanitize(from), Sanitize(level), Sanitize(desc), strconv.Itoa(c.N)})
+	}
+	t.table([]string{"SENDER", "LEVEL", "ALERT", "COUNT"}, rows)
+
+	t.section("Anomalies")
+	t.table([]string{"ANOMALY", "CONNECTIONS", "SHARE"}, countRows(a.Anomalies, a.Connections))
+	if a.Versions.Approximate() || a.Ciphers.Approximate() || a.ALPN.Approximate() || a.Anomalies.Approximate() {
+		t.printf("\nsome counts are upper bounds: more than %d distinct values were seen\n", TopKCapacity)
+	}
+	return t.err
+}
