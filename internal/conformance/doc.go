@@ -1,0 +1,92 @@
+// Package conformance scores tlsdissect against the peer captures: real
+// captures from the test suites of Zeek, Suricata, FoxIO JA4, Arkime and
+// nDPI, each with that project's expected output and a tshark 4.0
+// reference (see the README.md of the captures directory). The scorecard
+// is rendered as testdata/conformance.md and guarded by thresholds that
+// only go up (thresholds.go).
+//
+// # Running
+//
+// The binary is run once per capture as `tlsdissect -q -r FILE -F json`
+// (and `-F zeek` where a Zeek ssl.log baseline exists), two captures at a
+// time, 60 s each at most: a hang or a panic is a failure of that capture.
+//
+// # Matching connections
+//
+// Every reference connection is paired with one of ours by its 4-tuple in
+// either orientation (our roles may be inferred from the hellos where the
+// SYN was not captured); connections reusing a 4-tuple pair up in capture
+// order. Zeek's uids are not ours: ssl.log rows match by id.orig_h/p,
+// id.resp_h/p. Addresses are compared in canonical form (IPv6 compressed,
+// IPv4-mapped unmapped).
+//
+// # What is compared
+//
+// A field is counted when the reference gives it (tshark and Zeek: when
+// either side gives it, since both see the whole handshake); the ratio
+// agree/total is per category (Categories). Values are canonicalised
+// first: versions ("TLSv12", "TLSv1.2", "TLS 1.2", "TLSv1" = "TLS 1.0",
+// drafts keep their number), cipher names upper case, serial numbers as
+// hex without leading zero octets, distinguished names as sorted
+// attribute=value pairs with attribute names unified (Email,
+// emailAddress, 1.2.840.113549.1.9.1), times at second precision, UTC.
+//
+// # The message sequence against tshark
+//
+// tshark's `timeline` (NAME.tshark-conn.json) lists every record's content
+// in capture order with the sender: HS:<Message>, HS:encrypted, CCS,
+// Alert(level,desc), Alert(encrypted), AppData*N, Heartbeat(t),
+// SSLv2:<msg>. Our messages[] are rendered in the same tokens, from
+// tshark's point of view of who is client:
+//
+//   - client_hello -> HS:ClientHello, server_hello_done -> HS:ServerHelloDone
+//     and so on (CamelCase of the RFC name); change_cipher_spec -> CCS;
+//     sslv2_client_hello -> SSLv2:ClientHello;
+//   - a message seen only as ciphertext (encrypted: true, or
+//     encrypted_handshake) -> HS:encrypted, whatever type we inferred: tshark
+//     cannot name it either (a Finished after CCS is HS:encrypted on both
+//     sides; with a NULL cipher tshark reads it as HS:Finished);
+//   - an alert in clear -> Alert(level,code) (level and code from alerts[],
+//     in order per direction), an encrypted one -> Alert(encrypted);
+//   - heartbeat -> Heartbeat (tshark's Heartbeat(t) loses its type);
+//   - application data is left out on both sides: the number of records
+//     is not a handshake fact, and runs are folded differently;
+//   - TLS 1.3 (when tshark or we say the version is 1.3 or a draft):
+//     without keys tshark shows every record after the ServerHello as
+//     AppData (the outer content type), so both sides keep only what is in
+//     clear — the hellos, HelloRetryRequest, ChangeCipherSpec and alerts in
+//     clear; HS:encrypted and Alert(encrypted) are left out;
+//   - a folded entry with count > 1 that is not application data stands
+//     for that many records.
+//
+// The sequences must then be equal, token for token; the report marks the
+// first difference in bold. tshark's weaknesses (a Certificate in a 16 KiB
+// record it did not reassemble, shown as HS:unparsed; TLS inside
+// WebSocket; DTLS 1.3) show up as disagreements and are classified in
+// knownDisagreements with the evidence.
+//
+// # Other references
+//
+//   - Zeek: every ssl.log baseline beside the capture (btest TSV with
+//     #fields, or zeek-cut output with a header line; headerless zeek-cut
+//     output is "unparsed"). Several baselines of one trace are merged per
+//     connection; where they disagree on a field, that field is a reference
+//     conflict, not compared.
+//   - Suricata: each `filter` on event_type tls of every test.yaml is one
+//     check, evaluated on the fields with an equivalent in our record
+//     (suriField); it agrees when exactly `count` of our connections match.
+//     Checks gated to older Suricata versions (lt-version) are skipped.
+//     tls.fingerprint (SHA-1) is compared only when our record carries a
+//     certificate sha1.
+//   - JA4: the Python, Rust and Wireshark outputs are merged per stream; a
+//     field counts only where the tools that give it agree with each other
+//     (else a reference conflict).
+//   - Arkime: tls.version/cipher/ja3/ja3s/ja4 are arrays of what Arkime saw
+//     in the session; ours agrees when it is among them. Certificates:
+//     serial, validity and alt names, in chain order.
+//   - nDPI: the flow lines of ndpi.out; nDPI stops inspecting after a few
+//     packets, so only the fields it printed are compared.
+//
+// DTLS and QUIC connections are out of scope: counted per capture and
+// source, not compared.
+package conformance

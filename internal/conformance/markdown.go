@@ -1,0 +1,270 @@
+package conformance
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// RunTimePrefix starts the one line of the report that changes from run
+// to run; comparisons of reports ignore it.
+const RunTimePrefix = "Run time:"
+
+// Markdown renders the scorecard: totals first, then one table per
+// source, then every disagreement with its reason.
+func (sc *Scorecard) Markdown(thresholds map[string]int) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+
+	w("# tlsdissect conformance scorecard\n\n")
+	w("Computed from the peer captures (Zeek, Suricata, FoxIO JA4, Arkime, nDPI test suites, each with a\n")
+	w("tshark 4.0 reference) by `go test ./internal/conformance -update` or\n")
+	w("`go run ./cmd/tlsconformance -captures DIR -write testdata/conformance.md`. Do not edit by hand: the\n")
+	w("conformance test fails when this file differs from what it computes. How each reference is read and\n")
+	w("compared is documented in `internal/conformance/doc.go`.\n\n")
+	w("%s %.1f s for %d captures.\n\n", RunTimePrefix, sc.Elapsed.Seconds(), len(sc.Captures))
+
+	// Connection counts.
+	var ours, tsTCP, manTLS, manTCP int
+	for _, c := range sc.Captures {
+		ours += c.Records
+		tsTCP += c.TsharkTCP
+		manTLS += c.ManifestTLS
+		manTCP += c.ManifestTCPTLS
+	}
+	w("## Totals\n\n")
+	w("We report **%d** TLS connections; tshark sees **%d** TLS connections over TCP (manifest: `tcp_tls` %d,\n", ours, tsTCP, manTCP)
+	w("`tls_connections` %d including DTLS and QUIC, which are out of scope).\n\n", manTLS)
+	w("| category | agree | total | %% | ref. conflicts | threshold | compares |\n|---|---:|---:|---:|---:|---:|---|\n")
+	for _, c := range Categories {
+		t := sc.Totals[c.Name]
+		th := "—"
+		if v, ok := thresholds[c.Name]; ok {
+			th = fmt.Sprint(v)
+		}
+		w("| %s | %d | %d | %s | %d | %s | %s |\n", c.Name, t.Agree, t.Total, pct(t), t.Conflicts, th, cell(c.Doc))
+	}
+	w("\n")
+
+	// Reasons and patterns.
+	reasons := map[string]int{}
+	for _, d := range sc.Disagreements {
+		reasons[d.Reason]++
+	}
+	w("## Disagreements by reason\n\n| reason | count |\n|---|---:|\n")
+	for _, r := range []string{ReasonOurBug, ReasonReferenceWrong, ReasonOutOfScope, ReasonUnclassified} {
+		w("| %s | %d |\n", r, reasons[r])
+	}
+	oos := 0
+	for _, o := range sc.OutOfScope {
+		oos += o.Count
+	}
+	w("\nNot compared: %d reference connections over DTLS or QUIC (out of scope, listed below).\n\n", oos)
+
+	w("## Top disagreement patterns\n\n| # | category | pattern | count | example capture |\n|---:|---|---|---:|---|\n")
+	for i, p := range sc.Patterns() {
+		if i == 25 {
+			break
+		}
+		w("| %d | %s | %s | %d | %s |\n", i+1, p.Category, cell(p.Pattern), p.Count, cell(p.Example))
+	}
+	w("\n")
+
+	// Per source.
+	for _, src := range Sources[1:] {
+		var cats []string
+		for _, c := range Categories {
+			if strings.HasPrefix(c.Name, src+".") {
+				cats = append(cats, c.Name)
+			}
+		}
+		var rows []string
+		for _, c := range sc.Captures {
+			any := false
+			for _, k := range cats {
+				t := c.Tallies[k]
+				any = any || t.Total > 0 || t.Conflicts > 0
+			}
+			if !any {
+				continue
+			}
+			var cells []string
+			for _, k := range cats {
+				t := c.Tallies[k]
+				switch {
+				case t.Total == 0 && t.Conflicts == 0:
+					cells = append(cells, "")
+				case t.Conflicts > 0:
+					cells = append(cells, fmt.Sprintf("%d/%d (+%d conflicting)", t.Agree, t.Total, t.Conflicts))
+				case t.Agree == t.Total:
+					cells = append(cells, fmt.Sprintf("%d/%d", t.Agree, t.Total))
+				default:
+					cells = append(cells, fmt.Sprintf("**%d/%d**", t.Agree, t.Total))
+				}
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %d | %s |", cell(c.Path), c.Records, strings.Join(cells, " | ")))
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		w("## %s\n\n| capture | ours | %s |\n|---|---:|%s\n", src, strings.Join(trimPrefixAll(cats, src+"."), " | "),
+			strings.Repeat("---:|", len(cats)))
+		for _, r := range rows {
+			w("%s\n", r)
+		}
+		w("\n")
+	}
+
+	w("## Captures the binary did not process cleanly\n\n")
+	bad := 0
+	for _, c := range sc.Captures {
+		if c.Status != "ok" {
+			if bad == 0 {
+				w("| capture | status |\n|---|---|\n")
+			}
+			bad++
+			w("| %s | %s |\n", cell(c.Path), cell(c.Status))
+		}
+	}
+	if bad == 0 {
+		w("None.\n")
+	}
+	w("\n## Out of scope (DTLS/QUIC)\n\n")
+	if len(sc.OutOfScope) == 0 {
+		w("None.\n")
+	} else {
+		w("| capture | source | connections not compared |\n|---|---|---:|\n")
+		for _, o := range sc.OutOfScope {
+			w("| %s | %s | %d |\n", cell(o.Capture), o.Source, o.Count)
+		}
+	}
+	w("\n## Unparsed reference files\n\n")
+	if len(sc.Unparsed) == 0 {
+		w("None.\n")
+	}
+	for _, u := range sc.Unparsed {
+		w("- %s\n", cell(u))
+	}
+	w("\n## Known disagreements\n\n")
+	w("Every comparison where we differ, with its reason from `knownDisagreements` (internal/conformance/known.go);\n")
+	w("\"unclassified\" ones await a diagnosis. The first difference of a message sequence is in bold.\n\n")
+	if len(sc.Disagreements) == 0 {
+		w("None.\n")
+		return b.String()
+	}
+	w("| capture | connection | field | ours | reference | reason |\n|---|---|---|---|---|---|\n")
+	for _, d := range sc.Disagreements {
+		reason := d.Reason
+		if d.Why != "" {
+			reason += ": " + d.Why
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", cell(d.Capture), cell(d.Conn), d.Category, cell(d.Ours), cell(d.Reference), cell(reason))
+	}
+	return b.String()
+}
+
+func trimPrefixAll(l []string, p string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = strings.TrimPrefix(s, p)
+	}
+	return out
+}
+
+func pct(t Tally) string {
+	if t.Total == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", 100*float64(t.Agree)/float64(t.Total))
+}
+
+// cell makes a value safe inside a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
+}
+
+// Pattern is a group of similar disagreements.
+type Pattern struct {
+	Category string
+	Pattern  string
+	Count    int
+	Example  string
+}
+
+var (
+	reBold   = regexp.MustCompile(`\*\*([^*]+)\*\*`)
+	reHashy  = regexp.MustCompile(`^[0-9a-f]{16,}$|_[0-9a-f]{12}_`)
+	reNoHash = regexp.MustCompile(`(?i)[0-9a-f]{12,}`)
+)
+
+// Patterns groups disagreements into patterns, most frequent first
+// (the to-do list): message sequences by their first differing tokens,
+// categorical fields by value pair, free-text fields by whether a side is
+// empty.
+func (sc *Scorecard) Patterns() []Pattern {
+	idx := map[string]*Pattern{}
+	var order []string
+	for _, d := range sc.Disagreements {
+		p := d.Category + "\x00" + patternOf(d)
+		pp := idx[p]
+		if pp == nil {
+			pp = &Pattern{Category: d.Category, Pattern: patternOf(d), Example: d.Capture}
+			idx[p] = pp
+			order = append(order, p)
+		}
+		pp.Count++
+	}
+	out := make([]Pattern, 0, len(order))
+	for _, k := range order {
+		out = append(out, *idx[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Category != out[j].Category {
+			return catIndex(out[i].Category) < catIndex(out[j].Category)
+		}
+		return out[i].Pattern < out[j].Pattern
+	})
+	return out
+}
+
+func patternOf(d Disagreement) string {
+	switch {
+	case d.Category == "tshark.messages":
+		o, r := "(end)", "(end)"
+		if m := reBold.FindStringSubmatch(d.Ours); m != nil {
+			o = m[1]
+		}
+		if m := reBold.FindStringSubmatch(d.Reference); m != nil {
+			r = m[1]
+		}
+		return "ours " + o + " where tshark has " + r
+	case d.Category == "run.captures":
+		s, _, _ := strings.Cut(d.Ours, ":")
+		return s
+	case strings.HasSuffix(d.Category, ".connections"):
+		return "ours: " + d.Ours + " / ref: " + reNoHash.ReplaceAllString(d.Reference, "…")
+	case d.Category == "suricata.checks":
+		return "count differs"
+	}
+	field := d.Category[strings.IndexByte(d.Category, '.')+1:]
+	switch field {
+	case "version", "cipher", "alpn", "resumed", "established", "curve", "last_alert", "next_protocol", "alerts":
+		return "ours " + d.Ours + ", ref " + d.Reference
+	}
+	switch {
+	case d.Ours == "—":
+		return "ours empty"
+	case d.Reference == "—":
+		return "ref empty"
+	}
+	return "both set, differ"
+}

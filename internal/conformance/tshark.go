@@ -1,0 +1,343 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// tsharkFile is NAME.tshark-conn.json (the fields used here).
+type tsharkFile struct {
+	Connections []tsharkConn `json:"connections"`
+}
+
+type tsharkConn struct {
+	Conn              string          `json:"conn"`
+	Transport         string          `json:"transport"`
+	Client            string          `json:"client"`
+	Server            string          `json:"server"`
+	SNI               []string        `json:"sni"`
+	NegotiatedVersion *string         `json:"negotiated_version"`
+	Cipher            *string         `json:"cipher"`
+	CipherName        *string         `json:"cipher_name"`
+	ALPNSelected      *string         `json:"alpn_selected"`
+	Timeline          []string        `json:"timeline"`
+	Alerts            []tsharkAlert   `json:"alerts"`
+	Resumed           json.RawMessage `json:"resumed"`
+	ServerHellos      int             `json:"server_hellos"`
+}
+
+type tsharkAlert struct {
+	Dir       string `json:"dir"`
+	Level     *int   `json:"level"`
+	Desc      *int   `json:"desc"`
+	Encrypted bool   `json:"encrypted"`
+}
+
+func (c *tsharkConn) name() string {
+	return endpointString(c.Client) + " -> " + endpointString(c.Server)
+}
+
+func strp(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// loadTshark reads the tshark reference of a capture and notes which
+// connections are DTLS/QUIC.
+func (e *capEval) loadTshark() {
+	if e.tshark != nil {
+		return
+	}
+	e.tshark = &tsharkFile{}
+	p := filepath.Join(e.capturesDir, filepath.FromSlash(e.path)) + ".tshark-conn.json"
+	b, err := os.ReadFile(p)
+	if err != nil {
+		e.unparsed = append(e.unparsed, e.path+".tshark-conn.json: "+err.Error())
+		return
+	}
+	if err := json.Unmarshal(b, e.tshark); err != nil {
+		e.unparsed = append(e.unparsed, e.path+".tshark-conn.json: "+err.Error())
+		return
+	}
+	for _, c := range e.tshark.Connections {
+		if c.Transport != "tcp" {
+			e.udpKeys[pairKey(endpointString(c.Client), endpointString(c.Server))] = true
+		}
+	}
+}
+
+func (e *capEval) tsharkTCP() int {
+	e.loadTshark()
+	n := 0
+	for _, c := range e.tshark.Connections {
+		if c.Transport == "tcp" {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *capEval) evalTshark() {
+	e.loadTshark()
+	m := newMatcher(e.ours)
+	for i := range e.tshark.Connections {
+		c := &e.tshark.Connections[i]
+		if c.Transport != "tcp" {
+			e.outOfScope("tshark")
+			continue
+		}
+		cl, sv := endpointString(c.Client), endpointString(c.Server)
+		o := m.take(cl, sv)
+		e.count("tshark.connections", o != nil, c.name(), "not reported", "TLS connection ("+c.Conn+")")
+		if o == nil {
+			continue
+		}
+		e.compareTshark(c, o, cl)
+	}
+	for _, o := range m.unused() {
+		e.dis = append(e.dis, Disagreement{Capture: e.path, Conn: o.name(), Category: "tshark.connections",
+			Ours: "TLS connection " + show(o.rec.Version), Reference: "no TLS seen"})
+	}
+}
+
+func (e *capEval) compareTshark(c *tsharkConn, o *ourConn, tsClient string) {
+	conn := c.name()
+	r := &o.rec
+	tls13 := strings.HasPrefix(normVersion(strp(c.NegotiatedVersion)), "TLS 1.3") ||
+		strings.HasPrefix(normVersion(r.Version), "TLS 1.3")
+	ref := tsharkTokens(c.Timeline, tls13)
+	ours := ourTokens(r, o.client == tsClient, tls13)
+	if same(ours, ref) {
+		e.count("tshark.messages", true, conn, "", "")
+	} else {
+		e.count("tshark.messages", false, conn, seqDiff(ours, ref, true), seqDiff(ref, ours, false))
+	}
+
+	e.compare("tshark.version", conn, normVersion(r.Version), normVersion(strp(c.NegotiatedVersion)), true)
+	refCipher := normCipher(strp(c.CipherName))
+	if refCipher == "" {
+		refCipher = normCipher(strp(c.Cipher))
+	}
+	ourCipher := normCipher(r.Cipher)
+	if strings.HasPrefix(ourCipher, "0x") && strp(c.Cipher) != "" {
+		refCipher = normCipher(strp(c.Cipher))
+	}
+	e.compare("tshark.cipher", conn, ourCipher, refCipher, true)
+	refSNI := ""
+	if len(c.SNI) > 0 {
+		refSNI = c.SNI[0]
+	}
+	e.compare("tshark.sni", conn, r.SNI, refSNI, true)
+	e.compare("tshark.alpn", conn, r.ALPN, strp(c.ALPNSelected), true)
+
+	// resumed: null when no ServerHello was seen (nothing to compare).
+	var res any
+	if len(c.Resumed) > 0 {
+		_ = json.Unmarshal(c.Resumed, &res)
+	}
+	if res != nil {
+		refRes := "false"
+		if b, ok := res.(bool); !ok || b {
+			refRes = fmt.Sprint("true (", res, ")")
+		}
+		ourRes := "false"
+		if r.Resumed {
+			ourRes = "true (" + r.Resumption + ")"
+		}
+		e.count("tshark.resumed", strings.HasPrefix(ourRes, "true") == strings.HasPrefix(refRes, "true"), conn, ourRes, refRes)
+	}
+
+	// Alerts in clear, in order, with direction.
+	var refAl, ourAl []string
+	for _, a := range c.Alerts {
+		if a.Encrypted || a.Level == nil || a.Desc == nil {
+			continue
+		}
+		d := "C"
+		if a.Dir == "s2c" {
+			d = "S"
+		}
+		refAl = append(refAl, fmt.Sprintf("%s:Alert(%d,%d)", d, *a.Level, *a.Desc))
+	}
+	clientIsTs := o.client == tsClient
+	for _, a := range r.Alerts {
+		if a.Encrypted {
+			continue
+		}
+		d := dirLetter(a.From, clientIsTs)
+		ourAl = append(ourAl, fmt.Sprintf("%s:Alert(%d,%d)", d, levelCode(a.Level), a.Code))
+	}
+	if len(refAl) > 0 || len(ourAl) > 0 {
+		e.count("tshark.alerts", same(ourAl, refAl), conn, show(strings.Join(ourAl, " ")), show(strings.Join(refAl, " ")))
+	}
+}
+
+// dirLetter gives "C" or "S" in the reference's orientation.
+func dirLetter(from string, clientIsRefClient bool) string {
+	isClient := from == "client"
+	if !clientIsRefClient {
+		isClient = !isClient
+	}
+	if isClient {
+		return "C"
+	}
+	return "S"
+}
+
+// Message-sequence normalisation (documented in doc.go):
+//
+//   - application data is left out on both sides (tshark's AppData*N, our
+//     application_data runs): its record count is not a handshake fact;
+//   - heartbeats become "Heartbeat" (tshark can name the type only in
+//     clear);
+//   - a record we saw only as ciphertext is "HS:encrypted", whatever type
+//     we inferred for it (tshark's token for the same record), an
+//     encrypted alert "Alert(encrypted)";
+//   - TLS 1.3 (either side says so): tshark shows every record after the
+//     ServerHello as AppData (the outer content type), so both sides keep
+//     only what is in clear: the hellos, HelloRetryRequest, ChangeCipherSpec
+//     and alerts in clear; "HS:encrypted" and "Alert(encrypted)" are left
+//     out.
+func tsharkTokens(tl []string, tls13 bool) []string {
+	var out []string
+	for _, t := range tl {
+		d, tok, ok := strings.Cut(t, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(tok, "AppData"):
+			continue
+		case strings.HasPrefix(tok, "Heartbeat"):
+			tok = "Heartbeat"
+		}
+		if tls13 && (tok == "HS:encrypted" || tok == "Alert(encrypted)") {
+			continue
+		}
+		out = append(out, d+":"+tok)
+	}
+	return out
+}
+
+// hsNames maps our message types to tshark's handshake names where
+// CamelCase of the snake name is not it.
+var hsNames = map[string]string{
+	"hello_retry_request": "HelloRetryRequest",
+	"next_protocol":       "NextProtocol",
+	"certificate_url":     "CertificateURL",
+}
+
+// ourTokens renders our message sequence as tshark's timeline tokens;
+// clientIsRefClient says whether our client is tshark's client.
+func ourTokens(r *flows.Record, clientIsRefClient, tls13 bool) []string {
+	// Alerts in clear, per direction, to give alert messages their codes.
+	clear := map[string][]string{}
+	for _, a := range r.Alerts {
+		if !a.Encrypted {
+			clear[a.From] = append(clear[a.From], fmt.Sprintf("Alert(%d,%d)", levelCode(a.Level), a.Code))
+		}
+	}
+	var out []string
+	for _, m := range r.Messages {
+		d := dirLetter(m.From, clientIsRefClient)
+		var tok string
+		switch t := m.Type; {
+		case t == "application_data":
+			continue
+		case t == "change_cipher_spec":
+			tok = "CCS"
+		case t == "alert":
+			if m.Encrypted {
+				tok = "Alert(encrypted)"
+			} else if q := clear[m.From]; len(q) > 0 {
+				tok, clear[m.From] = q[0], q[1:]
+			} else {
+				tok = "Alert(?)"
+			}
+		case t == "heartbeat":
+			tok = "Heartbeat"
+		case strings.HasPrefix(t, "sslv2_"):
+			if m.Encrypted {
+				tok = "SSLv2:encrypted"
+			} else {
+				tok = "SSLv2:" + camel(strings.TrimPrefix(t, "sslv2_"))
+			}
+		case m.Encrypted || t == "encrypted_handshake":
+			tok = "HS:encrypted"
+		default:
+			name := hsNames[t]
+			if name == "" {
+				name = camel(t)
+			}
+			tok = "HS:" + name
+		}
+		if tls13 && (tok == "HS:encrypted" || tok == "Alert(encrypted)") {
+			continue
+		}
+		n := 1
+		if m.Count > 1 {
+			n = m.Count
+		}
+		for i := 0; i < n; i++ {
+			out = append(out, d+":"+tok)
+		}
+	}
+	return out
+}
+
+func same(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// seqDiff shows a sequence with the first difference from other marked.
+func seqDiff(a, other []string, _ bool) string {
+	i := 0
+	for i < len(a) && i < len(other) && a[i] == other[i] {
+		i++
+	}
+	var b strings.Builder
+	start := 0
+	if i > 6 {
+		start = i - 4
+		b.WriteString("… ")
+	}
+	for j := start; j < len(a); j++ {
+		if j > start {
+			b.WriteByte(' ')
+		}
+		if j == i {
+			b.WriteString("**")
+			b.WriteString(a[j])
+			b.WriteString("**")
+		} else {
+			b.WriteString(a[j])
+		}
+		if j-start >= 14 && j+1 < len(a) {
+			b.WriteString(" … (" + strconv.Itoa(len(a)-j-1) + " more)")
+			break
+		}
+	}
+	if i == len(a) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("**(end)**")
+	}
+	return b.String()
+}
