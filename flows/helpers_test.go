@@ -241,3 +241,7 @@ func selfSigned(tb testing.TB, name string) []byte {
 	}
 	return der
 }
+
+func netipPort(host byte, port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, host}), port)
+}

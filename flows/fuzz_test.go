@@ -1,0 +1,161 @@
+package flows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// FuzzFlowEvents plays arbitrary sequences of events, anomalies, gaps and
+// closes over several connections of one Tracker: no panic, and every
+// Record has every field.
+func FuzzFlowEvents(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	f.Add([]byte{1, 0, 0x13, 1, 2, 11, 11, 3, 12, 12, 9, 9, 15, 0, 1, 0x13, 1, 7, 3})
+	f.Add([]byte{0, 0, 0x11, 10, 2, 40, 15, 1, 0, 0x02, 13, 14})
+	f.Add([]byte{1, 0, 0x25, 1, 0x17, 9, 9, 9, 9, 12, 4, 15, 0, 0x25, 1, 0x17, 12})
+	seedCert := []byte{0x30, 0x82, 0x01, 0x00}
+	f.Add(append([]byte{0, 0, 0, 1, 0, 3, 1}, seedCert...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		ordered := data[0]&1 == 1
+		data = data[1:]
+		var recs []*Record
+		tr := NewTracker(Config{Ordered: ordered, ReportNonTLS: data != nil && len(data)%2 == 0, MaxLineage: 4, MaxHeld: 3},
+			func(r *Record) { recs = append(recs, r) })
+		next := func() byte {
+			if len(data) == 0 {
+				return 0
+			}
+			b := data[0]
+			data = data[1:]
+			return b
+		}
+		var open []*conn
+		var id uint64
+		ts := base
+		newConn := func() {
+			id++
+			c := tr.New(reassembly.ConnInfo{ID: id, Client: netipPort(1, uint16(id)), Server: netipPort(2, 443), Start: ts, RolesInferred: id%3 == 0}).(*conn)
+			open = append(open, c)
+		}
+		newConn()
+		for len(data) > 0 {
+			op := next()
+			ts = ts.Add(time.Duration(next()) * time.Millisecond)
+			if len(open) == 0 {
+				newConn()
+			}
+			c := open[int(op>>4)%len(open)]
+			d := dissect.Dir(next() & 1)
+			e := dissect.Event{Timestamp: ts, Dir: d, Length: int(next())}
+			switch op & 15 {
+			case 0:
+				ch := ch12(string(rune('a' + next()%4)))
+				ch.LegacyVersion = dissect.Version(0x0300 + uint16(next()%5))
+				if b := next(); b&1 != 0 {
+					ch.SupportedVersions = []dissect.Version{dissect.Version(0x0300 + uint16(b%5)), 0x7f17, 0x1a1a}
+				}
+				if b := next(); b&1 != 0 {
+					ch.SessionTicket = []byte{b}
+				}
+				if b := next(); b&1 != 0 {
+					ch.PSKIdentities = []dissect.PSKIdentity{{Identity: []byte{b}}}
+					ch.EarlyData = b&2 != 0
+				}
+				ch.SessionID = []byte{next()}
+				e.Type, e.ClientHello = dissect.HandshakeMsg(dissect.TypeClientHello), ch
+			case 1:
+				sh := sh12()
+				sh.LegacyVersion = dissect.Version(0x0300 + uint16(next()%5))
+				if b := next(); b&1 != 0 {
+					sh.SupportedVersion = dissect.VersionTLS13
+				}
+				b := next()
+				sh.HasPreSharedKey = b&1 != 0
+				sh.IsHelloRetryRequest = b&2 != 0
+				sh.SessionID = []byte{next()}
+				sh.SelectedIdentity = uint16(b >> 4)
+				e.Type, e.ServerHello = dissect.HandshakeMsg(dissect.TypeServerHello), sh
+			case 2:
+				n := int(next() % 4)
+				chain := make([][]byte, 0, n)
+				for range n {
+					l := int(next() % 8)
+					der := make([]byte, 0, l)
+					for range l {
+						der = append(der, next())
+					}
+					chain = append(chain, der)
+				}
+				e.Type, e.Certificate = dissect.HandshakeMsg(dissect.TypeCertificate), &dissect.Certificate{Chain: chain}
+			case 3:
+				e.Type = dissect.HandshakeMsg(dissect.HandshakeType(next()))
+				e.Encrypted = next()&1 != 0
+			case 4:
+				e.Type = dissect.MsgChangeCipherSpec
+			case 5:
+				e.Type, e.Encrypted = dissect.HandshakeMsg(dissect.TypeFinished), true
+			case 6:
+				e.Type, e.Encrypted = dissect.MsgEncryptedHandshake, true
+			case 7, 8:
+				e.Type, e.Encrypted = dissect.MsgApplicationData, true
+			case 9:
+				e.Type = dissect.MsgAlert
+				if b := next(); b&1 != 0 {
+					e.Encrypted = true
+				} else {
+					e.Alert = &dissect.Alert{Level: b >> 6, Description: next()}
+				}
+			case 10:
+				e.Type = dissect.HandshakeMsg(dissect.TypeNewSessionTicket)
+				e.NewSessionTicket = &dissect.NewSessionTicket{LifetimeHint: uint32(next()), Ticket: []byte{next()}}
+			case 11:
+				kinds := []string{dissect.AnomalyRolesSwapped, dissect.AnomalyProbableAlert, dissect.AnomalyMalformedHandshake, dissect.AnomalyTruncated, dissect.AnomalyNotTLS}
+				sinkAdapter{c}.Anomaly(dissect.Anomaly{Kind: kinds[int(next())%len(kinds)], Dir: d, Timestamp: ts, Bytes: int(next())})
+				continue
+			case 12:
+				c.Gap(reassembly.Dir(d), ts, int(next()))
+				continue
+			case 13:
+				c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyOverlapConflict, Dir: reassembly.Dir(d), Timestamp: ts})
+				continue
+			case 14:
+				i := int(op>>4) % len(open)
+				open[i].Close(reassembly.CloseInfo{Reason: reassembly.CloseReason(1 + next()%5), Timestamp: ts})
+				open = append(open[:i], open[i+1:]...)
+				continue
+			case 15:
+				newConn()
+				continue
+			}
+			e.Type = e.Type % 300
+			sinkAdapter{c}.Event(&e)
+		}
+		for _, c := range open {
+			c.Close(reassembly.CloseInfo{Reason: reassembly.CloseEndOfInput, Timestamp: ts})
+		}
+		tr.Flush()
+		for _, r := range recs {
+			checkJSON(t, r)
+			if (r.Status == StatusFailed) != (r.Failure != nil) {
+				t.Fatalf("status %q failure %+v", r.Status, r.Failure)
+			}
+			if r.Failure != nil && (r.Failure.Reason == "" || r.Failure.Explanation == "") {
+				t.Fatalf("failure without reason or words: %+v", r.Failure)
+			}
+			switch r.Status {
+			case StatusEstablished, StatusResumed, StatusFailed, StatusIncomplete, StatusNotTLS:
+			default:
+				t.Fatalf("status %q", r.Status)
+			}
+		}
+		if st := tr.Stats(); st.Records != uint64(len(recs)) || st.Held != 0 {
+			t.Fatalf("stats %+v with %d records", st, len(recs))
+		}
+	})
+}
