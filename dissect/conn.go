@@ -1,25 +1,971 @@
 package dissect
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
-// Conn dissects the two byte streams of one connection.
-// CONTRACT STUB: the dissect work replaces this file; signatures stay.
+// Record limits (RFC 5246 6.2.3: a TLSCiphertext fragment is at most
+// 2^14+2048 bytes).
+const (
+	recordHeaderLen = 5
+	maxRecordLen    = 1<<14 + 2048
+)
+
+// mode is what a direction's bytes are being read as.
+type mode uint8
+
+const (
+	modeStart   mode = iota // nothing decided yet: TLS, SSLv2, a plaintext prelude or mid-stream
+	modeRecords             // framing records
+	modeScan                // looking for a record header (prelude, mid-stream, after a gap)
+	modeNotTLS              // given up: bytes are counted only
+)
+
+// bodyKind is what is done with the bytes of the record being read.
+type bodyKind uint8
+
+const (
+	bodySkip      bodyKind = iota // counted and skipped: application data, ciphertext
+	bodyHandshake                 // plaintext handshake: joined into messages
+	bodyPrefix                    // only the first bytes are kept: alert, CCS, heartbeat
+	bodySSLv2                     // an SSLv2 hello, buffered whole
+)
+
+// startBytes is how many bytes decide how a stream begins: an SSLv2 hello
+// needs its header, message type, version and cipher_spec_length.
+const startBytes = 8
+
+// half is one direction's framer. It holds only what an unfinished record
+// header, a small record prefix or a handshake message being joined needs.
+type half struct {
+	wire    Dir
+	mode    mode
+	hdr     [recordHeaderLen]byte
+	hdrN    int
+	inBody  bool
+	sslv2   bool // the direction began with SSLv2: its records may have SSLv2 headers
+	v2rec   bool // the current record has an SSLv2 header
+	v2count int  // SSLv2 records seen
+	kind    bodyKind
+	damaged bool // part of the current record was lost to a gap
+
+	recType    ContentType
+	recVersion Version
+	recLen     int
+	remaining  int
+	recStart   time.Time
+
+	pre  [8]byte // first bytes of an alert/CCS/heartbeat record
+	preN int
+
+	hs         []byte // handshake message being joined (header included)
+	hsSkip     int    // bytes of an oversized handshake message still to skip
+	hsSkipType HandshakeType
+	hsSkipLen  int
+
+	v2buf []byte // the SSLv2 record being buffered, header included
+
+	scan    []byte // bytes held while deciding or scanning; at most MaxPrelude
+	scanPos int    // next offset of scan to try
+	prelude bool   // the scan is of the stream's start: maybe a STARTTLS prelude (else a resync)
+	skipped int    // bytes lost or discarded since the last record, for AnomalyResync
+	replay  []byte // bytes taken back from scan, to be framed before new input
+	head    []byte // the start of a plaintext prelude, kept to name the protocol
+	records int    // records framed
+
+	ccs   bool // a ChangeCipherSpec went this way (TLS 1.2 and before)
+	encHS int  // encrypted handshake records since that CCS
+
+	// lastApp describes the last record if it was application data, for
+	// the probable encrypted alert at End.
+	lastAppLen int
+	lastAppTS  time.Time
+	lastIsApp  bool
+}
+
+// Conn dissects the two byte streams of one connection. It is not safe for
+// concurrent use; the reassembly layer calls it from one goroutine.
 type Conn struct {
 	cfg  Config
 	sink Sink
+	h    [2]half
+	ev   Event // reused for every Event: the Sink sees it only during the call
+
+	swapped     bool // wire direction 0 is the server's (RolesInferred)
+	rolesFixed  bool // a ClientHello settled the roles
+	sawTLS      bool
+	startTLS    bool // StartTLS was reported
+	startTLSErr bool // a prelude was not recognised (reported once)
+
+	// What the hellos said, for labelling ciphertext.
+	earlyData      bool // the ClientHello offered early_data
+	shDone         bool // a (non-HRR) ServerHello was seen
+	tls13          bool // TLS 1.3 (supported_versions or an HRR)
+	pskAccepted    bool
+	version        Version
+	cipherSuite    uint16
+	clientFinished bool // the client's (TLS 1.3) Finished was labelled
+	eoedSeen       bool
+	serverEncRecs  int // server application_data records after a TLS 1.3 ServerHello
 }
 
-// NewConn returns a Conn that reports to sink.
-func NewConn(cfg Config, sink Sink) *Conn { return &Conn{cfg: cfg, sink: sink} }
+type nopSink struct{}
+
+func (nopSink) Event(*Event)    {}
+func (nopSink) Anomaly(Anomaly) {}
+func (nopSink) StartTLS(string) {}
+
+// NewConn returns a Conn that reports to sink. Zero caps in cfg take the
+// DefaultConfig values.
+func NewConn(cfg Config, sink Sink) *Conn {
+	def := DefaultConfig()
+	if cfg.MaxHandshake <= 0 {
+		cfg.MaxHandshake = def.MaxHandshake
+	}
+	if cfg.MaxPrelude <= 0 {
+		cfg.MaxPrelude = def.MaxPrelude
+	}
+	if sink == nil {
+		sink = nopSink{}
+	}
+	c := &Conn{cfg: cfg, sink: sink}
+	c.h[0].wire = 0
+	c.h[1].wire = 1
+	return c
+}
+
+// SawTLS reports whether anything TLS was recognised on this connection: a
+// valid record header or an SSLv2 hello.
+func (c *Conn) SawTLS() bool { return c.sawTLS }
+
+// role is the logical direction of a wire direction.
+func (c *Conn) role(wire Dir) Dir {
+	if c.swapped {
+		return wire ^ 1
+	}
+	return wire
+}
+
+func (c *Conn) anomaly(d *half, ts time.Time, kind string, n int, detail string) {
+	c.sink.Anomaly(Anomaly{Kind: kind, Dir: c.role(d.wire), Timestamp: ts, Bytes: n, Detail: detail})
+}
+
+// event fills the reused Event; the caller sets the parsed message and
+// calls c.sink.Event.
+func (c *Conn) event(d *half, ts time.Time, t MsgType, length int, encrypted bool) *Event {
+	c.ev = Event{
+		Timestamp:     ts,
+		Dir:           c.role(d.wire),
+		Type:          t,
+		Length:        length,
+		Encrypted:     encrypted,
+		RecordVersion: d.recVersion,
+	}
+	return &c.ev
+}
 
 // Data feeds the next contiguous bytes of dir. b is only read during the call.
-func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {}
+func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {
+	if dir > 1 {
+		return
+	}
+	d := &c.h[dir]
+	for {
+		for len(d.replay) > 0 {
+			r := d.replay
+			d.replay = nil
+			n := c.step(d, ts, r)
+			if n < len(r) {
+				// New replay bytes (from a scan that found a header inside
+				// r) go first, then the rest of r.
+				d.replay = append(d.replay, r[n:]...)
+			}
+		}
+		if len(b) == 0 {
+			return
+		}
+		n := c.step(d, ts, b)
+		b = b[n:]
+	}
+}
+
+// step consumes bytes in the direction's current mode and returns how many.
+// It stops early only when the mode changed, so the caller goes on.
+func (c *Conn) step(d *half, ts time.Time, b []byte) int {
+	switch d.mode {
+	case modeRecords:
+		return c.records(d, ts, b)
+	case modeStart:
+		return c.start(d, ts, b)
+	case modeScan:
+		return c.scanStep(d, ts, b)
+	}
+	return len(b) // modeNotTLS: counted only
+}
+
+// start gathers the first bytes of a direction and decides what they are.
+func (c *Conn) start(d *half, ts time.Time, b []byte) int {
+	n := startBytes - len(d.scan)
+	if n > len(b) {
+		n = len(b)
+	}
+	d.scan = append(d.scan, b[:n]...)
+	s := d.scan
+	if len(s) >= 3 && plausibleHeader(s) {
+		d.mode = modeRecords
+		d.replay, d.scan = s, nil
+		return n
+	}
+	if ok, need := looksSSLv2Hello(s); ok {
+		d.mode = modeRecords
+		d.sslv2 = true
+		d.replay, d.scan = s, nil
+		return n
+	} else if need && len(s) < startBytes {
+		return n
+	}
+	if len(s) < 3 && len(s) < startBytes {
+		return n
+	}
+	// Not a record: a plaintext prelude (STARTTLS) or a stream picked up in
+	// the middle. Both are scanned for the first record header.
+	d.mode = modeScan
+	d.prelude = true
+	d.scan = nil
+	d.scanPos = 0
+	d.replay = s
+	return n
+}
+
+// plausibleHeader reports whether b begins like a TLS record header:
+// content type 20-25, major version 3, minor 0-4.
+func plausibleHeader(b []byte) bool {
+	return b[0] >= 20 && b[0] <= 25 && b[1] == 3 && b[2] <= 4
+}
+
+// fullHeaderOK adds the length check to plausibleHeader.
+func fullHeaderOK(b []byte) bool {
+	return plausibleHeader(b) && int(b[3])<<8|int(b[4]) <= maxRecordLen
+}
+
+// scanStep buffers bytes (up to MaxPrelude) and looks for a record header.
+// When one is found the bytes from it on are handed back for framing.
+func (c *Conn) scanStep(d *half, ts time.Time, b []byte) int {
+	room := c.cfg.MaxPrelude - len(d.scan)
+	n := len(b)
+	if n > room {
+		n = room
+	}
+	if n < 0 {
+		n = 0
+	}
+	d.scan = append(d.scan, b[:n]...)
+	full := len(d.scan) >= c.cfg.MaxPrelude
+	k, found := findHeader(d.scan, d.scanPos, full)
+	if !found {
+		d.scanPos = k
+		if full {
+			c.giveUp(d, ts)
+			return len(b) // what did not fit is counted, not parsed
+		}
+		return n
+	}
+	c.foundHeader(d, ts, k)
+	return n
+}
+
+// findHeader returns the first offset from pos where a record header starts
+// that is plausible and, when the bytes are there, followed by another
+// plausible header (or by the end of the data exactly). A handshake record
+// starting a ClientHello or ServerHello, or a two-byte alert, is accepted on
+// its own. When a candidate cannot be decided yet, findHeader returns it with
+// found false (the scan waits there), unless force.
+func findHeader(buf []byte, pos int, force bool) (int, bool) {
+	for k := pos; k+recordHeaderLen <= len(buf); k++ {
+		h := buf[k:]
+		if !fullHeaderOK(h) {
+			continue
+		}
+		ln := int(h[3])<<8 | int(h[4])
+		switch ContentType(h[0]) {
+		case ContentHandshake:
+			if len(h) >= 9 && (h[5] == 1 || h[5] == 2) {
+				hl := int(h[6])<<16 | int(h[7])<<8 | int(h[8])
+				if hl >= 38 && (hl+4 <= ln || ln >= 1<<14) {
+					return k, true
+				}
+			}
+		case ContentAlert:
+			if ln == 2 && len(h) >= 7 && (h[5] == 1 || h[5] == 2) {
+				return k, true
+			}
+		}
+		end := recordHeaderLen + ln
+		switch {
+		case len(h) >= end+recordHeaderLen:
+			if fullHeaderOK(h[end:]) {
+				return k, true
+			}
+			continue
+		case len(h) == end:
+			return k, true // the data ends exactly at this record's end
+		}
+		if force {
+			return k, true
+		}
+		return k, false
+	}
+	if len(buf) >= recordHeaderLen {
+		return len(buf) - recordHeaderLen + 1, false
+	}
+	return pos, false
+}
+
+// foundHeader leaves scanning: the bytes before k are reported (STARTTLS or
+// resync) and the rest is framed.
+func (c *Conn) foundHeader(d *half, ts time.Time, k int) {
+	skipped := d.skipped + k
+	if d.prelude {
+		c.keepHead(d, d.scan[:k])
+		proto := ""
+		if skipped > 0 {
+			proto = c.preludeProtocol()
+		}
+		switch {
+		case proto != "" && !c.startTLS:
+			c.startTLS = true
+			c.sink.StartTLS(proto)
+		case proto != "":
+		case skipped > 0:
+			c.anomaly(d, ts, AnomalyResync, skipped, "bytes before the first record header, not a known STARTTLS prelude")
+		}
+	} else if skipped > 0 {
+		c.anomaly(d, ts, AnomalyResync, skipped, "bytes skipped to the next plausible record header")
+	}
+	d.replay = d.scan[k:]
+	d.scan = nil
+	d.scanPos = 0
+	d.skipped = 0
+	d.prelude = false
+	d.mode = modeRecords
+}
+
+// keepHead keeps the start of a direction's prelude to name the protocol.
+func (c *Conn) keepHead(d *half, p []byte) {
+	const maxHead = 4096
+	if len(d.head) >= maxHead {
+		return
+	}
+	if len(p) > maxHead-len(d.head) {
+		p = p[:maxHead-len(d.head)]
+	}
+	d.head = append(d.head, p...)
+}
+
+// preludeProtocol names the STARTTLS protocol from both directions' preludes.
+func (c *Conn) preludeProtocol() string {
+	var pre [2][]byte
+	for i := range c.h {
+		d := &c.h[i]
+		pre[c.role(d.wire)] = d.head
+		if d.mode == modeScan && d.prelude && len(d.head) == 0 {
+			pre[c.role(d.wire)] = d.scan
+		}
+	}
+	if p := startTLSProtocol(pre[FromClient], pre[FromServer]); p != "" {
+		return p
+	}
+	return startTLSProtocol(pre[FromServer], pre[FromClient])
+}
+
+func (c *Conn) giveUp(d *half, ts time.Time) {
+	detail := "no record header within the scan limit"
+	if d.prelude {
+		c.keepHead(d, d.scan)
+		detail = "plaintext prelude without a TLS upgrade within the limit"
+	}
+	c.anomaly(d, ts, AnomalyNotTLS, d.skipped+len(d.scan), detail)
+	d.mode = modeNotTLS
+	d.scan = nil
+	d.replay = nil
+}
+
+// resync leaves record framing for scanning; seed holds bytes already taken
+// that must be scanned again (a rejected header after its first byte).
+func (c *Conn) resync(d *half, seed []byte, skipped int) {
+	d.mode = modeScan
+	d.prelude = false
+	d.inBody = false
+	d.hdrN = 0
+	d.hs = d.hs[:0]
+	d.hsSkip = 0
+	d.v2buf = nil
+	d.scan = nil
+	d.scanPos = 0
+	d.skipped = skipped
+	if len(seed) > 0 {
+		d.replay = append(append([]byte(nil), seed...), d.replay...)
+	}
+}
+
+// records frames TLS (and SSLv2) records. It is the hot path: application
+// data bodies are counted and skipped without copying or allocating.
+func (c *Conn) records(d *half, ts time.Time, b []byte) int {
+	total := len(b)
+	for len(b) > 0 && d.mode == modeRecords {
+		if d.inBody {
+			n := d.remaining
+			if n > len(b) {
+				n = len(b)
+			}
+			switch d.kind {
+			case bodyHandshake:
+				c.handshakeBytes(d, ts, b[:n])
+			case bodyPrefix:
+				if d.preN < len(d.pre) {
+					d.preN += copy(d.pre[d.preN:], b[:n])
+				}
+			case bodySSLv2:
+				d.v2buf = append(d.v2buf, b[:n]...)
+			}
+			d.remaining -= n
+			b = b[n:]
+			if d.remaining == 0 {
+				c.endRecord(d, ts)
+			}
+			continue
+		}
+		// Header. The common case takes it in one piece.
+		if d.hdrN == 0 && len(b) >= recordHeaderLen && !d.sslv2 {
+			copy(d.hdr[:], b[:recordHeaderLen])
+			d.hdrN = recordHeaderLen
+			b = b[recordHeaderLen:]
+		} else {
+			need := recordHeaderLen
+			if d.sslv2 && (d.hdrN > 0 || len(b) > 0) {
+				first := b[0]
+				if d.hdrN > 0 {
+					first = d.hdr[0]
+				}
+				if first&0x80 != 0 {
+					need = 2
+				} else if first < 20 {
+					need = 3
+				}
+			}
+			if d.hdrN < need {
+				m := copy(d.hdr[d.hdrN:need], b)
+				d.hdrN += m
+				b = b[m:]
+			}
+			if d.hdrN < need {
+				break
+			}
+			if need < recordHeaderLen {
+				c.beginSSLv2(d, ts, need)
+				continue
+			}
+		}
+		c.beginRecord(d, ts)
+	}
+	return total - len(b)
+}
+
+// beginRecord checks a complete 5-byte header and sets up its body.
+func (c *Conn) beginRecord(d *half, ts time.Time) {
+	h := d.hdr[:]
+	d.hdrN = 0
+	typ := ContentType(h[0])
+	if typ < ContentChangeCipherSpec || typ > ContentTLS12CID {
+		c.anomaly(d, ts, AnomalyUnknownContentType, recordHeaderLen, "record content type "+strconv.Itoa(int(typ)))
+		c.resync(d, h[1:], 1)
+		return
+	}
+	if h[1] != 3 || h[2] > 4 {
+		c.anomaly(d, ts, AnomalyMalformedRecord, recordHeaderLen, "record version "+hex4(uint16(h[1])<<8|uint16(h[2])))
+		c.resync(d, h[1:], 1)
+		return
+	}
+	c.sawTLS = true
+	d.records++
+	d.v2rec = false
+	d.recType = typ
+	d.recVersion = Version(uint16(h[1])<<8 | uint16(h[2]))
+	d.recLen = int(h[3])<<8 | int(h[4])
+	d.remaining = d.recLen
+	d.recStart = ts
+	d.preN = 0
+	d.damaged = false
+	if d.recLen > maxRecordLen {
+		c.anomaly(d, ts, AnomalyOversizedRecord, d.recLen, "record longer than 2^14+2048")
+	}
+	switch typ {
+	case ContentHandshake:
+		if c.encrypted(d) {
+			d.kind = bodySkip
+		} else {
+			d.kind = bodyHandshake
+		}
+	case ContentChangeCipherSpec, ContentAlert, ContentHeartbeat:
+		d.kind = bodyPrefix
+	default:
+		d.kind = bodySkip
+	}
+	d.inBody = true
+	if d.remaining == 0 {
+		c.endRecord(d, ts)
+	}
+}
+
+// beginSSLv2 sets up an SSLv2 record from its 2- or 3-byte header.
+func (c *Conn) beginSSLv2(d *half, ts time.Time, hdrLen int) {
+	_, n, _ := sslv2Header(d.hdr[:hdrLen])
+	d.hdrN = 0
+	d.records++
+	d.v2rec = true
+	d.recType = 0
+	d.recVersion = VersionSSL2
+	d.recLen = n
+	d.remaining = n
+	d.damaged = false
+	d.inBody = true
+	if d.v2count == 0 && n <= c.cfg.MaxHandshake {
+		d.kind = bodySSLv2
+		d.v2buf = append(d.v2buf[:0], d.hdr[:hdrLen]...)
+	} else {
+		d.kind = bodyPrefix
+		d.preN = 0
+	}
+	if n == 0 {
+		c.endRecord(d, ts)
+	}
+}
+
+// encrypted reports whether records in d's direction are ciphertext.
+func (c *Conn) encrypted(d *half) bool {
+	return d.ccs || c.tls13 && c.shDone
+}
+
+// endRecord emits the record-level Event of a finished record.
+func (c *Conn) endRecord(d *half, ts time.Time) {
+	d.inBody = false
+	d.lastIsApp = false
+	if d.v2rec {
+		c.endSSLv2(d, ts)
+		return
+	}
+	switch d.recType {
+	case ContentHandshake:
+		if d.kind != bodySkip {
+			return // messages were emitted as they completed
+		}
+		t := HandshakeMsg(TypeFinished)
+		if d.encHS > 0 {
+			t = MsgEncryptedHandshake // renegotiation under the old keys
+		}
+		d.encHS++
+		c.sink.Event(c.event(d, ts, t, d.recLen, true))
+	case ContentChangeCipherSpec:
+		c.sink.Event(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
+		if !c.tls13 {
+			// Before TLS 1.3 the CCS switches this direction to the new
+			// keys; in TLS 1.3 it is a middlebox-compatibility no-op.
+			d.ccs = true
+			d.encHS = 0
+			d.hs = d.hs[:0]
+		}
+	case ContentAlert:
+		// An alert record of two bytes is plaintext whatever the state: no
+		// cipher leaves an alert that short.
+		if d.recLen == 2 || !c.encrypted(d) && d.recLen >= 2 && !d.damaged {
+			ev := c.event(d, ts, MsgAlert, d.recLen, false)
+			if !d.damaged {
+				if a, err := ParseAlert(d.pre[:2]); err == nil {
+					ev.Alert = a
+				}
+			}
+			c.sink.Event(ev)
+			return
+		}
+		c.sink.Event(c.event(d, ts, MsgAlert, d.recLen, c.encrypted(d)))
+	case ContentHeartbeat:
+		if c.encrypted(d) || d.damaged {
+			c.sink.Event(c.event(d, ts, MsgHeartbeat, d.recLen, c.encrypted(d)))
+			return
+		}
+		ev := c.event(d, ts, MsgHeartbeat, d.recLen, false)
+		hb, err := heartbeatFrom(d.pre[:d.preN], d.recLen)
+		if err == nil {
+			ev.Heartbeat = hb
+		}
+		c.sink.Event(ev)
+		if hb != nil && hb.Heartbleed {
+			c.anomaly(d, ts, AnomalyHeartbleed, hb.PayloadLength, "heartbeat payload_length "+strconv.Itoa(hb.PayloadLength)+" exceeds its record of "+strconv.Itoa(d.recLen)+" bytes")
+		}
+	case ContentApplicationData:
+		t, enc := c.labelAppData(d)
+		c.sink.Event(c.event(d, ts, t, d.recLen, enc))
+		if t == MsgApplicationData {
+			d.lastIsApp = true
+			d.lastAppLen = d.recLen
+			d.lastAppTS = ts
+		}
+	case ContentTLS12CID:
+		c.sink.Event(c.event(d, ts, MsgTLS12CID, d.recLen, true))
+	}
+}
+
+// aeadTag is the authentication tag length of the TLS 1.3 suite in use.
+func (c *Conn) aeadTag() int {
+	if c.cipherSuite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
+		return 8
+	}
+	return 16
+}
+
+// alertRecordMax is the largest TLS 1.3 record that is more likely an alert
+// than anything else: 2 bytes of alert, 1 of inner content type, the tag,
+// and up to 16 bytes of padding. A Finished is at least 4+32+1+tag.
+func (c *Conn) alertRecordMax() int { return 2 + 1 + c.aeadTag() + 16 }
+
+// labelAppData says what an application_data record must be. Before TLS
+// 1.3 it is what it says. In TLS 1.3 the handshake flights after the
+// ServerHello travel in application_data records too: the server's first
+// flight (until the client's Finished) is labelled encrypted_handshake; the
+// client's first record after the ServerHello is its Finished, except 0-RTT
+// data still in flight, an EndOfEarlyData (4+1+tag bytes) when early data
+// was accepted, and a record too short to be a Finished (likely an alert).
+func (c *Conn) labelAppData(d *half) (MsgType, bool) {
+	if !c.tls13 || !c.shDone {
+		return MsgApplicationData, false
+	}
+	if c.role(d.wire) == FromServer {
+		if !c.clientFinished {
+			c.serverEncRecs++
+			return MsgEncryptedHandshake, true
+		}
+		return MsgApplicationData, false
+	}
+	if c.clientFinished {
+		return MsgApplicationData, false
+	}
+	early := c.earlyData && c.pskAccepted
+	if early && c.serverEncRecs == 0 {
+		return MsgApplicationData, false // 0-RTT data sent before the server's flight
+	}
+	if d.recLen <= c.alertRecordMax() {
+		if early && !c.eoedSeen && d.recLen == 4+1+c.aeadTag() {
+			c.eoedSeen = true
+			return HandshakeMsg(TypeEndOfEarlyData), true
+		}
+		return MsgApplicationData, false
+	}
+	c.clientFinished = true
+	return HandshakeMsg(TypeFinished), true
+}
+
+// handshakeBytes joins plaintext handshake bytes into messages and splits
+// coalesced ones (RFC 8446 5.1). A message larger than MaxHandshake is
+// reported and its bytes skipped.
+func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
+	if d.damaged {
+		return
+	}
+	for len(p) > 0 {
+		if d.hsSkip > 0 {
+			n := d.hsSkip
+			if n > len(p) {
+				n = len(p)
+			}
+			d.hsSkip -= n
+			p = p[n:]
+			if d.hsSkip == 0 {
+				c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+			}
+			continue
+		}
+		if len(d.hs) < 4 {
+			n := 4 - len(d.hs)
+			if n > len(p) {
+				n = len(p)
+			}
+			d.hs = append(d.hs, p[:n]...)
+			p = p[n:]
+			if len(d.hs) < 4 {
+				return
+			}
+			ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+			if ml > c.cfg.MaxHandshake {
+				c.anomaly(d, ts, AnomalyHandshakeTooLarge, ml, HandshakeType(d.hs[0]).String()+" of "+strconv.Itoa(ml)+" bytes over the limit of "+strconv.Itoa(c.cfg.MaxHandshake))
+				d.hsSkip, d.hsSkipType, d.hsSkipLen = ml, HandshakeType(d.hs[0]), ml
+				d.hs = d.hs[:0]
+				continue
+			}
+		}
+		ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+		if len(d.hs) == 4 && len(p) >= ml {
+			// The whole body is in this piece: parse it in place.
+			typ := HandshakeType(d.hs[0])
+			d.hs = d.hs[:0]
+			c.handshakeMessage(d, ts, typ, p[:ml])
+			p = p[ml:]
+			continue
+		}
+		n := 4 + ml - len(d.hs)
+		if n > len(p) {
+			n = len(p)
+		}
+		d.hs = append(d.hs, p[:n]...)
+		p = p[n:]
+		if len(d.hs) == 4+ml {
+			typ := HandshakeType(d.hs[0])
+			body := d.hs[4:]
+			c.handshakeMessage(d, ts, typ, body)
+			if cap(d.hs) > 64<<10 {
+				d.hs = nil // do not keep a large buffer for the connection's life
+			} else {
+				d.hs = d.hs[:0]
+			}
+		}
+	}
+}
+
+// handshakeMessage parses one plaintext handshake message and emits it.
+// body is valid only during the call; parsers copy what they keep.
+func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body []byte) {
+	var err error
+	t := HandshakeMsg(typ)
+	var (
+		ch   *ClientHello
+		sh   *ServerHello
+		cert *Certificate
+		ske  *ServerKeyExchange
+		cr   *CertificateRequest
+		nst  *NewSessionTicket
+		cs   *CertificateStatus
+		raw  []byte
+	)
+	switch typ {
+	case TypeClientHello:
+		ch, err = ParseClientHello(body)
+		if ch != nil {
+			c.onClientHello(d, ts, ch)
+		}
+	case TypeServerHello:
+		sh, err = ParseServerHello(body)
+		if sh != nil {
+			if sh.IsHelloRetryRequest {
+				t = MsgHelloRetryRequest
+			}
+			c.onServerHello(sh)
+		}
+	case TypeCertificate:
+		cert, err = ParseCertificate(body, c.tls13)
+	case TypeServerKeyExchange:
+		ske, err = ParseServerKeyExchange(body, c.cipherSuite, c.version)
+	case TypeCertificateRequest:
+		cr, err = ParseCertificateRequest(body, c.tls13)
+	case TypeNewSessionTicket:
+		nst, err = ParseNewSessionTicket(body, c.tls13)
+	case TypeCertificateStatus:
+		cs, err = ParseCertificateStatus(body)
+	default:
+		raw = append([]byte(nil), body...)
+	}
+	if err != nil {
+		c.anomaly(d, ts, AnomalyMalformedHandshake, len(body), err.Error())
+	}
+	ev := c.event(d, ts, t, len(body), false)
+	ev.ClientHello, ev.ServerHello, ev.Certificate = ch, sh, cert
+	ev.ServerKeyExchange, ev.CertificateRequest = ske, cr
+	ev.NewSessionTicket, ev.CertificateStatus = nst, cs
+	ev.Raw = raw
+	c.sink.Event(ev)
+}
+
+// onClientHello settles the roles and remembers what labelling needs.
+func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
+	if !c.rolesFixed {
+		c.rolesFixed = true
+		if c.cfg.RolesInferred && c.role(d.wire) == FromServer {
+			c.swapped = !c.swapped
+			c.anomaly(d, ts, AnomalyRolesSwapped, 0, "the ClientHello came from the side taken for the server")
+		}
+	}
+	if c.role(d.wire) == FromClient {
+		c.earlyData = ch.EarlyData
+	}
+}
+
+func (c *Conn) onServerHello(sh *ServerHello) {
+	if sh.IsHelloRetryRequest {
+		c.tls13 = true
+		c.earlyData = false // RFC 8446 4.2.10: early data is rejected after an HRR
+	} else {
+		c.shDone = true
+		c.version = sh.Version()
+		c.cipherSuite = sh.CipherSuite
+		c.pskAccepted = sh.HasPreSharedKey
+		c.tls13 = c.version.IsTLS13()
+	}
+	if c.tls13 {
+		// A CCS sent before the ServerHello (compatibility mode with early
+		// data) did not switch keys.
+		c.h[0].ccs, c.h[1].ccs = false, false
+	}
+}
+
+// endSSLv2 emits an SSLv2 record: the first one in each direction is parsed
+// as a hello (or error); later ones are ciphertext except a client's
+// CLIENT-MASTER-KEY.
+func (c *Conn) endSSLv2(d *half, ts time.Time) {
+	d.v2count++
+	if d.kind == bodySSLv2 && !d.damaged {
+		rec := d.v2buf
+		d.v2buf = nil
+		var body []byte
+		if h, _, ok := sslv2Header(rec); ok && len(rec) > h {
+			body = rec[h:]
+		}
+		if len(body) > 0 {
+			switch body[0] {
+			case sslv2MsgClientHello:
+				ch, err := ParseSSLv2ClientHello(rec)
+				if err != nil {
+					c.anomaly(d, ts, AnomalyMalformedHandshake, d.recLen, err.Error())
+				}
+				if ch != nil {
+					c.sawTLS = true
+					c.onClientHello(d, ts, ch)
+				}
+				ev := c.event(d, ts, MsgSSLv2ClientHello, d.recLen, false)
+				ev.ClientHello = ch
+				c.sink.Event(ev)
+				return
+			case sslv2MsgServerHello:
+				sh, err := ParseSSLv2ServerHello(rec)
+				if err != nil {
+					c.anomaly(d, ts, AnomalyMalformedHandshake, d.recLen, err.Error())
+				}
+				c.sawTLS = true
+				ev := c.event(d, ts, MsgSSLv2ServerHello, d.recLen, false)
+				ev.SSLv2ServerHello = sh
+				c.sink.Event(ev)
+				return
+			case sslv2MsgError:
+				e, err := ParseSSLv2Error(rec)
+				if err != nil {
+					c.anomaly(d, ts, AnomalyMalformedHandshake, d.recLen, err.Error())
+				}
+				ev := c.event(d, ts, MsgSSLv2Error, d.recLen, false)
+				ev.SSLv2Error = e
+				c.sink.Event(ev)
+				return
+			}
+		}
+	}
+	// CLIENT-MASTER-KEY (type 2) is the one later message sent in clear.
+	clear := d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == FromClient && d.v2count == 2
+	c.sink.Event(c.event(d, ts, MsgSSLv2Other, d.recLen, !clear))
+}
 
 // Gap says n bytes of dir are lost; the framer resynchronises after them.
-func (c *Conn) Gap(dir Dir, ts time.Time, n int) {}
+// A gap inside an application-data (or other skipped) record of known length
+// is stepped over exactly, and so is one inside any record: only the
+// record's content is lost, not the framing.
+func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
+	if dir > 1 || n <= 0 {
+		return
+	}
+	d := &c.h[dir]
+	switch d.mode {
+	case modeNotTLS:
+		return
+	case modeStart, modeScan:
+		// Whatever was gathered no longer lines up with what follows.
+		d.skipped += len(d.scan) + n
+		d.scan = nil
+		d.scanPos = 0
+		d.mode = modeScan
+		d.prelude = false
+		return
+	}
+	// Bytes queued for framing come before the gap: frame them first.
+	if len(d.replay) > 0 {
+		c.Data(dir, ts, nil)
+		if d.mode != modeRecords {
+			d.skipped += n
+			return
+		}
+	}
+	if d.inBody && n <= d.remaining {
+		d.remaining -= n
+		if d.kind != bodySkip {
+			d.damaged = true
+			if d.kind == bodyHandshake {
+				// The message being joined is lost; the next handshake
+				// record is taken to start a new one.
+				d.hs = d.hs[:0]
+				d.hsSkip = 0
+			}
+		}
+		if d.remaining == 0 {
+			c.endRecord(d, ts)
+		}
+		return
+	}
+	if d.inBody {
+		n -= d.remaining
+		d.remaining = 0
+		d.damaged = true
+		c.endRecord(d, ts)
+	}
+	c.resync(d, nil, n)
+}
 
-// End says both streams are over; a record cut short is reported.
-func (c *Conn) End(ts time.Time) {}
-
-// SawTLS reports whether anything TLS was recognised on this connection.
-func (c *Conn) SawTLS() bool { return false }
+// End says both streams are over; a record cut short is reported, and a
+// last short application_data record of a TLS 1.3 direction is reported as
+// a probable encrypted alert.
+func (c *Conn) End(ts time.Time) {
+	for i := range c.h {
+		d := &c.h[i]
+		// Bytes still waiting for a decision are decided now.
+		if d.mode == modeScan && len(d.scan) > 0 {
+			if k, found := findHeader(d.scan, d.scanPos, true); found {
+				c.foundHeader(d, ts, k)
+			}
+		}
+		if d.mode == modeStart && len(d.scan) >= 3 && plausibleHeader(d.scan) {
+			d.mode = modeRecords
+			d.replay, d.scan = d.scan, nil
+		}
+		if len(d.replay) > 0 {
+			c.Data(d.wire, ts, nil)
+		}
+		if d.mode == modeRecords {
+			switch {
+			case d.inBody:
+				c.anomaly(d, ts, AnomalyTruncated, d.remaining, "stream ended "+strconv.Itoa(d.remaining)+" bytes short of the end of a "+d.recType.String()+" record")
+			case d.hdrN > 0:
+				c.anomaly(d, ts, AnomalyTruncated, recordHeaderLen-d.hdrN, "stream ended inside a record header")
+			case d.hsSkip > 0:
+				c.anomaly(d, ts, AnomalyTruncated, d.hsSkip, "stream ended inside an oversized handshake message")
+			case len(d.hs) >= 4:
+				ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+				c.anomaly(d, ts, AnomalyTruncated, 4+ml-len(d.hs), "stream ended inside a "+HandshakeType(d.hs[0]).String()+" message")
+			case len(d.hs) > 0:
+				c.anomaly(d, ts, AnomalyTruncated, 4-len(d.hs), "stream ended inside a handshake message header")
+			}
+		}
+		if d.lastIsApp && c.tls13 && c.shDone && d.lastAppLen >= 2+1+c.aeadTag() && d.lastAppLen <= c.alertRecordMax() {
+			c.sink.Anomaly(Anomaly{Kind: AnomalyProbableAlert, Dir: c.role(d.wire), Timestamp: d.lastAppTS, Bytes: d.lastAppLen,
+				Detail: "last record of the direction has the size of an encrypted alert"})
+			d.lastIsApp = false
+		}
+		d.inBody = false
+		d.hdrN = 0
+		d.hs = nil
+		d.hsSkip = 0
+	}
+}

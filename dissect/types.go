@@ -127,6 +127,9 @@ type ClientHello struct {
 	CompressionMethods []uint8
 	Extensions         []Extension // wire order, GREASE included
 	FromSSLv2          bool
+	// SSLv2CipherSpecs are the 3-byte cipher specs of an SSLv2 hello, in
+	// wire order; those whose first byte is 0 are also in CipherSuites.
+	SSLv2CipherSpecs []uint32
 
 	// Decoded extensions; zero when absent.
 	ServerName              string   // server_name host_name (RFC 6066 3)
@@ -251,6 +254,22 @@ type Heartbeat struct {
 	Heartbleed bool
 }
 
+// SSLv2ServerHello is an SSL 2.0 SERVER-HELLO (SSL 2.0 specification,
+// section on the server-hello message).
+type SSLv2ServerHello struct {
+	SessionIDHit    bool
+	CertificateType uint8
+	Version         Version
+	Certificate     []byte   // X.509 DER when CertificateType is 1
+	CipherSpecs     []uint32 // 3-byte cipher kinds
+	ConnectionID    []byte
+}
+
+// SSLv2Error is an SSL 2.0 ERROR message.
+type SSLv2Error struct {
+	Code uint16 // 1 no-cipher, 2 no-certificate, 4 bad-certificate, 6 unsupported-certificate-type
+}
+
 // Event is one entry of a connection's message sequence, handed to Sink.Event.
 // The Event itself is valid only during the call; the parsed message it points
 // to (at most one of the pointers is set) is owned by it and may be kept.
@@ -271,6 +290,8 @@ type Event struct {
 	CertificateStatus  *CertificateStatus
 	Alert              *Alert
 	Heartbeat          *Heartbeat
+	SSLv2ServerHello   *SSLv2ServerHello
+	SSLv2Error         *SSLv2Error
 	// Raw is the handshake message body for types not decoded above, owned.
 	// Empty for application data and encrypted records.
 	Raw []byte

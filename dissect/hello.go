@@ -1,0 +1,555 @@
+package dissect
+
+import (
+	"bytes"
+)
+
+// Extension type codepoints decoded by the hello parsers.
+const (
+	extServerName           uint16 = 0
+	extStatusRequest        uint16 = 5
+	extSupportedGroups      uint16 = 10
+	extECPointFormats       uint16 = 11
+	extSignatureAlgorithms  uint16 = 13
+	extALPN                 uint16 = 16
+	extSCT                  uint16 = 18
+	extPadding              uint16 = 21
+	extEncryptThenMAC       uint16 = 22
+	extExtendedMasterSecret uint16 = 23
+	extCompressCertificate  uint16 = 27
+	extRecordSizeLimit      uint16 = 28
+	extSessionTicket        uint16 = 35
+	extPreSharedKey         uint16 = 41
+	extEarlyData            uint16 = 42
+	extSupportedVersions    uint16 = 43
+	extCookie               uint16 = 44
+	extPSKModes             uint16 = 45
+	extCertAuthorities      uint16 = 47
+	extSignatureAlgsCert    uint16 = 50
+	extKeyShare             uint16 = 51
+	extQUICTransportParams  uint16 = 57
+	extQUICTransportDraft   uint16 = 0xffa5
+	extECH                  uint16 = 0xfe0d
+	extRenegotiationInfo    uint16 = 0xff01
+)
+
+// scsvRenegotiation is TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 3.3).
+const scsvRenegotiation uint16 = 0x00ff
+
+// helloRetryRandom is SHA-256("HelloRetryRequest"), the Random of a
+// HelloRetryRequest (RFC 8446 4.1.3).
+var helloRetryRandom = [32]byte{
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+}
+
+// parseExtensions reads the extensions block (RFC 8446 4.2) into a list in
+// wire order and rejects a type that appears twice. The Data slices alias
+// the cursor's bytes.
+func parseExtensions(c *cur) ([]Extension, error) {
+	block, err := c.vec16("extensions")
+	if err != nil {
+		return nil, err
+	}
+	var exts []Extension
+	var seen map[uint16]bool
+	for !block.empty() {
+		var typ uint16
+		if err := block.u16("extension type", &typ); err != nil {
+			return nil, err
+		}
+		start := block.off()
+		body, err := block.vec16("extension " + ExtensionName(typ))
+		if err != nil {
+			return nil, err
+		}
+		// Linear search while the list is short (always, in real hellos);
+		// a map once a hostile message makes it long.
+		dup := false
+		if seen != nil {
+			dup = seen[typ]
+		} else {
+			for i := range exts {
+				if exts[i].Type == typ {
+					dup = true
+					break
+				}
+			}
+			if len(exts) >= 32 {
+				seen = make(map[uint16]bool, 64)
+				for i := range exts {
+					seen[exts[i].Type] = true
+				}
+			}
+		}
+		if dup {
+			return exts, &ParseError{Msg: c.msg, Field: "duplicate extension " + ExtensionName(typ), Offset: start - 2, Err: ErrMalformed}
+		}
+		if seen != nil {
+			seen[typ] = true
+		}
+		exts = append(exts, Extension{Type: typ, Data: body.rest()})
+	}
+	return exts, nil
+}
+
+// extCur returns a cursor over one extension's body, with its offset in the
+// message, for decoding; errors name "extension <name>".
+func extCur(msg string, e Extension, base int) *cur {
+	return &cur{s: e.Data, end: base + len(e.Data), msg: msg, inner: true}
+}
+
+// ParseClientHello parses a ClientHello body (the handshake message without
+// its 4-byte header; RFC 8446 4.1.2, RFC 5246 7.4.1.2). On an error inside
+// one extension's body the ClientHello is returned too, with what was decoded
+// so far, so that an observer still sees the hello.
+func ParseClientHello(body []byte) (*ClientHello, error) {
+	body = bytes.Clone(body) // the ClientHello owns its memory
+	c := newCur("client_hello", body)
+	ch := &ClientHello{}
+	var v uint16
+	if err := c.u16("legacy_version", &v); err != nil {
+		return nil, err
+	}
+	ch.LegacyVersion = Version(v)
+	if err := c.bytes("random", 32, &ch.Random); err != nil {
+		return nil, err
+	}
+	sid, err := c.vec8("legacy_session_id")
+	if err != nil {
+		return nil, err
+	}
+	if len(sid.s) > 32 {
+		return nil, sid.fail("legacy_session_id", ErrMalformed)
+	}
+	ch.SessionID = sid.rest()
+	cs, err := c.vec16("cipher_suites")
+	if err != nil {
+		return nil, err
+	}
+	if ch.CipherSuites, err = cs.u16list("cipher_suites", true); err != nil {
+		return nil, err
+	}
+	cm, err := c.vec8("legacy_compression_methods")
+	if err != nil {
+		return nil, err
+	}
+	if ch.CompressionMethods, err = cm.u8list("legacy_compression_methods", true); err != nil {
+		return nil, err
+	}
+	for _, s := range ch.CipherSuites {
+		if s == scsvRenegotiation {
+			ch.SecureRenegotiation = true
+		}
+	}
+	if c.empty() {
+		return ch, nil // extensions are optional before TLS 1.3
+	}
+	base := c.off() + 2
+	exts, err := parseExtensions(c)
+	if err != nil {
+		if pe, ok := err.(*ParseError); ok && exts != nil && pe.Err == ErrMalformed && len(pe.Field) > 9 && pe.Field[:9] == "duplicate" {
+			ch.Extensions = exts
+			return ch, err
+		}
+		return nil, err
+	}
+	if err := c.done("extensions"); err != nil {
+		return nil, err
+	}
+	ch.Extensions = exts
+	off := base
+	for _, e := range exts {
+		off += 4
+		if err := ch.decodeExtension(e, off); err != nil {
+			return ch, err
+		}
+		off += len(e.Data)
+	}
+	return ch, nil
+}
+
+func (ch *ClientHello) decodeExtension(e Extension, base int) error {
+	name := "extension " + ExtensionName(e.Type)
+	c := extCur("client_hello", e, base)
+	switch e.Type {
+	case extServerName:
+		// RFC 6066 3: ServerNameList; the host_name entry is type 0.
+		list, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		if list.empty() {
+			return list.fail(name, ErrMalformed)
+		}
+		for !list.empty() {
+			var typ uint8
+			if err := list.u8(name+" name_type", &typ); err != nil {
+				return err
+			}
+			host, err := list.vec16(name + " host_name")
+			if err != nil {
+				return err
+			}
+			if typ == 0 && ch.ServerName == "" {
+				ch.ServerName = string(host.rest())
+			}
+		}
+	case extALPN:
+		alpn, err := parseALPNList(c, name)
+		if err != nil {
+			return err
+		}
+		ch.ALPN = alpn
+	case extSupportedVersions:
+		list, err := c.vec8(name)
+		if err != nil {
+			return err
+		}
+		vs, err := list.u16list(name, true)
+		if err != nil {
+			return err
+		}
+		ch.SupportedVersions = make([]Version, len(vs))
+		for i, v := range vs {
+			ch.SupportedVersions[i] = Version(v)
+		}
+	case extSupportedGroups:
+		list, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		if ch.SupportedGroups, err = list.u16list(name, false); err != nil {
+			return err
+		}
+	case extECPointFormats:
+		list, err := c.vec8(name)
+		if err != nil {
+			return err
+		}
+		if ch.ECPointFormats, err = list.u8list(name, true); err != nil {
+			return err
+		}
+	case extSignatureAlgorithms, extSignatureAlgsCert:
+		list, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		algs, err := list.u16list(name, true)
+		if err != nil {
+			return err
+		}
+		if e.Type == extSignatureAlgorithms {
+			ch.SignatureAlgorithms = algs
+		} else {
+			ch.SignatureAlgorithmsCert = algs
+		}
+	case extKeyShare:
+		// RFC 8446 4.2.8: KeyShareClientHello, a list of KeyShareEntry.
+		list, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		ch.KeyShareGroups = []uint16{}
+		for !list.empty() {
+			var g uint16
+			if err := list.u16(name+" group", &g); err != nil {
+				return err
+			}
+			if _, err := list.vec16(name + " key_exchange"); err != nil {
+				return err
+			}
+			ch.KeyShareGroups = append(ch.KeyShareGroups, g)
+		}
+	case extPreSharedKey:
+		// RFC 8446 4.2.11: OfferedPsks; it must be the last extension,
+		// which the server enforces and we only observe.
+		ids, err := c.vec16(name + " identities")
+		if err != nil {
+			return err
+		}
+		if ids.empty() {
+			return ids.fail(name+" identities", ErrMalformed)
+		}
+		for !ids.empty() {
+			id, err := ids.vec16(name + " identity")
+			if err != nil {
+				return err
+			}
+			var age uint32
+			if err := ids.u32(name+" obfuscated_ticket_age", &age); err != nil {
+				return err
+			}
+			ch.PSKIdentities = append(ch.PSKIdentities, PSKIdentity{Identity: id.rest(), ObfuscatedTicketAge: age})
+		}
+		binders, err := c.vec16(name + " binders")
+		if err != nil {
+			return err
+		}
+		n := 0
+		for !binders.empty() {
+			if _, err := binders.vec8(name + " binder"); err != nil {
+				return err
+			}
+			n++
+		}
+		if n != len(ch.PSKIdentities) {
+			return binders.fail(name+" binders", ErrMalformed)
+		}
+	case extPSKModes:
+		list, err := c.vec8(name)
+		if err != nil {
+			return err
+		}
+		if ch.PSKModes, err = list.u8list(name, true); err != nil {
+			return err
+		}
+	case extEarlyData:
+		ch.EarlyData = true
+	case extSessionTicket:
+		ch.HasSessionTicketExt = true
+		ch.SessionTicket = c.rest()
+	case extRenegotiationInfo:
+		if _, err := c.vec8(name); err != nil {
+			return err
+		}
+		ch.SecureRenegotiation = true
+	case extStatusRequest:
+		// RFC 6066 8: status_type, then for ocsp(1) the OCSPStatusRequest.
+		var typ uint8
+		if err := c.u8(name+" status_type", &typ); err != nil {
+			return err
+		}
+		if typ == 1 {
+			if _, err := c.vec16(name + " responder_id_list"); err != nil {
+				return err
+			}
+			if _, err := c.vec16(name + " request_extensions"); err != nil {
+				return err
+			}
+		} else {
+			c.rest()
+		}
+		ch.StatusRequest = true
+	case extExtendedMasterSecret:
+		ch.ExtendedMasterSecret = true
+	case extEncryptThenMAC:
+		ch.EncryptThenMAC = true
+	case extSCT:
+		ch.SignedCertTimestamp = true
+	case extPadding:
+		ch.PaddingLength = len(e.Data)
+		c.rest()
+	case extRecordSizeLimit:
+		if err := c.u16(name, &ch.RecordSizeLimit); err != nil {
+			return err
+		}
+	case extCompressCertificate:
+		list, err := c.vec8(name)
+		if err != nil {
+			return err
+		}
+		if ch.CompressCertificate, err = list.u16list(name, true); err != nil {
+			return err
+		}
+	case extECH:
+		// draft-ietf-tls-esni 5: ECHClientHello.
+		ech := &ECH{}
+		var typ uint8
+		if err := c.u8(name+" type", &typ); err != nil {
+			return err
+		}
+		switch typ {
+		case 0:
+			ech.Outer = true
+			if err := c.u16(name+" kdf_id", &ech.KDF); err != nil {
+				return err
+			}
+			if err := c.u16(name+" aead_id", &ech.AEAD); err != nil {
+				return err
+			}
+			if err := c.u8(name+" config_id", &ech.ConfigID); err != nil {
+				return err
+			}
+			if _, err := c.vec16(name + " enc"); err != nil {
+				return err
+			}
+			payload, err := c.vec16(name + " payload")
+			if err != nil {
+				return err
+			}
+			ech.PayloadLength = len(payload.rest())
+		case 1:
+			// inner: no further fields
+		default:
+			return c.fail(name+" type", ErrMalformed)
+		}
+		ch.ECH = ech
+	case extQUICTransportParams, extQUICTransportDraft:
+		ch.QUICTransportParams = true
+		c.rest()
+	case extCookie:
+		ck, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		if ck.empty() {
+			return ck.fail(name, ErrMalformed)
+		}
+		ch.Cookie = true
+	default:
+		return nil // kept raw in Extensions
+	}
+	return c.done(name)
+}
+
+// parseALPNList reads a ProtocolNameList (RFC 7301 3.1).
+func parseALPNList(c *cur, name string) ([]string, error) {
+	list, err := c.vec16(name)
+	if err != nil {
+		return nil, err
+	}
+	if list.empty() {
+		return nil, list.fail(name, ErrMalformed)
+	}
+	var out []string
+	for !list.empty() {
+		p, err := list.vec8(name + " protocol_name")
+		if err != nil {
+			return nil, err
+		}
+		if p.empty() {
+			return nil, p.fail(name+" protocol_name", ErrMalformed)
+		}
+		out = append(out, string(p.rest()))
+	}
+	return out, nil
+}
+
+// ParseServerHello parses a ServerHello body (RFC 8446 4.1.3, RFC 5246
+// 7.4.1.3); a HelloRetryRequest is recognised by its special Random.
+func ParseServerHello(body []byte) (*ServerHello, error) {
+	body = bytes.Clone(body)
+	c := newCur("server_hello", body)
+	sh := &ServerHello{}
+	var v uint16
+	if err := c.u16("legacy_version", &v); err != nil {
+		return nil, err
+	}
+	sh.LegacyVersion = Version(v)
+	if err := c.bytes("random", 32, &sh.Random); err != nil {
+		return nil, err
+	}
+	sh.IsHelloRetryRequest = bytes.Equal(sh.Random, helloRetryRandom[:])
+	if sh.IsHelloRetryRequest {
+		c.msg = "hello_retry_request"
+	}
+	sid, err := c.vec8("legacy_session_id_echo")
+	if err != nil {
+		return nil, err
+	}
+	if len(sid.s) > 32 {
+		return nil, sid.fail("legacy_session_id_echo", ErrMalformed)
+	}
+	sh.SessionID = sid.rest()
+	if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+		return nil, err
+	}
+	if err := c.u8("legacy_compression_method", &sh.CompressionMethod); err != nil {
+		return nil, err
+	}
+	if c.empty() {
+		return sh, nil
+	}
+	base := c.off() + 2
+	exts, err := parseExtensions(c)
+	if err != nil {
+		if pe, ok := err.(*ParseError); ok && exts != nil && pe.Err == ErrMalformed && len(pe.Field) > 9 && pe.Field[:9] == "duplicate" {
+			sh.Extensions = exts
+			return sh, err
+		}
+		return nil, err
+	}
+	if err := c.done("extensions"); err != nil {
+		return nil, err
+	}
+	sh.Extensions = exts
+	off := base
+	for _, e := range exts {
+		off += 4
+		if err := sh.decodeExtension(e, off, c.msg); err != nil {
+			return sh, err
+		}
+		off += len(e.Data)
+	}
+	return sh, nil
+}
+
+func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error {
+	name := "extension " + ExtensionName(e.Type)
+	c := extCur(msg, e, base)
+	switch e.Type {
+	case extSupportedVersions:
+		var v uint16
+		if err := c.u16(name, &v); err != nil {
+			return err
+		}
+		sh.SupportedVersion = Version(v)
+	case extALPN:
+		alpn, err := parseALPNList(c, name)
+		if err != nil {
+			return err
+		}
+		if len(alpn) != 1 {
+			return c.fail(name, ErrMalformed) // RFC 7301 3.1: exactly one
+		}
+		sh.ALPN = alpn[0]
+	case extKeyShare:
+		// KeyShareServerHello carries an entry; in a HelloRetryRequest only
+		// the selected_group (RFC 8446 4.2.8).
+		if err := c.u16(name+" group", &sh.KeyShareGroup); err != nil {
+			return err
+		}
+		if !sh.IsHelloRetryRequest {
+			if _, err := c.vec16(name + " key_exchange"); err != nil {
+				return err
+			}
+		}
+	case extPreSharedKey:
+		if err := c.u16(name+" selected_identity", &sh.SelectedIdentity); err != nil {
+			return err
+		}
+		sh.HasPreSharedKey = true
+	case extSessionTicket:
+		sh.HasSessionTicketExt = true
+	case extRenegotiationInfo:
+		if _, err := c.vec8(name); err != nil {
+			return err
+		}
+		sh.SecureRenegotiation = true
+	case extExtendedMasterSecret:
+		sh.ExtendedMasterSecret = true
+	case extEncryptThenMAC:
+		sh.EncryptThenMAC = true
+	case extECPointFormats:
+		list, err := c.vec8(name)
+		if err != nil {
+			return err
+		}
+		if sh.ECPointFormats, err = list.u8list(name, true); err != nil {
+			return err
+		}
+	case extCookie:
+		ck, err := c.vec16(name)
+		if err != nil {
+			return err
+		}
+		if ck.empty() {
+			return ck.fail(name, ErrMalformed)
+		}
+		sh.Cookie = true
+	default:
+		return nil
+	}
+	return c.done(name)
+}
