@@ -178,9 +178,9 @@ func DefaultConfig() Config {
 
 // Stats counts the assembler's work over its life.
 type Stats struct {
-	Segments        uint64
-	Connections     uint64 // connections created
-	Open            int    // connections open now
+	Segments    uint64
+	Connections uint64 // connections created
+	Open        int    // connections open now
 	// BufferedBytes is the out-of-order data held now, each buffered piece
 	// counted with a fixed overhead (ChunkOverhead) so that the budgets bound
 	// memory whatever the segment sizes.

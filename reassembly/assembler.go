@@ -1,0 +1,973 @@
+package reassembly
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/reassembly/seqnum"
+)
+
+// Limits that come from TCP itself rather than from the budgets.
+const (
+	// maxAhead: data further than this beyond the next expected byte is in
+	// no receive window (RFC 7323 section 2.3 caps windows at 2^30): it is
+	// dropped rather than buffered or waited for.
+	maxAhead = 1 << 30
+	// maxChunksPerDir bounds the pieces one direction holds, so that an
+	// insertion into the sorted queue stays cheap whatever the input.
+	maxChunksPerDir = 4096
+	// maxClaimed caps the bytes a truncated segment may claim beyond what
+	// was captured: more than an IPv6 jumbogram-free packet can carry is a
+	// lie, and the claim feeds gap sizes.
+	maxClaimed = 1 << 18
+	// maxReports caps how often one anomaly kind is reported per
+	// connection; the rest are still counted in Stats.
+	maxReports = 8
+	// maxPooled caps the closed connection structs kept for reuse, so that
+	// memory returns after a flood.
+	maxPooled = 1024
+)
+
+// Assembler rebuilds TCP connections from segments. It is not safe for
+// concurrent use: one goroutine calls Add, Tick and CloseAll, and the
+// handlers are called from it. A Handler must not call back into the
+// Assembler.
+type Assembler struct {
+	cfg       Config
+	factory   Factory
+	conns     map[connKey]*conn
+	lru       connList // open connections, least recently active first
+	tombs     connList // closed by FIN/RST, in TimeWait, oldest first
+	waiting   connList // open connections holding data or a FIN beyond a hole
+	free      *conn
+	nfree     int
+	clock     time.Time // the latest capture time seen; never goes back
+	lastTick  time.Time
+	tickEvery time.Duration
+	nextID    uint64
+	bufTotal  int
+	stats     Stats
+}
+
+// New returns an Assembler with the budgets of cfg; zero (or negative)
+// fields take the values of DefaultConfig.
+func New(cfg Config, f Factory) *Assembler {
+	def := DefaultConfig()
+	if cfg.MaxBufferedPerConn <= 0 {
+		cfg.MaxBufferedPerConn = def.MaxBufferedPerConn
+	}
+	if cfg.MaxBufferedTotal <= 0 {
+		cfg.MaxBufferedTotal = def.MaxBufferedTotal
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = def.MaxConns
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.GapTimeout <= 0 {
+		cfg.GapTimeout = def.GapTimeout
+	}
+	if cfg.TimeWait <= 0 {
+		cfg.TimeWait = def.TimeWait
+	}
+	cfg.TimeWait = min(cfg.TimeWait, cfg.IdleTimeout)
+	// Timeouts are checked a few times per shortest timeout: often enough
+	// to be on time to a quarter, rarely enough to cost nothing per packet.
+	shortest := min(cfg.GapTimeout, cfg.IdleTimeout, cfg.TimeWait)
+	tick := min(max(shortest/4, time.Millisecond), shortest)
+	return &Assembler{
+		cfg:       cfg,
+		factory:   f,
+		conns:     make(map[connKey]*conn),
+		waiting:   connList{buf: true},
+		tickEvery: tick,
+	}
+}
+
+// Config returns the budgets in force, defaults filled in.
+func (a *Assembler) Config() Config { return a.cfg }
+
+// Open returns the number of connections open now.
+func (a *Assembler) Open() int { return a.lru.n }
+
+// Stats returns the counters.
+func (a *Assembler) Stats() Stats {
+	s := a.stats
+	s.Open = a.lru.n
+	s.BufferedBytes = a.bufTotal
+	return s
+}
+
+// Add takes the next segment in capture order. seg.Payload is read only
+// during the call: what must wait is copied.
+func (a *Assembler) Add(seg *Segment) {
+	a.stats.Segments++
+	if seg.Timestamp.After(a.clock) {
+		a.clock = seg.Timestamp
+	}
+	if a.clock.Sub(a.lastTick) >= a.tickEvery {
+		a.Tick(a.clock)
+	}
+	c := a.conns[keyOf(seg.Src, seg.Dst)]
+	if c != nil && c.closed {
+		if !reusesClosed(c, seg) {
+			a.stats.Ignored++
+			return
+		}
+		a.forget(c)
+		c = nil
+	}
+	if c != nil && a.clock.Sub(c.lastSeen) >= a.cfg.IdleTimeout {
+		// Expired but not yet swept by Tick: close it first; after so
+		// long a quiet, this packet starts afresh.
+		a.close(c, idleReason(c), a.clock)
+		if c.inTomb {
+			a.forget(c)
+		}
+		c = nil
+	}
+	if c != nil && seg.Flags&(FlagSYN|FlagACK|FlagRST) == FlagSYN {
+		switch act, reason := a.synOnOpen(c, seg); act {
+		case synIgnore:
+			a.touch(c, seg)
+			return
+		case synReuse:
+			a.finish(c, reason, seg.Timestamp)
+			a.forget(c)
+			c = nil
+		}
+	}
+	if c == nil {
+		if c = a.create(seg); c == nil {
+			a.stats.Ignored++
+			return
+		}
+	}
+	a.segment(c, seg)
+}
+
+// Tick expires, by capture time, holes that waited GapTimeout, connections
+// idle for IdleTimeout and closed connections past TimeWait. Add calls it
+// every quarter of the shortest timeout; call it when packets are scarce
+// (a live capture) so that idle connections still end.
+func (a *Assembler) Tick(now time.Time) {
+	if now.After(a.clock) {
+		a.clock = now
+	}
+	now = a.clock
+	a.lastTick = now
+	for c := a.waiting.head; c != nil; {
+		next := a.waiting.next(c)
+		a.checkTimeouts(c, now)
+		if c.d[0].finDone && c.d[1].finDone {
+			a.close(c, CloseFIN, now)
+		}
+		c = next
+	}
+	for c := a.lru.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.IdleTimeout; c = a.lru.head {
+		a.close(c, idleReason(c), now)
+	}
+	for c := a.tombs.head; c != nil && now.Sub(c.closedAt) >= a.cfg.TimeWait; c = a.tombs.head {
+		a.forget(c)
+	}
+}
+
+// CloseAll ends the input: every open connection releases what it holds
+// (holes become gaps) and closes with CloseEndOfInput, least recently
+// active first. The Assembler is empty afterwards and may be reused.
+func (a *Assembler) CloseAll(ts time.Time) {
+	if ts.After(a.clock) {
+		a.clock = ts
+	}
+	for c := a.lru.head; c != nil; c = a.lru.head {
+		a.finish(c, CloseEndOfInput, ts)
+		a.forget(c)
+	}
+	for c := a.tombs.head; c != nil; c = a.tombs.head {
+		a.forget(c)
+	}
+}
+
+func idleReason(c *conn) CloseReason {
+	if c.finAny() {
+		return CloseFIN // one FIN, and the other side went quiet
+	}
+	return CloseIdle
+}
+
+// reusesClosed reports whether seg, arriving for a connection in TimeWait,
+// starts a new connection: only a SYN with a new initial sequence number
+// does; anything else is a late packet of the old one.
+func reusesClosed(c *conn, seg *Segment) bool {
+	if seg.Flags&(FlagSYN|FlagACK|FlagRST) != FlagSYN {
+		return false
+	}
+	h := &c.d[c.dirOf(seg.Src)]
+	return !h.synSeen || seqnum.Value(seg.Seq) != h.isn
+}
+
+type synAction uint8
+
+const (
+	synProcess synAction = iota
+	synIgnore
+	synReuse
+)
+
+// synOnOpen decides what a SYN (without ACK) means on an open connection:
+// a retransmission of the SYN that opened it, an in-window SYN that the
+// endpoint answers with a challenge ACK (RFC 5961 section 4) and that
+// changes nothing, or a new connection on the same 4-tuple.
+func (a *Assembler) synOnOpen(c *conn, seg *Segment) (synAction, CloseReason) {
+	d := c.dirOf(seg.Src)
+	h, o := &c.d[d], &c.d[1-d]
+	seq := seqnum.Value(seg.Seq)
+	switch {
+	case !h.synced:
+		return synProcess, 0 // the first SYN of this side (simultaneous open)
+	case h.synSeen && seq == h.isn:
+		return synProcess, 0 // retransmitted
+	case !h.synSeen && seq.Add(1) == h.next:
+		return synProcess, 0 // the SYN we had only learned of from an ACK
+	case c.finAny() || c.rstSeen:
+		return synReuse, CloseFIN
+	case seq.Add(1).InWindow(h.next, rcvWindow(o)):
+		return synIgnore, 0
+	}
+	return synReuse, CloseReused
+}
+
+// rcvWindow estimates how far beyond the next expected byte the receiver
+// side o would accept data. The window scale option is not visible here
+// (Segment carries no options), so the advertised window is taken at a
+// scale of 2^8, which covers the scales common stacks choose.
+func rcvWindow(o *half) seqnum.Size {
+	if !o.winSeen {
+		return 1 << 20
+	}
+	return max(seqnum.Size(o.win)<<8, 1<<16)
+}
+
+// create starts a connection for seg, or returns nil when seg is a stray
+// that must not create one: a RST, a FIN, or a segment without payload or
+// SYN.
+func (a *Assembler) create(seg *Segment) *conn {
+	f := seg.Flags
+	var client, server netip.AddrPort
+	inferred := false
+	switch {
+	case f&FlagRST != 0:
+		return nil
+	case f&FlagSYN != 0:
+		if f&FlagACK == 0 {
+			client, server = seg.Src, seg.Dst
+		} else {
+			client, server = seg.Dst, seg.Src
+		}
+	case f&FlagFIN != 0, len(seg.Payload) == 0 && seg.Truncated <= 0:
+		return nil
+	default:
+		// The start was not captured: the lower port is the service
+		// (well-known ports are the low ones); on a tie the destination
+		// of the first packet seen is taken for the server.
+		inferred = true
+		if seg.Src.Port() < seg.Dst.Port() {
+			client, server = seg.Dst, seg.Src
+		} else {
+			client, server = seg.Src, seg.Dst
+		}
+	}
+	for a.lru.n+a.tombs.n >= a.cfg.MaxConns {
+		if t := a.tombs.head; t != nil {
+			a.forget(t)
+			continue
+		}
+		v := a.lru.head
+		a.stats.Evicted++
+		a.finish(v, CloseEvicted, a.clock)
+		a.forget(v)
+	}
+	c := a.alloc()
+	a.nextID++
+	c.key = keyOf(seg.Src, seg.Dst)
+	c.info = ConnInfo{ID: a.nextID, Client: client, Server: server, Start: seg.Timestamp, RolesInferred: inferred}
+	c.lastSeen = a.clock
+	c.lastTs = seg.Timestamp
+	a.conns[c.key] = c
+	a.lru.pushBack(c)
+	a.stats.Connections++
+	if a.factory != nil {
+		c.h = a.factory.New(c.info)
+	}
+	if c.h == nil {
+		c.h = nopHandler{}
+	}
+	if inferred {
+		a.report(c, kindMidstream, c.dirOf(seg.Src), seg.Timestamp, 0, "start of connection not captured; roles guessed from ports")
+	}
+	return c
+}
+
+func (a *Assembler) alloc() *conn {
+	if c := a.free; c != nil {
+		a.free = c.freeNext
+		c.freeNext = nil
+		a.nfree--
+		return c
+	}
+	return new(conn)
+}
+
+// forget removes a closed connection from the table and recycles it.
+func (a *Assembler) forget(c *conn) {
+	if a.conns[c.key] == c {
+		delete(a.conns, c.key)
+	}
+	if c.inTomb {
+		a.tombs.remove(c)
+	}
+	*c = conn{}
+	if a.nfree < maxPooled {
+		c.freeNext = a.free
+		a.free = c
+		a.nfree++
+	}
+}
+
+// close ends c. A connection closed by FIN or RST stays in the table for
+// TimeWait to absorb late packets; any other is forgotten at once.
+func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
+	a.finish(c, reason, ts)
+	if reason == CloseFIN || reason == CloseRST {
+		c.closedAt = a.clock
+		c.inTomb = true
+		a.tombs.pushBack(c)
+		return
+	}
+	a.forget(c)
+}
+
+// finish releases what c holds (holes become gaps), reports the counted
+// anomalies and calls Close, exactly once.
+func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
+	if c.closed {
+		return
+	}
+	for d := range Dir(2) {
+		a.flushDir(c, d, ts)
+	}
+	for d := range Dir(2) {
+		h := &c.d[d]
+		if h.retransSegs > 0 {
+			c.h.Anomaly(Anomaly{Kind: AnomalyRetransmission, Dir: d, Timestamp: c.lastTs, Bytes: int(min(h.retransBytes, 1<<62)),
+				Detail: strconv.FormatUint(h.retransSegs, 10) + " segments"})
+		}
+		if h.oooSegs > 0 {
+			c.h.Anomaly(Anomaly{Kind: AnomalyOutOfOrder, Dir: d, Timestamp: c.lastTs, Bytes: int(min(h.oooBytes, 1<<62)),
+				Detail: strconv.FormatUint(h.oooSegs, 10) + " segments"})
+		}
+	}
+	info := CloseInfo{Reason: reason, Timestamp: c.lastTs}
+	for d := range 2 {
+		info.Delivered[d] = c.d[d].delivered
+		info.Missing[d] = c.d[d].missing
+		info.Packets[d] = c.packets[d]
+		// flushDir released everything; this only guards the budgets.
+		a.bufTotal -= c.d[d].buffered
+		c.d[d].buffered = 0
+		c.d[d].q.reset()
+	}
+	h := c.h
+	c.h = nil
+	c.closed = true
+	a.lru.remove(c)
+	if c.inBuf {
+		a.waiting.remove(c)
+		c.inBuf = false
+	}
+	h.Close(info)
+}
+
+// touch records a packet of c and returns its direction.
+func (a *Assembler) touch(c *conn, seg *Segment) Dir {
+	d := c.dirOf(seg.Src)
+	c.packets[d]++
+	c.lastTs = seg.Timestamp
+	c.lastSeen = a.clock
+	a.lru.moveToBack(c)
+	c.d[d].win = seg.Window
+	c.d[d].winSeen = true
+	return d
+}
+
+// segment handles seg on its open connection c.
+func (a *Assembler) segment(c *conn, seg *Segment) {
+	ts := seg.Timestamp
+	d := a.touch(c, seg)
+	h, o := &c.d[d], &c.d[1-d]
+	f := seg.Flags
+	if f&FlagRST != 0 {
+		a.rst(c, d, seg)
+		return
+	}
+	start := seqnum.Value(seg.Seq)
+	if f&FlagSYN != 0 {
+		switch {
+		case !h.synced:
+			h.syncAt(start.Add(1))
+			h.isn, h.synSeen = start, true
+		case !h.synSeen && start.Add(1) == h.next:
+			h.isn, h.synSeen = start, true
+		}
+		start = start.Add(1) // the SYN takes one sequence number; data (TCP Fast Open) follows it
+	}
+	if f&FlagACK != 0 {
+		ack := seqnum.Value(seg.Ack)
+		if !o.synced {
+			// Mid-stream, or the peer's SYN was not captured: the peer's
+			// next byte is what this side acknowledges.
+			o.syncAt(ack)
+		} else if dist := o.next.Diff(ack); dist > 0 && dist < maxAhead {
+			// The peer acknowledged bytes that were never captured: they
+			// reached the peer, so they will not come again. What waits
+			// beyond them is released now, before this segment's own
+			// data, to keep capture order (Zeek reasons the same way).
+			a.advance(c, 1-d, seqnum.Min(ack, o.high), ts)
+		}
+	}
+	trunc := min(max(seg.Truncated, 0), maxClaimed)
+	if len(seg.Payload) > 0 || trunc > 0 || f&FlagFIN != 0 {
+		if !h.synced {
+			h.syncAt(start)
+		}
+		a.ingest(c, d, span{seq: start, data: seg.Payload, missing: trunc}, f&FlagFIN != 0, ts)
+	}
+	a.checkTimeouts(c, a.clock)
+	if c.d[0].finDone && c.d[1].finDone {
+		a.close(c, CloseFIN, ts)
+	}
+}
+
+// rst handles a reset. It is believed only when its sequence number is in
+// the window the receiver would accept (RFC 9293 section 3.10.7.4), or,
+// for a side whose sequence is unknown, when it acknowledges what the peer
+// sent (the answer to a SYN); otherwise it is reported and ignored, so that
+// a blind or stray reset cannot end the connection.
+func (a *Assembler) rst(c *conn, d Dir, seg *Segment) {
+	h, o := &c.d[d], &c.d[1-d]
+	seq := seqnum.Value(seg.Seq)
+	ok := false
+	switch {
+	case h.synced:
+		ok = seq.InRange(h.next-1, h.next.Add(rcvWindow(o)))
+	case seg.Flags&FlagACK != 0 && o.synced:
+		ack := seqnum.Value(seg.Ack)
+		ok = ack.InRange(o.next-seqnum.Value(rcvWindow(h)), o.high.Add(1))
+	}
+	if !ok {
+		a.stats.DroppedBytes += uint64(len(seg.Payload))
+		a.report(c, kindBadRST, d, seg.Timestamp, len(seg.Payload), "reset outside the receive window ignored")
+		return
+	}
+	c.rstSeen = true
+	// RFC 9293 section 3.5.3 lets a reset carry data (diagnostics, or a
+	// middlebox's block page): in sequence, it is part of what was said.
+	if len(seg.Payload) > 0 && h.synced && seq == h.next {
+		a.ingest(c, d, span{seq: seq, data: seg.Payload}, false, seg.Timestamp)
+	}
+	a.close(c, CloseRST, seg.Timestamp)
+}
+
+// span is a segment's piece of one direction: data as captured, then
+// missing bytes the snap length cut off.
+type span struct {
+	seq     seqnum.Value
+	data    []byte
+	missing int
+}
+
+func (s *span) len() int              { return len(s.data) + s.missing }
+func (s *span) end() seqnum.Value     { return s.seq.Add(seqnum.Size(s.len())) }
+func (s *span) dataEnd() seqnum.Value { return s.seq.Add(seqnum.Size(len(s.data))) }
+
+func (s *span) trimFront(k int) {
+	if k <= len(s.data) {
+		s.data = s.data[k:]
+	} else {
+		s.missing -= k - len(s.data)
+		s.data = s.data[len(s.data):]
+	}
+	s.seq = s.seq.Add(seqnum.Size(k))
+}
+
+func (s *span) trimBack(k int) {
+	if k <= s.missing {
+		s.missing -= k
+	} else {
+		s.data = s.data[:len(s.data)-(k-s.missing)]
+		s.missing = 0
+	}
+}
+
+// ingest takes a span (and FIN) of direction d: drops what is outside the
+// window or past the FIN, trims what was delivered already, delivers what
+// is next, buffers what is beyond a hole.
+func (a *Assembler) ingest(c *conn, d Dir, sp span, fin bool, ts time.Time) {
+	h := &c.d[d]
+	if off := h.next.Diff(sp.seq); off >= maxAhead {
+		a.stats.DroppedBytes += uint64(len(sp.data))
+		return
+	}
+	if sp.missing > 0 {
+		a.report(c, kindTruncated, d, ts, sp.missing, "snap length cut the segment short")
+	}
+	// A FIN before bytes already delivered contradicts them: the first
+	// story told is kept, the FIN ignored.
+	if fin && !h.finSeen && h.next.LessThanEq(sp.end()) {
+		h.finSeen = true
+		h.fin = sp.end()
+		h.finTs = ts
+		h.high = seqnum.Max(h.high, h.fin.Add(1))
+		a.dropBeyond(c, d, h.fin)
+	}
+	if h.finSeen && h.fin.LessThan(sp.end()) {
+		// Nothing follows a FIN in its direction.
+		if h.fin.LessThanEq(sp.seq) {
+			a.stats.DroppedBytes += uint64(len(sp.data))
+			sp = span{seq: sp.seq}
+		} else {
+			cut := int(h.fin.Size(sp.end()))
+			dataBefore := len(sp.data)
+			sp.trimBack(cut)
+			a.stats.DroppedBytes += uint64(dataBefore - len(sp.data))
+		}
+	}
+	h.high = seqnum.Max(h.high, sp.end())
+	counted := false
+	for sp.len() > 0 {
+		if sp.seq.LessThan(h.next) {
+			old := int(sp.seq.Size(h.next))
+			if old >= sp.len() {
+				// A keep-alive repeats the byte before next (RFC 9293
+				// section 3.8.4): no news, and no retransmission either.
+				keepAlive := sp.len() <= 1 && sp.seq.Add(1) == h.next
+				if !keepAlive && !counted {
+					a.countRetrans(h, sp.len())
+				}
+				break
+			}
+			if !counted {
+				a.countRetrans(h, old)
+				counted = true
+			}
+			sp.trimFront(old)
+		}
+		if sp.seq == h.next {
+			if ov := a.deliverInOrder(c, d, sp, ts); ov > 0 && !counted {
+				a.countRetrans(h, ov)
+			}
+			break
+		}
+		cost, pieces := a.plan(h, sp)
+		if pieces == 0 {
+			// Every byte is held already: a retransmission of buffered data.
+			if _, ov := a.store(c, d, sp, ts); ov > 0 && !counted {
+				a.countRetrans(h, ov)
+			}
+			break
+		}
+		if a.fits(c, cost) && h.q.len()+pieces <= maxChunksPerDir {
+			stored, ov := a.store(c, d, sp, ts)
+			if ov > 0 && !counted {
+				a.countRetrans(h, ov)
+			}
+			h.oooSegs++
+			h.oooBytes += uint64(stored)
+			a.stats.OutOfOrder++
+			break
+		}
+		a.makeRoom(c, d, sp.seq, cost, pieces, ts)
+		// makeRoom made room, or moved next up to sp.seq: go round again.
+	}
+	a.drain(c, d, ts)
+}
+
+func (a *Assembler) countRetrans(h *half, n int) {
+	h.retransSegs++
+	h.retransBytes += uint64(n)
+	a.stats.Retransmissions++
+}
+
+func (a *Assembler) fits(c *conn, cost int) bool {
+	return c.buffered()+cost <= a.cfg.MaxBufferedPerConn && a.bufTotal+cost <= a.cfg.MaxBufferedTotal
+}
+
+// makeRoom frees budget for cost more bytes of c's direction d, whose next
+// hole ends at `at`. First the oldest waiting buffers of other connections
+// are flushed as gaps (the total budget), then c's other direction (the
+// connection's budget); if that is not enough, d's own hole up to `at` is
+// declared a gap, so that the new data no longer needs buffering.
+func (a *Assembler) makeRoom(c *conn, d Dir, at seqnum.Value, cost, pieces int, ts time.Time) {
+	h := &c.d[d]
+	if cost > a.cfg.MaxBufferedPerConn || cost > a.cfg.MaxBufferedTotal || h.q.len()+pieces > maxChunksPerDir {
+		// No flushing elsewhere would make room for this.
+		a.report(c, kindBudget, d, ts, h.buffered, "buffer budget reached: hole declared a gap")
+		a.advance(c, d, at, ts)
+		return
+	}
+	for a.bufTotal+cost > a.cfg.MaxBufferedTotal {
+		v := a.waiting.head
+		if v == c {
+			v = a.waiting.next(v)
+		}
+		if v == nil {
+			break
+		}
+		a.report(v, kindBudget, ServerToClient, ts, v.buffered(), "total buffer budget reached: held data released after a gap")
+		a.flushDir(v, ClientToServer, ts)
+		a.flushDir(v, ServerToClient, ts)
+		if v.d[0].finDone && v.d[1].finDone {
+			a.close(v, CloseFIN, ts)
+		}
+	}
+	o := &c.d[1-d]
+	reported := false
+	for c.buffered()+cost > a.cfg.MaxBufferedPerConn && !o.q.empty() {
+		if !reported {
+			a.report(c, kindBudget, 1-d, ts, o.buffered, "connection buffer budget reached: held data released after a gap")
+			reported = true
+		}
+		a.flushFront(c, 1-d, ts)
+	}
+	if !a.fits(c, cost) {
+		a.report(c, kindBudget, d, ts, h.buffered, "buffer budget reached: hole declared a gap")
+		a.advance(c, d, at, ts)
+	}
+}
+
+// plan returns what buffering sp would cost: the bytes not yet held, with
+// the overhead of each new piece, and the number of pieces.
+func (a *Assembler) plan(h *half, sp span) (cost, pieces int) {
+	i := h.q.search(sp.seq)
+	pos, end, dataEnd := sp.seq, sp.end(), sp.dataEnd()
+	for pos.LessThan(end) {
+		if i < h.q.len() && h.q.at(i).seq.LessThanEq(pos) {
+			pos = seqnum.Min(end, h.q.at(i).end())
+			i++
+			continue
+		}
+		pieceEnd := end
+		if i < h.q.len() && h.q.at(i).seq.LessThan(end) {
+			pieceEnd = h.q.at(i).seq
+		}
+		if pos.LessThan(dataEnd) {
+			de := seqnum.Min(pieceEnd, dataEnd)
+			cost += int(pos.Size(de)) + ChunkOverhead
+			pieces++
+		}
+		if dataEnd.LessThan(pieceEnd) {
+			cost += ChunkOverhead
+			pieces++
+		}
+		pos = pieceEnd
+	}
+	return cost, pieces
+}
+
+// store buffers the bytes of sp that are not held yet (copies: the caller's
+// payload does not outlive Add), compares those that are (the first copy
+// wins; differences are reported) and returns the bytes stored and the
+// bytes that overlapped held data.
+func (a *Assembler) store(c *conn, d Dir, sp span, ts time.Time) (stored, overlap int) {
+	h := &c.d[d]
+	i := h.q.search(sp.seq)
+	pos, end, dataEnd := sp.seq, sp.end(), sp.dataEnd()
+	conflict := 0
+	for pos.LessThan(end) {
+		if i < h.q.len() && h.q.at(i).seq.LessThanEq(pos) {
+			ch := h.q.at(i)
+			ovEnd := seqnum.Min(end, ch.end())
+			conflict += compareOverlap(ch, &sp, pos, ovEnd)
+			overlap += int(pos.Size(ovEnd))
+			pos = ovEnd
+			i++
+			continue
+		}
+		pieceEnd := end
+		if i < h.q.len() && h.q.at(i).seq.LessThan(end) {
+			pieceEnd = h.q.at(i).seq
+		}
+		if pos.LessThan(dataEnd) {
+			de := seqnum.Min(pieceEnd, dataEnd)
+			from := int(sp.seq.Size(pos))
+			n := int(pos.Size(de))
+			buf := make([]byte, n)
+			copy(buf, sp.data[from:from+n])
+			a.hold(c, h, i, chunk{seq: pos, n: uint32(n), data: buf, ts: ts})
+			i++
+			stored += n
+			pos = de
+		}
+		if pos.LessThan(pieceEnd) {
+			a.hold(c, h, i, chunk{seq: pos, n: uint32(pos.Size(pieceEnd)), ts: ts})
+			i++
+			pos = pieceEnd
+		}
+	}
+	if conflict > 0 {
+		a.overlapConflict(c, d, ts, conflict)
+	}
+	return stored, overlap
+}
+
+func (a *Assembler) overlapConflict(c *conn, d Dir, ts time.Time, n int) {
+	a.stats.OverlapConflict++
+	a.report(c, kindOverlap, d, ts, n, "overlapping bytes differ from the first copy, which was kept")
+}
+
+// compareOverlap counts the bytes in [from, to) where sp and the held chunk
+// both have data and it differs.
+func compareOverlap(ch *chunk, sp *span, from, to seqnum.Value) int {
+	if ch.data == nil {
+		return 0
+	}
+	to = seqnum.Min(to, sp.dataEnd())
+	if !from.LessThan(to) {
+		return 0
+	}
+	x := ch.data[ch.seq.Size(from):ch.seq.Size(to)]
+	y := sp.data[sp.seq.Size(from):sp.seq.Size(to)]
+	diff := 0
+	for i := range x {
+		if x[i] != y[i] {
+			diff++
+		}
+	}
+	return diff
+}
+
+// hold inserts a chunk at index i of h's queue and charges the budgets.
+func (a *Assembler) hold(c *conn, h *half, i int, ch chunk) {
+	h.q.insert(i, ch)
+	cost := ch.cost()
+	h.buffered += cost
+	a.bufTotal += cost
+	if h.holeSince.IsZero() || ch.ts.Before(h.holeSince) {
+		h.holeSince = ch.ts
+	}
+	if !c.inBuf {
+		c.inBuf = true
+		a.waiting.pushBack(c)
+	}
+}
+
+// deliverInOrder hands over sp, which starts at h.next, straight from the
+// caller's payload (no copy), interleaved with held chunks it overlaps
+// (their first copy wins), then whatever held data became contiguous. It
+// returns the bytes that overlapped held data.
+func (a *Assembler) deliverInOrder(c *conn, d Dir, sp span, ts time.Time) (overlap int) {
+	h := &c.d[d]
+	conflict := 0
+	for sp.len() > 0 {
+		if !h.q.empty() && h.q.front().seq == h.next {
+			ch := h.q.front()
+			ovEnd := seqnum.Min(sp.end(), ch.end())
+			conflict += compareOverlap(ch, &sp, sp.seq, ovEnd)
+			k := int(sp.seq.Size(ovEnd))
+			overlap += k
+			sp.trimFront(k)
+			a.popDeliver(c, d, ts)
+			continue
+		}
+		lim := sp.end()
+		if !h.q.empty() && h.q.front().seq.LessThan(lim) {
+			lim = h.q.front().seq
+		}
+		k := int(sp.seq.Size(lim))
+		nd := min(k, len(sp.data))
+		if nd > 0 {
+			h.next = h.next.Add(seqnum.Size(nd))
+			h.delivered += uint64(nd)
+			c.h.Data(d, ts, sp.data[:nd])
+		}
+		if k > nd {
+			h.next = h.next.Add(seqnum.Size(k - nd))
+			a.gap(c, d, ts, k-nd)
+		}
+		sp.trimFront(k)
+	}
+	if conflict > 0 {
+		a.overlapConflict(c, d, ts, conflict)
+	}
+	a.drain(c, d, ts)
+	return overlap
+}
+
+// popDeliver hands over the front chunk of d, which starts at h.next.
+func (a *Assembler) popDeliver(c *conn, d Dir, ts time.Time) {
+	h := &c.d[d]
+	ch := h.q.popFront()
+	cost := ch.cost()
+	h.buffered -= cost
+	a.bufTotal -= cost
+	h.next = ch.end()
+	if ch.data != nil {
+		h.delivered += uint64(len(ch.data))
+		c.h.Data(d, ts, ch.data)
+	} else {
+		a.gap(c, d, ts, int(ch.n))
+	}
+}
+
+func (a *Assembler) gap(c *conn, d Dir, ts time.Time, n int) {
+	if n <= 0 {
+		return
+	}
+	c.d[d].missing += uint64(n)
+	a.stats.GapBytes += uint64(n)
+	c.h.Gap(d, ts, n)
+}
+
+// drain delivers the held chunks that are now contiguous, reaches the FIN
+// if everything before it is done, and updates the hole bookkeeping.
+func (a *Assembler) drain(c *conn, d Dir, ts time.Time) {
+	h := &c.d[d]
+	popped := false
+	for !h.q.empty() && h.q.front().seq == h.next {
+		a.popDeliver(c, d, ts)
+		popped = true
+	}
+	if h.finSeen && !h.finDone && h.next == h.fin {
+		h.finDone = true
+		h.next = h.fin.Add(1)
+		h.high = seqnum.Max(h.high, h.next)
+	}
+	switch {
+	case !h.waiting():
+		h.holeSince = time.Time{}
+	case popped:
+		// The hole now waited on is known since the oldest data beyond it
+		// arrived.
+		var oldest time.Time
+		if h.finSeen && !h.finDone {
+			oldest = h.finTs
+		}
+		for _, ch := range h.q.live() {
+			if oldest.IsZero() || ch.ts.Before(oldest) {
+				oldest = ch.ts
+			}
+		}
+		h.holeSince = oldest
+	case h.holeSince.IsZero():
+		h.holeSince = h.finTs // a FIN beyond a hole, nothing held
+	}
+	w := c.d[0].waiting() || c.d[1].waiting()
+	if w && !c.inBuf {
+		c.inBuf = true
+		a.waiting.pushBack(c)
+	} else if !w && c.inBuf {
+		c.inBuf = false
+		a.waiting.remove(c)
+	}
+}
+
+// advance declares the bytes of d before target that were never seen a
+// gap, delivering held chunks on the way and after it. It never passes the
+// FIN.
+func (a *Assembler) advance(c *conn, d Dir, target seqnum.Value, ts time.Time) {
+	h := &c.d[d]
+	if h.finSeen && h.fin.LessThan(target) {
+		target = h.fin
+	}
+	for h.next.LessThan(target) {
+		if !h.q.empty() && h.q.front().seq == h.next {
+			a.popDeliver(c, d, ts)
+			continue
+		}
+		gapEnd := target
+		if !h.q.empty() && h.q.front().seq.LessThan(gapEnd) {
+			gapEnd = h.q.front().seq
+		}
+		n := int(h.next.Size(gapEnd))
+		h.next = gapEnd
+		a.gap(c, d, ts, n)
+	}
+	a.drain(c, d, ts)
+}
+
+// flushFront declares the first hole of d a gap and delivers what follows.
+func (a *Assembler) flushFront(c *conn, d Dir, ts time.Time) {
+	h := &c.d[d]
+	switch {
+	case !h.q.empty():
+		a.advance(c, d, h.q.front().seq, ts)
+	case h.finSeen && !h.finDone:
+		a.advance(c, d, h.fin, ts)
+	}
+}
+
+// flushDir declares every hole of d a gap and delivers all it holds, up to
+// and including its FIN.
+func (a *Assembler) flushDir(c *conn, d Dir, ts time.Time) {
+	h := &c.d[d]
+	switch {
+	case h.finSeen && !h.finDone:
+		a.advance(c, d, h.fin, ts)
+	case !h.q.empty():
+		a.advance(c, d, h.q.back().end(), ts)
+	}
+}
+
+// dropBeyond drops held data at or after a FIN: nothing follows a FIN.
+func (a *Assembler) dropBeyond(c *conn, d Dir, fin seqnum.Value) {
+	h := &c.d[d]
+	for !h.q.empty() && fin.LessThan(h.q.back().end()) {
+		b := h.q.back()
+		if fin.LessThanEq(b.seq) {
+			ch := h.q.removeBack()
+			cost := ch.cost()
+			h.buffered -= cost
+			a.bufTotal -= cost
+			a.stats.DroppedBytes += uint64(len(ch.data))
+			continue
+		}
+		keep := b.seq.Size(fin)
+		if b.data != nil {
+			a.stats.DroppedBytes += uint64(len(b.data)) - uint64(keep)
+			h.buffered -= len(b.data) - int(keep)
+			a.bufTotal -= len(b.data) - int(keep)
+			b.data = b.data[:keep]
+		}
+		b.n = uint32(keep)
+		break
+	}
+}
+
+// checkTimeouts declares the holes of c that waited GapTimeout gaps.
+func (a *Assembler) checkTimeouts(c *conn, now time.Time) {
+	for d := range Dir(2) {
+		h := &c.d[d]
+		for h.waiting() && now.Sub(h.holeSince) >= a.cfg.GapTimeout {
+			a.flushFront(c, d, now)
+		}
+	}
+}
+
+// report passes an anomaly to c's handler, at most maxReports per kind.
+func (a *Assembler) report(c *conn, kind int, d Dir, ts time.Time, n int, detail string) {
+	if c.h == nil || c.reports[kind] >= maxReports {
+		return
+	}
+	c.reports[kind]++
+	c.h.Anomaly(Anomaly{Kind: kindName(kind), Dir: d, Timestamp: ts, Bytes: n, Detail: detail})
+}
+
+// nopHandler stands in when a Factory returns no Handler.
+type nopHandler struct{}
+
+func (nopHandler) Data(Dir, time.Time, []byte) {}
+func (nopHandler) Gap(Dir, time.Time, int)     {}
+func (nopHandler) Anomaly(Anomaly)             {}
+func (nopHandler) Close(CloseInfo)             {}

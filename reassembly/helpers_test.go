@@ -1,0 +1,180 @@
+package reassembly
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+var (
+	t0  = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	cli = netip.MustParseAddrPort("10.0.0.1:51000")
+	srv = netip.MustParseAddrPort("10.0.0.2:443")
+)
+
+// Flag shorthands for the tables.
+const (
+	fS  = FlagSYN
+	fSA = FlagSYN | FlagACK
+	fA  = FlagACK
+	fPA = FlagPSH | FlagACK
+	fFA = FlagFIN | FlagACK
+	fR  = FlagRST
+	fRA = FlagRST | FlagACK
+)
+
+// step is one line of a test script: a segment from one side of the
+// (cli, srv) pair, or (tick) a call to Tick, at t0+at.
+type step struct {
+	from  Dir // ClientToServer: cli -> srv
+	flags uint8
+	seq   uint32
+	ack   uint32
+	data  string
+	trunc int
+	win   uint16
+	at    time.Duration
+	tick  bool
+}
+
+func (s step) segment(c, v netip.AddrPort) *Segment {
+	src, dst := c, v
+	if s.from == ServerToClient {
+		src, dst = v, c
+	}
+	win := s.win
+	if win == 0 {
+		win = 65535
+	}
+	return &Segment{
+		Timestamp: t0.Add(s.at),
+		Src:       src, Dst: dst,
+		Seq: s.seq, Ack: s.ack,
+		Flags: s.flags, Window: win,
+		Payload:   []byte(s.data),
+		Truncated: s.trunc,
+	}
+}
+
+// handshake is the start of a connection: client ISN 1000, server ISN 5000.
+var handshake = []step{
+	{from: ClientToServer, flags: fS, seq: 1000},
+	{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
+	{from: ClientToServer, flags: fA, seq: 1001, ack: 5001},
+}
+
+func script(parts ...[]step) []step {
+	var out []step
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// recorder is a Handler that writes down what it is told, and fails the test
+// on anything after Close.
+type recorder struct {
+	t         testing.TB
+	log       *[]string
+	info      ConnInfo
+	streams   [2][]byte
+	gaps      [2]int
+	anomalies []Anomaly
+	closed    int
+	close     CloseInfo
+	dataAfter int
+}
+
+func (r *recorder) Data(d Dir, ts time.Time, b []byte) {
+	if r.closed > 0 {
+		r.dataAfter++
+		r.t.Errorf("conn %d: Data after Close", r.info.ID)
+	}
+	if len(b) == 0 {
+		r.t.Errorf("conn %d: empty Data", r.info.ID)
+	}
+	r.streams[d] = append(r.streams[d], b...)
+	if r.log != nil {
+		*r.log = append(*r.log, fmt.Sprintf("%d %v:%s", r.info.ID, d, b))
+	}
+}
+
+func (r *recorder) Gap(d Dir, ts time.Time, n int) {
+	if r.closed > 0 {
+		r.t.Errorf("conn %d: Gap after Close", r.info.ID)
+	}
+	if n <= 0 {
+		r.t.Errorf("conn %d: Gap of %d", r.info.ID, n)
+	}
+	r.gaps[d] += n
+	if r.log != nil {
+		*r.log = append(*r.log, fmt.Sprintf("%d gap %v %d", r.info.ID, d, n))
+	}
+}
+
+func (r *recorder) Anomaly(a Anomaly) {
+	if r.closed > 0 {
+		r.t.Errorf("conn %d: Anomaly after Close", r.info.ID)
+	}
+	r.anomalies = append(r.anomalies, a)
+}
+
+func (r *recorder) Close(info CloseInfo) {
+	r.closed++
+	if r.closed > 1 {
+		r.t.Errorf("conn %d: Close called %d times", r.info.ID, r.closed)
+	}
+	r.close = info
+	if r.log != nil {
+		*r.log = append(*r.log, fmt.Sprintf("%d close:%v", r.info.ID, info.Reason))
+	}
+}
+
+func (r *recorder) kinds() []string {
+	var k []string
+	for _, a := range r.anomalies {
+		k = append(k, a.Kind)
+	}
+	return k
+}
+
+func (r *recorder) anomaly(kind string) (Anomaly, bool) {
+	for _, a := range r.anomalies {
+		if a.Kind == kind {
+			return a, true
+		}
+	}
+	return Anomaly{}, false
+}
+
+type recFactory struct {
+	t     testing.TB
+	log   []string
+	conns []*recorder
+	nolog bool
+}
+
+func (f *recFactory) New(info ConnInfo) Handler {
+	r := &recorder{t: f.t, info: info}
+	if !f.nolog {
+		r.log = &f.log
+	}
+	f.conns = append(f.conns, r)
+	return r
+}
+
+// run feeds a script to a new Assembler and returns it, unclosed.
+func run(t testing.TB, cfg Config, steps []step) (*Assembler, *recFactory) {
+	t.Helper()
+	f := &recFactory{t: t}
+	a := New(cfg, f)
+	for _, s := range steps {
+		if s.tick {
+			a.Tick(t0.Add(s.at))
+			continue
+		}
+		a.Add(s.segment(cli, srv))
+	}
+	return a, f
+}
