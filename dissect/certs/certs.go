@@ -47,7 +47,8 @@ import (
 type Summary struct {
 	Subject, Issuer string // RFC 4514 strings (reverse certificate order, as Zeek)
 	// SubjectInOrder and IssuerInOrder list the RDNs in certificate order,
-	// ", "-separated, as Suricata's tls.subject and tls.issuerdn.
+	// ", "-separated, values unescaped, as Suricata's tls.subject and
+	// tls.issuerdn.
 	SubjectInOrder, IssuerInOrder string
 	SubjectCN                     string // the last (most specific) commonName of the subject
 	Serial                        string // upper-case hex of the serial's magnitude, even length, '-' if negative (Zeek)
@@ -776,8 +777,10 @@ func appendATV(b []byte, a atv, suricata bool) []byte {
 		b = append(b, a.oid...)
 	}
 	b = append(b, '=')
-	if strings.HasPrefix(a.value, "#") {
-		return append(b, a.value...) // the hex form, unescaped (RFC 4514 2.4)
+	if suricata || strings.HasPrefix(a.value, "#") {
+		// Suricata prints values as they are; the '#' hex form is never
+		// escaped (RFC 4514 2.4).
+		return append(b, a.value...)
 	}
 	return appendEscaped(b, a.value)
 }
@@ -820,8 +823,9 @@ func rfc4514(name []rdn) string {
 	return string(b)
 }
 
-// inOrder writes a Name in certificate order with ", " between RDNs and
-// "Email" for emailAddress, as Suricata does.
+// inOrder writes a Name in certificate order with ", " between RDNs,
+// " + " inside one, "Email" for emailAddress and no escaping, as Suricata
+// does; it is for reading and comparing, not for parsing back.
 func inOrder(name []rdn) string {
 	var b []byte
 	for i, r := range name {
