@@ -240,6 +240,10 @@ func (c *conn) resumption(r *Record) {
 		if c.sh.HasPreSharedKey {
 			r.Resumption = "psk"
 		}
+	case c.sslv2:
+		if c.sslv2Hit {
+			r.Resumption = "session_id"
+		}
 	case c.sh != nil:
 		// An abbreviated handshake: the server went from its hello to
 		// ChangeCipherSpec with no Certificate and no key exchange.

@@ -41,7 +41,9 @@ type conn struct {
 	hrr       bool
 	chCount   int // ClientHellos seen in clear
 	ske       *dissect.ServerKeyExchange
-	sslv2     bool // an SSLv2 ServerHello: SSL 2.0 was negotiated
+	sslv2     bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
+	sslv2At   [2]int // records per direction when it came
+	sslv2Hit  bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
 	chain     [][]byte
 	cchain    [][]byte
 	clientCrt bool // the client sent a Certificate message in clear
@@ -89,6 +91,10 @@ type alertFact struct {
 	level     uint8
 	desc      uint8
 	encrypted bool
+	// sslv2 is the code of an SSL 2.0 ERROR message standing in for an
+	// alert (1 no-cipher, 2 no-certificate, 4 bad-certificate, 6
+	// unsupported-certificate-type); 0 for a TLS alert.
+	sslv2 uint16
 }
 
 // probable is a pending dissect.AnomalyProbableAlert: it becomes an alert

@@ -238,7 +238,11 @@ func isCertAlert(d uint8) bool {
 // alert code alone.
 func diagnose(ev *evidence) *Failure {
 	f := diagnoseReason(ev)
-	if ev.alert != nil && !ev.alert.encrypted {
+	switch {
+	case ev.alert == nil || ev.alert.encrypted:
+	case ev.alert.sslv2 != 0:
+		f.Alert = "sslv2_error"
+	default:
 		f.Alert = alertName(ev.alert.desc)
 	}
 	return f
@@ -252,6 +256,9 @@ func diagnoseReason(ev *evidence) *Failure {
 	by := a.from.String()
 	if a.encrypted {
 		return diagnoseEncrypted(ev)
+	}
+	if a.sslv2 != 0 {
+		return diagnoseSSLv2(ev)
 	}
 	name := alertName(a.desc)
 	fromServer := a.from == dissect.FromServer
@@ -484,4 +491,25 @@ func firstN(s []string, n int) []string {
 		return s[:n]
 	}
 	return s
+}
+
+// diagnoseSSLv2 reads an SSL 2.0 ERROR message (SSL 2.0 specification,
+// error codes).
+func diagnoseSSLv2(ev *evidence) *Failure {
+	by := ev.alert.from.String()
+	switch ev.alert.sslv2 {
+	case 1:
+		return &Failure{Reason: ReasonNoSharedCipher, By: by, Explanation: "the " + by + " answered SSL 2.0 NO-CIPHER-ERROR: no cipher kind in common"}
+	case 2:
+		if ev.alert.from == dissect.FromServer {
+			return &Failure{Reason: ReasonClientCertRequired, By: by, Explanation: "server answered SSL 2.0 NO-CERTIFICATE-ERROR: it wanted a client certificate"}
+		}
+		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client answered SSL 2.0 NO-CERTIFICATE-ERROR"}
+	case 4, 6:
+		if ev.alert.from == dissect.FromServer {
+			return &Failure{Reason: ReasonClientCertUntrusted, By: by, Explanation: "server rejected the client's certificate with an SSL 2.0 error"}
+		}
+		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client rejected the server's certificate with an SSL 2.0 error"}
+	}
+	return &Failure{Reason: ReasonOther, By: by, Explanation: "the " + by + " sent an SSL 2.0 error of an unknown code"}
 }

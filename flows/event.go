@@ -18,6 +18,11 @@ func (c *conn) tls13() bool { return c.sh != nil && is13(c.sh.Version()) }
 // AEAD tag (RFC 8446 5.2), with a little padding allowed.
 const eoedMaxLen = 4 + 1 + 16 + 3
 
+// alertRecordMax is the largest TLS 1.3 record more likely an alert than a
+// Finished: 2 bytes of alert, the inner content type, a 16-byte tag and up
+// to 16 bytes of padding; a Finished is at least 4+32+1+16.
+const alertRecordMax = 2 + 1 + 16 + 16
+
 // event takes one dissect.Event. The Event is valid only during the call;
 // the parsed messages it points to are owned by it and may be kept.
 func (c *conn) event(e *dissect.Event) {
@@ -66,8 +71,28 @@ func (c *conn) event(e *dissect.Event) {
 			c.hrr = true
 		}
 	case dissect.MsgSSLv2ServerHello:
-		if d == dissect.FromServer {
+		if d == dissect.FromServer && !c.sslv2 {
 			c.sslv2 = true
+			c.sslv2At = c.recs
+			if v2 := e.SSLv2ServerHello; v2 != nil {
+				c.sslv2Hit = v2.SessionIDHit
+				if len(v2.Certificate) > 0 && c.chain == nil {
+					c.chain = [][]byte{v2.Certificate}
+					c.certTS = e.Timestamp
+				}
+			}
+		}
+	case dissect.MsgSSLv2Error:
+		if e.SSLv2Error != nil && c.fatal == nil && !c.established {
+			c.fatal = &alertFact{from: d, ts: e.Timestamp, level: 2, sslv2: e.SSLv2Error.Code}
+		}
+	case dissect.MsgSSLv2Other:
+		// SSL 2.0 is established once, after the server's hello, the
+		// client has sent its key (or finished) and the server its
+		// verify and finished messages.
+		if c.sslv2 && c.recs[0]-c.sslv2At[0] >= 1 && c.recs[1]-c.sslv2At[1] >= 2 && !c.established {
+			c.established = true
+			c.estTS = e.Timestamp
 		}
 	case dissect.HandshakeMsg(dissect.TypeCertificate):
 		if e.Certificate != nil {
@@ -104,8 +129,14 @@ func (c *conn) event(e *dissect.Event) {
 	case dissect.MsgChangeCipherSpec:
 		c.ccs[d] = true
 	case dissect.HandshakeMsg(dissect.TypeFinished):
+		if d == dissect.FromClient && c.tls13() && !c.finished[0] {
+			c.clientFinMsg = idx
+			c.encAfter[0]++
+		}
 		c.finished[d] = true
 		c.checkEstablished(e)
+	case dissect.HandshakeMsg(dissect.TypeEndOfEarlyData):
+		c.eoedSeen = true
 	case dissect.MsgEncryptedHandshake:
 		c.encrypted(e, false)
 	case dissect.MsgApplicationData:
@@ -290,6 +321,11 @@ func (c *conn) encrypted13(e *dissect.Event) {
 	case !c.finished[0]:
 		if c.earlyRecs > 0 && !c.eoedSeen && e.Length <= eoedMaxLen {
 			c.eoedSeen = true
+			return
+		}
+		if e.Length <= alertRecordMax {
+			// Too short for a Finished: most likely an alert, which a
+			// dissect.AnomalyProbableAlert will confirm if it is last.
 			return
 		}
 		c.finished[0] = true

@@ -97,7 +97,7 @@ func TestHistoryLetters(t *testing.T) {
 		{dissect.Event{Type: dissect.MsgChangeCipherSpec, Dir: S}, 'i'},
 		{dissect.Event{Type: dissect.MsgHeartbeat}, 'B'},
 		{dissect.Event{Type: dissect.MsgHeartbeat, Encrypted: true}, 0},
-		{dissect.Event{Type: dissect.MsgApplicationData}, 'D'},
+		{dissect.Event{Type: dissect.MsgApplicationData}, 0},
 		{dissect.Event{Type: dissect.MsgApplicationData, Encrypted: true}, 0},
 		{dissect.Event{Type: dissect.MsgAlert, Dir: S}, 'l'},
 		{dissect.Event{Type: dissect.MsgAlert, Encrypted: true}, 0},
