@@ -211,7 +211,7 @@ func TestSkippedPackets(t *testing.T) {
 			SourceHwAddress: macA, SourceProtAddress: cli4.AsSlice(), DstHwAddress: macB, DstProtAddress: srv4.AsSlice()})
 	llc := append(append([]byte(nil), good[:12]...), 0x00, 0x26, 0x42, 0x42, 0x03) // 802.3 length + LLC
 	badTCP := bytes.Clone(good)
-	badTCP[14+20+12] = 0x40                                  // data offset 4 words < 5
+	badTCP[14+20+12] = 0x40 // data offset 4 words < 5
 	tooLong := bytes.Clone(good)
 	binary.BigEndian.PutUint16(tooLong[14+2:], 1400) // IP total length beyond the frame, not snaplen-cut
 	tests := []struct {

@@ -202,8 +202,10 @@ func (r *reassembler) add(key fragKey, ts time.Time, offset int, more bool, data
 	if end > len(dg.buf) {
 		dg.buf = dg.buf[:end]
 	}
-	copy(dg.buf[offset:end], data)
-	dg.have = addSpan(dg.have, span{offset, end})
+	if len(data) > 0 { // an empty last fragment only announces the length
+		copy(dg.buf[offset:end], data)
+		dg.have = addSpan(dg.have, span{offset, end})
+	}
 	dg.frags++
 	if !more {
 		dg.total = end
