@@ -48,7 +48,8 @@ func (k connKey) String() string { return k.cli + " -> " + k.srv }
 type observed struct {
 	ja4, ja4s, ja4x []string
 	ja4r, ja4sr     []string
-	tls13           bool // the server chose TLS 1.3
+	ja3, ja3s       []string // "md5 raw"
+	tls13           bool     // the server chose TLS 1.3
 }
 
 type refs struct {
@@ -451,6 +452,8 @@ func fingerprintCapture(path string) (map[connKey]*observed, map[int]connKey, er
 				fp, raw := JA4(ch, 't')
 				o.ja4 = append(o.ja4, fp)
 				o.ja4r = append(o.ja4r, raw)
+				h3, r3 := JA3(ch)
+				o.ja3 = append(o.ja3, h3+" "+r3)
 				roleOf[id] = k
 			case 2:
 				sh, ok := testParseServerHello(body)
@@ -462,6 +465,8 @@ func fingerprintCapture(path string) (map[connKey]*observed, map[int]connKey, er
 				fp, raw := JA4S(sh, 't')
 				o.ja4s = append(o.ja4s, fp)
 				o.ja4sr = append(o.ja4sr, raw)
+				h3, r3 := JA3S(sh)
+				o.ja3s = append(o.ja3s, h3+" "+r3)
 				o.tls13 = o.tls13 || strings.HasPrefix(fp, "t13")
 				roleOf[id] = k
 			case 11:
@@ -591,9 +596,10 @@ func testParseClientHello(body []byte) (*dissect.ClientHello, bool) {
 		}
 		ch.CipherSuites = append(ch.CipherSuites, c)
 	}
-	exts, ok := testReadExtensions(&s)
-	ch.Extensions = exts
-	return ch, ok
+	// Keep the hello when its extensions block is malformed: the
+	// references fingerprint what they could read.
+	ch.Extensions, _ = testReadExtensions(&s)
+	return ch, true
 }
 
 func testParseServerHello(body []byte) (*dissect.ServerHello, bool) {
@@ -601,14 +607,20 @@ func testParseServerHello(body []byte) (*dissect.ServerHello, bool) {
 	sh := &dissect.ServerHello{}
 	var v uint16
 	var random, sid cryptobyte.String
-	if !s.ReadUint16(&v) || !s.ReadBytes((*[]byte)(&random), 32) ||
-		!s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16(&sh.CipherSuite) || !s.ReadUint8(&sh.CompressionMethod) {
+	if !s.ReadUint16(&v) || !s.ReadBytes((*[]byte)(&random), 32) {
 		return nil, false
 	}
 	sh.LegacyVersion = dissect.Version(v)
-	exts, ok := testReadExtensions(&s)
-	sh.Extensions = exts
-	return sh, ok
+	if v>>8 == 0x7f {
+		// TLS 1.3 drafts up to 21: no session id, no compression method.
+		if !s.ReadUint16(&sh.CipherSuite) {
+			return nil, false
+		}
+	} else if !s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16(&sh.CipherSuite) || !s.ReadUint8(&sh.CompressionMethod) {
+		return nil, false
+	}
+	sh.Extensions, _ = testReadExtensions(&s)
+	return sh, true
 }
 
 func testReadExtensions(s *cryptobyte.String) ([]dissect.Extension, bool) {
@@ -624,7 +636,7 @@ func testReadExtensions(s *cryptobyte.String) ([]dissect.Extension, bool) {
 		var typ uint16
 		var data cryptobyte.String
 		if !list.ReadUint16(&typ) || !list.ReadUint16LengthPrefixed(&data) {
-			return nil, false
+			return out, false
 		}
 		out = append(out, dissect.Extension{Type: typ, Data: data})
 	}

@@ -146,7 +146,7 @@ func md5Hex(b []byte) string {
 //
 // JA4 = a_b_c:
 //
-//	a: transport, version (highest non-GREASE supported_versions entry,
+//	a: transport, version (numerically highest non-GREASE supported_versions entry,
 //	   else legacy_version: 13 12 11 10 s3 s2 d1 d2 d3, 00 unknown), 'd' when
 //	   a server_name extension is present else 'i', the number of cipher
 //	   suites and of extensions (GREASE removed, SNI and ALPN counted, two
@@ -346,48 +346,23 @@ const (
 	versionDTLS13 dissect.Version = 0xfefc
 )
 
-// versionRank orders versions by age so that DTLS's decreasing numbers
-// compare the right way; 0 for values JA4 has no code for.
-func versionRank(v dissect.Version) int {
-	switch v {
-	case dissect.VersionSSL2:
-		return 1
-	case dissect.VersionSSL30:
-		return 2
-	case dissect.VersionTLS10, versionDTLS10:
-		return 3
-	case dissect.VersionTLS11:
-		return 4
-	case dissect.VersionTLS12, versionDTLS12:
-		return 5
-	case dissect.VersionTLS13, versionDTLS13:
-		return 6
-	}
-	return 0
-}
-
-// highestVersion picks the highest non-GREASE entry of a supported_versions
-// list. Known versions win over unknown ones (a draft or private value is
-// "00" in JA4 only when nothing better is listed); among unknown ones the
-// numerically largest is taken.
+// highestVersion picks the highest value of a supported_versions list,
+// GREASE left out. JA4.md says "the highest value", and the reference
+// implementations take the numeric maximum: a TLS 1.3 draft (0x7f12) beats
+// 0x0303 and gives "00"; for DTLS, whose numbers fall as versions rise,
+// 0xfefd (DTLS 1.2) beats 0xfefc (DTLS 1.3).
 func highestVersion(vs []uint16) (dissect.Version, bool) {
-	var best dissect.Version
+	var best uint16
 	found := false
 	for _, v := range vs {
 		if IsGREASE(v) {
 			continue
 		}
-		cand := dissect.Version(v)
-		if !found {
-			best, found = cand, true
-			continue
-		}
-		rc, rb := versionRank(cand), versionRank(best)
-		if rc > rb || (rc == rb && rc == 0 && cand > best) {
-			best = cand
+		if !found || v > best {
+			best, found = v, true
 		}
 	}
-	return best, found
+	return dissect.Version(best), found
 }
 
 // putCount writes n as two decimal digits, capped at 99 as JA4 says.

@@ -285,13 +285,13 @@ func TestJA4Version(t *testing.T) {
 		{dissect.VersionTLS12, []uint16{0x0a0a, 0x0304, 0x0303}, "13"},
 		{dissect.VersionTLS12, []uint16{0x0303, 0x0304}, "13"}, // highest, not first
 		{dissect.VersionTLS12, []uint16{0x0302, 0x0301}, "11"},
-		{dissect.VersionTLS12, []uint16{0x7f17, 0x0303}, "12"}, // a TLS 1.3 draft is no known version
+		{dissect.VersionTLS12, []uint16{0x7f17, 0x0303}, "00"}, // the highest value is a draft: no code
 		{dissect.VersionTLS12, []uint16{0x7f17}, "00"},
 		{dissect.VersionTLS12, []uint16{0xfafa}, "12"}, // only GREASE: as if absent
 		{0xfefd, nil, "d2"},
 		{0xfeff, nil, "d1"},
-		{0xfefd, []uint16{0xfefc, 0xfefd}, "d3"},
-		{0xfefd, []uint16{0xfefd, 0xfefc}, "d3"},
+		{0xfefd, []uint16{0xfefc}, "d3"},
+		{0xfefd, []uint16{0xfefd, 0xfefc}, "d2"}, // numerically highest, as the spec says
 	}
 	for _, tt := range tests {
 		ch := &dissect.ClientHello{LegacyVersion: tt.legacy, CipherSuites: []uint16{1}}
