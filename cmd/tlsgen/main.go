@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/internal/testgen"
 )
@@ -111,5 +112,44 @@ func writeCatalog(ctx context.Context, dir, only string, verbose bool, stdout io
 }
 
 func writeBench(ctx context.Context, dir string, handshakes int, bulk int64, stdout io.Writer) error {
-	return errors.New("not yet")
+	k, err := testgen.NewCatalog(testgen.DefaultSeed, testgen.DefaultStart())
+	if err != nil {
+		return err
+	}
+	write := func(name string, gen func(io.Writer) (testgen.BenchStats, error)) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		st, err := gen(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintf(stdout, "%s: %d connections, %d packets, %d bytes\n", path, st.Conns, st.Packets, st.Bytes)
+		return nil
+	}
+	if handshakes > 0 {
+		err := write("bench-handshakes.pcap", func(w io.Writer) (testgen.BenchStats, error) {
+			return k.BenchHandshakes(w, testgen.FormatPcap, handshakes, time.Millisecond)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if bulk > 0 {
+		err := write("bench-bulk.pcap", func(w io.Writer) (testgen.BenchStats, error) {
+			return k.BenchBulk(w, testgen.FormatPcap, bulk, 20)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -150,12 +150,25 @@ func (s *segmenter) finish() {
 // SYN) at start, impairments applied.
 func (c *Conn) Packets(start time.Time) ([]Packet, Outcome, error) {
 	var pkts []Packet
-	s := newSegmenter(c, start, func(p Packet) { pkts = append(pkts, p) })
-	s.handshake()
-	out, err := c.Record(start.Add(s.timing.RTT), s.event)
+	out, _, err := c.Stream(start, func(p Packet) { pkts = append(pkts, p) })
 	if err != nil {
 		return nil, out, err
 	}
-	s.finish()
 	return c.Impair.apply(pkts, c.Timing.withDefaults()), out, nil
+}
+
+// Stream records the connection and hands each packet to emit as soon as
+// it is known, without impairments and without keeping the packets: memory
+// stays bounded however much data the connection carries. The payload of a
+// packet is valid only during the call. It returns the time of the last
+// packet.
+func (c *Conn) Stream(start time.Time, emit func(Packet)) (Outcome, time.Time, error) {
+	s := newSegmenter(c, start, emit)
+	s.handshake()
+	out, err := c.Record(start.Add(s.timing.RTT), s.event)
+	if err != nil {
+		return out, s.t, err
+	}
+	s.finish()
+	return out, s.t, nil
 }
