@@ -176,7 +176,8 @@ func (c *conn) dissectAnomaly(a dissect.Anomaly) {
 	case dissect.AnomalyProbableAlert:
 		p := &probable{a: a, msg: -1}
 		// The anomaly may name the record just reported.
-		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.rec.Messages[i].Encrypted && c.lastTLS[a.Dir&1].Equal(a.Timestamp) {
+		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.lastTLS[a.Dir&1].Equal(a.Timestamp) &&
+			(c.rec.Messages[i].Encrypted || c.rec.Messages[i].Type == "application_data") {
 			p.msg = i
 		}
 		c.probAlert[a.Dir&1] = p

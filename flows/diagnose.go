@@ -40,6 +40,10 @@ type evidence struct {
 	malformed       bool
 	closeReason     reassembly.CloseReason
 
+	// validation is Record.Validation: the server chain checked against
+	// the configured trust store ("" when none is configured).
+	validation string
+
 	leaf *leafFacts
 	// otherLeaf: a different leaf was seen for the same SNI earlier in
 	// the capture.
@@ -71,6 +75,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		clientCertSent: c.clientCrt,
 		malformed:      c.malformed,
 		closeReason:    info.Reason,
+		validation:     c.rec.Validation,
 	}
 	if ev.alert == nil {
 		ev.alert = c.lastAlert
@@ -92,11 +97,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	// server's first record.
 	ev.clientFlight = c.clientAnswered()
 	if ev.tls13 {
-		for _, m := range c.rec.Messages[min(max(c.clientFinMsg, 0), len(c.rec.Messages)):] {
-			if m.From == "client" && m.Encrypted && m.Type != "alert" {
-				ev.clientFlightLen += m.Bytes
-			}
-		}
+		ev.clientFlightLen = c.clientFlightLen13()
 	}
 	if len(c.chain) > 0 {
 		ev.leaf = leafOf(c.chain[0])
@@ -107,6 +108,26 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		}
 	}
 	return ev
+}
+
+// clientFlightLen13 adds up the client's TLS 1.3 records from the server's
+// first encrypted record to the client's Finished: its Certificate (empty
+// or not), CertificateVerify and Finished travel there.
+func (c *conn) clientFlightLen13() int {
+	n := 0
+	started := false
+	for i, m := range c.rec.Messages {
+		switch {
+		case m.From == "server" && m.Encrypted:
+			started = true
+		case m.From == "client" && started && m.Type != "change_cipher_spec" && m.Type != "alert":
+			n += m.Bytes
+		}
+		if c.clientFinMsg >= 0 && i >= c.clientFinMsg {
+			break
+		}
+	}
+	return n
 }
 
 // clientAnswered reports whether the client sent a handshake message (or
@@ -403,6 +424,10 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 	}
 	if f := intercept(); f != nil {
 		return f
+	}
+	if ev.validation == "unknown_authority" {
+		return &Failure{Reason: ReasonUnknownCA, By: by,
+			Explanation: fmt.Sprintf("client rejected the certificate for %s with %s, and its chain does not lead to a root of the configured trust store either (issuer %s)", name, alert, lf.issuer)}
 	}
 	return &Failure{Reason: ReasonBadCertificate, By: by,
 		Explanation: fmt.Sprintf("client rejected the certificate for %s with %s although it is within its validity period and matches the name", name, alert)}

@@ -35,7 +35,7 @@ func (c *conn) event(e *dissect.Event) {
 	// direction; the record it names may be reported just after it.
 	naming := false
 	if p := c.probAlert[d]; p != nil {
-		if p.msg < 0 && e.Encrypted && e.Timestamp.Equal(p.a.Timestamp) {
+		if p.msg < 0 && (e.Encrypted || e.Type == dissect.MsgApplicationData) && e.Timestamp.Equal(p.a.Timestamp) {
 			naming = true
 		} else {
 			c.probAlert[d] = nil
