@@ -77,7 +77,7 @@ func fixtures() []*flows.Record {
 		JA3: "e7d705a3286e19ea42f587b344ee6865", JA3String: "771,49195-49199,0-23-65281-10-11-35-16,29-23-24,0",
 		JA3S: "f4febc55ea12b31ae17cfb7e614afda8", JA3SString: "771,49199,65281-0-11-35-16",
 		JA4: "t12d0207h2_a09f3c656075_e42f34c56612", JA4S: "t120400h2_c02f_4d4b5c8a8a0e",
-		JA4X: []string{"a373a9f83c6b_2bab15409345_7bf9a7bf7029", "2bab15409345_2bab15409345_0f1d4a3c5e7b"},
+		JA4X:  []string{"a373a9f83c6b_2bab15409345_7bf9a7bf7029", "2bab15409345_2bab15409345_0f1d4a3c5e7b"},
 		Close: "fin", ClientBytes: 2016, ServerBytes: 51774,
 	}
 	resumed := &flows.Record{
@@ -197,8 +197,8 @@ func fixtures() []*flows.Record {
 		Schema: flows.Schema, TS: at(12000), EndTS: at(42000), UID: "CiN5c6O7m8P9l0E1t",
 		Client: flows.Endpoint{IP: "192.0.2.50", Port: 49999}, Server: flows.Endpoint{IP: "198.51.100.99", Port: 443},
 		SNI: "slow.example.com", History: "C", OfferedVersions: []string{"TLS 1.3", "TLS 1.2"},
-		Messages:  []flows.Message{msg(12000.2, "client", "client_hello", 517, false)},
-		Status:    flows.StatusIncomplete, Close: "idle", ClientBytes: 517,
+		Messages: []flows.Message{msg(12000.2, "client", "client_hello", 517, false)},
+		Status:   flows.StatusIncomplete, Close: "idle", ClientBytes: 517,
 		Anomalies: []string{"gap"},
 		AnomalyDetails: []flows.Anomaly{{Kind: "gap", From: "server", TS: at(12100), Bytes: 1448,
 			Detail: "1448 bytes missing"}},

@@ -69,8 +69,10 @@ func newHTML(w io.Writer, opts Options) *htmlWriter {
 	return &htmlWriter{w: w, opts: opts, agg: NewAggregate()}
 }
 
-// Strings stay raw here: html/template escapes them when it writes the
-// page, and escaping twice would show "&amp;lt;" to the reader.
+// Wire strings are sanitised for display as on a terminal (a reader must
+// not be fooled by a right-to-left override or invisible characters
+// either), and html/template then escapes them for HTML when it writes
+// the page.
 func (h *htmlWriter) Write(r *flows.Record) error {
 	h.agg.Add(r)
 	h.n++
@@ -82,10 +84,10 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 			d := htmlDetail{Anchor: detail, N: h.n, Ladder: Ladder(r, 100),
 				Title: endpoint(r.Client) + " → " + endpoint(r.Server)}
 			if r.SNI != "" {
-				d.Title += " (" + r.SNI + ")"
+				d.Title += " (" + Sanitize(r.SNI) + ")"
 			}
 			if f := r.Failure; f != nil {
-				d.Reason, d.Explanation = f.Reason, f.Explanation
+				d.Reason, d.Explanation = Sanitize(f.Reason), Sanitize(f.Explanation)
 			}
 			h.details = append(h.details, d)
 		}
@@ -95,7 +97,7 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 	}
 	row := htmlRow{
 		N: h.n, Start: clock(r.TS), Client: endpoint(r.Client), Server: endpoint(r.Server),
-		SNI: r.SNI, Version: r.Version, Cipher: r.Cipher, ALPN: r.ALPN, Status: r.Status,
+		SNI: Sanitize(r.SNI), Version: Sanitize(r.Version), Cipher: Sanitize(r.Cipher), ALPN: Sanitize(r.ALPN), Status: Sanitize(r.Status),
 		Messages: compactMessages(r.Messages), Detail: detail, HandshakeNS: -1,
 	}
 	if !r.TS.IsZero() {
@@ -103,7 +105,7 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 		row.StartNS = r.TS.UnixNano()
 	}
 	if r.Failure != nil {
-		row.Reason = r.Failure.Reason
+		row.Reason = Sanitize(r.Failure.Reason)
 	}
 	if n := len(r.Alerts); n > 0 {
 		row.Alert = sideLetter(r.Alerts[n-1].From) + ":" + alertText(r.Alerts[n-1])
@@ -191,9 +193,9 @@ func hbar(title string, counts []Count, total int) *chart {
 		y := float64(i)*rowH + 3
 		w := math.Max(1, barW*float64(k.N)/float64(maxN))
 		c.Bars = append(c.Bars, bar{
-			Label: truncate(k.Key, 40), X: labelW, Y: y, W: w, H: rowH - 4,
+			Label: truncate(Sanitize(k.Key), 40), X: labelW, Y: y, W: w, H: rowH - 4,
 			LabelX: labelW - 6, LabelY: y + rowH - 8, ValueX: labelW + w + 4,
-			Value: strconv.Itoa(k.N) + " (" + pct(k.N, total) + ")", Color: palette[7], Tip: k.Key,
+			Value: strconv.Itoa(k.N) + " (" + pct(k.N, total) + ")", Color: palette[7], Tip: Sanitize(k.Key),
 		})
 	}
 	return c
@@ -228,11 +230,11 @@ func timelineChart(a *Aggregate, reasons []string, colors map[string]string) *ch
 			fh := plotH * float64(n) / float64(maxN)
 			y -= fh
 			c.Bars = append(c.Bars, bar{X: x, Y: y, W: math.Max(1, bw-1), H: fh, Color: colors[r],
-				Tip: b.Start.Format("15:04:05") + ": " + strconv.Itoa(n) + " " + r})
+				Tip: b.Start.Format("15:04:05") + ": " + strconv.Itoa(n) + " " + Sanitize(r)})
 		}
 	}
 	for i, r := range reasons {
-		c.Legend = append(c.Legend, legendItem{Label: r, Color: colors[r],
+		c.Legend = append(c.Legend, legendItem{Label: Sanitize(r), Color: colors[r],
 			X: left + float64(i%3)*220, Y: top + plotH + 34 + float64(i/3)*18})
 	}
 	first, last := buckets[0].Start, buckets[len(buckets)-1].Start.Add(a.Timeline.Width())
@@ -299,10 +301,12 @@ func (h *htmlWriter) Close() error {
 	for i, g := range a.FailureGroups() {
 		colors[g.Reason] = palette[i%len(palette)]
 		reasons = append(reasons, g.Reason)
+		ex := g.Example
+		ex.UID, ex.SNI, ex.Alert, ex.By, ex.Explanation = Sanitize(ex.UID), Sanitize(ex.SNI), Sanitize(ex.Alert), Sanitize(ex.By), Sanitize(ex.Explanation)
 		d.Failures = append(d.Failures, htmlFailure{
-			Reason: g.Reason, Count: g.Count, GaveUp: topList(g.By, 3),
+			Reason: Sanitize(g.Reason), Count: g.Count, GaveUp: topList(g.By, 3),
 			Servers: topList(g.Servers, 5), Clients: topList(g.Clients, 5),
-			Example: g.Example, Color: colors[g.Reason], Anchor: firstDetail[g.Reason],
+			Example: ex, Color: colors[g.Reason], Anchor: firstDetail[Sanitize(g.Reason)],
 		})
 	}
 	d.Timeline = timelineChart(a, reasons, colors)
@@ -321,10 +325,17 @@ func (h *htmlWriter) Close() error {
 	if lo, med, hi, n := tk.Delays(); n > 0 {
 		d.Tickets = append(d.Tickets, [2]string{"issue → redemption delay", "min " + seconds(lo) + ", median " + seconds(med) + ", max " + seconds(hi)})
 	}
-	d.Alerts = a.Alerts.Top(topN)
-	d.Anomalies = a.Anomalies.Top(topN)
+	d.Alerts = sanitizeCounts(a.Alerts.Top(topN))
+	d.Anomalies = sanitizeCounts(a.Anomalies.Top(topN))
 	if err := t.Execute(h.w, d); err != nil {
 		return err
 	}
 	return flush(h.w)
+}
+
+func sanitizeCounts(cs []Count) []Count {
+	for i := range cs {
+		cs[i].Key = Sanitize(cs[i].Key)
+	}
+	return cs
 }

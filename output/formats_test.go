@@ -1,0 +1,142 @@
+package output
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// fullRecord is a record with every field set, so that every optional
+// field of every format appears.
+func fullRecord() *flows.Record {
+	r := fixtures()[1] // resumed: has ticket lineage
+	f := fixtures()[0]
+	r.Certificates = f.Certificates
+	r.Certificates[1].ParseError = "x509: unsupported critical extension"
+	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
+	r.Alerts = []flows.Alert{{TS: at(4300), From: "server", Level: "warning", Description: "close_notify", Code: 0}}
+	r.Status = flows.StatusFailed
+	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test"}
+	r.Curve, r.EarlyData, r.Renegotiations = "x25519", "accepted", 1
+	r.Validation, r.StartTLS = "ok", "smtp"
+	r.JA3String, r.JA3S, r.JA3SString = f.JA3String, f.JA3S, f.JA3SString
+	r.JA4, r.JA4R, r.JA4S, r.JA4SR, r.JA4X = "t12d0207h2_a", "t12d0207h2_b", "t120400h2_c", "t120400h2_d", f.JA4X
+	r.CommunityID = f.CommunityID
+	r.Anomalies = []string{"gap"}
+	r.AnomalyDetails = []flows.Anomaly{{Kind: "gap", From: "server", TS: at(4400), Bytes: 10, Detail: "x"}}
+	r.MissingBytes = 10
+	r.SessionTicket.LifetimeExpired, r.SessionTicket.Reused = true, true
+	return r
+}
+
+// flatten lists the leaf paths of a JSON document: objects join with
+// ".", arrays of objects add "[]", arrays of scalars are leaves.
+func flatten(prefix string, v any, out map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, x, out)
+		}
+	case []any:
+		objs := false
+		for _, x := range v {
+			if _, ok := x.(map[string]any); ok {
+				objs = true
+				flatten(prefix+"[]", x, out)
+			}
+		}
+		if !objs {
+			out[prefix] = true
+		}
+	default:
+		out[prefix] = true
+	}
+}
+
+// documentedFields parses the field table that follows the marker
+// "<!-- fields: NAME -->" in docs/formats.md: the first cell of each row,
+// in backticks.
+func documentedFields(t *testing.T, name string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "docs", "formats.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	marker := "<!-- fields: " + name + " -->"
+	in, header := false, 0
+	var fields []string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == marker {
+			in = true
+			continue
+		}
+		if !in {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			if header > 0 {
+				break
+			}
+			continue
+		}
+		header++
+		if header <= 2 {
+			continue // header and separator rows
+		}
+		cell := strings.TrimSpace(strings.Split(line, "|")[1])
+		cell = strings.Trim(cell, "`")
+		fields = append(fields, cell)
+	}
+	if len(fields) == 0 {
+		t.Fatalf("no field table for %q in docs/formats.md", name)
+	}
+	return fields
+}
+
+func TestDocumentedFields(t *testing.T) {
+	r := fullRecord()
+	docs := map[string]any{}
+	for _, f := range []string{"json", "ecs", "zeek"} {
+		var m map[string]any
+		if err := json.Unmarshal(render(t, f, Options{}, []*flows.Record{r}), &m); err != nil {
+			t.Fatal(err)
+		}
+		docs[f] = m
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			got := map[string]bool{}
+			flatten("", doc, got)
+			want := documentedFields(t, name)
+			for _, f := range want {
+				if !got[f] {
+					t.Errorf("documented field %q is not in a %s document", f, name)
+				}
+			}
+			var undocumented []string
+			for f := range got {
+				if !slices.Contains(want, f) {
+					undocumented = append(undocumented, f)
+				}
+			}
+			sort.Strings(undocumented)
+			for _, f := range undocumented {
+				t.Errorf("field %q of a %s document is not documented", f, name)
+			}
+		})
+	}
+}
