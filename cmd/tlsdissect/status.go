@@ -14,8 +14,12 @@ import (
 
 // printSummary writes the one line that closes every run.
 func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, written uint64, elapsed time.Duration) {
-	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d with anomalies, %d records written, %.3fs",
-		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, fs.WithAnomalies, written, elapsed.Seconds())
+	var anomalies uint64
+	for _, n := range fs.Anomalies {
+		anomalies += n
+	}
+	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d anomalies, %d records written, %.3fs",
+		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, anomalies, written, elapsed.Seconds())
 	var skipped []string
 	if cs.DecodeErrors > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
