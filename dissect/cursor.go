@@ -83,7 +83,9 @@ func (c *cur) sub(s cryptobyte.String) *cur {
 // vec8, vec16 and vec24 read a length-prefixed field into a sub-cursor.
 func (c *cur) vec8(field string) (*cur, error) {
 	var s cryptobyte.String
+	save := c.s
 	if !c.s.ReadUint8LengthPrefixed(&s) {
+		c.s = save // a failed read may have taken the length: point at it
 		return nil, c.short(field)
 	}
 	return c.sub(s), nil
@@ -91,7 +93,9 @@ func (c *cur) vec8(field string) (*cur, error) {
 
 func (c *cur) vec16(field string) (*cur, error) {
 	var s cryptobyte.String
+	save := c.s
 	if !c.s.ReadUint16LengthPrefixed(&s) {
+		c.s = save // a failed read may have taken the length: point at it
 		return nil, c.short(field)
 	}
 	return c.sub(s), nil
@@ -99,7 +103,9 @@ func (c *cur) vec16(field string) (*cur, error) {
 
 func (c *cur) vec24(field string) (*cur, error) {
 	var s cryptobyte.String
+	save := c.s
 	if !c.s.ReadUint24LengthPrefixed(&s) {
+		c.s = save // a failed read may have taken the length: point at it
 		return nil, c.short(field)
 	}
 	return c.sub(s), nil

@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -11,6 +12,10 @@ var ErrTruncated = errors.New("dissect: truncated")
 // ErrMalformed says a field is present but cannot be right: a length that
 // does not fill its container, a list of odd length, a duplicate extension.
 var ErrMalformed = errors.New("dissect: malformed")
+
+// ErrDuplicateExtension says an extension type appears twice in one
+// message (RFC 8446 4.2); it is an ErrMalformed.
+var ErrDuplicateExtension = fmt.Errorf("dissect: duplicate extension: %w", ErrMalformed)
 
 // ParseError says which message and which field failed, and where.
 // Offset counts bytes from the start of the message body handed to the parser.
@@ -33,6 +38,8 @@ func errText(err error) string {
 		return "truncated"
 	case ErrMalformed:
 		return "malformed"
+	case ErrDuplicateExtension:
+		return "duplicate"
 	case nil:
 		return "error"
 	}

@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"bytes"
+	"errors"
 )
 
 // Extension type codepoints decoded by the hello parsers.
@@ -83,7 +84,10 @@ func parseExtensions(c *cur) ([]Extension, error) {
 			}
 		}
 		if dup {
-			return exts, &ParseError{Msg: c.msg, Field: "duplicate extension " + ExtensionName(typ), Offset: start - 2, Err: ErrMalformed}
+			// The block is framed correctly: skip the rest of it so that
+			// the caller can still decode what came before.
+			block.rest()
+			return exts, &ParseError{Msg: c.msg, Field: "extension " + ExtensionName(typ), Offset: start - 2, Err: ErrDuplicateExtension}
 		}
 		if seen != nil {
 			seen[typ] = true
@@ -101,8 +105,8 @@ func extCur(msg string, e Extension, base int) *cur {
 
 // ParseClientHello parses a ClientHello body (the handshake message without
 // its 4-byte header; RFC 8446 4.1.2, RFC 5246 7.4.1.2). On an error inside
-// one extension's body the ClientHello is returned too, with what was decoded
-// so far, so that an observer still sees the hello.
+// one extension's body, or a duplicate extension, the ClientHello is returned
+// too, with everything else decoded, so that an observer still sees the hello.
 func ParseClientHello(body []byte) (*ClientHello, error) {
 	body = bytes.Clone(body) // the ClientHello owns its memory
 	c := newCur("client_hello", body)
@@ -146,27 +150,25 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 		return ch, nil // extensions are optional before TLS 1.3
 	}
 	base := c.off() + 2
-	exts, err := parseExtensions(c)
-	if err != nil {
-		if pe, ok := err.(*ParseError); ok && exts != nil && pe.Err == ErrMalformed && len(pe.Field) > 9 && pe.Field[:9] == "duplicate" {
-			ch.Extensions = exts
-			return ch, err
-		}
-		return nil, err
+	exts, extErr := parseExtensions(c)
+	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
+		return nil, extErr
 	}
 	if err := c.done("extensions"); err != nil {
 		return nil, err
 	}
 	ch.Extensions = exts
+	// Decode every extension even after one fails: the observer wants all
+	// it can get; the first error is returned.
 	off := base
 	for _, e := range exts {
 		off += 4
-		if err := ch.decodeExtension(e, off); err != nil {
-			return ch, err
+		if err := ch.decodeExtension(e, off); err != nil && extErr == nil {
+			extErr = err
 		}
 		off += len(e.Data)
 	}
-	return ch, nil
+	return ch, extErr
 }
 
 func (ch *ClientHello) decodeExtension(e Extension, base int) error {
@@ -462,13 +464,9 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		return sh, nil
 	}
 	base := c.off() + 2
-	exts, err := parseExtensions(c)
-	if err != nil {
-		if pe, ok := err.(*ParseError); ok && exts != nil && pe.Err == ErrMalformed && len(pe.Field) > 9 && pe.Field[:9] == "duplicate" {
-			sh.Extensions = exts
-			return sh, err
-		}
-		return nil, err
+	exts, extErr := parseExtensions(c)
+	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
+		return nil, extErr
 	}
 	if err := c.done("extensions"); err != nil {
 		return nil, err
@@ -477,12 +475,12 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	off := base
 	for _, e := range exts {
 		off += 4
-		if err := sh.decodeExtension(e, off, c.msg); err != nil {
-			return sh, err
+		if err := sh.decodeExtension(e, off, c.msg); err != nil && extErr == nil {
+			extErr = err
 		}
 		off += len(e.Data)
 	}
-	return sh, nil
+	return sh, extErr
 }
 
 func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error {

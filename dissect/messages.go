@@ -52,7 +52,7 @@ func ParseCertificate(body []byte, tls13 bool) (*Certificate, error) {
 func KeyExchange(cipherSuite uint16) string {
 	name := CipherSuiteName(cipherSuite)
 	switch {
-	case cipherSuite>>8 == 0x13 && strings.HasPrefix(name, "TLS_AES") || strings.HasPrefix(name, "TLS_CHACHA20") || strings.HasPrefix(name, "TLS_SHA"):
+	case cipherSuite>>8 == 0x13, strings.HasPrefix(name, "TLS_SHA"), strings.HasPrefix(name, "TLS_SM4_"):
 		return "tls13"
 	case strings.HasPrefix(name, "TLS_ECDHE_PSK_"):
 		return "ecdhe_psk"

@@ -49,7 +49,10 @@ type observed struct {
 	ja4, ja4s, ja4x []string
 	ja4r, ja4sr     []string
 	ja3, ja3s       []string // "md5 raw"
-	tls13           bool     // the server chose TLS 1.3
+	// pipeline lists where package dissect's parsers disagree with the
+	// wire reading here (a hello refused, or different lists).
+	pipeline []string
+	tls13    bool // the server chose TLS 1.3
 }
 
 type refs struct {
@@ -111,6 +114,9 @@ func TestConformanceJA4(t *testing.T) {
 					}
 				}
 				continue
+			}
+			for _, p := range o.pipeline {
+				t.Errorf("%s %s: %s", base, k, p)
 			}
 			for _, field := range []string{"ja4", "ja4s", "ja4x"} {
 				var got []string
@@ -454,6 +460,14 @@ func fingerprintCapture(path string) (map[connKey]*observed, map[int]connKey, er
 				o.ja4r = append(o.ja4r, raw)
 				h3, r3 := JA3(ch)
 				o.ja3 = append(o.ja3, h3+" "+r3)
+				// Package dissect's own parser must hand us the same lists.
+				if dch, err := dissect.ParseClientHello(body); dch != nil {
+					if dfp, _ := JA4(dch, 't'); dfp != fp {
+						o.pipeline = append(o.pipeline, fmt.Sprintf("ClientHello: dissect gives %s, wire %s (%v)", dfp, fp, err))
+					}
+				} else {
+					o.pipeline = append(o.pipeline, fmt.Sprintf("ClientHello: dissect: %v", err))
+				}
 				roleOf[id] = k
 			case 2:
 				sh, ok := testParseServerHello(body)
@@ -467,6 +481,13 @@ func fingerprintCapture(path string) (map[connKey]*observed, map[int]connKey, er
 				o.ja4sr = append(o.ja4sr, raw)
 				h3, r3 := JA3S(sh)
 				o.ja3s = append(o.ja3s, h3+" "+r3)
+				if dsh, err := dissect.ParseServerHello(body); dsh != nil {
+					if dfp, _ := JA4S(dsh, 't'); dfp != fp {
+						o.pipeline = append(o.pipeline, fmt.Sprintf("ServerHello: dissect gives %s, wire %s (%v)", dfp, fp, err))
+					}
+				} else {
+					o.pipeline = append(o.pipeline, fmt.Sprintf("ServerHello: dissect: %v", err))
+				}
 				o.tls13 = o.tls13 || strings.HasPrefix(fp, "t13")
 				roleOf[id] = k
 			case 11:
