@@ -39,7 +39,7 @@ func (l *ladderWriter) Close() error { return flush(l.w) }
 const (
 	arrowRight = "-------->"
 	arrowLeft  = "<--------"
-	timeCol    = 13 // "+9999.999 ms"
+	timeCol    = 12 // "+9999.999 ms": since() switches to seconds above
 )
 
 // Ladder draws one connection like the message flow figures of RFC 5077
@@ -55,36 +55,63 @@ func Ladder(r *flows.Record, width int) string {
 	ladderHeader(&b, r, width)
 
 	labels := ladderLabels(r)
-	// The client column is as wide as its longest label, within reason:
-	// an overlong label pushes its arrow right rather than wrapping.
+	// The client column is as wide as its longest label, but at most
+	// half of what is left beside the time and the arrow; longer labels
+	// wrap, with the arrow on their last line as in RFC 5077 figure 1.
+	// Server labels wrap within what is left on the right.
+	const gutter = timeCol + 2 + 2 + len(arrowRight) + 2
 	clientW := len("Client")
 	for i, m := range r.Messages {
-		if m.From == "client" {
+		if m.From != "server" {
 			clientW = max(clientW, utf8.RuneCountInString(labels[i]))
 		}
 	}
-	clientW = min(clientW, max(16, width-timeCol-2-len(arrowRight)-4-16))
-	fmt.Fprintf(&b, "%-*s  %-*s  %s  %s\n", timeCol, "", clientW, "Client", strings.Repeat(" ", len(arrowRight)), "Server")
+	clientW = min(clientW, max(16, (width-gutter)/2))
+	serverW := max(16, width-gutter-clientW)
+	blank := strings.Repeat(" ", timeCol)
+	fmt.Fprintf(&b, "%s  %s  %s  %s\n", blank, pad("Client", clientW), strings.Repeat(" ", len(arrowRight)), "Server")
 	for i, m := range r.Messages {
 		ts := ""
 		if !m.TS.IsZero() && !r.TS.IsZero() {
 			ts = since(m.TS.Sub(r.TS.Time))
 		}
-		switch m.From {
-		case "server":
-			fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), arrowLeft, labels[i])
-		case "client":
-			fmt.Fprintf(&b, "%*s  %s  %s\n", timeCol, ts, pad(labels[i], clientW), arrowRight)
-		default:
-			fmt.Fprintf(&b, "%*s  %s  ?\n", timeCol, ts, pad(labels[i], clientW))
+		if m.From == "server" {
+			for k, l := range wrap(labels[i], serverW) {
+				if k == 0 {
+					fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), arrowLeft, l)
+				} else {
+					fmt.Fprintf(&b, "%s  %s  %s  %s\n", blank, strings.Repeat(" ", clientW), strings.Repeat(" ", len(arrowRight)), l)
+				}
+			}
+			continue
+		}
+		arrow := arrowRight
+		if m.From != "client" {
+			arrow = "    ?    "
+		}
+		lines := wrap(labels[i], clientW)
+		for k, l := range lines {
+			t := blank
+			if k == 0 {
+				t = fmt.Sprintf("%*s", timeCol, ts)
+			}
+			if k == len(lines)-1 {
+				fmt.Fprintf(&b, "%s  %s  %s\n", t, pad(l, clientW), arrow)
+			} else {
+				fmt.Fprintf(&b, "%s  %s\n", t, l)
+			}
 		}
 	}
 	if len(r.Messages) == 0 {
 		fmt.Fprintf(&b, "%*s  (no TLS message seen)\n", timeCol, "")
 	}
 	ladderFooter(&b, r, width)
-	return b.String()
+	return strings.ReplaceAll(b.String(), "\u00a0", " ")
 }
+
+// nbsp joins the words of s so that wrap keeps them on one line; Ladder
+// turns the joins back into spaces when it is done.
+func nbsp(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
 
 func pad(s string, n int) string {
 	if k := utf8.RuneCountInString(s); k < n {
@@ -167,13 +194,13 @@ func ladderLabels(r *flows.Record) []string {
 					kind = "PSK"
 				}
 				if st.OfferedSHA256 != "" {
-					notes = append(notes, kind+" "+shortHash(st.OfferedSHA256))
+					notes = append(notes, nbsp(kind+" "+shortHash(st.OfferedSHA256)))
 				} else {
 					notes = append(notes, kind)
 				}
 			}
 			if r.EarlyData != "" {
-				notes = append(notes, "early data "+Sanitize(r.EarlyData))
+				notes = append(notes, nbsp("early data "+Sanitize(r.EarlyData)))
 			}
 			if len(notes) > 0 {
 				note = " [" + strings.Join(notes, ", ") + "]"
@@ -185,9 +212,9 @@ func ladderLabels(r *flows.Record) []string {
 			if m.From == "server" && st.Issued && seenNST == nst {
 				parts := []string{}
 				if st.SHA256 != "" {
-					parts = append(parts, "ticket "+shortHash(st.SHA256))
+					parts = append(parts, nbsp("ticket "+shortHash(st.SHA256)))
 				}
-				parts = append(parts, "lifetime "+strconv.FormatUint(uint64(st.LifetimeHint), 10)+" s")
+				parts = append(parts, nbsp("lifetime "+strconv.FormatUint(uint64(st.LifetimeHint), 10)+" s"))
 				note = " [" + strings.Join(parts, ", ") + "]"
 			}
 		case "certificate":
@@ -196,7 +223,7 @@ func ladderLabels(r *flows.Record) []string {
 				certs = r.ClientCertificates
 			}
 			if len(certs) > 0 && !m.Encrypted {
-				s := fmt.Sprintf("%d cert", len(certs))
+				s := fmt.Sprintf("%d\u00a0cert", len(certs))
 				if len(certs) > 1 {
 					s += "s"
 				}
@@ -222,9 +249,9 @@ func ladderLabels(r *flows.Record) []string {
 			}
 			if n > 1 {
 				note = " ×" + strconv.Itoa(n)
-				note += ", " + byteSize(int64(bytes))
+				note += ", " + nbsp(byteSize(int64(bytes)))
 			} else {
-				note = ", " + byteSize(int64(bytes))
+				note = ", " + nbsp(byteSize(int64(bytes)))
 			}
 			labels[i] = name + note
 			continue
@@ -319,13 +346,16 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 	}
 }
 
-// wrap breaks s at spaces into lines of at most n runes; a word longer
-// than a line is split.
+// wrap breaks s at ASCII spaces (not at the no-break spaces nbsp puts in)
+// into lines of at most n runes; a word longer than a line is split.
 func wrap(s string, n int) []string {
 	n = max(n, 10)
 	var out []string
 	cur := ""
-	for word := range strings.FieldsSeq(s) {
+	for word := range strings.SplitSeq(s, " ") {
+		if word == "" {
+			continue
+		}
 		for utf8.RuneCountInString(word) > n {
 			if cur != "" {
 				out = append(out, cur)

@@ -23,7 +23,7 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
   EOED EndOfEarlyData  KU KeyUpdate  HR HelloRequest  CCS ChangeCipherSpec
   A Alert  HB Heartbeat  AD ApplicationData  EH EncryptedHandshake
   CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N records folded
-Ticket: issued ticket D = the server sent a NewSessionTicket with lifetime hint D;
+Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
 Alerts: C: sent by the client, S: by the server.`
 
