@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "testdata/captures", "output directory")
 	only := fs.String("only", "", "write only the captures whose names contain this")
 	verbose := fs.Bool("v", false, "print each connection's outcome")
+	keylog := fs.Bool("keylog", false, "also write NAME.keys (NSS key log) beside each capture, for decryption in Wireshark; not committed")
 	benchHS := fs.Int("bench-handshakes", 0, "write bench-handshakes.pcap with this many connections (and nothing else)")
 	benchBulk := fs.Int64("bench-bulk", 0, "write bench-bulk.pcap carrying about this many bytes of TLS over 20 connections (and nothing else)")
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case *benchHS > 0 || *benchBulk > 0:
 		err = writeBench(ctx, *out, *benchHS, *benchBulk, stdout)
 	default:
-		err = writeCatalog(ctx, *out, *only, *verbose, stdout)
+		err = writeCatalog(ctx, *out, *only, *verbose, *keylog, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tlsgen: %v\n", err)
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func writeCatalog(ctx context.Context, dir, only string, verbose bool, stdout io.Writer) error {
+func writeCatalog(ctx context.Context, dir, only string, verbose, keylog bool, stdout io.Writer) error {
 	k, err := testgen.NewCatalog(testgen.DefaultSeed, testgen.DefaultStart())
 	if err != nil {
 		return err
@@ -93,10 +94,18 @@ func writeCatalog(ctx context.Context, dir, only string, verbose bool, stdout io
 		if only != "" && !strings.Contains(c.Name, only) {
 			continue
 		}
-		var buf bytes.Buffer
+		var buf, keys bytes.Buffer
+		if keylog {
+			c.KeyLog = &keys
+		}
 		res, err := c.Write(&buf)
 		if err != nil {
 			return err
+		}
+		if keylog && keys.Len() > 0 {
+			if err := os.WriteFile(filepath.Join(dir, c.Name+".keys"), keys.Bytes(), 0o644); err != nil {
+				return err
+			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, c.Name), buf.Bytes(), 0o644); err != nil {
 			return err

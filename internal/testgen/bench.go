@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -29,7 +30,8 @@ func benchServer(i int) netip.AddrPort {
 // template is a recorded connection whose packets are replayed with other
 // addresses, sequence numbers and times.
 type template struct {
-	pkts []Packet // times relative to the zero time
+	pkts []Packet // times from base
+	base time.Time
 }
 
 func (k *Catalog) benchTemplates() ([]template, error) {
@@ -47,16 +49,22 @@ func (k *Catalog) benchTemplates() ([]template, error) {
 	// Requests and responses of a few KB, as web traffic has.
 	for i := range conns {
 		if conns[i].Client.MaxVersion != tls.VersionTLS11 {
-			conns[i].ClientSends, conns[i].ServerSends = 500, 6000
+			conns[i].ClientSends, conns[i].ServerSends = 500, 4000
 		}
 	}
 	var ts []template
 	for i := range conns {
-		pkts, _, err := conns[i].Packets(time.Time{})
+		// Recorded at the catalog's start: certificates are valid then.
+		pkts, out, err := conns[i].Packets(k.Start)
 		if err != nil {
 			return nil, fmt.Errorf("bench template %s: %w", conns[i].Name, err)
 		}
-		ts = append(ts, template{pkts: pkts})
+		failure := strings.Contains(conns[i].Name, "untrusted") || strings.Contains(conns[i].Name, "version")
+		resumed := strings.Contains(conns[i].Name, "resumed")
+		if failed := out.ClientErr != nil || out.ServerErr != nil; failed != failure || out.Client.DidResume != resumed {
+			return nil, fmt.Errorf("bench template %s: %s", conns[i].Name, Describe(out))
+		}
+		ts = append(ts, template{pkts: pkts, base: k.Start})
 	}
 	return ts, nil
 }
@@ -72,7 +80,7 @@ type replay struct {
 	dseq   [2]uint32 // added to each side's sequence numbers
 }
 
-func (r *replay) time() time.Time { return r.start.Add(r.t.pkts[r.next].Time.Sub(time.Time{})) }
+func (r *replay) time() time.Time { return r.start.Add(r.t.pkts[r.next].Time.Sub(r.t.base)) }
 
 type replayHeap []*replay
 

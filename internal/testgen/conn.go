@@ -113,6 +113,8 @@ type Conn struct {
 
 	// Impair disturbs the packets (not the byte streams, except Gap).
 	Impair Impairment
+
+	keyLog io.Writer // from Capture.KeyLog
 }
 
 func (c *Conn) mss() int {
@@ -162,6 +164,9 @@ func (c *Conn) Record(now time.Time, emit func(Event)) (Outcome, error) {
 		ccfg, scfg = c.Client.Clone(), c.Server.Clone()
 		ccfg.Rand, ccfg.Time = NewRand(c.Seed, "client"), clock
 		scfg.Rand, scfg.Time = NewRand(c.Seed, "server"), clock
+		if c.keyLog != nil {
+			ccfg.KeyLogWriter = c.keyLog
+		}
 	}
 	w := newWire(wireLimit, emit)
 	w.abortClient = c.End == EndClientAbort

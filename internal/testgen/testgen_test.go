@@ -916,3 +916,54 @@ func TestPacketWriterAllocs(t *testing.T) {
 		t.Errorf("%.0f allocations per packet", allocs)
 	}
 }
+
+// TestBenchCaptures: the benchmark generators write well-formed,
+// overlapping connections with continuous sequence numbers.
+func TestBenchCaptures(t *testing.T) {
+	_ = catalog(t) // checks cryptocustomrand
+	k, err := NewCatalog(DefaultSeed, DefaultStart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	st, err := k.BenchHandshakes(&buf, FormatPcapng, 60, 2*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := readPackets(t, buf.Bytes())
+	conns := splitConns(t, pkts)
+	if len(conns) != 60 || st.Conns != 60 || uint64(len(pkts)) != st.Packets {
+		t.Fatalf("%d connections, %d packets; stats %+v", len(conns), len(pkts), st)
+	}
+	for i := 1; i < len(pkts); i++ {
+		if pkts[i].ts.Before(pkts[i-1].ts) {
+			t.Fatalf("packet %d: time runs backwards", i)
+		}
+	}
+	overlap := false
+	for i, c := range conns {
+		c.checkSequence(t, 1460)
+		if i > 0 && c.pkts[0].ts.Before(conns[i-1].pkts[len(conns[i-1].pkts)-1].ts) {
+			overlap = true
+		}
+	}
+	if !overlap {
+		t.Error("no two connections overlap in time")
+	}
+	buf.Reset()
+	const total = 300 << 10
+	st, err = k.BenchBulk(&buf, FormatPcap, total, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = splitConns(t, readPackets(t, buf.Bytes()))
+	if len(conns) != 2 {
+		t.Fatalf("%d bulk connections", len(conns))
+	}
+	for _, c := range conns {
+		c.checkSequence(t, 1460)
+		if down, _ := c.stream(t, ServerToClient); len(down) < total/2 {
+			t.Errorf("bulk connection carried %d bytes down", len(down))
+		}
+	}
+}

@@ -67,11 +67,11 @@ func (f Format) String() string {
 // VLANID is the 802.1Q tag of LinkVLAN.
 const VLANID = 100
 
-// Fixed MAC addresses (locally administered) of the client and the server.
-var (
-	clientMAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
-	serverMAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
-)
+// macs are the fixed MAC addresses (locally administered) of the client and
+// the server, by direction.
+func macs() [2]net.HardwareAddr {
+	return [2]net.HardwareAddr{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, {0x02, 0x00, 0x00, 0x00, 0x00, 0x02}}
+}
 
 const snapLen = 262144
 
@@ -91,6 +91,7 @@ type PacketWriter struct {
 	tcp   layers.TCP
 	stack []gopacket.SerializableLayer
 	mss   [2]byte
+	mac   [2]net.HardwareAddr
 	ipID  map[netip.Addr]uint16
 
 	Packets, Bytes uint64 // written so far
@@ -105,6 +106,7 @@ func NewPacketWriter(w io.Writer, f Format, l LinkType) (*PacketWriter, error) {
 		buf:  gopacket.NewSerializeBuffer(),
 		opts: gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
 		ipID: make(map[netip.Addr]uint16),
+		mac:  macs(),
 	}
 	switch f {
 	case FormatPcap:
@@ -144,11 +146,10 @@ func (pw *PacketWriter) Flush() error {
 // Write lays out one packet of a connection between client and server.
 func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
 	src, dst := client, server
-	srcMAC, dstMAC := clientMAC, serverMAC
+	srcMAC, dstMAC := pw.mac[p.From], pw.mac[p.From.peer()]
 	ttl := uint8(64)
 	if p.From == ServerToClient {
 		src, dst = server, client
-		srcMAC, dstMAC = serverMAC, clientMAC
 		ttl = 52 // seen at the client: some hops away
 	}
 	v6 := src.Addr().Is6() && !src.Addr().Is4In6()
@@ -239,6 +240,9 @@ type Capture struct {
 	Link   LinkType
 	Start  time.Time
 	Conns  []Conn
+	// KeyLog, when set, receives the TLS secrets of every connection in
+	// NSS key log format, so that Wireshark can decrypt the capture.
+	KeyLog io.Writer
 }
 
 // Result tells what happened in each connection of a written capture.
@@ -258,6 +262,7 @@ func (c *Capture) Write(w io.Writer) (Result, error) {
 	var res Result
 	for i := range c.Conns {
 		cn := &c.Conns[i]
+		cn.keyLog = c.KeyLog
 		pkts, out, err := cn.Packets(c.Start.Add(cn.At))
 		if err != nil {
 			return res, fmt.Errorf("%s: conn %d (%s): %w", c.Name, i, cn.Name, err)
