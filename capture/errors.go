@@ -31,9 +31,11 @@ var (
 type FileError struct {
 	Name   string // the file as given ("-" is shown as "stdin"), or the interface
 	Offset int64  // byte offset in the (decompressed) input; -1 when not meaningful
-	Field  string // the structure that failed, e.g. "pcap file header", "enhanced packet block"
-	Msg    string // the problem, in words
-	Err    error  // one of the sentinels above, or an underlying error
+	// Packets is how many packets were read whole before the problem.
+	Packets uint64
+	Field   string // the structure that failed, e.g. "pcap file header", "enhanced packet block"
+	Msg     string // the problem, in words
+	Err     error  // one of the sentinels above, or an underlying error
 }
 
 func (e *FileError) Error() string {
@@ -46,7 +48,10 @@ func (e *FileError) Error() string {
 		s += e.Field + ": "
 	}
 	s += e.Msg
-	if e.Offset >= 0 {
+	switch {
+	case e.Offset >= 0 && e.Packets > 0:
+		s += fmt.Sprintf(" (at byte %d, after packet %d)", e.Offset, e.Packets)
+	case e.Offset >= 0:
 		s += fmt.Sprintf(" (at byte %d)", e.Offset)
 	}
 	return s

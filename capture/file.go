@@ -93,6 +93,7 @@ type fileReader struct {
 	pos   int64        // bytes consumed of the (decompressed) stream
 	shown atomic.Int64 // Offset as published to other goroutines
 	stats *Stats
+	good  uint64 // packets read whole, for error messages
 
 	ng        bool
 	bigEndian bool
@@ -120,7 +121,7 @@ func (r *fileReader) u32(b []byte) uint32 {
 }
 
 func (r *fileReader) fail(sentinel error, field, format string, args ...any) *FileError {
-	return &FileError{Name: r.name, Offset: r.pos, Field: field, Msg: fmt.Sprintf(format, args...), Err: sentinel}
+	return &FileError{Name: r.name, Offset: r.pos, Packets: r.good, Field: field, Msg: fmt.Sprintf(format, args...), Err: sentinel}
 }
 
 // peek returns the next n bytes without consuming them. At a clean end of
@@ -243,6 +244,9 @@ func (r *fileReader) next(p *packet) error {
 		err = r.nextNg(p)
 	} else {
 		err = r.nextPcap(p)
+	}
+	if err == nil {
+		r.good++
 	}
 	r.publish()
 	return err
