@@ -183,7 +183,7 @@ var palette = [...]string{"#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
 
 // hbar draws counts as horizontal bars, one per key, largest first.
 func hbar(title string, counts []Count, total int) *chart {
-	const labelW, barW, rowH, valueW = 260.0, 300.0, 20.0, 90.0
+	const labelW, barW, rowH, valueW = 340.0, 300.0, 20.0, 90.0
 	c := &chart{Title: title, Width: int(labelW + barW + valueW), Height: int(rowH*float64(len(counts)) + 6)}
 	maxN := 1
 	for _, k := range counts {
@@ -193,7 +193,7 @@ func hbar(title string, counts []Count, total int) *chart {
 		y := float64(i)*rowH + 3
 		w := math.Max(1, barW*float64(k.N)/float64(maxN))
 		c.Bars = append(c.Bars, bar{
-			Label: truncate(Sanitize(k.Key), 40), X: labelW, Y: y, W: w, H: rowH - 4,
+			Label: truncate(Sanitize(k.Key), 50), X: labelW, Y: y, W: w, H: rowH - 4,
 			LabelX: labelW - 6, LabelY: y + rowH - 8, ValueX: labelW + w + 4,
 			Value: strconv.Itoa(k.N) + " (" + pct(k.N, total) + ")", Color: palette[7], Tip: Sanitize(k.Key),
 		})
@@ -250,7 +250,7 @@ func histogramChart(h *Histogram) *chart {
 	if total == 0 {
 		return nil
 	}
-	const plotH, colW, left, top = 150.0, 50.0, 10.0, 20.0
+	const plotH, colW, left, top = 150.0, 66.0, 10.0, 20.0
 	c := &chart{Title: "Handshake duration (ClientHello to the end of the handshake)", Width: int(left + colW*float64(len(h.Counts)) + 10), Height: int(top + plotH + 30)}
 	c.AxisY = int(top + plotH)
 	maxN := 1
