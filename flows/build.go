@@ -369,8 +369,9 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 		r.Status = StatusEstablished
 	case c.fatal != nil:
 		r.Status = StatusFailed
-	case c.ch == nil && c.sh == nil && !c.sslv2:
-		// Picked up after the hellos: the handshake was not seen.
+	case c.ch == nil && !c.sslv2:
+		// Picked up after the ClientHello, or the client's side did not
+		// parse: too little of the handshake was seen to call it failed.
 		r.Status = StatusIncomplete
 	case info.Reason == reassembly.CloseEndOfInput || info.Reason == reassembly.CloseIdle || info.Reason == reassembly.CloseEvicted:
 		r.Status = StatusIncomplete

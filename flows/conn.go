@@ -36,20 +36,23 @@ type conn struct {
 	msgDrops int             // messages not kept past maxMessages
 
 	// Handshake evidence.
-	ch        *dissect.ClientHello
-	sh        *dissect.ServerHello
-	hrr       bool
-	chCount   int // ClientHellos seen in clear
-	ske       *dissect.ServerKeyExchange
-	sslv2     bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
-	sslv2At   [2]int // records per direction when it came
-	sslv2Hit  bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
-	chain     [][]byte
-	cchain    [][]byte
-	clientCrt bool // the client sent a Certificate message in clear
-	certReq   bool // the server sent a CertificateRequest in clear
-	chTS      time.Time
-	certTS    time.Time
+	ch         *dissect.ClientHello
+	sh         *dissect.ServerHello
+	hrr        bool
+	chCount    int // ClientHellos seen in clear
+	ske        *dissect.ServerKeyExchange
+	sslv2      bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
+	sslv2At    [2]int // records per direction when it came
+	sslv2Hit   bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
+	chain      [][]byte
+	cchain     [][]byte
+	clientCrt  bool // the client sent a Certificate message in clear
+	serverCrt  bool // the server sent a Certificate message in clear (parsed or not)
+	clientKX   bool // the client sent a ClientKeyExchange or its Finished
+	heartbleed bool
+	certReq    bool // the server sent a CertificateRequest in clear
+	chTS       time.Time
+	certTS     time.Time
 
 	ccs       [2]bool      // ChangeCipherSpec seen per direction
 	finished  [2]bool      // Finished seen or inferred per direction
@@ -184,6 +187,8 @@ func (c *conn) dissectAnomaly(a dissect.Anomaly) {
 		return
 	case dissect.AnomalyMalformedRecord, dissect.AnomalyMalformedHandshake:
 		c.malformed = true
+	case dissect.AnomalyHeartbleed:
+		c.heartbleed = true
 	}
 	c.addAnomaly(a.Kind, a.Dir.String(), a.Timestamp, a.Bytes, a.Detail)
 }

@@ -29,10 +29,13 @@ type evidence struct {
 
 	alert *alertFact // the alert that ended it; nil when none
 
-	serverFlight    bool // the server answered the ClientHello
-	serverCert      bool // its Certificate was seen in clear
-	clientFlight    bool // the client answered the server's flight
-	clientFlightLen int  // TLS 1.3: bytes of the client's encrypted records after the server's flight
+	serverFlight    bool   // the server answered the ClientHello
+	serverCert      bool   // its Certificate was seen in clear
+	serverBytes     uint64 // TCP payload the server sent, TLS or not
+	clientFlight    bool   // the client answered the server's flight
+	clientKX        bool   // ... with a ClientKeyExchange or Finished
+	heartbleed      bool   // a heartbeat of the Heartbleed pattern was seen
+	clientFlightLen int    // TLS 1.3: bytes of the client's encrypted records after the server's flight
 	lastFrom        dissect.Dir
 	certRequested   bool // the server sent a CertificateRequest in clear
 	clientCertSent  bool // the client sent a Certificate message
@@ -69,7 +72,9 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		tls13:          c.tls13(),
 		alert:          c.fatal,
 		serverFlight:   c.srvFlight,
-		serverCert:     c.chain != nil,
+		serverCert:     c.serverCrt || c.chain != nil,
+		clientKX:       c.clientKX,
+		heartbleed:     c.heartbleed,
 		lastFrom:       c.lastDir,
 		certRequested:  c.certReq,
 		clientCertSent: c.clientCrt,
@@ -96,6 +101,11 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	// The client answered the server's flight: anything it sent after the
 	// server's first record.
 	ev.clientFlight = c.clientAnswered()
+	if c.swapped {
+		ev.serverBytes = info.Delivered[reassembly.ClientToServer]
+	} else {
+		ev.serverBytes = info.Delivered[reassembly.ServerToClient]
+	}
 	if ev.tls13 {
 		ev.clientFlightLen = c.clientFlightLen13()
 	}
@@ -340,8 +350,10 @@ func (ev *evidence) position(from dissect.Dir) string {
 		return "in answer to the ClientHello"
 	case from == dissect.FromClient && !ev.clientFlight:
 		return "after the server's first flight"
-	case from == dissect.FromServer && ev.clientFlight:
+	case from == dissect.FromServer && ev.clientFlight && ev.clientKX:
 		return "after the client's key exchange"
+	case from == dissect.FromServer && ev.clientFlight:
+		return "after the client's reply to its flight"
 	}
 	return "during the handshake"
 }
@@ -478,12 +490,22 @@ func diagnoseSilent(ev *evidence) *Failure {
 		}
 		return &Failure{Reason: ReasonAbortedByClient, By: "client",
 			Explanation: fmt.Sprintf("client %s the connection after %s without an alert: it likely rejected the certificate silently", closed, what)}
+	case ev.heartbleed:
+		return &Failure{Reason: ReasonOther, By: "client",
+			Explanation: fmt.Sprintf("the client sent a heartbeat claiming more payload than it carried (the Heartbleed pattern, CVE-2014-0160) instead of finishing the handshake; the connection was then %s", closed)}
+	case ev.lastFrom == dissect.FromClient && !ev.serverFlight && ev.serverBytes > 0:
+		return &Failure{Reason: ReasonDecodeError, By: "server",
+			Explanation: fmt.Sprintf("the server answered the ClientHello with %d bytes that do not parse as TLS, then the connection was %s", ev.serverBytes, closed)}
 	case ev.lastFrom == dissect.FromClient && !ev.serverFlight:
 		return &Failure{Reason: ReasonAbortedByServer, By: "server",
 			Explanation: fmt.Sprintf("the connection was %s with no answer from the server to the ClientHello", closed)}
 	case ev.lastFrom == dissect.FromClient && ev.clientFlight:
+		what := "the client's reply to its flight"
+		if ev.clientKX {
+			what = "the client's key exchange"
+		}
 		return &Failure{Reason: ReasonAbortedByServer, By: "server",
-			Explanation: fmt.Sprintf("the connection was %s after the client's key exchange without the server's Finished or an alert", closed)}
+			Explanation: fmt.Sprintf("the connection was %s after %s without the server's Finished or an alert", closed, what)}
 	case ev.malformed:
 		return &Failure{Reason: ReasonDecodeError, Explanation: "a handshake message did not parse, and the connection was " + closed + " before the handshake completed"}
 	}

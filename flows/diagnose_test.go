@@ -127,6 +127,16 @@ func TestFailureReasons(t *testing.T) {
 		{"client resets after the tls13 flight", func(h *harness) *script {
 			return h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000)
 		}, ReasonAbortedByClient, "client", "reset", reassembly.CloseRST},
+		{"server answers with bytes that are not TLS", func(h *harness) *script {
+			s := h.conn().ch(ch12("www.example.com"))
+			s.extra[1] = 7
+			return s
+		}, ReasonDecodeError, "server", "7 bytes that do not parse as TLS", reassembly.CloseFIN},
+		{"heartbleed instead of a key exchange", func(h *harness) *script {
+			s := h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).hs(S, dissect.TypeServerHelloDone).
+				ev(dissect.Event{Dir: C, Type: dissect.MsgHeartbeat, Length: 3, Heartbeat: &dissect.Heartbeat{Type: 1, PayloadLength: 16384, RecordLength: 3, Heartbleed: true}})
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyHeartbleed, Dir: C, Bytes: 16384})
+		}, ReasonOther, "client", "Heartbleed", reassembly.CloseFIN},
 		{"server never answers", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com"))
 		}, ReasonAbortedByServer, "server", "no answer from the server", reassembly.CloseFIN},

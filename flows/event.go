@@ -94,7 +94,14 @@ func (c *conn) event(e *dissect.Event) {
 			c.established = true
 			c.estTS = e.Timestamp
 		}
+	case dissect.HandshakeMsg(dissect.TypeClientKeyExchange):
+		if d == dissect.FromClient {
+			c.clientKX = true
+		}
 	case dissect.HandshakeMsg(dissect.TypeCertificate):
+		if d == dissect.FromServer && !e.Encrypted {
+			c.serverCrt = true
+		}
 		if e.Certificate != nil {
 			chain := e.Certificate.Chain
 			if len(chain) > maxChain {
@@ -134,6 +141,9 @@ func (c *conn) event(e *dissect.Event) {
 			c.encAfter[0]++
 		}
 		c.finished[d] = true
+		if d == dissect.FromClient {
+			c.clientKX = true
+		}
 		c.checkEstablished(e)
 	case dissect.HandshakeMsg(dissect.TypeEndOfEarlyData):
 		c.eoedSeen = true

@@ -37,6 +37,8 @@ type script struct {
 	c    *conn
 	sink dissect.Sink
 	ts   time.Time
+	// extra is TCP payload that carried no TLS, per direction.
+	extra [2]uint64
 }
 
 func (h *harness) conn() *script { return h.connAt(base.Add(time.Duration(h.next) * time.Second)) }
@@ -127,7 +129,20 @@ func (s *script) anomaly(a dissect.Anomaly) *script {
 // none was).
 func (s *script) close(reason reassembly.CloseReason) *Record {
 	n := len(s.h.recs)
-	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: [2]uint64{500, 3000}})
+	// The bytes delivered are those the messages stand for, in the
+	// reassembly's (possibly swapped) directions.
+	delivered := s.extra
+	for _, m := range s.c.rec.Messages {
+		d := 0
+		if m.From == "server" {
+			d = 1
+		}
+		if s.c.swapped {
+			d ^= 1
+		}
+		delivered[d] += uint64(m.Bytes + 5*m.Count)
+	}
+	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: delivered})
 	if len(s.h.recs) == n {
 		return nil
 	}
