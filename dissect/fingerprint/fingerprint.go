@@ -160,6 +160,10 @@ func md5Hex(b []byte) string {
 //	   extension remains.
 //
 // The raw form has the unhashed lists in place of the hashes.
+//
+// An SSLv2-compatible ClientHello (FromSSLv2) has no extensions: its JA4
+// takes the version from the hello's version field, says 'i', 00
+// extensions and "00" for ALPN, and ends in twelve zeros.
 func JA4(ch *dissect.ClientHello, transport byte) (fp, raw string) {
 	if ch == nil {
 		return "", ""
