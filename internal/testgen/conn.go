@@ -104,7 +104,8 @@ type Conn struct {
 
 	// Rewrite, when set, rewrites the bytes of each recorded write before
 	// they become packets (the peer still receives the original). It must
-	// keep the stream valid TLS; see FragmentHandshake.
+	// keep the stream valid TLS; see FragmentHandshake. It may keep state
+	// from one write to the next.
 	Rewrite func(from Dir, b []byte) []byte
 
 	// Script, when set, is the conversation itself (hand-made records); no

@@ -793,10 +793,11 @@ func FuzzFragmentHandshake(f *testing.F) {
 // FuzzSegmenter: any conversation becomes packets whose sequence numbers
 // are continuous per direction and whose payloads rebuild the streams.
 func FuzzSegmenter(f *testing.F) {
-	f.Add([]byte{0, 200, 1, 10, 0, 0, 2, 0}, uint16(100))
-	f.Add([]byte{1, 5, 0, 3, 4, 0}, uint16(1))
-	f.Fuzz(func(t *testing.T, script []byte, mss uint16) {
-		if mss == 0 {
+	f.Add([]byte{0, 200, 1, 10, 0, 0, 2, 0}, uint16(100), uint64(0), uint8(0))
+	f.Add([]byte{1, 5, 0, 3, 4, 0}, uint16(1), uint64(3), uint8(0x55))
+	f.Add([]byte{0, 250, 0, 250, 1, 200, 1, 90, 0, 7}, uint16(60), uint64(9), uint8(0xff))
+	f.Fuzz(func(t *testing.T, script []byte, mss uint16, seed uint64, counts uint8) {
+		if mss == 0 || len(script) > 4096 {
 			return
 		}
 		c := &Conn{Seed: 7, MSS: int(mss)}
@@ -846,6 +847,33 @@ func FuzzSegmenter(f *testing.F) {
 		for d := range 2 {
 			if !bytes.Equal(got[d], want[d]) {
 				t.Fatalf("%v: stream differs", Dir(d))
+			}
+		}
+		// Impairments other than Gap keep both streams intact.
+		im := Impairment{Seed: seed, Reorder: int(counts & 3), Duplicate: int(counts >> 2 & 3),
+			Overlap: int(counts >> 4 & 3), Retransmit: int(counts >> 6)}
+		imp := im.apply(slices.Clone(pkts), Timing{}.withDefaults())
+		for d := range 2 {
+			isn := pkts[d].Seq + 1 // SYN, SYN-ACK
+			b := make([]byte, len(want[d]))
+			have := make([]bool, len(want[d]))
+			for i, p := range imp {
+				if i > 0 && p.Time.Before(imp[i-1].Time) {
+					t.Fatalf("impaired packet %d: time runs backwards", i)
+				}
+				if int(p.From) != d || p.Flags&FlagSYN != 0 {
+					continue
+				}
+				off := int(p.Seq - isn)
+				for j, x := range p.Payload {
+					if have[off+j] && b[off+j] != x {
+						t.Fatalf("%v: overlap with other bytes at %d", Dir(d), off+j)
+					}
+					b[off+j], have[off+j] = x, true
+				}
+			}
+			if !bytes.Equal(b, want[d]) || slices.Contains(have, false) {
+				t.Fatalf("%v: impaired stream differs", Dir(d))
 			}
 		}
 	})
@@ -966,4 +994,54 @@ func TestBenchCaptures(t *testing.T) {
 			t.Errorf("bulk connection carried %d bytes down", len(down))
 		}
 	}
+}
+
+// FuzzWire: whatever two sides do (write, read, close, reset), the run
+// ends, the log holds exactly what each side wrote, and each side read a
+// prefix of what the other wrote.
+func FuzzWire(f *testing.F) {
+	f.Add([]byte{0, 5, 1, 3, 2, 0}, []byte{1, 5, 0, 3, 1, 9})
+	f.Add([]byte{1, 1}, []byte{1, 1})
+	f.Add([]byte{0, 200, 0, 200, 3, 0}, []byte{1, 255, 1, 255})
+	f.Fuzz(func(t *testing.T, cs, ss []byte) {
+		var logged, wrote, read [2][]byte
+		w := newWire(300, func(ev Event) { logged[ev.From] = append(logged[ev.From], ev.Data...) })
+		side := func(d Dir, ops []byte) func(netConn) {
+			return func(c netConn) {
+				for len(ops) >= 2 {
+					kind, n := ops[0]%4, int(ops[1])
+					ops = ops[2:]
+					var err error
+					switch kind {
+					case 0:
+						b := bytes.Repeat([]byte{byte(len(wrote[d]))}, n)
+						var k int
+						k, err = c.Write(b)
+						wrote[d] = append(wrote[d], b[:k]...)
+					case 1:
+						b := make([]byte, n)
+						var k int
+						k, err = io.ReadFull(c, b)
+						read[d] = append(read[d], b[:k]...)
+					case 2:
+						err = c.Close()
+					case 3:
+						c.(*endpoint).Reset()
+					}
+					if err != nil {
+						return
+					}
+				}
+			}
+		}
+		w.run(side(ClientToServer, cs), side(ServerToClient, ss))
+		for d := range 2 {
+			if !bytes.Equal(logged[d], wrote[d]) {
+				t.Fatalf("%v: logged %d bytes, wrote %d", Dir(d), len(logged[d]), len(wrote[d]))
+			}
+			if !bytes.HasPrefix(wrote[1-d], read[d]) {
+				t.Fatalf("%v read bytes the peer did not write", Dir(d))
+			}
+		}
+	})
 }

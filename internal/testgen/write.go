@@ -253,6 +253,9 @@ type Result struct {
 
 // Write records every connection (in slice order, so sessions carry from one
 // to the next), merges their packets by time and writes the file.
+//
+// Session caches, ticket state and Rewrite functions are stateful: write a
+// Capture once (Catalog.Captures builds fresh ones on every call).
 func (c *Capture) Write(w io.Writer) (Result, error) {
 	type tp struct {
 		conn int
