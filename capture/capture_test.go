@@ -530,3 +530,71 @@ func TestCloseStopsNext(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestOtherPacketBlocks reads a Simple Packet Block (no timestamp: the
+// previous one is reused) and an obsolete Packet Block.
+func TestOtherPacketBlocks(t *testing.T) {
+	a, b, c := defaultSpec(false, "epb"), defaultSpec(false, "spb"), defaultSpec(true, "pb")
+	bo := binary.LittleEndian
+	ifc := ngIface{lt: LinkTypeEthernet, tsres: -1}
+	file := append(ngSHB(bo), ngIDB(bo, ifc)...)
+	file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frameFor(t, LinkTypeEthernet, "", a.ip(t))})...)
+	spb := frameFor(t, LinkTypeEthernet, "", b.ip(t))
+	file = append(file, ngBlock(bo, pcapngSimplePacket, append(bo.AppendUint32(nil, uint32(len(spb))), spb...))...)
+	pbFrame := frameFor(t, LinkTypeEthernet, "", c.ip(t))
+	ts := uint64(t0.Add(time.Second).UnixMicro())
+	var pb []byte
+	pb = bo.AppendUint16(pb, 0) // interface
+	pb = bo.AppendUint16(pb, 0) // drops
+	pb = bo.AppendUint32(pb, uint32(ts>>32))
+	pb = bo.AppendUint32(pb, uint32(ts))
+	pb = bo.AppendUint32(pb, uint32(len(pbFrame)))
+	pb = bo.AppendUint32(pb, uint32(len(pbFrame)))
+	file = append(file, ngBlock(bo, pcapngPacketBlock, append(pb, pbFrame...))...)
+	segs, _, err := readAll(t, file, Options{})
+	if err != nil || len(segs) != 3 {
+		t.Fatalf("%d segments, %v", len(segs), err)
+	}
+	wantSeg(t, segs[0], a, t0)
+	wantSeg(t, segs[1], b, t0)
+	wantSeg(t, segs[2], c, t0.Add(time.Second))
+}
+
+// TestModifiedPcap reads the "modified" pcap format of Kuznetzov's
+// patches, whose records carry 8 more bytes.
+func TestModifiedPcap(t *testing.T) {
+	spec := defaultSpec(false, "kuznetzov")
+	frame := frameFor(t, LinkTypeEthernet, "", spec.ip(t))
+	file := pcapBytes(LinkTypeEthernet, pcapOpts{})
+	binary.LittleEndian.PutUint32(file[0:4], magicPcapModified)
+	file = binary.LittleEndian.AppendUint32(file, uint32(t0.Unix()))
+	file = binary.LittleEndian.AppendUint32(file, uint32(t0.Nanosecond()/1000))
+	file = binary.LittleEndian.AppendUint32(file, uint32(len(frame)))
+	file = binary.LittleEndian.AppendUint32(file, uint32(len(frame)))
+	file = append(file, 2, 0, 0, 0, 8, 0, 0, 0) // ifindex, protocol, packet type, pad
+	file = append(file, frame...)
+	segs, _, err := readAll(t, file, Options{})
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("%d segments, %v", len(segs), err)
+	}
+	wantSeg(t, segs[0], spec, t0)
+}
+
+// TestZeroIPLength decodes packets captured on the sending host before
+// segmentation offload filled in the IP length.
+func TestZeroIPLength(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		spec := defaultSpec(v6, strings.Repeat("z", 3000))
+		ip := spec.ip(t)
+		if v6 {
+			binary.BigEndian.PutUint16(ip[4:6], 0)
+		} else {
+			binary.BigEndian.PutUint16(ip[2:4], 0)
+		}
+		segs, _, err := readAll(t, pcapBytes(LinkTypeRaw, pcapOpts{}, rec{ts: t0, data: ip}), Options{})
+		if err != nil || len(segs) != 1 {
+			t.Fatalf("v6=%v: %d segments, %v", v6, len(segs), err)
+		}
+		wantSeg(t, segs[0], spec, t0)
+	}
+}
