@@ -100,7 +100,9 @@ func (e *capEval) evalNDPI() {
 	e.loadTshark()
 	m := newMatcher(e.ours)
 	for _, f := range parseNDPI(string(b)) {
-		if !f.isTLS() {
+		if !f.isTLS() || strings.Contains(f.fields["Confidence"], "Match by port") {
+			// "Match by port": nDPI guessed from the port number without
+			// inspecting TLS; nothing to compare.
 			continue
 		}
 		if f.transport != "TCP" || e.udpKeys[pairKey(f.a, f.b)] {
@@ -117,20 +119,24 @@ func (e *capEval) evalNDPI() {
 		e.compare("ndpi.sni", conn, r.SNI, f.fields["Hostname/SNI"], false)
 		e.compare("ndpi.alpn", conn, r.ALPN, f.fields["(Negotiated) ALPN"], false)
 		e.compare("ndpi.alpn_offered", conn, strings.Join(r.ALPNOffered, ";"), strings.TrimSuffix(f.fields["(Advertised) ALPNs"], ";"), false)
-		e.compare("ndpi.version", conn, normVersion(r.Version), normVersion(f.version), false)
-		e.compare("ndpi.ja3", conn, r.JA3, f.fields["JA3C"], false)
-		e.compare("ndpi.ja3s", conn, r.JA3S, f.fields["JA3S"], false)
-		e.compare("ndpi.ja4", conn, r.JA4, f.fields["JA4"], false)
+		// Without a ServerHello nDPI prints the ClientHello's version, not
+		// a negotiated one: compared only where tshark saw a ServerHello.
+		if tc := e.tsharkConn(f.a, f.b); tc == nil || strp(tc.NegotiatedVersion) != "" {
+			e.compare("ndpi.version", conn, normVersion(r.Version), normVersion(f.version), false)
+		}
+		e.compare("ndpi.ja3", conn, r.JA3, ndpiHash(f.fields["JA3C"]), false)
+		e.compare("ndpi.ja3s", conn, r.JA3S, ndpiHash(f.fields["JA3S"]), false)
+		e.compare("ndpi.ja4", conn, r.JA4, ndpiHash(f.fields["JA4"]), false)
 		e.compare("ndpi.cipher", conn, normCipher(r.Cipher), normCipher(f.fields["Cipher"]), false)
 		var subj, iss, validity, sha1 string
 		if len(r.Certificates) > 0 {
 			c := r.Certificates[0]
-			subj, iss = normDN(c.Subject), normDN(c.Issuer)
+			subj, iss = ndpiDN(c.Subject), ndpiDN(c.Issuer)
 			validity = secondUTC(c.NotBefore.Time) + " - " + secondUTC(c.NotAfter.Time)
 			sha1 = rawCertSHA1(o.raw, "certificates", 0)
 		}
-		e.compare("ndpi.issuer", conn, iss, normDN(f.fields["Issuer"]), false)
-		e.compare("ndpi.subject", conn, subj, normDN(f.fields["Subject"]), false)
+		e.compare("ndpi.issuer", conn, iss, ndpiDN(f.fields["Issuer"]), false)
+		e.compare("ndpi.subject", conn, subj, ndpiDN(f.fields["Subject"]), false)
 		if v := f.fields["Validity"]; v != "" {
 			nb, na, _ := strings.Cut(v, " - ")
 			e.compare("ndpi.validity", conn, validity, parseLooseTime(nb)+" - "+parseLooseTime(na), false)
@@ -139,4 +145,36 @@ func (e *capEval) evalNDPI() {
 			e.compare("ndpi.cert_sha1", conn, sha1, normHexFP(f.fields["Certificate SHA-1"]), false)
 		}
 	}
+}
+
+// ndpiHash drops nDPI's remarks after a fingerprint ("... (INSECURE)").
+func ndpiHash(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), " ")
+	return s
+}
+
+// ndpiDN canonicalises a distinguished name restricted to the attributes
+// nDPI prints (C, ST, L, O, OU, CN), each attribute=value once: nDPI leaves
+// out the others (serialNumber, businessCategory, emailAddress, ...) and
+// sometimes prints an attribute twice.
+func ndpiDN(s string) string {
+	n := normDN(s)
+	if n == "" {
+		return ""
+	}
+	var keep []string
+	for _, a := range strings.Split(n, ", ") {
+		k, _, _ := strings.Cut(a, "=")
+		switch k {
+		case "C", "ST", "L", "O", "OU", "CN":
+			keep = appendUnique(keep, a)
+		default:
+			// A value with ", " inside was split; keep it with its
+			// attribute.
+			if !strings.Contains(a, "=") && len(keep) > 0 {
+				keep[len(keep)-1] += ", " + a
+			}
+		}
+	}
+	return strings.Join(keep, ", ")
 }

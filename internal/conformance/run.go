@@ -160,14 +160,14 @@ func (rn Runner) runCapture(ctx context.Context, capturesDir string, e ManifestE
 	start := time.Now()
 	file := filepath.Join(capturesDir, filepath.FromSlash(e.Path))
 	out, status, stderr := rn.execOne(ctx, file, "json")
-	r := &Run{Status: status, Stderr: stderr}
+	r := &Run{Status: status, Stderr: scrubPath(stderr, capturesDir)}
 	r.Records, r.Raw, r.DecodeErr = decodeRecords(out)
 	if len(zeekBaselines(capturesDir, e.Path)) > 0 {
 		zout, zstatus, zerr := rn.execOne(ctx, file, "zeek")
 		r.ZeekStatus = zstatus
 		r.Zeek = decodeZeekOutput(zout)
 		if zstatus != "ok" && r.Stderr == "" {
-			r.Stderr = zerr
+			r.Stderr = scrubPath(zerr, capturesDir)
 		}
 	}
 	r.Elapsed = time.Since(start)
@@ -282,4 +282,13 @@ func zeekValue(v any) string {
 		return strings.Join(parts, ",")
 	}
 	return fmt.Sprint(v)
+}
+
+// scrubPath replaces the captures directory in a message by "CAPTURES",
+// so that the report does not depend on where the captures are.
+func scrubPath(msg, capturesDir string) string {
+	if abs, err := filepath.Abs(capturesDir); err == nil {
+		msg = strings.ReplaceAll(msg, abs+string(filepath.Separator), "CAPTURES/")
+	}
+	return strings.ReplaceAll(msg, filepath.Clean(capturesDir)+string(filepath.Separator), "CAPTURES/")
 }

@@ -94,7 +94,7 @@ type Category struct {
 var Categories = []Category{
 	{"run.captures", "captures the binary processed with exit status 0 (no crash, no hang, no error)"},
 	{"tshark.connections", "TCP TLS connections of tshark that we report (matched by 4-tuple, either orientation)"},
-	{"tshark.messages", "message sequence equal after normalisation (see README of this package)"},
+	{"tshark.messages", "message sequence equal after normalisation (see doc.go)"},
 	{"tshark.version", "negotiated version"},
 	{"tshark.cipher", "chosen cipher suite"},
 	{"tshark.sni", "server name"},
@@ -122,7 +122,7 @@ var Categories = []Category{
 	{"arkime.ja3", "tls.ja3"},
 	{"arkime.ja3s", "tls.ja3s"},
 	{"arkime.ja4", "tls.ja4"},
-	{"arkime.cert", "certificates: serial, validity, alt names, in order"},
+	{"arkime.cert", "certificates: serial, validity, alt names (as a set: Arkime does not keep the chain order)"},
 	{"ndpi.connections", "nDPI TLS flows (TCP) we report"},
 	{"ndpi.sni", "Hostname/SNI"},
 	{"ndpi.alpn", "(Negotiated) ALPN"},

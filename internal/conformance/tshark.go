@@ -67,6 +67,42 @@ func (e *capEval) loadTshark() {
 		e.unparsed = append(e.unparsed, e.path+".tshark-conn.json: "+err.Error())
 		return
 	}
+	// tshark leaves client or server null when it parsed no record of a
+	// direction (only continuations, "Ignored Unknown Record"); the frame
+	// table still places the stream.
+	var frames map[string]frameInfo
+	for i := range e.tshark.Connections {
+		c := &e.tshark.Connections[i]
+		if c.Client != "" && c.Server != "" {
+			continue
+		}
+		if frames == nil {
+			frames = map[string]frameInfo{}
+			for _, f := range loadFrameTable(strings.TrimSuffix(p, "-conn.json") + ".tsv") {
+				if _, ok := frames[f.key]; !ok {
+					frames[f.key] = f
+				}
+			}
+		}
+		f, ok := frames[strings.Replace(c.Conn, "quic:", "udp:", 1)]
+		if !ok {
+			continue
+		}
+		switch {
+		case c.Client == "" && c.Server == "":
+			c.Client, c.Server = f.src, f.dst
+		case c.Client == "":
+			c.Client = f.src
+			if endpointString(c.Server) == f.src {
+				c.Client = f.dst
+			}
+		default:
+			c.Server = f.dst
+			if endpointString(c.Client) == f.dst {
+				c.Server = f.src
+			}
+		}
+	}
 	for _, c := range e.tshark.Connections {
 		if c.Transport != "tcp" {
 			e.udpKeys[pairKey(endpointString(c.Client), endpointString(c.Server))] = true
@@ -78,7 +114,7 @@ func (e *capEval) tsharkTCP() int {
 	e.loadTshark()
 	n := 0
 	for _, c := range e.tshark.Connections {
-		if c.Transport == "tcp" {
+		if c.Transport == "tcp" && len(c.Timeline) > 0 {
 			n++
 		}
 	}
@@ -96,6 +132,11 @@ func (e *capEval) evalTshark() {
 		}
 		cl, sv := endpointString(c.Client), endpointString(c.Server)
 		o := m.take(cl, sv)
+		if len(c.Timeline) == 0 {
+			// tshark marked a frame TLS but parsed no record in it:
+			// nothing to compare (our connection, if any, is not extra).
+			continue
+		}
 		e.count("tshark.connections", o != nil, c.name(), "not reported", "TLS connection ("+c.Conn+")")
 		if o == nil {
 			continue
@@ -238,12 +279,12 @@ var hsNames = map[string]string{
 // ourTokens renders our message sequence as tshark's timeline tokens;
 // clientIsRefClient says whether our client is tshark's client.
 func ourTokens(r *flows.Record, clientIsRefClient, tls13 bool) []string {
-	// Alerts in clear, per direction, to give alert messages their codes.
-	clear := map[string][]string{}
+	// The alerts of each direction, in order, give alert messages their
+	// level, code and whether they were read in clear (alerts[] is the
+	// detailed account; a message and its alert entry are paired by order).
+	alerts := map[string][]flows.Alert{}
 	for _, a := range r.Alerts {
-		if !a.Encrypted {
-			clear[a.From] = append(clear[a.From], fmt.Sprintf("Alert(%d,%d)", levelCode(a.Level), a.Code))
-		}
+		alerts[a.From] = append(alerts[a.From], a)
 	}
 	var out []string
 	for _, m := range r.Messages {
@@ -255,11 +296,18 @@ func ourTokens(r *flows.Record, clientIsRefClient, tls13 bool) []string {
 		case t == "change_cipher_spec":
 			tok = "CCS"
 		case t == "alert":
-			if m.Encrypted {
+			enc, known := m.Encrypted, false
+			var a flows.Alert
+			if q := alerts[m.From]; len(q) > 0 {
+				a, alerts[m.From], known = q[0], q[1:], true
+				enc = enc || a.Encrypted
+			}
+			switch {
+			case enc:
 				tok = "Alert(encrypted)"
-			} else if q := clear[m.From]; len(q) > 0 {
-				tok, clear[m.From] = q[0], q[1:]
-			} else {
+			case known:
+				tok = fmt.Sprintf("Alert(%d,%d)", levelCode(a.Level), a.Code)
+			default:
 				tok = "Alert(?)"
 			}
 		case t == "heartbeat":
@@ -340,4 +388,17 @@ func seqDiff(a, other []string, _ bool) string {
 		b.WriteString("**(end)**")
 	}
 	return b.String()
+}
+
+// tsharkConn returns the first TCP connection of tshark between a and b.
+func (e *capEval) tsharkConn(a, b string) *tsharkConn {
+	e.loadTshark()
+	k := pairKey(a, b)
+	for i := range e.tshark.Connections {
+		c := &e.tshark.Connections[i]
+		if c.Transport == "tcp" && pairKey(endpointString(c.Client), endpointString(c.Server)) == k {
+			return c
+		}
+	}
+	return nil
 }

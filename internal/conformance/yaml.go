@@ -178,6 +178,14 @@ func (p *yparser) mapping(ind int) (any, error) {
 		}
 		p.i++
 		if v != "" {
+			// A plain scalar may continue on deeper lines (folded with a
+			// space).
+			if v[0] != '"' && v[0] != '\'' && v[0] != '[' {
+				for p.i < len(p.lines) && p.lines[p.i].indent > ind {
+					v += " " + p.lines[p.i].text
+					p.i++
+				}
+			}
 			sv, err := scalar(v, l.num)
 			if err != nil {
 				return nil, err
