@@ -15,12 +15,12 @@ import (
 
 type arkimeSession struct {
 	Body struct {
-		IPProtocol int      `json:"ipProtocol"`
+		IPProtocol int `json:"ipProtocol"`
 		Network    struct {
 			Packets *int `json:"packets"`
 		} `json:"network"`
-		Protocol   []string `json:"protocol"`
-		Source     struct {
+		Protocol []string `json:"protocol"`
+		Source   struct {
 			IP   string `json:"ip"`
 			Port int    `json:"port"`
 		} `json:"source"`
@@ -108,7 +108,7 @@ func (e *capEval) evalArkime() {
 					secondUTC(c.NotAfter.Time), strings.ToLower(strings.Join(c.SAN, ";"))))
 			}
 			// Arkime does not keep the chain order, and lower-cases alt names
-	// (DNS names compare case-insensitively).
+			// (DNS names compare case-insensitively).
 			sort.Strings(ref)
 			sort.Strings(ours)
 			e.count("arkime.cert", same(ours, ref), conn, show(strings.Join(ours, " | ")), strings.Join(ref, " | "))
