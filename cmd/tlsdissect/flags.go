@@ -34,6 +34,8 @@ type options struct {
 	caBundle    string
 	width       int
 	version     bool
+	cpuProfile  string
+	memProfile  string
 
 	reportNonTLS bool
 	idleTimeout  time.Duration
@@ -79,6 +81,8 @@ Analysis:
   -max-buffer B   out-of-order bytes held per connection (default 1048576)
   -max-memory B   out-of-order bytes held in all (default 67108864)
   -version        print the version and exit
+  -cpuprofile F   write a CPU profile (pprof) to F
+  -memprofile F   write a heap profile (pprof) to F at the end
 
 Exit status: 0 ok, 1 runtime error (bad or damaged input), 2 usage error.
 
@@ -114,6 +118,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxBufConn, "max-buffer", 1<<20, "")
 	fs.IntVar(&o.maxBufTotal, "max-memory", 64<<20, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "")
+	fs.StringVar(&o.memProfile, "memprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usageText)

@@ -66,6 +66,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if opts.listDevices {
 		return listDevices(stdout, stderr)
 	}
+	stopProfiles, err := startProfiles(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitFailure
+	}
+	defer stopProfiles()
 	if err := dissectAll(ctx, opts, stdin, stdout, stderr, hup); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		return exitFailure
