@@ -146,6 +146,10 @@ func (im Impairment) apply(pkts []Packet, t Timing) []Packet {
 		o.Time = pkts[at].Time.Add(t.Step / 4)
 		pkts = slices.Insert(pkts, at+1, o)
 	}
+	// A receiver acknowledges only what it has in order: once segments are
+	// late, ACKs must not cover them before they show up (a reassembler may
+	// rightly take an ACK above a hole for data the capture missed).
+	fixACKs(pkts)
 	for range im.Gap {
 		i := longestRunMiddle(pkts)
 		if i < 0 {
@@ -189,4 +193,47 @@ func longestRunMiddle(pkts []Packet) int {
 		return -1
 	}
 	return best[len(best)/2]
+}
+
+// fixACKs lowers each ACK to what its sender had received in order at that
+// point of the capture. A Gap is applied after it: a segment the capture
+// missed was still received, and the ACKs after it say so.
+func fixACKs(pkts []Packet) {
+	var next [2]uint32               // next in-order sequence number from each side
+	var known [2]bool                // the side's SYN was seen
+	var pending [2]map[uint32]uint32 // early segments: seq -> end (FIN counts one)
+	for i := range pkts {
+		p := &pkts[i]
+		d := p.From
+		end := p.Seq + uint32(len(p.Payload))
+		if p.Flags&(FlagSYN|FlagFIN) != 0 {
+			end++
+		}
+		if p.Flags&FlagSYN != 0 {
+			next[d], known[d] = end, true
+		} else if known[d] && end != p.Seq {
+			if pending[d] == nil {
+				pending[d] = map[uint32]uint32{}
+			}
+			if e, ok := pending[d][p.Seq]; !ok || int32(end-e) > 0 {
+				pending[d][p.Seq] = end
+			}
+			// Advance over every segment that now joins the in-order prefix.
+			for advanced := true; advanced; {
+				advanced = false
+				for seq, e := range pending[d] {
+					if int32(seq-next[d]) <= 0 {
+						if int32(e-next[d]) > 0 {
+							next[d] = e
+						}
+						delete(pending[d], seq)
+						advanced = true
+					}
+				}
+			}
+		}
+		if o := d.peer(); p.Flags&FlagACK != 0 && known[o] && int32(p.Ack-next[o]) > 0 {
+			p.Ack = next[o]
+		}
+	}
 }
