@@ -500,6 +500,28 @@ func TestImpairedSameStreams(t *testing.T) {
 	if inOrder {
 		t.Error("impaired twin has no segment out of order")
 	}
+	// No ACK covers bytes that have not shown up yet.
+	var isn [2]uint32
+	seen := [2]map[uint32]bool{{}, {}}
+	for i, p := range imp.pkts {
+		d := imp.dir(&p)
+		if p.flags&FlagSYN != 0 {
+			isn[d] = p.seq + 1
+		}
+		for j := range p.payload {
+			seen[d][p.seq+uint32(j)-isn[d]] = true
+		}
+		if p.flags&FlagFIN != 0 {
+			seen[d][p.seq+uint32(len(p.payload))-isn[d]] = true
+		}
+		if o := d.peer(); p.flags&FlagACK != 0 && p.flags&FlagSYN == 0 {
+			for off := uint32(0); off < p.ack-isn[o]; off++ {
+				if !seen[o][off] {
+					t.Fatalf("packet %d: ACK %d covers byte %d of the %v stream not seen yet", i, p.ack, off, o)
+				}
+			}
+		}
+	}
 	lossy := splitConns(t, readPackets(t, g.files["lossy.pcap"]))[0]
 	if _, hole := lossy.stream(t, ServerToClient); !hole {
 		t.Error("lossy.pcap has no gap")
