@@ -138,7 +138,9 @@ func (a *Aggregate) Add(r *flows.Record) {
 		a.Anomalies.Add(k)
 	}
 	a.addTickets(r)
-	if d, ok := handshakeDuration(r); ok {
+	// Only completed handshakes: a failed one "lasts" until whoever gave
+	// up, which says nothing about how fast handshakes are.
+	if d, ok := handshakeDuration(r); ok && r.Established {
 		a.Handshake.Add(d)
 	}
 	if r.Status == flows.StatusFailed {

@@ -28,7 +28,11 @@ func (l *ladderWriter) Write(r *flows.Record) error {
 		}
 	}
 	l.n++
-	if _, err := io.WriteString(l.w, Ladder(r, l.opts.width())); err != nil {
+	text := Ladder(r, l.opts.width())
+	if l.opts.Color {
+		text = colorLadder(text)
+	}
+	if _, err := io.WriteString(l.w, text); err != nil {
 		return err
 	}
 	return flush(l.w)

@@ -174,3 +174,23 @@ func TestLineFormatsFlushPerRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestTableStreamFlushesPerRow(t *testing.T) {
+	var c countingFlusher
+	w, _ := New("table", &c, Options{Stream: true})
+	for i, r := range fixtures()[:3] {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		if c.flushes != i+1 || !strings.Contains(c.String(), r.Client.IP) {
+			t.Errorf("row %d not flushed (%d flushes)", i+1, c.flushes)
+		}
+	}
+	// Buffered mode prints nothing before Close.
+	var b bytes.Buffer
+	w, _ = New("table", &b, Options{})
+	_ = w.Write(fixtures()[0])
+	if b.Len() != 0 {
+		t.Error("the buffered table printed before Close")
+	}
+}

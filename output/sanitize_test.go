@@ -1,6 +1,7 @@
 package output
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -90,4 +91,31 @@ func FuzzSanitize(f *testing.F) {
 			t.Errorf("Sanitize dropped bytes: %q → %q", s, got)
 		}
 	})
+}
+
+var ourSGR = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// TestTerminalFormatsEscapeWire renders the fixtures (hostile strings
+// included) in every terminal format: without colour the output holds no
+// ESC and no other control byte but newlines; with colour, the only
+// escape sequences are our SGR ones.
+func TestTerminalFormatsEscapeWire(t *testing.T) {
+	for _, f := range []string{"table", "ladder", "summary"} {
+		for _, color := range []bool{false, true} {
+			for _, width := range []int{80, 200} {
+				out := string(render(t, f, Options{Color: color, Width: width, Title: "\x1b[2Jt"}, fixtures()))
+				if color {
+					out = ourSGR.ReplaceAllString(out, "")
+				}
+				checkSafe(t, strings.ReplaceAll(out, "\n", " "))
+			}
+		}
+	}
+	colored := string(render(t, "table", Options{Color: true}, fixtures()))
+	if !strings.Contains(colored, sgrRed+"failed"+sgrReset) {
+		t.Error("Color does not colour failures in the table")
+	}
+	if strings.Contains(string(render(t, "table", Options{}, fixtures())), "\x1b") {
+		t.Error("colour without being asked")
+	}
 }

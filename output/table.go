@@ -51,7 +51,8 @@ type tableWriter struct {
 	n      int
 	uidNum map[string]int // uid → row number, for ticket lineage
 	// streaming state
-	stream *tablewriter.Table
+	stream       *tablewriter.Table
+	streamLayout layout
 }
 
 func newTable(w io.Writer, opts Options) *tableWriter {
@@ -96,6 +97,9 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 	status := Sanitize(r.Status)
 	if status == "" {
 		status = "?"
+	}
+	if t.opts.Color {
+		status = colorStatus(status)
 	}
 	row.statusLines = []string{status}
 	if r.Failure != nil && r.Failure.Reason != "" {
@@ -194,9 +198,9 @@ type layout struct {
 	cells   func(r *tableRow, widths []int) []string
 }
 
-func (t *tableWriter) layout() layout {
+// layout fits the columns to the width, with numW digits for row numbers.
+func (t *tableWriter) layout(numW int) layout {
 	width := t.opts.width()
-	numW := max(1, len(strconv.Itoa(max(t.n, 9))))
 	if width >= wideWidth {
 		// #, START, CLIENT → SERVER, SNI, VERSION, CIPHER, MESSAGES, TICKET, ALERTS, STATUS
 		w := []int{numW, 12, 23, 24, 7, 17, 0, 22, 22, 23}
@@ -370,22 +374,15 @@ func (t *tableWriter) newTable(l layout, streaming bool) *tablewriter.Table {
 func (t *tableWriter) streamRow(row tableRow) error {
 	if t.stream == nil {
 		// Widths are fixed from the first row on: leave room for
-		// a few thousand rows in the number column.
-		save := t.n
-		t.n = 99999
-		l := t.layout()
-		t.n = save
-		t.stream = t.newTable(l, true)
+		// 99999 rows in the number column.
+		t.streamLayout = t.layout(5)
+		t.stream = t.newTable(t.streamLayout, true)
 		if err := t.stream.Start(); err != nil {
 			return err
 		}
-		t.stream.Header(anySlice(l.headers)...)
+		t.stream.Header(anySlice(t.streamLayout.headers)...)
 	}
-	l := t.layout()
-	save := t.n
-	t.n = 99999
-	l.widths = t.layout().widths
-	t.n = save
+	l := &t.streamLayout
 	if err := t.stream.Append(l.cells(&row, l.widths)); err != nil {
 		return err
 	}
@@ -419,7 +416,7 @@ func (t *tableWriter) Close() error {
 		}
 		return flush(t.w)
 	}
-	l := t.layout()
+	l := t.layout(len(strconv.Itoa(t.n)))
 	tb := t.newTable(l, false)
 	tb.Header(anySlice(l.headers)...)
 	for i := range t.rows {

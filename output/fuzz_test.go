@@ -1,0 +1,53 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+)
+
+// FuzzFormats puts arbitrary strings wherever the wire or a producer
+// decides a string, and renders every format: no panic, terminal output
+// free of control characters, JSON lines valid, HTML free of raw markup
+// from the input.
+func FuzzFormats(f *testing.F) {
+	f.Add(hostileSNI, "h2", "CN=x", "client_hello", "client", "fatal", "handshake_failure", 3, 80)
+	f.Add("", "", "", "", "", "", "", 0, 0)
+	f.Add("\xff\xfe", "\u202e", "CN=\\,,O=+", "weird_type", "server", "", "\x1b[2J", 1000, 1)
+	f.Add("a.b", "<b>", "CN=*.b", "application_data", "nobody", "warning", "close_notify", -5, 500)
+	f.Fuzz(func(t *testing.T, sni, alpn, subject, typ, from, level, desc string, count, width int) {
+		base := fixtures()
+		r := base[0]
+		r.SNI, r.ALPN, r.ALPNOffered = sni, alpn, []string{alpn, sni}
+		r.Certificates[0].Subject, r.Certificates[0].SAN = subject, []string{sni}
+		r.Messages = append(r.Messages, flows.Message{TS: at(float64(count)), From: from, Type: typ, Count: count, Bytes: count})
+		r.Alerts = append(r.Alerts, flows.Alert{From: from, Level: level, Description: desc, Code: count})
+		r.Status = desc
+		r.Failure = &flows.Failure{Reason: typ, By: from, Alert: desc, Explanation: subject}
+		r.Anomalies = []string{typ}
+		r.SessionTicket.IssuedBy = sni
+		r.Resumed, r.Resumption = true, level
+		recs := append(base[1:], r)
+		width = width % 400
+		for _, format := range Formats() {
+			out := render(t, format, Options{Width: width, Title: desc}, recs)
+			switch format {
+			case "table", "ladder", "summary":
+				checkSafe(t, strings.ReplaceAll(string(out), "\n", " "))
+			case "json", "ecs", "zeek":
+				for line := range bytes.Lines(out) {
+					if !json.Valid(line) {
+						t.Fatalf("%s: invalid JSON line %q", format, line)
+					}
+				}
+			case "html":
+				if bytes.Contains(out, []byte("<b>")) {
+					t.Fatalf("html: raw markup from the input")
+				}
+			}
+		}
+	})
+}
