@@ -48,6 +48,7 @@ type Assembler struct {
 	nextID    uint64
 	bufTotal  int
 	stats     Stats
+	last      *conn // the connection of the previous segment, or nil
 }
 
 // New returns an Assembler with the budgets of cfg; zero (or negative)
@@ -110,7 +111,14 @@ func (a *Assembler) Add(seg *Segment) {
 	if a.clock.Sub(a.lastTick) >= a.tickEvery {
 		a.Tick(a.clock)
 	}
-	c := a.conns[keyOf(seg.Src, seg.Dst)]
+	key := keyOf(seg.Src, seg.Dst)
+	c := a.last
+	if c == nil || c.key != key {
+		// Bulk transfers send runs of segments on one connection: the
+		// comparison saves the hash.
+		c = a.conns[key]
+		a.last = c
+	}
 	if c != nil && c.closed {
 		if !reusesClosed(c, seg) {
 			a.stats.Ignored++
@@ -144,6 +152,7 @@ func (a *Assembler) Add(seg *Segment) {
 			a.stats.Ignored++
 			return
 		}
+		a.last = c
 	}
 	a.segment(c, seg)
 }
@@ -328,6 +337,9 @@ func (a *Assembler) forget(c *conn) {
 	if c.inTomb {
 		a.tombs.remove(c)
 	}
+	if a.last == c {
+		a.last = nil
+	}
 	*c = conn{}
 	if a.nfree < maxPooled {
 		c.freeNext = a.free
@@ -358,17 +370,10 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 	for d := range Dir(2) {
 		a.flushDir(c, d, ts)
 	}
-	for d := range Dir(2) {
-		h := &c.d[d]
-		if h.retransSegs > 0 {
-			c.h.Anomaly(Anomaly{Kind: AnomalyRetransmission, Dir: d, Timestamp: c.lastTs, Bytes: int(min(h.retransBytes, 1<<62)),
-				Detail: strconv.FormatUint(h.retransSegs, 10) + " segments"})
-		}
-		if h.oooSegs > 0 {
-			c.h.Anomaly(Anomaly{Kind: AnomalyOutOfOrder, Dir: d, Timestamp: c.lastTs, Bytes: int(min(h.oooBytes, 1<<62)),
-				Detail: strconv.FormatUint(h.oooSegs, 10) + " segments"})
-		}
-	}
+	// Retransmissions and reordering are normal in small numbers: each is
+	// reported once per connection, with its counts, not per segment.
+	a.summarise(c, AnomalyRetransmission, c.d[0].retransSegs, c.d[1].retransSegs, c.d[0].retransBytes+c.d[1].retransBytes)
+	a.summarise(c, AnomalyOutOfOrder, c.d[0].oooSegs, c.d[1].oooSegs, c.d[0].oooBytes+c.d[1].oooBytes)
 	info := CloseInfo{Reason: reason, Timestamp: c.lastTs}
 	for d := range 2 {
 		info.Delivered[d] = c.d[d].delivered
@@ -388,6 +393,20 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 		c.inBuf = false
 	}
 	h.Close(info)
+}
+
+// summarise reports a counted anomaly once: Dir is the direction with more
+// segments, Bytes the total, Detail the segments of each direction.
+func (a *Assembler) summarise(c *conn, kind string, client, server, bytes uint64) {
+	if client+server == 0 {
+		return
+	}
+	d := ClientToServer
+	if server > client {
+		d = ServerToClient
+	}
+	c.h.Anomaly(Anomaly{Kind: kind, Dir: d, Timestamp: c.lastTs, Bytes: int(min(bytes, 1<<62)),
+		Detail: strconv.FormatUint(client, 10) + " client, " + strconv.FormatUint(server, 10) + " server segments"})
 }
 
 // touch records a packet of c and returns its direction.
