@@ -2,7 +2,6 @@ package testgen
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,8 +17,9 @@ const (
 	// EndClose: the client sends close_notify and a FIN; the server answers
 	// with its own close_notify and FIN.
 	EndClose Ending = iota
-	// EndFIN: the client closes TCP without close_notify; the server then
-	// closes too (also without close_notify).
+	// EndFIN: the client closes TCP without close_notify. The server then
+	// closes with close_notify and FIN: crypto/tls reports a bare FIN and
+	// a close_notify alike (io.EOF), so the server cannot tell.
 	EndFIN
 	// EndRST: the client resets the connection (RST, no alert).
 	EndRST
@@ -237,16 +237,12 @@ func (c *Conn) runServer(nc net.Conn, cfg *tls.Config, st *tls.ConnectionState) 
 	if err := writePattern(tc, c.ServerSends); err != nil {
 		return err
 	}
-	// Wait for the client to finish, then close as it did.
-	_, err := io.Copy(io.Discard, tc)
-	switch {
-	case err == nil:
-		return tc.Close() // close_notify and FIN in answer to the client's
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return nil // FIN without close_notify: answer with a bare FIN
-	default:
+	// Wait for the client to finish, then answer with close_notify and FIN;
+	// after a reset there is nothing left to answer.
+	if _, err := io.Copy(io.Discard, tc); err != nil {
 		return err
 	}
+	return tc.Close()
 }
 
 // pattern is the application payload: readable, so that a decrypted capture

@@ -249,6 +249,14 @@ func (k *Catalog) Captures() ([]Capture, error) {
 		cn.End = EndClientAbort
 		add("fail-client-abort.pcap", "TLS 1.3 client closes with a FIN after the server's flight, without an alert", cn)
 	}
+	{
+		cn := k.tls13Full("end-fin", 0, nil)
+		cn.End = EndFIN
+		add("end-fin.pcap", "TLS 1.3; after the response the client closes TCP without close_notify; the server answers with close_notify and FIN", cn)
+		cn = k.tls13Full("end-rst", 0, nil)
+		cn.End = EndRST
+		add("end-rst.pcap", "TLS 1.3; after the response the client resets the connection (RST, no alert)", cn)
+	}
 	add("mtls.pcap", "mutual TLS 1.2: client Certificate and CertificateVerify visible", k.clientCert("mtls", 0, true, true))
 	{
 		cn := k.tls12Ticket("record-split", 0, nil)
