@@ -178,7 +178,7 @@ func (a *Assembler) Tick(now time.Time) {
 	for c := a.lru.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.IdleTimeout; c = a.lru.head {
 		a.close(c, idleReason(c), now)
 	}
-	for c := a.tombs.head; c != nil && now.Sub(c.closedAt) >= a.cfg.TimeWait; c = a.tombs.head {
+	for c := a.tombs.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.TimeWait; c = a.tombs.head {
 		a.forget(c)
 	}
 }
@@ -301,14 +301,15 @@ func (a *Assembler) create(seg *Segment) *conn {
 	c := a.alloc()
 	a.nextID++
 	c.key = keyOf(seg.Src, seg.Dst)
-	c.info = ConnInfo{ID: a.nextID, Client: client, Server: server, Start: seg.Timestamp, RolesInferred: inferred}
+	c.id, c.client = a.nextID, client
+	info := ConnInfo{ID: a.nextID, Client: client, Server: server, Start: seg.Timestamp, RolesInferred: inferred}
 	c.lastSeen = a.clock
 	c.lastTs = seg.Timestamp
 	a.conns[c.key] = c
 	a.lru.pushBack(c)
 	a.stats.Connections++
 	if a.factory != nil {
-		c.h = a.factory.New(c.info)
+		c.h = a.factory.New(info)
 	}
 	if c.h == nil {
 		c.h = nopHandler{}
@@ -353,7 +354,7 @@ func (a *Assembler) forget(c *conn) {
 func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
 	a.finish(c, reason, ts)
 	if reason == CloseFIN || reason == CloseRST {
-		c.closedAt = a.clock
+		c.lastSeen = a.clock // from now on: when it closed
 		c.inTomb = true
 		a.tombs.pushBack(c)
 		return
@@ -372,8 +373,8 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 	}
 	// Retransmissions and reordering are normal in small numbers: each is
 	// reported once per connection, with its counts, not per segment.
-	a.summarise(c, AnomalyRetransmission, c.d[0].retransSegs, c.d[1].retransSegs, c.d[0].retransBytes+c.d[1].retransBytes)
-	a.summarise(c, AnomalyOutOfOrder, c.d[0].oooSegs, c.d[1].oooSegs, c.d[0].oooBytes+c.d[1].oooBytes)
+	a.summarise(c, AnomalyRetransmission, c.d[0].retransSegs, c.d[1].retransSegs, uint64(c.d[0].retransBytes)+uint64(c.d[1].retransBytes))
+	a.summarise(c, AnomalyOutOfOrder, c.d[0].oooSegs, c.d[1].oooSegs, uint64(c.d[0].oooBytes)+uint64(c.d[1].oooBytes))
 	info := CloseInfo{Reason: reason, Timestamp: c.lastTs}
 	for d := range 2 {
 		info.Delivered[d] = c.d[d].delivered
@@ -397,7 +398,7 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 
 // summarise reports a counted anomaly once: Dir is the direction with more
 // segments, Bytes the total, Detail the segments of each direction.
-func (a *Assembler) summarise(c *conn, kind string, client, server, bytes uint64) {
+func (a *Assembler) summarise(c *conn, kind string, client, server uint32, bytes uint64) {
 	if client+server == 0 {
 		return
 	}
@@ -406,7 +407,7 @@ func (a *Assembler) summarise(c *conn, kind string, client, server, bytes uint64
 		d = ServerToClient
 	}
 	c.h.Anomaly(Anomaly{Kind: kind, Dir: d, Timestamp: c.lastTs, Bytes: int(min(bytes, 1<<62)),
-		Detail: strconv.FormatUint(client, 10) + " client, " + strconv.FormatUint(server, 10) + " server segments"})
+		Detail: strconv.FormatUint(uint64(client), 10) + " client, " + strconv.FormatUint(uint64(server), 10) + " server segments"})
 }
 
 // touch records a packet of c and returns its direction.
@@ -602,8 +603,8 @@ func (a *Assembler) ingest(c *conn, d Dir, sp span, fin bool, ts time.Time) {
 			if ov > 0 && !counted {
 				a.countRetrans(h, ov)
 			}
-			h.oooSegs++
-			h.oooBytes += uint64(stored)
+			h.oooSegs = satInc(h.oooSegs, 1)
+			h.oooBytes = satInc(h.oooBytes, stored)
 			a.stats.OutOfOrder++
 			break
 		}
@@ -614,9 +615,17 @@ func (a *Assembler) ingest(c *conn, d Dir, sp span, fin bool, ts time.Time) {
 }
 
 func (a *Assembler) countRetrans(h *half, n int) {
-	h.retransSegs++
-	h.retransBytes += uint64(n)
+	h.retransSegs = satInc(h.retransSegs, 1)
+	h.retransBytes = satInc(h.retransBytes, n)
 	a.stats.Retransmissions++
+}
+
+// satInc adds n to a per-connection counter, stopping at its maximum.
+func satInc(v uint32, n int) uint32 {
+	if uint64(v)+uint64(n) > 1<<32-1 {
+		return 1<<32 - 1
+	}
+	return v + uint32(n)
 }
 
 func (a *Assembler) fits(c *conn, cost int) bool {

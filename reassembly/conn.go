@@ -144,10 +144,9 @@ type half struct {
 	holeSince time.Time // when the oldest data still waiting beyond a hole arrived
 
 	delivered, missing uint64
-	retransSegs        uint64
-	retransBytes       uint64
-	oooSegs            uint64
-	oooBytes           uint64
+	// Counted for the summary at close; they saturate.
+	retransSegs, retransBytes uint32
+	oooSegs, oooBytes         uint32
 }
 
 // waiting reports whether this direction holds data or a FIN beyond a hole.
@@ -167,15 +166,16 @@ type links struct{ prev, next *conn }
 // conn is one TCP connection, open or (for TimeWait) recently closed.
 type conn struct {
 	key     connKey
-	info    ConnInfo
-	h       Handler // nil once closed: nothing is delivered after Close
+	id      uint64         // ConnInfo.ID
+	client  netip.AddrPort // ConnInfo.Client
+	h       Handler        // nil once closed: nothing is delivered after Close
 	d       [2]half
 	packets [2]uint64
 	lastTs  time.Time // capture time of the last packet
-	// lastSeen is the assembler clock at the last packet; unlike lastTs it
-	// never goes backwards, so the activity list stays sorted by it.
+	// lastSeen is the assembler clock at the last packet, or, once closed,
+	// at the close; unlike lastTs it never goes backwards, so the activity
+	// and TimeWait lists stay sorted by it.
 	lastSeen time.Time
-	closedAt time.Time
 	closed   bool
 	rstSeen  bool
 	reports  [numKinds]uint8
@@ -188,7 +188,7 @@ type conn struct {
 }
 
 func (c *conn) dirOf(src netip.AddrPort) Dir {
-	if src == c.info.Client {
+	if src == c.client {
 		return ClientToServer
 	}
 	return ServerToClient

@@ -253,12 +253,12 @@ func checkInvariants(t testing.TB, a *Assembler) {
 	for _, c := range a.conns {
 		if c.closed {
 			if c.h != nil || !c.inTomb || c.buffered() != 0 {
-				t.Fatalf("closed conn %d: handler %v, tomb %v, buffered %d", c.info.ID, c.h != nil, c.inTomb, c.buffered())
+				t.Fatalf("closed conn %d: handler %v, tomb %v, buffered %d", c.id, c.h != nil, c.inTomb, c.buffered())
 			}
 			continue
 		}
 		if c.buffered() > a.cfg.MaxBufferedPerConn {
-			t.Fatalf("conn %d buffers %d, budget %d", c.info.ID, c.buffered(), a.cfg.MaxBufferedPerConn)
+			t.Fatalf("conn %d buffers %d, budget %d", c.id, c.buffered(), a.cfg.MaxBufferedPerConn)
 		}
 		sum += c.buffered()
 		w := false
@@ -268,29 +268,29 @@ func checkInvariants(t testing.TB, a *Assembler) {
 			prev := h.next
 			for i, ch := range h.q.live() {
 				if !prev.LessThan(ch.seq) && !(i > 0 && prev == ch.seq) {
-					t.Fatalf("conn %d dir %d: chunk %d at %d not after %d (next %d)", c.info.ID, d, i, ch.seq, prev, h.next)
+					t.Fatalf("conn %d dir %d: chunk %d at %d not after %d (next %d)", c.id, d, i, ch.seq, prev, h.next)
 				}
 				if ch.data != nil && len(ch.data) != int(ch.n) || ch.n == 0 {
-					t.Fatalf("conn %d dir %d: chunk %d of %d with %d bytes", c.info.ID, d, i, ch.n, len(ch.data))
+					t.Fatalf("conn %d dir %d: chunk %d of %d with %d bytes", c.id, d, i, ch.n, len(ch.data))
 				}
 				if h.finSeen && h.fin.LessThan(ch.end()) {
-					t.Fatalf("conn %d dir %d: chunk beyond the FIN", c.info.ID, d)
+					t.Fatalf("conn %d dir %d: chunk beyond the FIN", c.id, d)
 				}
 				prev = ch.end()
 				cost += ch.cost()
 			}
 			if cost != h.buffered || h.q.len() > maxChunksPerDir {
-				t.Fatalf("conn %d dir %d: cost %d, accounted %d, %d chunks", c.info.ID, d, cost, h.buffered, h.q.len())
+				t.Fatalf("conn %d dir %d: cost %d, accounted %d, %d chunks", c.id, d, cost, h.buffered, h.q.len())
 			}
 			if h.waiting() {
 				w = true
 				if h.holeSince.IsZero() {
-					t.Fatalf("conn %d dir %d waits with no time", c.info.ID, d)
+					t.Fatalf("conn %d dir %d waits with no time", c.id, d)
 				}
 			}
 		}
 		if w != c.inBuf {
-			t.Fatalf("conn %d: waiting %v, listed %v", c.info.ID, w, c.inBuf)
+			t.Fatalf("conn %d: waiting %v, listed %v", c.id, w, c.inBuf)
 		}
 		if w {
 			waiting++
