@@ -65,6 +65,10 @@
 // WebSocket; DTLS 1.3) show up as disagreements and are classified in
 // knownDisagreements with the evidence.
 //
+// tshark connections with an empty timeline (a frame marked TLS, no record
+// parsed) are not compared. Where tshark left client or server null, the
+// frame table (NAME.tshark.tsv) places the stream.
+//
 // # Other references
 //
 //   - Zeek: every ssl.log baseline beside the capture (btest TSV with
@@ -77,15 +81,26 @@
 //     (suriField); it agrees when exactly `count` of our connections match.
 //     Checks gated to older Suricata versions (lt-version) are skipped.
 //     tls.fingerprint (SHA-1) is compared only when our record carries a
-//     certificate sha1.
+//     certificate sha1; community_id only when the test keeps the default
+//     seed 0 (its suricata.yaml may set community-id-seed); from_proto
+//     "pgsql" is our "postgresql". A check with only event_type counts our
+//     TLS connections.
 //   - JA4: the Python, Rust and Wireshark outputs are merged per stream; a
 //     field counts only where the tools that give it agree with each other
-//     (else a reference conflict).
+//     (else a reference conflict). JA4X is not compared on TLS 1.3
+//     connections: the certificates are encrypted there, and the tools'
+//     values come from decrypting with keys embedded in the capture.
 //   - Arkime: tls.version/cipher/ja3/ja3s/ja4 are arrays of what Arkime saw
 //     in the session; ours agrees when it is among them. Certificates:
-//     serial, validity and alt names, in chain order.
+//     serial, validity and alt names (lower case), as a set: Arkime does not
+//     keep the chain order. Sessions without packets are skipped.
 //   - nDPI: the flow lines of ndpi.out; nDPI stops inspecting after a few
-//     packets, so only the fields it printed are compared.
+//     packets, so only the fields it printed are compared; flows it
+//     classified by port only ("Match by port") are skipped. Its version is
+//     compared only where tshark saw a ServerHello (without one nDPI prints
+//     the ClientHello's). Subject and issuer are compared on the attributes
+//     nDPI prints (C, ST, L, O, OU, CN); remarks after a fingerprint
+//     ("(INSECURE)") are dropped.
 //
 // DTLS and QUIC connections are out of scope: counted per capture and
 // source, not compared.

@@ -1,13 +1,74 @@
 package conformance
 
 // knownDisagreement classifies disagreements; people maintain this list
-// with the reason they found. The first entry that matches wins.
+// with the reason they found. The first entry that matches wins; what no
+// entry matches stays "unclassified" in the report.
 type knownDisagreement struct {
 	Capture  string // path.Match pattern on the capture path below the captures dir
-	Conn     string // substring of the connection, "" for any
+	Conn     string // substring of the connection (or suricata check label), "" for any
 	Category string // path.Match pattern on the category ("tshark.*"), "" for any
 	Reason   string // one of the Reason* constants
 	Why      string // the evidence, in a few words
 }
 
-var knownDisagreements = []knownDisagreement{}
+// Shared diagnoses (one pattern in the report).
+const (
+	whyDrafts = "TLS 1.3 draft versions (14, 16, 18, 19, 28) not recognised: version, cipher, curve, JA3S, PSK resumption missing"
+	whySSLv2  = "SSLv2 client records (the SSLv2-compatible CLIENT-HELLO, CLIENT-MASTER-KEY) not in messages[] nor history"
+)
+
+// Diagnoses of 2026-11-27 (first full run against the real binary).
+var knownDisagreements = []knownDisagreement{
+	// ---- our bugs -------------------------------------------------------
+	{"suricata-verify/bypass-depth-disabled/input.pcap", "", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"suricata-verify/ssl_version_negated/input.pcap", "", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"suricata-verify/sslv2-tls-upgrade-01/ssl-v2-s1.pcap", "", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"suricata-verify/tls/tls-altname-zero/input.pcap", "", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"suricata-verify/tls/tls-glupteba*/input.pcap", "", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"wireshark-notes/all/dump.pcapng", ":39028 ", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"wireshark-notes/all/dump.pcapng", ":39035 ", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"wireshark-notes/all/dump.pcapng", ":39036 ", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"zeek/tls/ssl.v3.pcap", ":58868 ", "tshark.messages", ReasonOurBug, whySSLv2},
+	{"zeek/tls/ssl.v3.pcap", ":58868 ", "zeek.ssl_history", ReasonOurBug, whySSLv2},
+	{"wireshark-notes/ssl3/sslv2.pcapng", "", "tshark.messages", ReasonOurBug, whySSLv2},
+
+	{"suricata-verify/tls/tls13-draft*/*", "", "tshark.*", ReasonOurBug, whyDrafts},
+	{"suricata-verify/tls/tls13-draft*/*", "", "suricata.checks", ReasonOurBug, whyDrafts},
+	{"arkime/tls13.pcap", "", "*", ReasonOurBug, whyDrafts},
+	{"zeek/tls/tls13draft16-*", "", "*", ReasonOurBug, whyDrafts},
+
+	{"ja4/tls-handshake.pcapng", ":50153 ", "tshark.resumed", ReasonOurBug, "ServerHello accepts the offered PSK (pre_shared_key); we say not resumed"},
+	{"ja4/tls-sni.pcapng", "", "tshark.messages", ReasonOurBug, "a second ClientHello after the client's CCS, with no ServerHello, taken as encrypted (no keys exist yet)"},
+	{"ndpi/tls_alert.pcap", ":37780 ", "tshark.*", ReasonOurBug, "a 26-byte alert record read as a clear alert (a clear alert is 2 bytes: it is encrypted)"},
+	{"ndpi/tls_certificate_too_long.pcap", ":53905", "tshark.*", ReasonOurBug, "a 26-byte alert record read as a clear alert (a clear alert is 2 bytes: it is encrypted)"},
+	{"wireshark-notes/tls/tls-null.pcapng", "", "tshark.*", ReasonOurBug, "NULL cipher (TLS_RSA_WITH_NULL_SHA256): Finished and alert are in clear, we mark them encrypted"},
+	{"suricata-verify/tcp-fastopen-10-syn-data-ignore/input.pcap", "", "*", ReasonOurBug, "TCP Fast Open: the server's flight is lost (no ServerHello, no version)"},
+	{"zeek/tls/heartbleed-encrypted-success.pcap", "", "tshark.messages", ReasonOurBug, "server heartbeat records after the first one lost (anomaly truncated); tshark frames three"},
+	{"zeek/tls/tls-fragmented-handshake.pcap", "", "zeek.cert_chain_fps", ReasonOurBug, "the 339629-byte Certificate message exceeds our handshake size cap (handshake_too_large): no chain"},
+	{"ndpi/tls_cipher_lens.pcap", ":51588 ", "ndpi.ja*", ReasonOurBug, "ClientHello with an odd cipher-suite list length rejected (malformed_handshake); nDPI and tshark read it"},
+	{"ndpi/ja3_lots_of_cipher_suites_2_anon.pcap", "", "*.connections", ReasonOurBug, "TLS inside GTP-U tunnel not decoded by capture"},
+	{"ndpi/tls_change_cipher.pcap", "", "*.connections", ReasonOurBug, "TLS inside GTP-U tunnel (MPTCP) not decoded by capture"},
+	{"ndpi/tls_invalid_reads.pcap", "", "*.connections", ReasonOurBug, "TLS inside GTP-U tunnel not decoded by capture"},
+	{"ndpi/tls-appdata.pcap", "", "tshark.connections", ReasonOurBug, "one TCP connection with gaps reported as several connections"},
+	{"ndpi/tls_multiple_synack_different_seq.pcapng", "", "ndpi.*", ReasonOurBug, "several SYN-ACKs with different sequence numbers: the server's data is lost"},
+	{"arkime/arkime_synthetic.pcap", ":49601 ", "*", ReasonOurBug, "ServerHello rejected as malformed (version, cipher, JA3S empty); tshark and Arkime read it"},
+	{"arkime/arkime_synthetic.pcap", ":49621 ", "tshark.version", ReasonReferenceWrong, "synthetic ServerHello carrying every extension type 0..255: tshark takes the supported_versions bytes 0x002c as the version; Arkime and we report TLS 1.2"},
+	{"arkime/arkime_synthetic.pcap", ":56006 ", "arkime.cert", ReasonOurBug, "lenient certificate read stops at subjectPublicKeyInfo: subjectAltName lost"},
+	{"zeek/quic/interop/quic-go_quic-go/*.pcap", "", "run.captures", ReasonOurBug, "link type 9 (PPP) unsupported by capture (the capture is QUIC only)"},
+	{"zeek/websocket/wstunnel-https.pcap", "", "zeek.*", ReasonOurBug, "TLS inside WebSocket: the client's frames are masked, so we see the server's side only"},
+
+	// ---- references wrong ------------------------------------------------
+	{"zeek/websocket/wstunnel-https.pcap", "", "tshark.connections", ReasonReferenceWrong, "tshark does not see TLS inside WebSocket (captures README)"},
+	{"zeek/tls/tls-fragmented-handshake.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark 4.0 does not reassemble the 16 KiB-record Certificate (captures README): HS:unparsed"},
+	{"zeek/postgresql/psql-aws-ssl-require*.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark lost the Certificate (lost_segment, out_of_order); an ECDHE_RSA ServerKeyExchange needs one"},
+	{"suricata-verify/tls/tls-fingerprint-alert/input.pcap", "", "tshark.*", ReasonReferenceWrong, "tshark lost the server's first flight (lost_segment, out_of_order, spurious_retransmission); the client's CKE/CCS prove it was sent"},
+	{"zeek/tls/hrr.pcap", "", "tshark.*", ReasonReferenceWrong, "tshark lost the ServerHello after the HelloRetryRequest (lost_segment, out_of_order)"},
+	{"zeek/tls/ssl.v3.pcap", ":58870 ", "tshark.messages", ReasonReferenceWrong, "the server's encrypted alert is in frame 251, which tshark treats as a retransmission and does not dissect"},
+	{"ndpi/443-opvn.pcap", "", "tshark.*", ReasonReferenceWrong, "TLS in OpenVPN: tshark shows \"Ignored Unknown Record\" for the records split across OpenVPN packets"},
+	{"suricata-verify/tls/tls-bypass-missing-event/tor_bl.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark takes an encrypted TLS 1.3 record for SSLv2 (SSLv2:encrypted after the CCS)"},
+	{"zeek/tls/tls1.2-protocol-violation.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark cannot parse the malformed server handshake record (HS:unparsed); we report it as anomaly malformed_handshake"},
+	{"ndpi/tls_invalid_reads.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark cannot parse the server's record (HS:unparsed); the capture is a fuzzing sample"},
+	{"ja4/tls3.pcapng", ":8009", "tshark.connections", ReasonReferenceWrong, "mid-stream TLS records on port 8009 (Cast): tshark decodes TLS there only with decode-as, set only for streams with a hello"},
+	{"ndpi/*", "", "ndpi.ja4", ReasonReferenceWrong, "nDPI's JA4 differs from the JA4 spec (ALPN chars \"ht\" for http/1.1, \"d\" without SNI extension, \"an\" for anydesk/...); the FoxIO tools agree with us (ja4.ja4 100%)"},
+	{"suricata-verify/tls/tls-client-hello-frag-01/dump_mtu300.pcap", "ips-sni-drop", "suricata.checks", ReasonReferenceWrong, "the test's IPS drop rule stops Suricata logging the TLS event: a rule-engine effect, not a TLS fact"},
+}

@@ -62,12 +62,10 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 	}
 	w("\nNot compared: %d reference connections over DTLS or QUIC (out of scope, listed below).\n\n", oos)
 
-	w("## Top disagreement patterns\n\n| # | category | pattern | count | example capture |\n|---:|---|---|---:|---|\n")
+	w("## Disagreement patterns\n\nThe to-do list: classified disagreements grouped by diagnosis, the others by the shape of\nthe difference.\n\n")
+	w("| # | reason | pattern | count | categories | example capture |\n|---:|---|---|---:|---|---|\n")
 	for i, p := range sc.Patterns() {
-		if i == 25 {
-			break
-		}
-		w("| %d | %s | %s | %d | %s |\n", i+1, p.Category, cell(p.Pattern), p.Count, cell(p.Example))
+		w("| %d | %s | %s | %d | %s | %s |\n", i+1, p.Reason, cell(p.Pattern), p.Count, strings.Join(p.Categories, ", "), cell(p.Example))
 	}
 	w("\n")
 
@@ -146,6 +144,12 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 	for _, u := range sc.Unparsed {
 		w("- %s\n", cell(u))
 	}
+	if len(sc.Stale) > 0 {
+		w("\n## Stale classifications\n\nThese entries of `knownDisagreements` matched no disagreement: remove them.\n\n")
+		for _, st := range sc.Stale {
+			w("- %s\n", cell(st))
+		}
+	}
 	w("\n## Known disagreements\n\n")
 	w("Every comparison where we differ, with its reason from `knownDisagreements` (internal/conformance/known.go);\n")
 	w("\"unclassified\" ones await a diagnosis. The first difference of a message sequence is in bold.\n\n")
@@ -189,36 +193,40 @@ func cell(s string) string {
 	return s
 }
 
-// Pattern is a group of similar disagreements.
+// Pattern is a group of similar disagreements: the classified ones by
+// their diagnosis, the others by category and the shape of the
+// difference.
 type Pattern struct {
-	Category string
-	Pattern  string
-	Count    int
-	Example  string
+	Reason     string
+	Pattern    string
+	Categories []string
+	Count      int
+	Example    string // a capture
 }
 
 var (
 	reBold   = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	reHashy  = regexp.MustCompile(`^[0-9a-f]{16,}$|_[0-9a-f]{12}_`)
 	reNoHash = regexp.MustCompile(`(?i)[0-9a-f]{12,}`)
 )
 
-// Patterns groups disagreements into patterns, most frequent first
-// (the to-do list): message sequences by their first differing tokens,
-// categorical fields by value pair, free-text fields by whether a side is
-// empty.
+// Patterns groups the disagreements, most frequent first: the to-do list.
 func (sc *Scorecard) Patterns() []Pattern {
 	idx := map[string]*Pattern{}
 	var order []string
 	for _, d := range sc.Disagreements {
-		p := d.Category + "\x00" + patternOf(d)
-		pp := idx[p]
-		if pp == nil {
-			pp = &Pattern{Category: d.Category, Pattern: patternOf(d), Example: d.Capture}
-			idx[p] = pp
-			order = append(order, p)
+		pat := d.Why
+		if pat == "" {
+			pat = d.Category + ": " + patternOf(d)
 		}
-		pp.Count++
+		key := d.Reason + "\x00" + pat
+		p := idx[key]
+		if p == nil {
+			p = &Pattern{Reason: d.Reason, Pattern: pat, Example: d.Capture}
+			idx[key] = p
+			order = append(order, key)
+		}
+		p.Count++
+		p.Categories = appendUnique(p.Categories, d.Category)
 	}
 	out := make([]Pattern, 0, len(order))
 	for _, k := range order {
@@ -228,8 +236,8 @@ func (sc *Scorecard) Patterns() []Pattern {
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count
 		}
-		if out[i].Category != out[j].Category {
-			return catIndex(out[i].Category) < catIndex(out[j].Category)
+		if out[i].Reason != out[j].Reason {
+			return out[i].Reason < out[j].Reason
 		}
 		return out[i].Pattern < out[j].Pattern
 	})

@@ -81,7 +81,10 @@ type Scorecard struct {
 	Disagreements []Disagreement
 	OutOfScope    []OutOfScope
 	Unparsed      []string // reference files (or parts) not understood
-	Elapsed       time.Duration
+	// Stale lists knownDisagreements entries that matched nothing (a fixed
+	// bug, or a changed reference): remove them.
+	Stale   []string
+	Elapsed time.Duration
 }
 
 // Category describes one compared field.
@@ -310,8 +313,16 @@ func Evaluate(capturesDir string, entries []ManifestEntry, runs map[string]*Run)
 			sc.Unparsed = append(sc.Unparsed, u)
 		}
 	}
+	used := map[int]bool{}
 	for i := range sc.Disagreements {
-		classify(&sc.Disagreements[i])
+		if k := classify(&sc.Disagreements[i]); k >= 0 {
+			used[k] = true
+		}
+	}
+	for i, k := range knownDisagreements {
+		if !used[i] {
+			sc.Stale = append(sc.Stale, fmt.Sprintf("%s %s %s: %s", k.Capture, k.Conn, k.Category, k.Why))
+		}
 	}
 	sort.SliceStable(sc.Disagreements, func(i, j int) bool {
 		a, b := sc.Disagreements[i], sc.Disagreements[j]
@@ -362,9 +373,10 @@ func sortOurs(o []*ourConn) {
 	})
 }
 
-// classify fills Reason and Why from knownDisagreements.
-func classify(d *Disagreement) {
-	for _, k := range knownDisagreements {
+// classify fills Reason and Why from knownDisagreements and returns the
+// index of the entry used, -1 for none.
+func classify(d *Disagreement) int {
+	for i, k := range knownDisagreements {
 		if ok, _ := path.Match(k.Capture, d.Capture); !ok {
 			continue
 		}
@@ -377,9 +389,10 @@ func classify(d *Disagreement) {
 			continue
 		}
 		d.Reason, d.Why = k.Reason, k.Why
-		return
+		return i
 	}
 	d.Reason = ReasonUnclassified
+	return -1
 }
 
 // Failures lists captures on which the binary crashed or hung.

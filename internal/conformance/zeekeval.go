@@ -57,7 +57,11 @@ func (e *capEval) evalZeek() {
 			}
 		}
 		what := "no ssl.log row"
-		if e.run.ZeekStatus != "ok" {
+		switch e.run.ZeekStatus {
+		case "ok":
+		case "":
+			what = "-F zeek not run"
+		default:
 			what = "no -F zeek output (" + e.run.ZeekStatus + ")"
 		}
 		e.count("zeek.connections", row != nil, conn, what, "ssl.log row")
