@@ -4,6 +4,7 @@ package testgen
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -370,6 +371,8 @@ func TestOutcomes(t *testing.T) {
 		"fail-alpn.pcap":                      {{clientErr: "no application protocol", serverErr: "unsupported application protocols"}},
 		"fail-client-abort.pcap":              {{clientErr: "closed", serverErr: "EOF"}},
 		"mtls.pcap":                           {{version: v12}},
+		"end-fin.pcap":                        {{version: v13}},
+		"end-rst.pcap":                        {{version: v13, serverErr: "reset"}},
 		"tls12-ticket-impaired.pcap":          {{version: v12}},
 	}
 	for name, wants := range cases {
@@ -395,6 +398,13 @@ func TestOutcomes(t *testing.T) {
 	}
 	if o := g.results["tls13-full.pcap"].Outcomes[0]; o.Client.NegotiatedProtocol != "h2" {
 		t.Errorf("tls13-full: ALPN %q", o.Client.NegotiatedProtocol)
+	}
+	// The server took X25519 (not the hybrid) unless it asked for P-256.
+	if o := g.results["tls13-full.pcap"].Outcomes[0]; o.Client.CurveID != tls.X25519 {
+		t.Errorf("tls13-full: group %v", o.Client.CurveID)
+	}
+	if o := g.results["tls13-hrr.pcap"].Outcomes[0]; o.Client.CurveID != tls.CurveP256 || !o.Client.HelloRetryRequest {
+		t.Errorf("tls13-hrr: group %v, HelloRetryRequest %v", o.Client.CurveID, o.Client.HelloRetryRequest)
 	}
 	if o := g.results["mtls.pcap"].Outcomes[0]; len(o.Server.PeerCertificates) != 2 {
 		t.Errorf("mtls: server saw %d client certificates, want 2", len(o.Server.PeerCertificates))
