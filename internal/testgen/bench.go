@@ -106,6 +106,8 @@ func (h *replayHeap) Pop() any {
 // failures) replayed with their own addresses, ports, sequence numbers and
 // start times (one every interval), overlapping in time. Packets are merged
 // by time and streamed to w; memory holds only the connections in progress.
+// Replays of one template carry the same TLS bytes (randoms, session IDs,
+// tickets), so ticket lineage across connections means nothing here.
 func (k *Catalog) BenchHandshakes(w io.Writer, f Format, n int, interval time.Duration) (BenchStats, error) {
 	var st BenchStats
 	ts, err := k.benchTemplates()

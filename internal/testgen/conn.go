@@ -77,8 +77,8 @@ type Line struct {
 //
 // Unless Script is set, the generator runs crypto/tls for real: Client and
 // Server are templates, cloned per connection, whose Rand and Time the
-// generator replaces (Rand: a ChaCha8 stream from Seed; Time: the capture
-// start plus At). Configs that share a ClientSessionCache or SessionTicketKey
+// generator replaces (Rand: a ChaCha8 stream from Seed; Time: fixed, one RTT
+// after the connection's SYN). Configs that share a ClientSessionCache or SessionTicketKey
 // carry sessions from one Conn to the next: Conns are run in slice order.
 type Conn struct {
 	Name           string
