@@ -218,7 +218,12 @@ func ladderLabels(r *flows.Record) []string {
 				if st.SHA256 != "" {
 					parts = append(parts, nbsp("ticket "+shortHash(st.SHA256)))
 				}
-				parts = append(parts, nbsp("lifetime "+strconv.FormatUint(uint64(st.LifetimeHint), 10)+" s"))
+				if st.LifetimeHint == 0 {
+					// RFC 5077 3.3: zero means the lifetime is unspecified.
+					parts = append(parts, nbsp("lifetime unspecified"))
+				} else {
+					parts = append(parts, nbsp("lifetime "+strconv.FormatUint(uint64(st.LifetimeHint), 10)+" s"))
+				}
 				note = " [" + strings.Join(parts, ", ") + "]"
 			}
 		case "certificate":

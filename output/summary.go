@@ -98,33 +98,53 @@ func (t *textReport) table(headers []string, rows [][]string) {
 }
 
 // fitWidths gives each column its natural width (longest line), then
-// takes cells from the widest until the table fits width.
+// takes cells from the widest until the table fits width. A column is
+// first only shrunk down to its longest word (so names do not break),
+// and only then further, down to 8.
 func fitWidths(headers []string, rows [][]string, width int) []int {
 	w := make([]int, len(headers))
+	word := make([]int, len(headers))
 	for i, h := range headers {
 		w[i] = utf8.RuneCountInString(h)
+		word[i] = w[i]
 	}
 	for _, r := range rows {
 		for i, c := range r {
 			for l := range strings.SplitSeq(c, "\n") {
 				w[i] = max(w[i], utf8.RuneCountInString(l))
 			}
+			for f := range strings.FieldsSeq(c) {
+				word[i] = max(word[i], min(24, utf8.RuneCountInString(f)))
+			}
 		}
 	}
 	avail := width - (3*len(w) + 1)
-	for {
-		sum, wi := 0, 0
-		for i, v := range w {
-			sum += v
-			if v > w[wi] {
-				wi = i
+	for _, floor := range [][]int{word, nil} {
+		for {
+			sum := 0
+			for _, v := range w {
+				sum += v
 			}
+			if sum <= avail {
+				return w
+			}
+			wi := -1
+			for i, v := range w {
+				lo := 8
+				if floor != nil {
+					lo = max(lo, floor[i])
+				}
+				if v > lo && (wi < 0 || v > w[wi]) {
+					wi = i
+				}
+			}
+			if wi < 0 {
+				break
+			}
+			w[wi]--
 		}
-		if sum <= avail || w[wi] <= 8 {
-			return w
-		}
-		w[wi]--
 	}
+	return w
 }
 
 func pct(n, of int) string {
@@ -146,8 +166,12 @@ func countRows(t *TopK, of int) [][]string {
 	return rows
 }
 
-// topList is "a (3), b (2), …" of the first n keys.
-func topList(t *TopK, n int) string {
+// topList is "a (3), b (2), +4 more" of the first n keys.
+func topList(t *TopK, n int) string { return topListSep(t, n, ", ") }
+
+// topListSep is topList with another separator ("\n" in terminal tables:
+// one name a line reads better than names wrapped across lines).
+func topListSep(t *TopK, n int, sep string) string {
 	var parts []string
 	for _, c := range t.Top(n) {
 		parts = append(parts, fmt.Sprintf("%s (%d)", Sanitize(c.Key), c.N))
@@ -155,7 +179,7 @@ func topList(t *TopK, n int) string {
 	if t.Len() > n {
 		parts = append(parts, fmt.Sprintf("+%d more", t.Len()-n))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, sep)
 }
 
 // WriteSummary renders the model as a terminal report.
@@ -185,9 +209,20 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 	groups := a.FailureGroups()
 	var rows [][]string
 	for _, g := range groups {
-		rows = append(rows, []string{Sanitize(g.Reason), strconv.Itoa(g.Count), topList(g.By, 3), topList(g.Servers, 3), topList(g.Clients, 3)})
+		// Reason, count and who gave up share a cell so that the lists
+		// of servers and clients keep room at 80 columns.
+		cell := Sanitize(g.Reason) + "\n" + strconv.Itoa(g.Count) + " connection"
+		if g.Count != 1 {
+			cell += "s"
+		}
+		if by := g.By.Top(0); len(by) == 1 {
+			cell += "\ngiven up by " + Sanitize(by[0].Key)
+		} else {
+			cell += "\ngiven up by " + topList(g.By, 3)
+		}
+		rows = append(rows, []string{cell, topListSep(g.Servers, 3, "\n"), topListSep(g.Clients, 3, "\n")})
 	}
-	t.table([]string{"REASON", "COUNT", "GAVE UP", "SERVERS", "CLIENTS"}, rows)
+	t.table([]string{"REASON", "SERVERS", "CLIENTS"}, rows)
 	for _, g := range groups {
 		e := g.Example
 		head := fmt.Sprintf("%s, e.g. %s %s → %s", Sanitize(g.Reason), shortUID(e.UID), e.Client, e.Server)
@@ -235,7 +270,10 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 		{"redeemed after their lifetime hint", strconv.Itoa(tk.Expired)},
 	}
 	if lo, med, hi, n := tk.Delays(); n > 0 {
-		trows = append(trows, []string{"issue → redemption delay", fmt.Sprintf("min %s, median %s, max %s", seconds(lo), seconds(med), seconds(hi))})
+		trows = append(trows,
+			[]string{"issue → redemption, min", seconds(lo)},
+			[]string{"issue → redemption, median", seconds(med)},
+			[]string{"issue → redemption, max", seconds(hi)})
 	}
 	t.table([]string{"TICKETS", "COUNT"}, trows)
 
