@@ -89,8 +89,8 @@ func (c *conn) alertEndedHandshake13(d dissect.Dir, i int) bool {
 	if d == dissect.FromClient {
 		return i == c.clientFinMsg && c.encAfter[0] <= 1
 	}
-	if i <= c.clientFinMsg {
-		return false
+	if i <= c.clientFinMsg || c.rec.Messages[i].Count > 1 {
+		return false // server records came after the client's Finished
 	}
 	for _, m := range c.rec.Messages[c.clientFinMsg+1 : i] {
 		if m.From == "server" {
@@ -103,7 +103,19 @@ func (c *conn) alertEndedHandshake13(d dissect.Dir, i int) bool {
 // settleProbableAlerts turns a probable encrypted alert that nothing
 // followed into an alert, and the record it named into an alert message.
 func (c *conn) settleProbableAlerts() {
-	for d := range c.probAlert {
+	// Decide on the sequence as it was which alerts ended the handshake,
+	// then rewrite the messages, earlier alert first.
+	var ended [2]bool
+	for d, p := range c.probAlert {
+		if p != nil && p.msg >= 0 && p.msg < len(c.rec.Messages) && c.tls13() {
+			ended[d] = c.alertEndedHandshake13(dissect.Dir(d), p.msg)
+		}
+	}
+	order := [2]int{0, 1}
+	if p0, p1 := c.probAlert[0], c.probAlert[1]; p0 != nil && p1 != nil && p1.a.Timestamp.Before(p0.a.Timestamp) {
+		order = [2]int{1, 0}
+	}
+	for _, d := range order {
 		p := c.probAlert[d]
 		if p == nil {
 			continue
@@ -112,19 +124,28 @@ func (c *conn) settleProbableAlerts() {
 		if p.msg >= 0 && p.msg < len(c.rec.Messages) {
 			m := &c.rec.Messages[p.msg]
 			if m.Count > 1 {
+				// The alert was folded into a run: split it off, right
+				// after the run.
 				m.Count--
 				m.Bytes -= p.a.Bytes
 				if len(c.rec.Messages) < maxMessages {
-					c.rec.Messages = append(c.rec.Messages, Message{TS: Time{p.a.Timestamp}, From: m.From, Type: "alert", Length: p.a.Bytes, Encrypted: true, Count: 1, Bytes: p.a.Bytes})
+					al := Message{TS: Time{p.a.Timestamp}, From: m.From, Type: "alert", Length: p.a.Bytes, Encrypted: true, Count: 1, Bytes: p.a.Bytes}
+					c.rec.Messages = slices.Insert(c.rec.Messages, p.msg+1, al)
+					if c.clientFinMsg > p.msg {
+						c.clientFinMsg++
+					}
+					if o := c.probAlert[d^1]; o != nil && o.msg > p.msg {
+						o.msg++
+					}
 				}
 			} else {
 				m.Type = "alert"
 			}
-			if c.tls13() && c.alertEndedHandshake13(dissect.Dir(d), p.msg) {
-				c.finished[0] = false
-				c.established = false
-				c.fatal = nil // the alert added below is the one that ended it
-			}
+		}
+		if ended[d] {
+			c.finished[0] = false
+			c.established = false
+			c.fatal = nil // the alert added below is the one that ended it
 		}
 		c.addAlert(&alertFact{from: dissect.Dir(d), ts: p.a.Timestamp, encrypted: true})
 	}
@@ -369,9 +390,13 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 		r.Status = StatusEstablished
 	case c.fatal != nil:
 		r.Status = StatusFailed
-	case c.ch == nil && !c.sslv2:
+	case c.ch == nil:
 		// Picked up after the ClientHello, or the client's side did not
 		// parse: too little of the handshake was seen to call it failed.
+		r.Status = StatusIncomplete
+	case !c.srvFlight && c.clientKX:
+		// The client went on to its key exchange, so the server did
+		// answer: its direction was not captured.
 		r.Status = StatusIncomplete
 	case info.Reason == reassembly.CloseEndOfInput || info.Reason == reassembly.CloseIdle || info.Reason == reassembly.CloseEvicted:
 		r.Status = StatusIncomplete

@@ -3,6 +3,7 @@ package flows
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/reassembly"
@@ -216,6 +217,17 @@ func TestStatus(t *testing.T) {
 			s.c.Gap(reassembly.ServerToClient, s.ts, 1400)
 			return s
 		}, reassembly.CloseFIN, StatusIncomplete, false},
+		{"tls13 short last records both ways are data, not failure", func(s *script) *script {
+			// The Illustrated TLS 1.3 connection: "ping" and "pong" are
+			// alert-sized last records.
+			s.ch(ch13("a.example")).sh(sh13()).ccs(S).ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 835, Encrypted: true}).
+				ccs(C).encFin(C).app(C, 21).app(S, 234).app(S, 234).app(S, 21)
+			s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 21, Timestamp: s.ts.Add(-3 * time.Millisecond)})
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 21})
+		}, reassembly.CloseFIN, StatusEstablished, true},
+		{"only the client's direction captured", func(s *script) *script {
+			return s.ch(ch12("a.example")).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C)
+		}, reassembly.CloseRST, StatusIncomplete, false},
 		{"midstream application data only", func(s *script) *script { return s.app(C, 100).app(S, 1000) }, reassembly.CloseFIN, StatusEstablished, true},
 		{"midstream one way only", func(s *script) *script { return s.app(S, 1000) }, reassembly.CloseFIN, StatusIncomplete, false},
 	}
