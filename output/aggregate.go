@@ -286,10 +286,12 @@ func uniq(ss []string) []string {
 // TopK counts keys with the Space-Saving algorithm: exact while there are
 // at most Cap distinct keys; beyond, a new key replaces the least counted
 // one and inherits its count, so the heavy hitters stay and their counts
-// are upper bounds (Approximate then reports true).
+// are upper bounds (Approximate then reports true). The counts live in a
+// min-heap indexed by key, so each Add is O(log Cap).
 type TopK struct {
 	cap     int
-	counts  map[string]int
+	idx     map[string]int // key → position in heap
+	heap    []Count
 	evicted bool
 	total   int
 }
@@ -302,30 +304,70 @@ type Count struct {
 
 // NewTopK returns a counter of the given capacity (at least 1).
 func NewTopK(capacity int) *TopK {
-	return &TopK{cap: max(1, capacity), counts: map[string]int{}}
+	return &TopK{cap: max(1, capacity), idx: map[string]int{}}
+}
+
+// less orders the heap: fewest first, and among equals the greatest key,
+// so that what is evicted does not depend on map order.
+func (t *TopK) less(i, j int) bool {
+	a, b := t.heap[i], t.heap[j]
+	return a.N < b.N || (a.N == b.N && a.Key > b.Key)
+}
+
+func (t *TopK) swap(i, j int) {
+	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
+	t.idx[t.heap[i].Key] = i
+	t.idx[t.heap[j].Key] = j
+}
+
+func (t *TopK) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.less(i, p) {
+			return
+		}
+		t.swap(i, p)
+		i = p
+	}
+}
+
+func (t *TopK) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(t.heap) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(t.heap) && t.less(r, l) {
+			m = r
+		}
+		if !t.less(m, i) {
+			return
+		}
+		t.swap(i, m)
+		i = m
+	}
 }
 
 // Add counts one occurrence of key.
 func (t *TopK) Add(key string) {
 	t.total++
-	if c, ok := t.counts[key]; ok {
-		t.counts[key] = c + 1
+	if i, ok := t.idx[key]; ok {
+		t.heap[i].N++
+		t.down(i)
 		return
 	}
-	if len(t.counts) < t.cap {
-		t.counts[key] = 1
+	if len(t.heap) < t.cap {
+		t.heap = append(t.heap, Count{key, 1})
+		t.idx[key] = len(t.heap) - 1
+		t.up(len(t.heap) - 1)
 		return
 	}
-	// Evict the least counted key; among equals the greatest key, so
-	// the result does not depend on map order.
-	minKey, minN := "", -1
-	for k, n := range t.counts {
-		if minN < 0 || n < minN || (n == minN && k > minKey) {
-			minKey, minN = k, n
-		}
-	}
-	delete(t.counts, minKey)
-	t.counts[key] = minN + 1
+	// Replace the least counted key; the newcomer inherits its count.
+	delete(t.idx, t.heap[0].Key)
+	t.heap[0] = Count{key, t.heap[0].N + 1}
+	t.idx[key] = 0
+	t.down(0)
 	t.evicted = true
 }
 
@@ -337,15 +379,12 @@ func (t *TopK) Total() int { return t.total }
 func (t *TopK) Approximate() bool { return t.evicted }
 
 // Len is the number of distinct keys held.
-func (t *TopK) Len() int { return len(t.counts) }
+func (t *TopK) Len() int { return len(t.heap) }
 
 // Top returns the n most counted keys, most first, ties by key; n <= 0
 // returns all.
 func (t *TopK) Top(n int) []Count {
-	out := make([]Count, 0, len(t.counts))
-	for k, c := range t.counts {
-		out = append(out, Count{k, c})
-	}
+	out := slices.Clone(t.heap)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].N != out[j].N {
 			return out[i].N > out[j].N

@@ -153,3 +153,62 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAggregateDistinct is the worst case of the TopK counters:
+// every connection brings a server, client, ALPN and anomaly never seen.
+func BenchmarkAggregateDistinct(b *testing.B) {
+	base := *fixtures()[4]
+	recs := make([]flows.Record, 4096)
+	for i := range recs {
+		r := base
+		r.SNI = fmt.Sprintf("host%d.example", i)
+		r.Client.IP = fmt.Sprintf("10.0.%d.%d", i>>8, i&255)
+		r.ALPN = fmt.Sprintf("p%d", i)
+		r.Anomalies = []string{fmt.Sprintf("k%d", i)}
+		recs[i] = r
+	}
+	a := NewAggregate()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		a.Add(&recs[i%len(recs)])
+		i++
+	}
+}
+
+// TestTopKMatchesExactCounts checks the heap against a plain map while
+// nothing is evicted, and the Space-Saving guarantees once keys are:
+// every count is an upper bound, over by at most total/capacity.
+func TestTopKMatchesExactCounts(t *testing.T) {
+	const capacity = 16
+	k := NewTopK(capacity)
+	exact := map[string]int{}
+	seq := uint32(7)
+	for i := range 5000 {
+		seq = seq*1664525 + 1013904223
+		key := fmt.Sprintf("k%d", (seq>>24)%12)
+		if i > 2000 {
+			key = fmt.Sprintf("k%d", (seq>>20)%40) // now more keys than capacity
+		}
+		k.Add(key)
+		exact[key]++
+		if i == 2000 {
+			for _, c := range k.Top(0) {
+				if c.N != exact[c.Key] {
+					t.Fatalf("exact phase: %s counted %d, want %d", c.Key, c.N, exact[c.Key])
+				}
+			}
+			if k.Approximate() {
+				t.Fatal("evicted with fewer keys than capacity")
+			}
+		}
+	}
+	if k.Len() != capacity || !k.Approximate() {
+		t.Fatalf("len %d approx %v", k.Len(), k.Approximate())
+	}
+	for _, c := range k.Top(0) {
+		if c.N < exact[c.Key] || c.N > exact[c.Key]+k.Total()/capacity {
+			t.Errorf("%s counted %d, true %d", c.Key, c.N, exact[c.Key])
+		}
+	}
+}
