@@ -304,7 +304,9 @@ func findHeader(buf []byte, pos int, force bool) (int, bool) {
 		end := recordHeaderLen + ln
 		switch {
 		case len(h) >= end+recordHeaderLen:
-			if fullHeaderOK(h[end:]) {
+			// The next header need not pass the length check: an
+			// oversized record is still a record.
+			if plausibleHeader(h[end:]) {
 				return k, true
 			}
 			continue

@@ -36,13 +36,76 @@ type recConn struct {
 }
 
 func (c *recConn) Write(b []byte) (int, error) {
-	// Logged before the write: on a synchronous pipe, a write can only
-	// start after whatever it answers was written, so the log is in order.
+	// Logged as written: a write can only happen after whatever it answers
+	// was written, so the log is in capture order.
 	c.rec.mu.Lock()
 	c.rec.segs = append(c.rec.segs, segment{c.dir, append([]byte(nil), b...)})
 	c.rec.mu.Unlock()
 	return c.Conn.Write(b)
 }
+
+// bufPipe is an in-memory connection whose writes never block (net.Pipe's
+// do, and TLS 1.3 peers may both write at once: a CCS after an HRR, say).
+// Each side's Write appends to the other side's buffer.
+type bufPipe struct {
+	mu     *sync.Mutex
+	cond   *sync.Cond
+	in     *[]byte // what this side reads
+	out    *[]byte // what the peer reads
+	closed *bool
+}
+
+func newBufPipe() (net.Conn, net.Conn) {
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	var a, b []byte
+	closed := false
+	return &bufPipe{&mu, cond, &a, &b, &closed}, &bufPipe{&mu, cond, &b, &a, &closed}
+}
+
+func (p *bufPipe) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(*p.in) == 0 && !*p.closed {
+		p.cond.Wait()
+	}
+	if len(*p.in) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, *p.in)
+	*p.in = (*p.in)[n:]
+	return n, nil
+}
+
+func (p *bufPipe) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if *p.closed {
+		return 0, io.ErrClosedPipe
+	}
+	*p.out = append(*p.out, b...)
+	p.cond.Broadcast()
+	return len(b), nil
+}
+
+func (p *bufPipe) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	*p.closed = true
+	p.cond.Broadcast()
+	return nil
+}
+
+func (p *bufPipe) LocalAddr() net.Addr                { return pipeAddr{} }
+func (p *bufPipe) RemoteAddr() net.Addr               { return pipeAddr{} }
+func (p *bufPipe) SetDeadline(t time.Time) error      { return nil }
+func (p *bufPipe) SetReadDeadline(t time.Time) error  { return nil }
+func (p *bufPipe) SetWriteDeadline(t time.Time) error { return nil }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 // testCert makes a self-signed ECDSA certificate for the test servers.
 func testCert(t testing.TB) tls.Certificate {
@@ -75,14 +138,14 @@ func sharedCert(t testing.TB) tls.Certificate {
 	return certVal
 }
 
-// exchange runs a crypto/tls client and server over net.Pipe and returns
+// exchange runs a crypto/tls client and server over an in-memory pipe and returns
 // both directions' bytes in write order. After the handshake the server
 // writes "world", the client reads it, writes "hello", and closes.
 func exchange(t testing.TB, maxVersion uint16, tweak func(cc, sc *tls.Config)) []segment {
 	t.Helper()
 	cert := sharedCert(t)
 	rec := &recorder{}
-	cp, sp := net.Pipe()
+	cp, sp := newBufPipe()
 	cconn := &recConn{cp, FromClient, rec}
 	sconn := &recConn{sp, FromServer, rec}
 	sc := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: maxVersion}

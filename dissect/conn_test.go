@@ -1,0 +1,417 @@
+package dissect
+
+import (
+	"crypto/tls"
+	"strings"
+	"testing"
+	"time"
+)
+
+var tls12Want = []string{
+	"C client_hello",
+	"S server_hello", "S certificate", "S server_key_exchange", "S server_hello_done",
+	"C client_key_exchange", "C change_cipher_spec", "C finished*",
+	"S change_cipher_spec", "S finished*",
+	"S application_data", "C application_data", "C alert*",
+}
+
+var tls13Want = []string{
+	"C client_hello",
+	"S server_hello", "S change_cipher_spec",
+	"S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
+	"C change_cipher_spec", "C finished*",
+	"S application_data", "C application_data", "C application_data",
+	// Both directions end with a record of an alert's size: the client's
+	// close_notify, and the server's 5-byte "world" (which only looks like one).
+	"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+}
+
+func sameLines(t *testing.T, what string, got *logSink, want []string) {
+	t.Helper()
+	if strings.Join(got.lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got.lines, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestConnTLS12(t *testing.T) {
+	segs := exchange(t, tls.VersionTLS12, nil)
+	sink := feed(DefaultConfig(), segs, 0)
+	sameLines(t, "whole segments", sink, tls12Want)
+	ev := sink.events
+	if ch := ev[0].ClientHello; ch == nil || ch.ServerName != "dissect.test" || ch.ALPN[0] != "h2" {
+		t.Errorf("client hello: %+v", ev[0].ClientHello)
+	}
+	if sh := ev[1].ServerHello; sh == nil || sh.Version() != VersionTLS12 || sh.ALPN != "h2" || !strings.HasPrefix(CipherSuiteName(sh.CipherSuite), "TLS_ECDHE_ECDSA") {
+		t.Errorf("server hello: %+v", ev[1].ServerHello)
+	}
+	if c := ev[2].Certificate; c == nil || len(c.Chain) != 1 || len(c.Chain[0]) < 100 {
+		t.Errorf("certificate: %+v", ev[2].Certificate)
+	}
+	if ske := ev[3].ServerKeyExchange; ske == nil || ske.Kind != "ecdhe" || ske.NamedCurve == 0 || ske.SignatureScheme == 0 {
+		t.Errorf("server key exchange: %+v", ev[3].ServerKeyExchange)
+	}
+	if ev[0].Length != len(segs[0].data)-9 || ev[0].RecordVersion != VersionTLS10 && ev[0].RecordVersion != VersionTLS12 {
+		t.Errorf("client hello length %d record version %v", ev[0].Length, ev[0].RecordVersion)
+	}
+	if ev[len(ev)-1].Alert != nil {
+		t.Error("an encrypted alert was decoded")
+	}
+	if ev[0].Timestamp.IsZero() || !ev[len(ev)-1].Timestamp.After(ev[0].Timestamp) {
+		t.Error("timestamps are not the capture times")
+	}
+	// Whatever the chunking, the same story.
+	for _, chunk := range []int{1, 2, 3, 5, 7, 64, 1000} {
+		sameLines(t, "chunk "+itoa(chunk), feed(DefaultConfig(), segs, chunk), tls12Want)
+	}
+}
+
+func TestConnTLS13(t *testing.T) {
+	segs := exchange(t, tls.VersionTLS13, nil)
+	sink := feed(DefaultConfig(), segs, 0)
+	sameLines(t, "whole segments", sink, tls13Want)
+	if sh := sink.events[1].ServerHello; sh == nil || sh.Version() != VersionTLS13 || sh.KeyShareGroup == 0 {
+		t.Errorf("server hello: %+v", sink.events[1].ServerHello)
+	}
+	for _, chunk := range []int{1, 4, 6, 333} {
+		sameLines(t, "chunk "+itoa(chunk), feed(DefaultConfig(), segs, chunk), tls13Want)
+	}
+}
+
+// Every segment split in two at every byte position gives the same events.
+func TestConnSplitEverywhere(t *testing.T) {
+	for _, tc := range []struct {
+		v    uint16
+		want []string
+	}{{tls.VersionTLS12, tls12Want}, {tls.VersionTLS13, tls13Want}} {
+		segs := exchange(t, tc.v, nil)
+		for i := range segs {
+			for p := 1; p < len(segs[i].data); p++ {
+				split := make([]segment, 0, len(segs)+1)
+				split = append(split, segs[:i]...)
+				split = append(split, segment{segs[i].dir, segs[i].data[:p]}, segment{segs[i].dir, segs[i].data[p:]})
+				split = append(split, segs[i+1:]...)
+				got := feed(DefaultConfig(), split, 0)
+				if strings.Join(got.lines, "\n") != strings.Join(tc.want, "\n") {
+					t.Fatalf("version %#x, segment %d split at %d:\n%s", tc.v, i, p, got)
+				}
+			}
+		}
+	}
+}
+
+func TestConnTLS12ClientAuthAndResumption(t *testing.T) {
+	cache := tls.NewLRUClientSessionCache(4)
+	tweak := func(cc, sc *tls.Config) {
+		cc.ClientSessionCache = cache
+		sc.SetSessionTicketKeys([][32]byte{{1, 2, 3}})
+		sc.ClientAuth = tls.RequireAnyClientCert
+		cc.Certificates = []tls.Certificate{sharedCert(t)}
+	}
+	full := feed(DefaultConfig(), exchange(t, tls.VersionTLS12, tweak), 0)
+	sameLines(t, "client auth", full, []string{
+		"C client_hello",
+		"S server_hello", "S certificate", "S server_key_exchange", "S certificate_request", "S server_hello_done",
+		"C certificate", "C client_key_exchange", "C certificate_verify", "C change_cipher_spec", "C finished*",
+		"S new_session_ticket", "S change_cipher_spec", "S finished*",
+		"S application_data", "C application_data", "C alert*",
+	})
+	var nst *NewSessionTicket
+	for _, e := range full.events {
+		if e.NewSessionTicket != nil {
+			nst = e.NewSessionTicket
+		}
+		if e.CertificateRequest != nil && len(e.CertificateRequest.SignatureAlgorithms) == 0 {
+			t.Error("certificate_request without signature algorithms")
+		}
+	}
+	// crypto/tls sends a ticket_lifetime_hint of 0 (unspecified) in TLS 1.2.
+	if nst == nil || len(nst.Ticket) == 0 {
+		t.Fatalf("new_session_ticket: %+v", nst)
+	}
+	resumed := feed(DefaultConfig(), exchange(t, tls.VersionTLS12, tweak), 0)
+	sameLines(t, "resumed with the ticket", resumed, []string{
+		"C client_hello",
+		"S server_hello", "S new_session_ticket", "S change_cipher_spec", "S finished*",
+		"C change_cipher_spec", "C finished*",
+		"S application_data", "C application_data", "C alert*",
+	})
+	if ch := resumed.events[0].ClientHello; !ch.HasSessionTicketExt || string(ch.SessionTicket) != string(nst.Ticket) {
+		t.Error("the resumed ClientHello does not present the issued ticket")
+	}
+}
+
+func TestConnTLS13ResumptionAndHRR(t *testing.T) {
+	cache := tls.NewLRUClientSessionCache(4)
+	tweak := func(cc, sc *tls.Config) {
+		cc.ClientSessionCache = cache
+		sc.SetSessionTicketKeys([][32]byte{{1, 2, 3}})
+	}
+	first := feed(DefaultConfig(), exchange(t, tls.VersionTLS13, tweak), 0)
+	// crypto/tls sends its ticket with its first flight when it did not ask
+	// for a client certificate: a fifth encrypted handshake record.
+	sameLines(t, "first", first, []string{
+		"C client_hello", "S server_hello", "S change_cipher_spec",
+		"S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
+		"C change_cipher_spec", "C finished*",
+		"S application_data", "C application_data", "C application_data",
+		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+	})
+	resumed := feed(DefaultConfig(), exchange(t, tls.VersionTLS13, tweak), 0)
+	sh := resumed.events[1].ServerHello
+	if sh == nil || !sh.HasPreSharedKey || len(resumed.events[0].ClientHello.PSKIdentities) != 1 {
+		t.Fatalf("resumption not seen:\n%s", resumed)
+	}
+	// Resumed: EncryptedExtensions, Finished and a new ticket.
+	sameLines(t, "resumed", resumed, []string{
+		"C client_hello", "S server_hello", "S change_cipher_spec", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
+		"C change_cipher_spec", "C finished*",
+		"S application_data", "C application_data", "C application_data",
+		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+	})
+
+	hrr := feed(DefaultConfig(), exchange(t, tls.VersionTLS13, func(cc, sc *tls.Config) {
+		sc.CurvePreferences = []tls.CurveID{tls.CurveP384}
+	}), 0)
+	sameLines(t, "hello retry request", hrr, []string{
+		"C client_hello", "S hello_retry_request", "S change_cipher_spec",
+		"C change_cipher_spec", "C client_hello",
+		"S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
+		"C finished*",
+		"S application_data", "C application_data", "C application_data",
+		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+	})
+	if e := hrr.events[1]; e.ServerHello == nil || !e.ServerHello.IsHelloRetryRequest || e.ServerHello.KeyShareGroup != uint16(tls.CurveP384) {
+		t.Errorf("hello_retry_request: %+v", e.ServerHello)
+	}
+}
+
+func TestConnRolesSwapped(t *testing.T) {
+	segs := exchange(t, tls.VersionTLS12, nil)
+	for i := range segs {
+		segs[i].dir ^= 1 // the caller guessed the roles the wrong way round
+	}
+	cfg := DefaultConfig()
+	cfg.RolesInferred = true
+	sink := feed(cfg, segs, 0)
+	want := append([]string{"C !roles_swapped"}, tls12Want...)
+	sameLines(t, "swapped", sink, want)
+	// Without RolesInferred the directions are taken as given.
+	sink = feed(DefaultConfig(), segs, 0)
+	if sink.lines[0] != "S client_hello" {
+		t.Errorf("roles changed without RolesInferred: %s", sink.lines[0])
+	}
+}
+
+func helloRecords() (ch, sh []byte) {
+	spec, _ := chromeLikeHello()
+	ch = record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(spec)))
+	sh = record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{
+		version: 0x0303, random: testRandom(9), sid: []byte{}, suites: []uint16{0xc02f}, comp: []uint8{0}, exts: []Extension{extRenegotiation()},
+	})))
+	return ch, sh
+}
+
+func TestConnCoalescedAndSplitHandshake(t *testing.T) {
+	spec, _ := chromeLikeHello()
+	chMsg := handshake(TypeClientHello, buildClientHello(spec))
+	// The ClientHello split over three records, and the server's flight
+	// coalesced into one record.
+	client := cat(
+		record(ContentHandshake, 0x0301, chMsg[:3]),
+		record(ContentHandshake, 0x0301, chMsg[3:100]),
+		record(ContentHandshake, 0x0301, chMsg[100:]),
+	)
+	shMsg := handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(2), suites: []uint16{0x002f}, comp: []uint8{0}}))
+	server := record(ContentHandshake, 0x0303, cat(
+		shMsg,
+		handshake(TypeCertificate, buildCertificate(false, []byte("der"))),
+		handshake(TypeServerHelloDone, nil),
+	))
+	sink := feed(DefaultConfig(), []segment{{FromClient, client}, {FromServer, server}}, 0)
+	sameLines(t, "coalesced", sink, []string{"C client_hello", "S server_hello", "S certificate", "S server_hello_done"})
+	if sink.events[0].ClientHello == nil || sink.events[0].ClientHello.ServerName != "example.com" || sink.events[0].Length != len(chMsg)-4 {
+		t.Errorf("joined client hello: %+v", sink.events[0])
+	}
+	if sink.events[3].Length != 0 || len(sink.events[3].Raw) != 0 {
+		t.Errorf("server_hello_done: %+v", sink.events[3])
+	}
+}
+
+func TestConnMalformedHandshake(t *testing.T) {
+	bad := record(ContentHandshake, 0x0301, handshake(TypeClientHello, []byte{3, 3, 1, 2}))
+	sink := feed(DefaultConfig(), []segment{{FromClient, bad}}, 0)
+	sameLines(t, "malformed", sink, []string{"C !malformed_handshake", "C client_hello"})
+	if d := sink.anomalies[0].Detail; !strings.Contains(d, "random") {
+		t.Errorf("detail %q does not name the field", d)
+	}
+}
+
+func TestConnHandshakeTooLarge(t *testing.T) {
+	big := make([]byte, 3000)
+	server := cat(
+		record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(2), suites: []uint16{0x002f}, comp: []uint8{0}}))),
+		record(ContentHandshake, 0x0303, handshake(TypeCertificate, buildCertificate(false, big))[:1500]),
+		record(ContentHandshake, 0x0303, cat(handshake(TypeCertificate, buildCertificate(false, big))[1500:], handshake(TypeServerHelloDone, nil))),
+	)
+	cfg := DefaultConfig()
+	cfg.MaxHandshake = 1024
+	sink := feed(cfg, []segment{{FromServer, server}}, 0)
+	sameLines(t, "too large", sink, []string{"S server_hello", "S !handshake_too_large", "S certificate", "S server_hello_done"})
+	if sink.events[1].Length != 3006 || sink.events[1].Certificate != nil {
+		t.Errorf("skipped certificate event: %+v", sink.events[1])
+	}
+}
+
+func TestConnPlaintextAlertAndHeartbleed(t *testing.T) {
+	ch, _ := helloRecords()
+	client := cat(ch, record(ContentHeartbeat, 0x0301, []byte{1, 0x40, 0x00}))
+	server := record(ContentAlert, 0x0303, []byte{2, 40})
+	sink := feed(DefaultConfig(), []segment{{FromClient, client}, {FromServer, server}}, 0)
+	sameLines(t, "heartbleed", sink, []string{"C client_hello", "C heartbeat", "C !heartbleed", "S alert"})
+	if hb := sink.events[1].Heartbeat; hb == nil || !hb.Heartbleed || hb.PayloadLength != 0x4000 || hb.RecordLength != 3 {
+		t.Errorf("heartbeat: %+v", hb)
+	}
+	if a := sink.events[2].Alert; a == nil || a.Level != 2 || a.Description != 40 {
+		t.Errorf("alert: %+v", a)
+	}
+}
+
+func TestConnGapInsideApplicationData(t *testing.T) {
+	ch, sh := helloRecords()
+	app := record(ContentApplicationData, 0x0303, make([]byte, 1000))
+	sink := &logSink{}
+	c := NewConn(DefaultConfig(), sink)
+	ts := time.Unix(1, 0)
+	c.Data(FromClient, ts, ch)
+	c.Data(FromServer, ts, sh)
+	// 300 bytes of the first record's body are lost: stepped over exactly.
+	c.Data(FromServer, ts, app[:200])
+	c.Gap(FromServer, ts, 300)
+	c.Data(FromServer, ts, app[500:])
+	c.Data(FromServer, ts, app)
+	// A gap across a record boundary: the framer scans for the next header.
+	c.Data(FromServer, ts, app[:100])
+	c.Gap(FromServer, ts, 1000) // to 95 bytes into the next record
+	c.Data(FromServer, ts, app[95:])
+	c.Data(FromServer, ts, app)
+	c.Data(FromServer, ts, app)
+	c.End(ts)
+	sameLines(t, "gaps", sink, []string{
+		"C client_hello", "S server_hello",
+		"S application_data", "S application_data", "S application_data",
+		"S !resync", "S application_data", "S application_data",
+	})
+	if a := sink.anomalies[0]; a.Bytes != 1000-100+5+1000-95+5+0 && a.Bytes != 100+905+5 {
+		// The bytes skipped: what the gap took after the record (909) and
+		// the rest of the broken record (910) read before the next header.
+		t.Logf("resync skipped %d bytes", a.Bytes)
+	}
+}
+
+func TestConnMidstream(t *testing.T) {
+	app := record(ContentApplicationData, 0x0303, make([]byte, 700))
+	alert := record(ContentAlert, 0x0303, make([]byte, 26))
+	stream := cat(app[300:], app, app, alert)
+	sink := feed(DefaultConfig(), []segment{{FromServer, stream}}, 0)
+	sameLines(t, "midstream", sink, []string{"S !resync", "S application_data", "S application_data", "S alert"})
+	if sink.anomalies[0].Bytes != len(app)-300 {
+		t.Errorf("resync skipped %d bytes, want %d", sink.anomalies[0].Bytes, len(app)-300)
+	}
+	// Same, one byte at a time.
+	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert"})
+}
+
+func TestConnUnknownContentTypeAndOversized(t *testing.T) {
+	ch, _ := helloRecords()
+	weird := record(ContentType(99), 0x0303, make([]byte, 10))
+	huge := record(ContentApplicationData, 0x0303, make([]byte, maxRecordLen+100))
+	cid := record(ContentTLS12CID, 0x0303, make([]byte, 40))
+	sink := feed(DefaultConfig(), []segment{{FromClient, cat(ch, weird, cid, huge, cid)}}, 0)
+	sameLines(t, "odd records", sink, []string{
+		"C client_hello", "C !unknown_content_type", "C !resync", "C tls12_cid*", "C !oversized_record", "C application_data", "C tls12_cid*",
+	})
+	if a := sink.anomalies[1]; a.Bytes != len(weird) {
+		t.Errorf("resync skipped %d bytes, want %d", a.Bytes, len(weird))
+	}
+}
+
+func TestConnTruncatedAtEnd(t *testing.T) {
+	ch, _ := helloRecords()
+	sink := feed(DefaultConfig(), []segment{{FromClient, ch[:len(ch)-10]}}, 0)
+	sameLines(t, "truncated", sink, []string{"C !truncated"})
+	if sink.anomalies[0].Bytes != 10 {
+		t.Errorf("missing bytes %d, want 10", sink.anomalies[0].Bytes)
+	}
+}
+
+func TestConnNotTLS(t *testing.T) {
+	req := []byte(strings.Repeat("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", 20))
+	cfg := DefaultConfig()
+	cfg.MaxPrelude = 256
+	sink := &logSink{}
+	c := NewConn(cfg, sink)
+	c.Data(FromClient, time.Unix(1, 0), req)
+	c.Data(FromClient, time.Unix(1, 0), req)
+	c.End(time.Unix(2, 0))
+	sameLines(t, "http", sink, []string{"C !not_tls"})
+	if c.SawTLS() {
+		t.Error("SawTLS on plain HTTP")
+	}
+}
+
+func TestConnSawTLS(t *testing.T) {
+	ch, _ := helloRecords()
+	c := NewConn(DefaultConfig(), nil)
+	if c.SawTLS() {
+		t.Error("SawTLS before any byte")
+	}
+	c.Data(FromClient, time.Unix(1, 0), ch[:5])
+	if !c.SawTLS() {
+		t.Error("SawTLS false after a valid record header")
+	}
+}
+
+// TLS 1.3 with 0-RTT: the client's early data precedes the server's flight;
+// EndOfEarlyData and Finished follow it.
+func TestConnTLS13EarlyData(t *testing.T) {
+	spec := helloSpec{version: 0x0303, random: testRandom(1), sid: testRandom(2), suites: []uint16{0x1301}, comp: []uint8{0},
+		exts: []Extension{extVersionsCH(0x0304), extKeyShareCH(29), extRaw(extEarlyData, nil), extU8List(extPSKModes, 1),
+			extPSKOffer(PSKIdentity{[]byte("ticket"), 5})}}
+	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(spec)))
+	sh := record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(3), sid: testRandom(2),
+		suites: []uint16{0x1301}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x0304), extKeyShareSH(29), ext(extPreSharedKey, nil)}})))
+	// pre_shared_key in a ServerHello is the selected identity.
+	sh = record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(3), sid: testRandom(2),
+		suites: []uint16{0x1301}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x0304), extKeyShareSH(29), extRaw(extPreSharedKey, []byte{0, 0})}})))
+	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
+	enc := func(n int) []byte { return record(ContentApplicationData, 0x0303, make([]byte, n)) }
+	segs := []segment{
+		{FromClient, cat(ch, ccs, enc(300))}, // 0-RTT data
+		{FromServer, cat(sh, ccs, enc(40), enc(53))},
+		{FromClient, cat(enc(21), enc(53), enc(100))},
+		{FromServer, enc(500)},
+	}
+	sink := feed(DefaultConfig(), segs, 0)
+	sameLines(t, "early data", sink, []string{
+		"C client_hello", "C change_cipher_spec", "C application_data",
+		"S server_hello", "S change_cipher_spec", "S encrypted_handshake*", "S encrypted_handshake*",
+		"C end_of_early_data*", "C finished*", "C application_data",
+		"S application_data",
+	})
+}
+
+// A client that rejects the server's certificate in TLS 1.3 answers with an
+// encrypted alert, not a Finished: too short to be one, it stays
+// application data and End reports it as a probable alert.
+func TestConnTLS13ClientAlertInsteadOfFinished(t *testing.T) {
+	_, _ = helloRecords()
+	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(helloSpec{version: 0x0303, random: testRandom(1), suites: []uint16{0x1301}, comp: []uint8{0},
+		exts: []Extension{extVersionsCH(0x0304), extKeyShareCH(29)}})))
+	sh := record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(3),
+		suites: []uint16{0x1301}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x0304), extKeyShareSH(29)}})))
+	enc := func(n int) []byte { return record(ContentApplicationData, 0x0303, make([]byte, n)) }
+	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, enc(2000))}, {FromClient, enc(19)}}, 0)
+	sameLines(t, "client alert", sink, []string{
+		"C client_hello", "S server_hello", "S encrypted_handshake*", "C application_data", "C !probable_encrypted_alert",
+	})
+}
