@@ -653,7 +653,11 @@ func (a *Assembler) makeRoom(c *conn, d Dir, at seqnum.Value, cost, pieces int, 
 		if v == nil {
 			break
 		}
-		a.report(v, kindBudget, ServerToClient, ts, v.buffered(), "total buffer budget reached: held data released after a gap")
+		vd := ClientToServer
+		if v.d[1].buffered > v.d[0].buffered {
+			vd = ServerToClient
+		}
+		a.report(v, kindBudget, vd, ts, v.buffered(), "total buffer budget reached: held data released after a gap")
 		a.flushDir(v, ClientToServer, ts)
 		a.flushDir(v, ServerToClient, ts)
 		if v.d[0].finDone && v.d[1].finDone {

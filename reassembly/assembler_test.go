@@ -451,6 +451,76 @@ func TestAssembler(t *testing.T) {
 			want: []string{"1 client:hello", "1 client:world", "1 server:answer"},
 		},
 		{
+			name: "total budget: the oldest waiting buffer of another connection is flushed",
+			cfg:  func(c *Config) { c.MaxBufferedTotal = 200 },
+			steps: []step{
+				{from: ClientToServer, flags: fS, seq: 1000, cport: 2000},
+				{from: ClientToServer, flags: fPA, seq: 1011, data: "0123456789", cport: 2000}, // cost 74
+				{from: ClientToServer, flags: fS, seq: 1000, cport: 3000},
+				{from: ClientToServer, flags: fPA, seq: 1011, data: "abcdefghij", cport: 3000}, // 74
+				{from: ClientToServer, flags: fPA, seq: 1031, data: "ABCDEFGHIJ", cport: 3000}, // 74: over 200
+			},
+			want:  []string{"1 gap client 10", "1 client:0123456789"},
+			kinds: []string{AnomalyBudget},
+			check: func(t *testing.T, a *Assembler, f *recFactory) {
+				if s := a.Stats(); s.BufferedBytes != 148 || s.GapBytes != 10 {
+					t.Errorf("stats %+v", s)
+				}
+			},
+		},
+		{
+			name: "data after the FIN is not part of the stream",
+			steps: script(handshake, []step{
+				{from: ClientToServer, flags: fFA | FlagPSH, seq: 1001, ack: 5001, data: "hello"},
+				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "extra"},
+				{from: ClientToServer, flags: fPA, seq: 1003, ack: 5001, data: "lloXX"},
+			}),
+			closeAll: true,
+			want:     []string{"1 client:hello", "1 close:end_of_input"},
+			kinds:    []string{AnomalyRetransmission},
+			check: func(t *testing.T, a *Assembler, f *recFactory) {
+				if s := a.Stats(); s.DroppedBytes != 7 {
+					t.Errorf("DroppedBytes = %d, want 7", s.DroppedBytes)
+				}
+			},
+		},
+		{
+			name: "after TimeWait a late data packet starts a mid-stream connection",
+			steps: script(handshake, []step{hello, world}, fins, []step{
+				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 5 * time.Second},
+				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 11 * time.Second},
+			}),
+			closeAll: true,
+			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "2 client:hello", "2 close:end_of_input"},
+		},
+		{
+			name: "simultaneous open",
+			steps: []step{
+				{from: ClientToServer, flags: fS, seq: 1000},
+				{from: ServerToClient, flags: fS, seq: 5000},
+				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
+				{from: ClientToServer, flags: fSA, seq: 1000, ack: 5001},
+				hello, world,
+			},
+			want: []string{"1 client:hello", "1 server:world"},
+		},
+		{
+			name: "an ACK of unseen data reaches a waiting FIN",
+			steps: script(handshake, []step{
+				{from: ClientToServer, flags: fFA, seq: 1006, ack: 5001},
+				{from: ServerToClient, flags: fFA, seq: 5001, ack: 1007},
+			}),
+			want: []string{"1 gap client 5", "1 close:fin"},
+		},
+		{
+			name: "a gap is declared by the amortised Tick of another connection's packet",
+			steps: script(handshake, []step{
+				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: ClientToServer, flags: fS, seq: 1, cport: 4000, at: 2 * time.Second},
+			}),
+			want: []string{"1 gap client 5", "1 client:world"},
+		},
+		{
 			name: "MaxConns evicts the least recently active",
 			cfg:  func(c *Config) { c.MaxConns = 2 },
 			steps: []step{

@@ -36,9 +36,13 @@ type step struct {
 	win   uint16
 	at    time.Duration
 	tick  bool
+	cport uint16 // the client's port, when not cli's
 }
 
 func (s step) segment(c, v netip.AddrPort) *Segment {
+	if s.cport != 0 {
+		c = netip.AddrPortFrom(c.Addr(), s.cport)
+	}
 	src, dst := c, v
 	if s.from == ServerToClient {
 		src, dst = v, c
