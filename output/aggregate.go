@@ -42,7 +42,7 @@ func NewAggregate() *Aggregate {
 		Alerts: NewTopK(TopKCapacity), Anomalies: NewTopK(TopKCapacity),
 		Tickets:   TicketStats{delays: newSample(4096)},
 		Handshake: NewHistogram(),
-		Timeline:  Timeline{width: 1, buckets: map[int64]map[string]int{}},
+		Timeline:  Timeline{buckets: map[int64]map[string]int{}},
 		failures:  map[string]*FailureGroup{},
 	}
 }
@@ -485,20 +485,61 @@ func (h *Histogram) Label(i int) string {
 }
 
 // Timeline counts connections and failures (by reason) in buckets of
-// capture time. The bucket width starts at one second and doubles
-// whenever the span needs more than maxBuckets, so its memory is bounded
-// however long the capture.
+// capture time. Buckets start 10 ms wide and grow through a ladder of
+// round widths (each a multiple of the one before, so buckets merge
+// exactly) whenever the span needs more than maxBuckets: memory stays
+// bounded however long the capture, and a short capture still gets a
+// useful resolution.
 type Timeline struct {
-	width   int64 // seconds
+	step    int // index into timelineWidth
 	buckets map[int64]map[string]int
 }
 
+// timelineWidth is the bucket width at step i; each is a multiple of the
+// one before. A function rather than a package variable: no package-level
+// mutable state.
+func timelineWidth(i int) time.Duration {
+	return [...]time.Duration{
+		10 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
+		time.Second, 2 * time.Second, 10 * time.Second, 20 * time.Second, time.Minute, 2 * time.Minute,
+		10 * time.Minute, 20 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+		24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour, 364 * 24 * time.Hour,
+		10 * 364 * 24 * time.Hour, 100 * 364 * 24 * time.Hour,
+	}[i]
+}
+
+const timelineSteps = 23
+
 const maxBuckets = 120
+
+// bucketOf is the index of the bucket of t at width w (floor division,
+// so times before 1970 do not share a bucket with those after).
+func bucketOf(t time.Time, w time.Duration) int64 {
+	sec, nsec := t.Unix(), int64(t.Nanosecond())
+	ws := int64(w / time.Second)
+	if ws > 0 && w%time.Second == 0 {
+		return floorDiv(sec, ws)
+	}
+	// Sub-second widths divide a second evenly: count in their units.
+	per := int64(time.Second / w)
+	return sec*per + nsec/int64(w)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
 
 // Add counts one connection started at t; reason is "" for one that did
 // not fail.
 func (tl *Timeline) Add(t time.Time, reason string) {
-	idx := t.Unix() / tl.width
+	if tl.buckets == nil {
+		tl.buckets = map[int64]map[string]int{}
+	}
+	idx := bucketOf(t, timelineWidth(tl.step))
 	b := tl.buckets[idx]
 	if b == nil {
 		b = map[string]int{}
@@ -508,14 +549,16 @@ func (tl *Timeline) Add(t time.Time, reason string) {
 	if reason != "" {
 		b[reason]++
 	}
-	for tl.span() > maxBuckets {
-		tl.width *= 2
-		nb := make(map[int64]map[string]int, len(tl.buckets)/2+1)
+	for tl.span() > maxBuckets && tl.step < timelineSteps-1 {
+		ratio := int64(timelineWidth(tl.step+1) / timelineWidth(tl.step))
+		tl.step++
+		nb := make(map[int64]map[string]int, len(tl.buckets)/int(ratio)+1)
 		for k, m := range tl.buckets {
-			dst := nb[k/2]
+			nk := floorDiv(k, ratio)
+			dst := nb[nk]
 			if dst == nil {
 				dst = map[string]int{}
-				nb[k/2] = dst
+				nb[nk] = dst
 			}
 			for r, c := range m {
 				dst[r] += c
@@ -551,7 +594,7 @@ type TimeBucket struct {
 }
 
 // Width is the bucket width.
-func (tl *Timeline) Width() time.Duration { return time.Duration(tl.width) * time.Second }
+func (tl *Timeline) Width() time.Duration { return timelineWidth(tl.step) }
 
 // Buckets returns every bucket from the first to the last, empty ones
 // included, in time order.
@@ -566,7 +609,7 @@ func (tl *Timeline) Buckets() []TimeBucket {
 	slices.Sort(keys)
 	var out []TimeBucket
 	for k := keys[0]; k <= keys[len(keys)-1]; k++ {
-		b := TimeBucket{Start: time.Unix(k*tl.width, 0).UTC(), Failures: map[string]int{}}
+		b := TimeBucket{Start: bucketStart(k, tl.Width()), Failures: map[string]int{}}
 		for r, c := range tl.buckets[k] {
 			if r == "\x00all" {
 				b.Connections = c
@@ -599,4 +642,13 @@ func itoa(i int) string {
 		buf[p] = '-'
 	}
 	return string(buf[p:])
+}
+
+// bucketStart is the start time of bucket k at width w.
+func bucketStart(k int64, w time.Duration) time.Time {
+	if w%time.Second == 0 {
+		return time.Unix(k*int64(w/time.Second), 0).UTC()
+	}
+	per := int64(time.Second / w)
+	return time.Unix(floorDiv(k, per), (k-floorDiv(k, per)*per)*int64(w)).UTC()
 }

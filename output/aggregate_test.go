@@ -121,25 +121,36 @@ func TestAggregateMemoryBounded(t *testing.T) {
 
 func TestTimelineBuckets(t *testing.T) {
 	var tl Timeline
-	tl.width, tl.buckets = 1, map[int64]map[string]int{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tl.Add(t0, "")
-	tl.Add(t0.Add(3*time.Second), "unknown_ca")
+	tl.Add(t0.Add(30*time.Millisecond), "unknown_ca")
 	bs := tl.Buckets()
-	if len(bs) != 4 || bs[3].Failures["unknown_ca"] != 1 || bs[0].Connections != 1 || bs[1].Connections != 0 {
-		t.Fatalf("buckets %+v", bs)
+	if tl.Width() != 10*time.Millisecond || len(bs) != 4 || bs[3].Failures["unknown_ca"] != 1 || bs[0].Connections != 1 || bs[1].Connections != 0 {
+		t.Fatalf("width %v buckets %+v", tl.Width(), bs)
+	}
+	if !bs[3].Start.Equal(t0.Add(30 * time.Millisecond)) {
+		t.Errorf("bucket 3 starts %v", bs[3].Start)
 	}
 	tl.Add(t0.Add(1000*time.Second), "unknown_ca")
-	if tl.Width() < 8*time.Second {
-		t.Errorf("width %v after a 1000 s span", tl.Width())
+	if tl.Width() != 10*time.Second {
+		t.Errorf("width %v after a 1000 s span, want 10s", tl.Width())
 	}
 	conns, fails := 0, 0
 	for _, b := range tl.Buckets() {
 		conns += b.Connections
 		fails += b.Failures["unknown_ca"]
+		if b.Start.UnixNano()%int64(tl.Width()) != 0 {
+			t.Errorf("bucket starts at %v, not on a %v boundary", b.Start, tl.Width())
+		}
 	}
-	if conns != 3 || fails != 2 {
-		t.Errorf("merging lost counts: %d connections, %d failures", conns, fails)
+	if conns != 3 || fails != 2 || len(tl.Buckets()) > maxBuckets {
+		t.Errorf("merging lost counts: %d connections, %d failures, %d buckets", conns, fails, len(tl.Buckets()))
+	}
+	// Before 1970 and far apart: still bounded, no panic.
+	tl.Add(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), "")
+	tl.Add(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), "")
+	if n := len(tl.Buckets()); n > maxBuckets {
+		t.Errorf("%d buckets over three centuries", n)
 	}
 }
 
@@ -209,6 +220,17 @@ func TestTopKMatchesExactCounts(t *testing.T) {
 	for _, c := range k.Top(0) {
 		if c.N < exact[c.Key] || c.N > exact[c.Key]+k.Total()/capacity {
 			t.Errorf("%s counted %d, true %d", c.Key, c.N, exact[c.Key])
+		}
+	}
+}
+
+func TestTimelineWidthsNest(t *testing.T) {
+	for i := 1; i < timelineSteps; i++ {
+		if timelineWidth(i)%timelineWidth(i-1) != 0 || timelineWidth(i) <= timelineWidth(i-1) {
+			t.Errorf("width %v is not a larger multiple of %v", timelineWidth(i), timelineWidth(i-1))
+		}
+		if w := timelineWidth(i - 1); w < time.Second && time.Second%w != 0 {
+			t.Errorf("sub-second width %v does not divide a second", w)
 		}
 	}
 }

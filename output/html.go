@@ -219,7 +219,7 @@ func timelineChart(a *Aggregate, reasons []string, colors map[string]string) *ch
 	for i, b := range buckets {
 		x := left + float64(i)*bw
 		h := plotH * float64(b.Connections) / float64(maxN)
-		tip := b.Start.Format("15:04:05") + ": " + strconv.Itoa(b.Connections) + " connections"
+		tip := b.Start.Format("15:04:05.000") + ": " + strconv.Itoa(b.Connections) + " connections"
 		c.Bars = append(c.Bars, bar{X: x, Y: top + plotH - h, W: math.Max(1, bw-1), H: h, Color: "#dddddd", Tip: tip})
 		y := top + plotH
 		for _, r := range reasons {
@@ -230,7 +230,7 @@ func timelineChart(a *Aggregate, reasons []string, colors map[string]string) *ch
 			fh := plotH * float64(n) / float64(maxN)
 			y -= fh
 			c.Bars = append(c.Bars, bar{X: x, Y: y, W: math.Max(1, bw-1), H: fh, Color: colors[r],
-				Tip: b.Start.Format("15:04:05") + ": " + strconv.Itoa(n) + " " + Sanitize(r)})
+				Tip: b.Start.Format("15:04:05.000") + ": " + strconv.Itoa(n) + " " + Sanitize(r)})
 		}
 	}
 	for i, r := range reasons {
@@ -238,7 +238,7 @@ func timelineChart(a *Aggregate, reasons []string, colors map[string]string) *ch
 			X: left + float64(i%3)*220, Y: top + plotH + 34 + float64(i/3)*18})
 	}
 	first, last := buckets[0].Start, buckets[len(buckets)-1].Start.Add(a.Timeline.Width())
-	c.Note = first.Format("15:04:05") + " → " + last.Format("15:04:05") + " UTC, buckets of " + a.Timeline.Width().String() + "; grey: all connections, max " + strconv.Itoa(maxN) + " per bucket"
+	c.Note = first.Format("15:04:05.000") + " → " + last.Format("15:04:05.000") + " UTC, buckets of " + a.Timeline.Width().String() + "; grey: all connections, max " + strconv.Itoa(maxN) + " per bucket"
 	return c
 }
 
@@ -250,7 +250,7 @@ func histogramChart(h *Histogram) *chart {
 	if total == 0 {
 		return nil
 	}
-	const plotH, colW, left, top = 150.0, 66.0, 10.0, 20.0
+	const plotH, colW, left, top = 150.0, 78.0, 10.0, 20.0
 	c := &chart{Title: "Handshake duration (ClientHello to the end of the handshake)", Width: int(left + colW*float64(len(h.Counts)) + 10), Height: int(top + plotH + 30)}
 	c.AxisY = int(top + plotH)
 	maxN := 1
