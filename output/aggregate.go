@@ -503,12 +503,12 @@ func timelineWidth(i int) time.Duration {
 		10 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
 		time.Second, 2 * time.Second, 10 * time.Second, 20 * time.Second, time.Minute, 2 * time.Minute,
 		10 * time.Minute, 20 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour, 12 * time.Hour,
-		24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour, 364 * 24 * time.Hour,
+		24 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour, 364 * 24 * time.Hour,
 		10 * 364 * 24 * time.Hour, 100 * 364 * 24 * time.Hour,
 	}[i]
 }
 
-const timelineSteps = 23
+const timelineSteps = 22
 
 const maxBuckets = 120
 
