@@ -212,8 +212,6 @@ func TestSkippedPackets(t *testing.T) {
 	llc := append(append([]byte(nil), good[:12]...), 0x00, 0x26, 0x42, 0x42, 0x03) // 802.3 length + LLC
 	badTCP := bytes.Clone(good)
 	badTCP[14+20+12] = 0x40 // data offset 4 words < 5
-	tooLong := bytes.Clone(good)
-	binary.BigEndian.PutUint16(tooLong[14+2:], 1400) // IP total length beyond the frame, not snaplen-cut
 	tests := []struct {
 		name    string
 		frame   []byte
@@ -226,7 +224,6 @@ func TestSkippedPackets(t *testing.T) {
 		{"short ethernet", good[:10], 0, 1},
 		{"short ip", good[:14+12], 0, 1},
 		{"bad tcp offset", badTCP, 0, 1},
-		{"ip longer than frame", tooLong, 0, 1},
 		{"ihl beyond frame", append(bytes.Clone(good[:14]), 0x4f, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8), 0, 1},
 	}
 	for _, tc := range tests {
@@ -596,5 +593,27 @@ func TestZeroIPLength(t *testing.T) {
 			t.Fatalf("v6=%v: %d segments, %v", v6, len(segs), err)
 		}
 		wantSeg(t, segs[0], spec, t0)
+	}
+}
+
+// TestLyingIPLength: an IP length beyond a frame that was captured whole
+// is a lie; the captured bytes are decoded, as Wireshark does.
+func TestLyingIPLength(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		spec := defaultSpec(v6, "short")
+		ip := spec.ip(t)
+		if v6 {
+			binary.BigEndian.PutUint16(ip[4:6], 4000)
+		} else {
+			binary.BigEndian.PutUint16(ip[2:4], 4000)
+		}
+		segs, st, err := readAll(t, pcapBytes(LinkTypeRaw, pcapOpts{}, rec{ts: t0, data: ip}), Options{})
+		if err != nil || len(segs) != 1 {
+			t.Fatalf("v6=%v: %d segments, %v", v6, len(segs), err)
+		}
+		wantSeg(t, segs[0], spec, t0)
+		if st.Truncated != 0 {
+			t.Errorf("v6=%v: counted as truncated", v6)
+		}
 	}
 }

@@ -60,6 +60,17 @@ const (
 	maxExtHeaders = 16
 	// maxVLANTags bounds the 802.1Q/802.1ad tag stack.
 	maxVLANTags = 8
+	// maxTunnels bounds nested encapsulations (GTP-U in VXLAN in GRE ...).
+	maxTunnels = 4
+
+	ipProtoIPIP = 4  // IPv4 in IP (RFC 2003)
+	ipProtoIPv6 = 41 // IPv6 in IP (RFC 4213)
+	ipProtoGRE  = 47
+
+	udpPortGTPU  = 2152 // 3GPP TS 29.281
+	udpPortVXLAN = 4789 // RFC 7348
+
+	etherTypeTEB = 0x6558 // transparent Ethernet bridging, Ethernet in GRE
 )
 
 // BSD address families as found in DLT_NULL/DLT_LOOP headers.
@@ -72,8 +83,9 @@ const (
 
 // decoder turns frames into TCP segments. It is not safe for concurrent use.
 type decoder struct {
-	frag  reassembler
-	stats *Stats
+	frag    reassembler
+	stats   *Stats
+	tunnels int // encapsulations peeled from the current frame
 }
 
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
@@ -85,6 +97,7 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 // reassembler's buffer.
 func (d *decoder) decode(lt LinkType, frame []byte, wireLen int, ts time.Time, seg *Segment) verdict {
 	snapCut := wireLen > len(frame)
+	d.tunnels = 0
 	switch lt {
 	case LinkTypeEthernet:
 		if len(frame) < 14 {
@@ -186,8 +199,9 @@ func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 	case snapCut:
 		missing = totalLength - len(p)
 	default:
-		// Longer than the frame although the frame was captured whole.
-		return vBad
+		// Longer than the frame although the frame was captured
+		// whole: the length field lies, the captured bytes are what
+		// was on the wire. Decode them, as Wireshark does.
 	}
 	src := netip.AddrFrom4([4]byte(p[12:16]))
 	dst := netip.AddrFrom4([4]byte(p[16:20]))
@@ -219,7 +233,7 @@ func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 		body = data
 	}
 	if proto != ipProtoTCP {
-		return vNonTCP
+		return d.tunnel(proto, body, snapCut, ts, seg)
 	}
 	return d.tcp(body, src, dst, missing, ts, seg)
 }
@@ -241,7 +255,8 @@ func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 	case snapCut:
 		missing = 40 + payloadLength - len(p)
 	default:
-		return vBad
+		// Longer than the frame although it was captured whole: trust
+		// the captured bytes, as for IPv4.
 	}
 	src := netip.AddrFrom16([16]byte(p[8:24]))
 	dst := netip.AddrFrom16([16]byte(p[24:40]))
@@ -304,8 +319,8 @@ func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 			d.stats.Reassembled++
 			next, body, reassembled = first, data, true
 		default:
-			// UDP, ICMPv6, ESP, No Next Header, ...
-			return vNonTCP
+			// Tunnels, else UDP, ICMPv6, ESP, No Next Header, ...
+			return d.tunnel(next, body, snapCut, ts, seg)
 		}
 	}
 	return vBad
@@ -337,4 +352,123 @@ func (d *decoder) tcp(b []byte, src, dst netip.Addr, missing int, ts time.Time, 
 		d.stats.Truncated++
 	}
 	return vSegment
+}
+
+// tunnel decapsulates the tunnels met in captures of mobile, data-center
+// and enterprise networks, whose inner packets tshark shows as TCP: IP in
+// IP, GRE (RFC 2784/2890), GTP-U (3GPP TS 29.281) and VXLAN (RFC 7348) on
+// their registered UDP ports. Anything else that is not TCP is vNonTCP.
+func (d *decoder) tunnel(proto uint8, b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+	if proto != ipProtoIPIP && proto != ipProtoIPv6 && proto != ipProtoGRE && proto != ipProtoUDP {
+		return vNonTCP
+	}
+	if d.tunnels == maxTunnels {
+		return vBad
+	}
+	d.tunnels++
+	switch proto {
+	case ipProtoIPIP:
+		return d.ipv4(b, snapCut, ts, seg)
+	case ipProtoIPv6:
+		return d.ipv6(b, snapCut, ts, seg)
+	case ipProtoGRE:
+		return d.gre(b, snapCut, ts, seg)
+	}
+	// UDP: source port(2) destination port(2) length(2) checksum(2)
+	if len(b) < 8 {
+		return vBad
+	}
+	sport, dport := be16(b[0:2]), be16(b[2:4])
+	switch {
+	case sport == udpPortGTPU || dport == udpPortGTPU:
+		return d.gtpu(b[8:], snapCut, ts, seg)
+	case dport == udpPortVXLAN:
+		// flags(1), I = 0x08, reserved(3) VNI(3) reserved(1), Ethernet
+		if len(b) < 8+8+14 || b[8]&0x08 == 0 {
+			return vNonTCP
+		}
+		eth := b[16:]
+		return d.ethertype(be16(eth[12:14]), eth[14:], snapCut, ts, seg)
+	}
+	return vNonTCP
+}
+
+// gre decodes a GRE header: C(1) R(1) K(1) S(1) ... version(3 bits)
+// protocol type(2), then checksum+reserved, key, sequence number when
+// flagged.
+func (d *decoder) gre(b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+	if len(b) < 4 {
+		return vBad
+	}
+	flags := b[0]
+	if b[1]&0x07 != 0 || flags&0x40 != 0 {
+		// Version 1 is PPTP's enhanced GRE, which carries PPP; source
+		// routing (RFC 1701) is obsolete.
+		return vNonTCP
+	}
+	n := 4
+	if flags&0x80 != 0 { // checksum present
+		n += 4
+	}
+	if flags&0x20 != 0 { // key present
+		n += 4
+	}
+	if flags&0x10 != 0 { // sequence number present
+		n += 4
+	}
+	if len(b) < n {
+		return vBad
+	}
+	et, inner := be16(b[2:4]), b[n:]
+	if et == etherTypeTEB {
+		if len(inner) < 14 {
+			return vBad
+		}
+		return d.ethertype(be16(inner[12:14]), inner[14:], snapCut, ts, seg)
+	}
+	return d.ethertype(et, inner, snapCut, ts, seg)
+}
+
+// gtpu decodes a GTPv1-U header: flags(1) message type(1) length(2)
+// TEID(4), then sequence number(2) N-PDU number(1) next extension type(1)
+// when any of E, S, PN is set, then the extension headers, each with its
+// length in 4-octet units first and the next type last. A G-PDU (message
+// type 255) carries an IP packet.
+func (d *decoder) gtpu(b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+	if len(b) < 8 || b[0]>>5 != 1 || b[0]&0x10 == 0 {
+		return vNonTCP // not GTPv1, or GTP' (PT = 0)
+	}
+	if b[1] != 0xff {
+		return vNonTCP // echo, error indication, end marker ...
+	}
+	flags := b[0]
+	p := b[8:]
+	if flags&0x07 != 0 {
+		if len(p) < 4 {
+			return vBad
+		}
+		next := p[3]
+		p = p[4:]
+		for i := 0; next != 0; i++ {
+			if i == maxExtHeaders || len(p) < 4 {
+				return vBad
+			}
+			n := int(p[0]) * 4
+			if n == 0 || n > len(p) {
+				return vBad
+			}
+			next = p[n-1]
+			p = p[n:]
+		}
+	}
+	if len(p) < 1 {
+		return vBad
+	}
+	switch p[0] >> 4 {
+	case 4:
+		return d.ipv4(p, snapCut, ts, seg)
+	case 6:
+		return d.ipv6(p, snapCut, ts, seg)
+	}
+	return vNonTCP
 }

@@ -42,6 +42,9 @@ func FuzzDecodePacket(f *testing.F) {
 	v6 := defaultSpec(true, "ext")
 	v6.v6ext, v6.v6extFirst = bytes.Join([][]byte{extHeader(ipProtoRouting, 1), extHeader(ipProtoTCP, 1)}, nil), ipProtoHopByHop
 	f.Add(append([]byte{fuzzLinkIndex(LinkTypeEthernet), 1}, frameFor(f, LinkTypeEthernet, "qinq", v6.ip(f))...))
+	gtp := append([]byte{0x32, 0xff, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0}, defaultSpec(false, "gtp").ip(f)...)
+	f.Add(append([]byte{fuzzLinkIndex(LinkTypeEthernet), 0}, outerUDP(f, 2152, 2152, gtp)...))
+	f.Add(append([]byte{fuzzLinkIndex(LinkTypeEthernet), 0}, outerIP(f, false, 47, append([]byte{0x30, 0, 0x86, 0xdd, 0, 0, 0, 1, 0, 0, 0, 2}, v6.ip(f)...))...))
 	frag := defaultSpec(false, "0123456789abcdef0123456789abcdef")
 	tr := frag.transport(f)
 	two := append(append([]byte{fuzzLinkIndex(LinkTypeRaw), 0}, frag.v4Fragment(f, 0, true, tr[:24])...), 0xff, 0xfe, 0xfd, 0xfc)

@@ -248,7 +248,8 @@ func (s *Source) Size() int64 { return s.size }
 
 // Close releases the file or interface. It may be called from another
 // goroutine to stop a capture: Next then returns io.EOF. Closing twice is
-// harmless.
+// harmless. The Payload of a live capture's last segment points into
+// libpcap's ring and must not be used after Close.
 func (s *Source) Close() error {
 	if s.handle != nil {
 		s.liveMu.Lock()
