@@ -1,5 +1,28 @@
 package reassembly
 
+// How the Assembler works, in short.
+//
+// Connections live in a map keyed by the 4-tuple in a fixed order, and on an
+// intrusive list ordered by last activity: a packet moves its connection to
+// the tail in O(1), and idle expiry pops from the head. Connections closed
+// by FIN or RST stay in the map for TimeWait on a second list, so that late
+// packets do not start bogus connections.
+//
+// Each direction keeps next, the first byte not yet handed over. A segment
+// at next is handed to the Handler straight from the caller's buffer; one
+// beyond next is copied into a queue of chunks sorted by sequence number
+// (the first copy of a byte wins; differing copies are counted). Whatever
+// becomes contiguous is handed over at once, so both directions reach the
+// Handler in the capture order of the packets that completed them.
+//
+// A hole becomes a gap (Handler.Gap) when the peer acknowledges bytes beyond
+// it (they reached the peer, so the capture lost them), when the data
+// beyond it waited GapTimeout, when a budget needs the memory, or at close.
+//
+// Ownership: Segment.Payload belongs to the caller and is read only during
+// Add; chunks own their copies; the bytes passed to Handler.Data are valid
+// only during that call.
+
 import (
 	"net/netip"
 	"strconv"
