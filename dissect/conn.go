@@ -33,8 +33,8 @@ const (
 )
 
 // startBytes is how many bytes decide how a stream begins: an SSLv2 hello
-// needs its header, message type, version and cipher_spec_length.
-const startBytes = 8
+// needs its 2- or 3-byte header and the 9 bytes of CLIENT-HELLO fields.
+const startBytes = 12
 
 // half is one direction's framer. It holds only what an unfinished record
 // header, a small record prefix or a handshake message being joined needs.

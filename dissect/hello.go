@@ -52,7 +52,7 @@ func parseExtensions(c *cur) ([]Extension, error) {
 	if err != nil {
 		return nil, err
 	}
-	var exts []Extension
+	exts := []Extension{} // non-nil: the block was there, even if empty
 	var seen map[uint16]bool
 	for !block.empty() {
 		var typ uint16
