@@ -234,3 +234,12 @@ func TestTimelineWidthsNest(t *testing.T) {
 		}
 	}
 }
+
+func TestTimelineStepsCoverTheList(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("timelineSteps is shorter than the list of widths")
+		}
+	}()
+	_ = timelineWidth(timelineSteps)
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/flows"
 )
@@ -161,6 +162,13 @@ type chart struct {
 	Legend        []legendItem
 	Note          string
 	AxisY         int
+	Ticks         []tick
+}
+
+type tick struct {
+	X, Y   float64
+	Label  string
+	Anchor string // SVG text-anchor
 }
 
 type bar struct {
@@ -232,6 +240,16 @@ func timelineChart(a *Aggregate, reasons []string, colors map[string]string) *ch
 			c.Bars = append(c.Bars, bar{X: x, Y: y, W: math.Max(1, bw-1), H: fh, Color: colors[r],
 				Tip: b.Start.Format("15:04:05.000") + ": " + strconv.Itoa(n) + " " + Sanitize(r)})
 		}
+	}
+	layout := "15:04:05"
+	if a.Timeline.Width() < time.Second {
+		layout = "15:04:05.000"
+	}
+	c.Ticks = append(c.Ticks, tick{X: left, Y: top + plotH + 14, Label: buckets[0].Start.Format(layout), Anchor: "start"})
+	if n := len(buckets); n > 2 {
+		c.Ticks = append(c.Ticks,
+			tick{X: left + float64(n/2)*bw, Y: top + plotH + 14, Label: buckets[n/2].Start.Format(layout), Anchor: "middle"},
+			tick{X: left + plotW, Y: top + plotH + 14, Label: buckets[n-1].Start.Add(a.Timeline.Width()).Format(layout), Anchor: "end"})
 	}
 	for i, r := range reasons {
 		c.Legend = append(c.Legend, legendItem{Label: Sanitize(r), Color: colors[r],
