@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
 )
 
@@ -78,14 +79,15 @@ type ecsHash struct {
 }
 
 type ecsTLSClient struct {
-	JA3        string   `json:"ja3,omitempty"`
-	ServerName string   `json:"server_name,omitempty"`
-	Hash       *ecsHash `json:"hash,omitempty"`
-	Subject    string   `json:"subject,omitempty"`
-	Issuer     string   `json:"issuer,omitempty"`
-	NotBefore  string   `json:"not_before,omitempty"`
-	NotAfter   string   `json:"not_after,omitempty"`
-	X509       *ecsX509 `json:"x509,omitempty"`
+	JA3              string   `json:"ja3,omitempty"`
+	ServerName       string   `json:"server_name,omitempty"`
+	SupportedCiphers []string `json:"supported_ciphers,omitempty"`
+	Hash             *ecsHash `json:"hash,omitempty"`
+	Subject          string   `json:"subject,omitempty"`
+	Issuer           string   `json:"issuer,omitempty"`
+	NotBefore        string   `json:"not_before,omitempty"`
+	NotAfter         string   `json:"not_after,omitempty"`
+	X509             *ecsX509 `json:"x509,omitempty"`
 }
 
 type ecsTLSServer struct {
@@ -191,7 +193,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 			Resumed:      n.Resumed,
 			Established:  n.Established,
 			NextProtocol: n.ALPN,
-			Client:       ecsTLSClient{JA3: n.JA3, ServerName: n.SNI},
+			Client:       ecsTLSClient{JA3: n.JA3, ServerName: n.SNI, SupportedCiphers: ja3Ciphers(n.JA3String)},
 			Server:       ecsTLSServer{JA3S: n.JA3S},
 		},
 		TLSDissect: ecsTLSDissec{
@@ -248,6 +250,36 @@ func ToECS(r *flows.Record) *ECSDoc {
 		s.X509 = toX509(c)
 	}
 	return d
+}
+
+// maxOfferedCiphers bounds the list taken from a JA3 string; a
+// ClientHello cannot carry more than 32767 suites, real ones carry dozens.
+const maxOfferedCiphers = 512
+
+// ja3Ciphers names the cipher suites of a JA3 string's second field
+// (decimal codes, GREASE already removed by the JA3 rules), for ECS
+// tls.client.supported_ciphers.
+func ja3Ciphers(ja3 string) []string {
+	_, rest, ok := strings.Cut(ja3, ",")
+	if !ok {
+		return nil
+	}
+	field, _, _ := strings.Cut(rest, ",")
+	if field == "" {
+		return nil
+	}
+	var out []string
+	for code := range strings.SplitSeq(field, "-") {
+		v, err := strconv.ParseUint(code, 10, 16)
+		if err != nil {
+			return nil // not a JA3 string: say nothing rather than half
+		}
+		if len(out) == maxOfferedCiphers {
+			break
+		}
+		out = append(out, dissect.CipherSuiteName(uint16(v)))
+	}
+	return out
 }
 
 func ecsOutcome(status string) string {

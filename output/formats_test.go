@@ -140,3 +140,19 @@ func TestDocumentedFields(t *testing.T) {
 		})
 	}
 }
+
+func TestJA3Ciphers(t *testing.T) {
+	got := ja3Ciphers("771,4865-49195-52393,0-23,29,0")
+	if strings.Join(got, " ") != "TLS_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" {
+		t.Errorf("named %v", got)
+	}
+	for _, bad := range []string{"", "771", "771,", "771,x-1,", "771,70000,0"} {
+		if got := ja3Ciphers(bad); got != nil {
+			t.Errorf("ja3Ciphers(%q) = %v, want nothing", bad, got)
+		}
+	}
+	long := "771," + strings.Repeat("49195-", 2000) + "49195,0"
+	if n := len(ja3Ciphers(long)); n != maxOfferedCiphers {
+		t.Errorf("%d ciphers from an overlong list", n)
+	}
+}
