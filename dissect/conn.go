@@ -881,6 +881,14 @@ func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
 		return
 	}
 	d := &c.h[dir]
+	if d.mode == modeScan && len(d.scan) > 0 {
+		// A header candidate still waiting for confirmation is taken: its
+		// record's length is the best guess of where the gap ends, and
+		// the framer resyncs again if the next header is not there.
+		if k, found := findHeader(d.scan, d.scanPos, true); found {
+			c.foundHeader(d, ts, k)
+		}
+	}
 	switch d.mode {
 	case modeNotTLS:
 		return

@@ -321,6 +321,22 @@ func TestConnMidstream(t *testing.T) {
 	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert"})
 }
 
+// A gap while scanning for the first header: the candidate found so far is
+// taken and the gap stepped over inside its record.
+func TestConnGapWhileScanning(t *testing.T) {
+	app := record(ContentApplicationData, 0x0303, make([]byte, 1<<14))
+	sink := &logSink{}
+	c := NewConn(DefaultConfig(), sink)
+	ts := time.Unix(1, 0)
+	c.Data(FromServer, ts, app[9000:])
+	c.Data(FromServer, ts, app[:3000])
+	c.Gap(FromServer, ts, 5000)
+	c.Data(FromServer, ts, app[8000:])
+	c.Data(FromServer, ts, app)
+	c.End(ts)
+	sameLines(t, "gap while scanning", sink, []string{"S !resync", "S application_data", "S application_data"})
+}
+
 func TestConnUnknownContentTypeAndOversized(t *testing.T) {
 	ch, _ := helloRecords()
 	weird := record(ContentType(99), 0x0303, make([]byte, 10))
