@@ -26,16 +26,18 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 	w("%s %.1f s for %d captures.\n\n", RunTimePrefix, sc.Elapsed.Seconds(), len(sc.Captures))
 
 	// Connection counts.
-	var ours, tsTCP, manTLS, manTCP int
+	var ours, tsTCP, tsAll, manTLS, manTCP int
 	for _, c := range sc.Captures {
 		ours += c.Records
 		tsTCP += c.TsharkTCP
+		tsAll += c.TsharkTCPAll
 		manTLS += c.ManifestTLS
 		manTCP += c.ManifestTCPTLS
 	}
 	w("## Totals\n\n")
-	w("We report **%d** TLS connections; tshark sees **%d** TLS connections over TCP (manifest: `tcp_tls` %d,\n", ours, tsTCP, manTCP)
-	w("`tls_connections` %d including DTLS and QUIC, which are out of scope).\n\n", manTLS)
+	w("We report **%d** TLS connections; tshark sees **%d** TLS connections over TCP with at least one record\n", ours, tsTCP)
+	w("(%d TCP streams with a frame it marks TLS; manifest: `tcp_tls` %d, `tls_connections` %d including DTLS and\n", tsAll, manTCP, manTLS)
+	w("QUIC, which are out of scope).\n\n")
 	w("| category | agree | total | %% | ref. conflicts | threshold | compares |\n|---|---:|---:|---:|---:|---:|---|\n")
 	for _, c := range Categories {
 		t := sc.Totals[c.Name]

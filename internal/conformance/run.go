@@ -99,8 +99,8 @@ func (rn Runner) execOne(ctx context.Context, file, format string) (stdout []byt
 	switch {
 	case cctx.Err() == context.DeadlineExceeded:
 		return out.Bytes(), "hang", stderr
-	case strings.Contains(errb.String(), "panic:") || strings.Contains(errb.String(), "goroutine "):
-		return out.Bytes(), "crash", stderr
+	case err != nil && strings.Contains(errb.String(), "panic"):
+		return out.Bytes(), "crash", tail(panicHead(errb.String()), 600)
 	case err != nil:
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -291,4 +291,17 @@ func scrubPath(msg, capturesDir string) string {
 		msg = strings.ReplaceAll(msg, abs+string(filepath.Separator), "CAPTURES/")
 	}
 	return strings.ReplaceAll(msg, filepath.Clean(capturesDir)+string(filepath.Separator), "CAPTURES/")
+}
+
+// panicHead keeps the panic message and the first frames of its stack:
+// the tail of a goroutine dump is runtime noise.
+func panicHead(s string) string {
+	if i := strings.Index(s, "panic"); i >= 0 {
+		s = s[i:]
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > 12 {
+		lines = lines[:12]
+	}
+	return strings.Join(lines, "\n")
 }

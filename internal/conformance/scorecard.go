@@ -67,7 +67,8 @@ type CaptureScore struct {
 	// "zeek: ..." when only the -F zeek run failed.
 	Status         string
 	Records        int // TLS connections we report
-	TsharkTCP      int // TCP TLS connections tshark reports
+	TsharkTCP      int // TCP TLS connections tshark reports with at least one record
+	TsharkTCPAll   int // TCP streams tshark marks TLS (the manifest's tcp_tls)
 	ManifestTLS    int // tls_connections of the manifest (TCP+DTLS+QUIC)
 	ManifestTCPTLS int // tcp_tls of the manifest
 	Tallies        map[string]Tally
@@ -295,7 +296,7 @@ func Evaluate(capturesDir string, entries []ManifestEntry, runs map[string]*Run)
 		e.evalNDPI()
 
 		cs := CaptureScore{Path: ent.Path, Status: status, Records: len(e.ours),
-			TsharkTCP: e.tsharkTCP(), ManifestTLS: ent.TLSConnections, ManifestTCPTLS: ent.TCPTLS,
+			TsharkTCP: e.tsharkTCP(), TsharkTCPAll: e.tsharkTCPAll(), ManifestTLS: ent.TLSConnections, ManifestTCPTLS: ent.TCPTLS,
 			Tallies: e.tallies, Elapsed: r.Elapsed}
 		sc.Captures = append(sc.Captures, cs)
 		for k, t := range e.tallies {

@@ -402,3 +402,14 @@ func (e *capEval) tsharkConn(a, b string) *tsharkConn {
 	}
 	return nil
 }
+
+func (e *capEval) tsharkTCPAll() int {
+	e.loadTshark()
+	n := 0
+	for _, c := range e.tshark.Connections {
+		if c.Transport == "tcp" {
+			n++
+		}
+	}
+	return n
+}

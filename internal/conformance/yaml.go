@@ -182,6 +182,9 @@ func (p *yparser) mapping(ind int) (any, error) {
 			// space).
 			if v[0] != '"' && v[0] != '\'' && v[0] != '[' {
 				for p.i < len(p.lines) && p.lines[p.i].indent > ind {
+					if _, _, isKey := splitKey(p.lines[p.i].text); isKey {
+						return nil, fmt.Errorf("%w: line %d: mapping inside a plain scalar", errYAML, p.lines[p.i].num)
+					}
 					v += " " + p.lines[p.i].text
 					p.i++
 				}
