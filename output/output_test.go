@@ -194,3 +194,21 @@ func TestTableStreamFlushesPerRow(t *testing.T) {
 		t.Error("the buffered table printed before Close")
 	}
 }
+
+func TestCompactMessagesCapped(t *testing.T) {
+	var ms []flows.Message
+	for i := range 1024 {
+		from := "client"
+		if i%2 == 1 {
+			from = "server"
+		}
+		ms = append(ms, flows.Message{From: from, Type: "application_data", Count: 1})
+	}
+	got := compactMessages(ms)
+	if !strings.HasSuffix(got, " …+976") || strings.Count(got, "AD") != maxTokens {
+		t.Errorf("capped notation: %q", got)
+	}
+	if got := compactMessages(ms[:3]); got != "→AD ←AD →AD" {
+		t.Errorf("short notation %q", got)
+	}
+}

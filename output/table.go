@@ -27,6 +27,12 @@ Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
 Alerts: C: sent by the client, S: by the server.`
 
+// maxTokens is how many messages a table cell spells out.
+const maxTokens = 48
+
+// maxUIDRefs bounds the uid → row number map of the table.
+const maxUIDRefs = 1 << 17
+
 // wideWidth is the terminal width from which every field gets its own
 // column; narrower tables stack related fields in one cell.
 const wideWidth = 200
@@ -40,8 +46,7 @@ type tableRow struct {
 	messages            string
 	ticket              []string
 	alerts              []string
-	status              string // status and failure reason
-	statusLines         []string
+	statusLines         []string // status, failure reason
 }
 
 type tableWriter struct {
@@ -62,6 +67,11 @@ func newTable(w io.Writer, opts Options) *tableWriter {
 func (t *tableWriter) Write(r *flows.Record) error {
 	t.n++
 	if r.UID != "" {
+		// A live table runs for ever: forget old row numbers past a
+		// bound (lineage then names the uid instead of "#N").
+		if len(t.uidNum) >= maxUIDRefs {
+			clear(t.uidNum)
+		}
 		t.uidNum[r.UID] = t.n
 	}
 	row := t.row(r)
@@ -105,7 +115,6 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 	if r.Failure != nil && r.Failure.Reason != "" {
 		row.statusLines = append(row.statusLines, Sanitize(r.Failure.Reason))
 	}
-	row.status = strings.Join(row.statusLines, " ")
 	return row
 }
 
@@ -159,12 +168,18 @@ func ticketNotes(r *flows.Record, ref func(uid string) string) []string {
 // compactMessages writes the message sequence in the table notation
 // (tableLegend): an arrow opens each flight, tokens are abbreviations,
 // braces mark encrypted records, ×N a folded run.
+// A long-lived connection can alternate data for a thousand entries:
+// past maxTokens the rest is only counted, the ladder has them all.
 func compactMessages(ms []flows.Message) string {
 	var b strings.Builder
 	from := ""
 	for i, m := range ms {
 		if i > 0 {
 			b.WriteByte(' ')
+		}
+		if i == maxTokens {
+			fmt.Fprintf(&b, "…+%d", len(ms)-i)
+			break
 		}
 		if m.From != from || i == 0 {
 			from = m.From
