@@ -41,8 +41,9 @@ const (
 	// insertion into the sorted queue stays cheap whatever the input.
 	maxChunksPerDir = 4096
 	// maxClaimed caps the bytes a truncated segment may claim beyond what
-	// was captured: more than an IPv6 jumbogram-free packet can carry is a
-	// lie, and the claim feeds gap sizes.
+	// was captured. Without jumbograms an IP packet carries at most 64 KiB;
+	// 256 KiB leaves room for captures of offloaded (GRO/TSO) super-segments.
+	// The claim only sizes a gap, but a gap must not be a lie of 2 GiB.
 	maxClaimed = 1 << 18
 	// maxReports caps how often one anomaly kind is reported per
 	// connection; the rest are still counted in Stats.
