@@ -159,10 +159,10 @@ func (c *conn) clientAnswered() bool {
 	return false
 }
 
-// rememberLeaf notes the leaf served for an SNI, for the interception check
-// of later connections.
+// rememberLeaf notes the leaf a client accepted for an SNI, for the
+// interception check of later connections.
 func (c *conn) rememberLeaf(sni string) {
-	if sni == "" || len(c.chain) == 0 {
+	if sni == "" || len(c.chain) == 0 || !c.established {
 		return
 	}
 	if _, ok := c.t.sniLeaf.get(sni); !ok {

@@ -108,7 +108,6 @@ func checkJSON(t *testing.T, r *Record) {
 }
 
 func walkJSON(t *testing.T, path string, typ reflect.Type, v any) {
-	t.Helper()
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
