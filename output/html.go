@@ -297,7 +297,7 @@ func (h *htmlWriter) Close() error {
 		Failed: h.failed, MaxDetails: h.opts.MaxDetails, MaxRows: h.opts.MaxRows,
 	}
 	if h.opts.Title != "" {
-		d.Title += " — " + h.opts.Title
+		d.Title += " — " + Sanitize(h.opts.Title)
 	}
 	if !a.First.IsZero() {
 		d.Range = a.First.UTC().Format("2006-01-02 15:04:05.000") + " → " +

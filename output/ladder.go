@@ -80,7 +80,11 @@ func Ladder(r *flows.Record, width int) string {
 			ts = since(m.TS.Sub(r.TS.Time))
 		}
 		if m.From == "server" {
-			for k, l := range wrap(labels[i], serverW) {
+			lines := wrap(labels[i], serverW)
+			if len(lines) == 0 {
+				lines = []string{""}
+			}
+			for k, l := range lines {
 				if k == 0 {
 					fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), arrowLeft, l)
 				} else {
@@ -94,6 +98,9 @@ func Ladder(r *flows.Record, width int) string {
 			arrow = "    ?    "
 		}
 		lines := wrap(labels[i], clientW)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
 		for k, l := range lines {
 			t := blank
 			if k == 0 {
