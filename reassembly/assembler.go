@@ -302,11 +302,10 @@ func (a *Assembler) create(seg *Segment) *conn {
 	case f&FlagFIN != 0, len(seg.Payload) == 0 && seg.Truncated <= 0:
 		return nil
 	default:
-		// The start was not captured: the lower port is the service
-		// (well-known ports are the low ones); on a tie the destination
-		// of the first packet seen is taken for the server.
+		// The start was not captured: the roles are guessed from the
+		// ports (see serverSide).
 		inferred = true
-		if seg.Src.Port() < seg.Dst.Port() {
+		if serverSide(seg.Src.Port(), seg.Dst.Port()) {
 			client, server = seg.Dst, seg.Src
 		} else {
 			client, server = seg.Src, seg.Dst
@@ -342,6 +341,30 @@ func (a *Assembler) create(seg *Segment) *conn {
 		a.report(c, kindMidstream, c.dirOf(seg.Src), seg.Timestamp, 0, "start of connection not captured; roles guessed from ports")
 	}
 	return c
+}
+
+// serverSide guesses whether the source port of a packet is the server's:
+// a port of a well-known TLS service wins, then a system port (below 1024),
+// then the lower port (ephemeral ports are high, though some stacks start
+// them at 1025); on a tie the destination is taken for the server.
+func serverSide(src, dst uint16) bool {
+	rs, rd := portRank(src), portRank(dst)
+	if rs != rd {
+		return rs > rd
+	}
+	return src < dst
+}
+
+func portRank(p uint16) int {
+	switch p {
+	case 443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, // IANA "over TLS" ports
+		2376, 3269, 4433, 5061, 5223, 5986, 6443, 6697, 8443, 8883, 9443, 10443:
+		return 2
+	}
+	if p < 1024 {
+		return 1
+	}
+	return 0
 }
 
 func (a *Assembler) alloc() *conn {

@@ -567,3 +567,25 @@ func TestAssembler(t *testing.T) {
 		})
 	}
 }
+
+func TestServerSide(t *testing.T) {
+	tests := []struct {
+		src, dst    uint16
+		srcIsServer bool
+	}{
+		{443, 51000, true},
+		{51000, 443, false},
+		{1234, 8443, false}, // a low ephemeral port against a TLS port
+		{8443, 1234, true},
+		{80, 51000, true},
+		{5000, 9000, true}, // neither known: the lower
+		{9000, 5000, false},
+		{5000, 5000, false}, // a tie: the destination is the server
+		{993, 443, false},   // both TLS ports: the lower
+	}
+	for _, tt := range tests {
+		if got := serverSide(tt.src, tt.dst); got != tt.srcIsServer {
+			t.Errorf("serverSide(%d, %d) = %v, want %v", tt.src, tt.dst, got, tt.srcIsServer)
+		}
+	}
+}
