@@ -617,3 +617,21 @@ func TestLyingIPLength(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyCaptures: files with headers and no packets are fine.
+func TestEmptyCaptures(t *testing.T) {
+	for name, file := range map[string][]byte{
+		"pcap":                 pcapBytes(LinkTypeLinuxSLL2, pcapOpts{}),
+		"pcapng":               pcapngBytes(false, []ngIface{{lt: LinkTypeRaw, tsres: -1}}),
+		"pcapng, no interface": ngSHB(binary.LittleEndian),
+	} {
+		s, err := openReader(bytes.NewReader(file), name, Options{Filter: "tcp"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		segs, st, err := drain(s)
+		if err != nil || len(segs) != 0 || st.Packets != 0 {
+			t.Errorf("%s: %d segments, %v, %+v", name, len(segs), err, st)
+		}
+	}
+}

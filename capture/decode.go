@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -33,6 +34,20 @@ const (
 	vBad                    // a header could not be decoded: counted in DecodeErrors
 	vHeld                   // a fragment, kept for reassembly or dropped (counted there)
 )
+
+func (v verdict) String() string {
+	switch v {
+	case vSegment:
+		return "segment"
+	case vNonTCP:
+		return "not TCP"
+	case vBad:
+		return "undecodable"
+	case vHeld:
+		return "fragment"
+	}
+	return "verdict(" + strconv.Itoa(int(v)) + ")"
+}
 
 // Ethertypes and IP protocol numbers we look at.
 const (

@@ -415,6 +415,7 @@ func (r *fileReader) readFirstInterface() error {
 	for len(r.ifaces) == 0 {
 		typ, length, err = r.blockHeader(true)
 		if err == io.EOF {
+			r.linkType = linkTypeNone
 			r.publish()
 			return nil // a capture without interfaces has no packets either
 		}

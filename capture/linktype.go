@@ -23,6 +23,10 @@ const (
 	LinkTypeIPv4      LinkType = 228 // raw IPv4
 	LinkTypeIPv6      LinkType = 229 // raw IPv6
 	LinkTypeLinuxSLL2 LinkType = 276 // Linux cooked capture v2, 20-byte header
+
+	// linkTypeNone is the link type of a pcapng file without interfaces
+	// (and therefore without packets).
+	linkTypeNone LinkType = 1<<32 - 1
 )
 
 // String names a link type as libpcap does (pcap_datalink_val_to_name).
@@ -74,6 +78,8 @@ func (t LinkType) String() string {
 		return "NFLOG"
 	case 249:
 		return "USBPCAP"
+	case linkTypeNone:
+		return "NONE"
 	}
 	return "LINKTYPE_" + strconv.FormatUint(uint64(t), 10)
 }

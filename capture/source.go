@@ -141,7 +141,7 @@ func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 	}
 	s.file = fr
 	s.linkType = fr.linkType
-	if opts.Filter != "" {
+	if opts.Filter != "" && s.linkType != linkTypeNone {
 		s.filter = &filter{expr: opts.Filter, snaplen: opts.Snaplen}
 		// Compile now for the file's link type so that a bad
 		// expression is reported at open time.
