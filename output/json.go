@@ -325,14 +325,47 @@ func appendStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
-// appendTime writes a flows.Time as its MarshalJSON does.
+// appendTime writes a flows.Time as its MarshalJSON does. Layout is
+// fixed-width, so the digits are written directly: time.AppendFormat
+// re-parses the layout on every call, and a record has dozens of times.
 func appendTime(b []byte, t flows.Time) []byte {
 	if t.IsZero() {
 		return append(b, `""`...)
 	}
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, flows.Layout)
-	return append(b, '"')
+	u := t.UTC()
+	year, month, day := u.Date()
+	if year < 0 || year > 9999 {
+		// Outside RFC 3339's four digits: whatever AppendFormat does.
+		b = append(b, '"')
+		b = u.AppendFormat(b, flows.Layout)
+		return append(b, '"')
+	}
+	hour, min, sec := u.Clock()
+	ns := u.Nanosecond()
+	var d [32]byte // "2006-01-02T15:04:05.000000000Z" in quotes
+	d[0] = '"'
+	put := func(i, v, n int) {
+		for k := i + n - 1; k >= i; k-- {
+			d[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(1, year, 4)
+	d[5] = '-'
+	put(6, int(month), 2)
+	d[8] = '-'
+	put(9, day, 2)
+	d[11] = 'T'
+	put(12, hour, 2)
+	d[14] = ':'
+	put(15, min, 2)
+	d[17] = ':'
+	put(18, sec, 2)
+	d[20] = '.'
+	put(21, ns, 9)
+	d[30] = 'Z'
+	d[31] = '"'
+	return append(b, d[:]...)
 }
 
 // appendFloat writes a float64 as encoding/json does (ES6 number

@@ -109,6 +109,26 @@ func TestJSONHostile(t *testing.T) {
 	}
 }
 
+func TestAppendTimeMatchesMarshal(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 14, 9, 26, 53, 0, time.FixedZone("x", -7*3600)),
+		time.Unix(0, 0),
+	} {
+		want, err := flows.Time{Time: tm}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendTime(nil, flows.Time{Time: tm}); string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", tm, got, want)
+		}
+	}
+}
+
 func TestJSONNoAllocs(t *testing.T) {
 	r := fixtures()[0]
 	var sink discard
