@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tlsdissect/tlsdissect/flows"
 )
@@ -210,5 +211,21 @@ func TestCompactMessagesCapped(t *testing.T) {
 	}
 	if got := compactMessages(ms[:3]); got != "→AD ←AD →AD" {
 		t.Errorf("short notation %q", got)
+	}
+}
+
+// TestTextFitsWidth checks the terminal formats keep to the width they
+// are given, hostile fixtures included.
+func TestTextFitsWidth(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		width  int
+	}{{"table", 80}, {"table", 200}, {"table", 120}, {"ladder", 80}, {"ladder", 100}, {"summary", 80}, {"summary", 100}} {
+		out := string(render(t, c.format, Options{Width: c.width}, fixtures()))
+		for i, l := range strings.Split(out, "\n") {
+			if n := utf8.RuneCountInString(l); n > c.width {
+				t.Errorf("%s at %d: line %d has %d cells: %q", c.format, c.width, i+1, n, l)
+			}
+		}
 	}
 }

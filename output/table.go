@@ -218,7 +218,7 @@ func (t *tableWriter) layout(numW int) layout {
 	width := t.opts.width()
 	if width >= wideWidth {
 		// #, START, CLIENT → SERVER, SNI, VERSION, CIPHER, MESSAGES, TICKET, ALERTS, STATUS
-		w := []int{numW, 12, 23, 24, 7, 17, 0, 22, 22, 23}
+		w := []int{numW, 12, 23, 22, 7, 17, 0, 20, 20, 23}
 		fixed := 0
 		for _, v := range w {
 			fixed += v
