@@ -68,39 +68,32 @@ func (e *capEval) loadTshark() {
 		return
 	}
 	// tshark leaves client or server null when it parsed no record of a
-	// direction (only continuations, "Ignored Unknown Record"); the frame
-	// table still places the stream.
-	var frames map[string]frameInfo
+	// direction (only continuations, "Ignored Unknown Record"), and the
+	// reference mixes outer and inner addresses for tunnelled streams
+	// (GTP-U): the frame table, whose addresses are the innermost, places
+	// the stream in both cases.
+	frames := map[string]frameInfo{}
+	for _, f := range loadFrameTable(strings.TrimSuffix(p, "-conn.json") + ".tsv") {
+		if _, ok := frames[f.key]; !ok {
+			frames[f.key] = f
+		}
+	}
 	for i := range e.tshark.Connections {
 		c := &e.tshark.Connections[i]
-		if c.Client != "" && c.Server != "" {
-			continue
-		}
-		if frames == nil {
-			frames = map[string]frameInfo{}
-			for _, f := range loadFrameTable(strings.TrimSuffix(p, "-conn.json") + ".tsv") {
-				if _, ok := frames[f.key]; !ok {
-					frames[f.key] = f
-				}
-			}
-		}
 		f, ok := frames[strings.Replace(c.Conn, "quic:", "udp:", 1)]
-		if !ok {
+		if !ok || (c.Client != "" && c.Server != "" &&
+			pairKey(endpointString(c.Client), endpointString(c.Server)) == pairKey(f.src, f.dst)) {
 			continue
 		}
-		switch {
-		case c.Client == "" && c.Server == "":
+		// Keep tshark's orientation (its C:/S: tokens depend on it): its
+		// client's port tells which side is the client.
+		_, cport, _ := splitHostPort(c.Client)
+		_, sport, _ := splitHostPort(f.src)
+		_, dport, _ := splitHostPort(f.dst)
+		if c.Client != "" && cport == dport && cport != sport {
+			c.Client, c.Server = f.dst, f.src
+		} else {
 			c.Client, c.Server = f.src, f.dst
-		case c.Client == "":
-			c.Client = f.src
-			if endpointString(c.Server) == f.src {
-				c.Client = f.dst
-			}
-		default:
-			c.Server = f.dst
-			if endpointString(c.Client) == f.dst {
-				c.Server = f.src
-			}
 		}
 	}
 	for _, c := range e.tshark.Connections {
@@ -154,7 +147,20 @@ func (e *capEval) compareTshark(c *tsharkConn, o *ourConn, tsClient string) {
 	r := &o.rec
 	tls13 := strings.HasPrefix(normVersion(strp(c.NegotiatedVersion)), "TLS 1.3") ||
 		strings.HasPrefix(normVersion(r.Version), "TLS 1.3")
+	inverted := tsharkInverted(c.Timeline)
+	if inverted {
+		// tshark's C:/S: are the wrong way round (its "client" sent the
+		// ServerHello; its addresses are garbled for tunnels): the sender
+		// of the ClientHello is the client, and the addresses are ours.
+		tsClient = o.client
+		conn = o.name()
+	}
 	ref := tsharkTokens(c.Timeline, tls13)
+	if inverted {
+		for i, t := range ref {
+			ref[i] = swapDir(t)
+		}
+	}
 	ours := ourTokens(r, o.client == tsClient, tls13)
 	if same(ours, ref) {
 		e.count("tshark.messages", true, conn, "", "")
@@ -203,7 +209,7 @@ func (e *capEval) compareTshark(c *tsharkConn, o *ourConn, tsClient string) {
 			continue
 		}
 		d := "C"
-		if a.Dir == "s2c" {
+		if (a.Dir == "s2c") != inverted {
 			d = "S"
 		}
 		refAl = append(refAl, fmt.Sprintf("%s:Alert(%d,%d)", d, *a.Level, *a.Desc))
@@ -412,4 +418,28 @@ func (e *capEval) tsharkTCPAll() int {
 		}
 	}
 	return n
+}
+
+// tsharkInverted reports a timeline whose first hello is a ClientHello
+// from "S:" (or a ServerHello from "C:"): tshark's roles are inverted.
+func tsharkInverted(tl []string) bool {
+	for _, t := range tl {
+		switch {
+		case strings.HasSuffix(t, ":HS:ClientHello"), strings.HasSuffix(t, ":SSLv2:ClientHello"):
+			return strings.HasPrefix(t, "S:")
+		case strings.HasSuffix(t, ":HS:ServerHello"), strings.HasSuffix(t, ":SSLv2:ServerHello"):
+			return strings.HasPrefix(t, "C:")
+		}
+	}
+	return false
+}
+
+func swapDir(t string) string {
+	switch {
+	case strings.HasPrefix(t, "C:"):
+		return "S:" + t[2:]
+	case strings.HasPrefix(t, "S:"):
+		return "C:" + t[2:]
+	}
+	return t
 }
