@@ -163,6 +163,7 @@ type chart struct {
 	Note          string
 	AxisY         int
 	Ticks         []tick
+	Vertical      bool // columns with labels under them, values on top
 }
 
 type tick struct {
@@ -269,7 +270,7 @@ func histogramChart(h *Histogram) *chart {
 		return nil
 	}
 	const plotH, colW, left, top = 150.0, 78.0, 10.0, 20.0
-	c := &chart{Title: "Handshake duration (ClientHello to the end of the handshake)", Width: int(left + colW*float64(len(h.Counts)) + 10), Height: int(top + plotH + 30)}
+	c := &chart{Title: "Handshake duration (ClientHello to the end of the handshake)", Width: int(left + colW*float64(len(h.Counts)) + 10), Height: int(top + plotH + 30), Vertical: true}
 	c.AxisY = int(top + plotH)
 	maxN := 1
 	for _, n := range h.Counts {

@@ -257,6 +257,15 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 	t.section("Key exchange groups")
 	t.table([]string{"GROUP", "CONNECTIONS", "SHARE"}, countRows(a.Curves, a.TLS))
 
+	t.section("Handshake durations (established connections)")
+	rows = nil
+	for i, n := range a.Handshake.Counts {
+		if n > 0 {
+			rows = append(rows, []string{a.Handshake.Label(i), strconv.Itoa(n), pct(n, a.Established)})
+		}
+	}
+	t.table([]string{"CLIENTHELLO TO END", "CONNECTIONS", "SHARE"}, rows)
+
 	t.section("Session tickets")
 	tk := &a.Tickets
 	trows := [][]string{
