@@ -82,8 +82,10 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		closeReason:    info.Reason,
 		validation:     c.rec.Validation,
 	}
-	if ev.alert == nil {
-		ev.alert = c.lastAlert
+	// A warning alert ended the handshake only if nothing followed it
+	// (an unrecognized_name warning is often followed by a full handshake).
+	if a := c.lastAlert; ev.alert == nil && a != nil && c.lastDir == a.from && c.lastTLS[a.from].Equal(a.ts) {
+		ev.alert = a
 	}
 	if ev.alert != nil {
 		ev.at = ev.alert.ts
@@ -306,6 +308,20 @@ func diagnoseReason(ev *evidence) *Failure {
 	case fromServer && !ev.sawSH && legacyOnly && (a.desc == alertHandshakeFailure || a.desc == alertInternalError || a.desc == alertInsufficientSecurity || a.desc == alertIllegalParameter):
 		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
 			Explanation: fmt.Sprintf("client offered %s; the server answered %s without a ServerHello, as servers that require TLS 1.2 or later do", versionSpan(ev.clientMin, ev.clientMax), name)}
+	case a.desc == alertCloseNotify || a.desc == alertUserCanceled:
+		if fromServer {
+			return &Failure{Reason: ReasonAbortedByServer, By: by,
+				Explanation: fmt.Sprintf("server gave up the handshake with %s %s", name, ev.position(a.from))}
+		}
+		what := "the server's hello"
+		if ev.serverCert {
+			what = "the server's certificate"
+		}
+		if !ev.serverFlight {
+			what = "its ClientHello, before any answer"
+		}
+		return &Failure{Reason: ReasonAbortedByClient, By: by,
+			Explanation: fmt.Sprintf("client gave up the handshake with %s after %s, as a client does that rejects the certificate without saying why", name, what)}
 	case a.desc == alertInappropriateFallback:
 		return &Failure{Reason: ReasonInappropriateFallback, By: by,
 			Explanation: fmt.Sprintf("client retried with %s and signalled a fallback (TLS_FALLBACK_SCSV); the server supports a higher version, so a downgrade was refused", orUnknown(versionName(ev.clientMax)))}

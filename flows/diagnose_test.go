@@ -138,6 +138,13 @@ func TestFailureReasons(t *testing.T) {
 				ev(dissect.Event{Dir: C, Type: dissect.MsgHeartbeat, Length: 3, Heartbeat: &dissect.Heartbeat{Type: 1, PayloadLength: 16384, RecordLength: 3, Heartbleed: true}})
 			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyHeartbleed, Dir: C, Bytes: 16384})
 		}, ReasonOther, "client", "Heartbleed", reassembly.CloseFIN},
+		{"client closes with close_notify after the certificate", func(h *harness) *script {
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 1, alertCloseNotify)
+		}, ReasonAbortedByClient, "client", "close_notify after the server's certificate", reassembly.CloseFIN},
+		{"a warning that the handshake went past is no cause", func(h *harness) *script {
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).alert(S, 1, alertUnrecognizedName).cert(S, valid).
+				ske().hs(S, dissect.TypeServerHelloDone)
+		}, ReasonAbortedByClient, "client", "silently", reassembly.CloseFIN},
 		{"server never answers", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com"))
 		}, ReasonAbortedByServer, "server", "no answer from the server", reassembly.CloseFIN},

@@ -1,10 +1,3 @@
-// Package flows tells each TLS connection's story: the messages that went
-// each way, what was negotiated, whether a session was resumed and from
-// which earlier connection, the alerts, and when the handshake failed, the
-// most likely reason in words. It turns what dissect finds in one
-// connection's byte streams into a Record, and keeps a bounded memory across
-// connections (tickets, session IDs, certificates per server name) so that
-// lineage and interception can be told.
 package flows
 
 import (
