@@ -178,8 +178,13 @@ func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {
 			n := c.step(d, ts, r)
 			if n < len(r) {
 				// New replay bytes (from a scan that found a header inside
-				// r) go first, then the rest of r.
-				d.replay = append(d.replay, r[n:]...)
+				// r) go first, then the rest of r. Replay bytes are owned
+				// and never written to, so the rest can be kept as is.
+				if d.replay == nil {
+					d.replay = r[n:]
+				} else {
+					d.replay = append(d.replay, r[n:]...)
+				}
 			}
 		}
 		if len(b) == 0 {
