@@ -44,7 +44,9 @@ func (o Options) width() int {
 
 // Writer renders records one at a time. Close renders what needs the whole
 // set (table widths, summaries) and flushes; it does not close the
-// underlying io.Writer.
+// underlying io.Writer. A Writer is not safe for concurrent use, and it
+// does not keep r after Write returns (formats that need the whole set
+// keep what they print, not the record).
 type Writer interface {
 	Write(r *flows.Record) error
 	Close() error

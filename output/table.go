@@ -25,7 +25,7 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
   CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N records folded
 Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
-Alerts: C: sent by the client, S: by the server.`
+Alerts: C: sent by the client, S: by the server. Times: first packet, UTC.`
 
 // maxTokens is how many messages a table cell spells out.
 const maxTokens = 48
