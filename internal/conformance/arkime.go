@@ -40,6 +40,8 @@ type arkimeSession struct {
 			NotBefore any      `json:"notBefore"`
 			NotAfter  any      `json:"notAfter"`
 			Alt       []string `json:"alt"`
+			SubjectCN []string `json:"subjectCN"`
+			IssuerCN  []string `json:"issuerCN"`
 			Hash      string   `json:"hash"`
 		} `json:"cert"`
 	} `json:"body"`
@@ -100,12 +102,14 @@ func (e *capEval) evalArkime() {
 		if len(bd.Cert) > 0 {
 			var ref, ours []string
 			for _, c := range bd.Cert {
-				ref = append(ref, fmt.Sprintf("%s %s..%s %s", normSerial(c.Serial), arkimeTime(c.NotBefore),
-					arkimeTime(c.NotAfter), strings.ToLower(strings.Join(c.Alt, ";"))))
+				ref = append(ref, fmt.Sprintf("%s %s..%s subject CN=%s issuer CN=%s alt=%s", normSerial(c.Serial),
+					arkimeTime(c.NotBefore), arkimeTime(c.NotAfter), strings.ToLower(strings.Join(c.SubjectCN, ";")),
+					strings.ToLower(strings.Join(c.IssuerCN, ";")), strings.ToLower(strings.Join(c.Alt, ";"))))
 			}
 			for _, c := range r.Certificates {
-				ours = append(ours, fmt.Sprintf("%s %s..%s %s", normSerial(c.Serial), secondUTC(c.NotBefore.Time),
-					secondUTC(c.NotAfter.Time), strings.ToLower(strings.Join(c.SAN, ";"))))
+				ours = append(ours, fmt.Sprintf("%s %s..%s subject CN=%s issuer CN=%s alt=%s", normSerial(c.Serial),
+					secondUTC(c.NotBefore.Time), secondUTC(c.NotAfter.Time), strings.ToLower(dnCN(c.Subject)),
+					strings.ToLower(dnCN(c.Issuer)), strings.ToLower(strings.Join(c.SAN, ";"))))
 			}
 			// Arkime does not keep the chain order, and lower-cases alt names
 			// (DNS names compare case-insensitively).
@@ -146,4 +150,15 @@ func arkimeTime(v any) string {
 		return fmt.Sprint(v)
 	}
 	return secondUTC(time.UnixMilli(int64(f)))
+}
+
+// dnCN returns the common name(s) of a distinguished name, ";"-joined.
+func dnCN(dn string) string {
+	var cns []string
+	for _, a := range strings.Split(normDN(dn), ", ") {
+		if v, ok := strings.CutPrefix(a, "CN="); ok {
+			cns = append(cns, v)
+		}
+	}
+	return strings.Join(cns, ";")
 }

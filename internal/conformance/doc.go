@@ -66,8 +66,12 @@
 // knownDisagreements with the evidence.
 //
 // tshark connections with an empty timeline (a frame marked TLS, no record
-// parsed) are not compared. Where tshark left client or server null, the
-// frame table (NAME.tshark.tsv) places the stream.
+// parsed) are not compared. Where tshark left client or server null, or
+// mixed a tunnel's outer and inner addresses (GTP-U), the frame table
+// (NAME.tshark.tsv, innermost addresses) places the stream. Where tshark's
+// roles are inverted (its "client" sent the ServerHello: a capture starting
+// with the server's packets), its C:/S: are swapped: the sender of the
+// ClientHello is the client.
 //
 // # Other references
 //

@@ -119,7 +119,8 @@ const fixArkime = `{"sessions3": [
    "source": {"ip": "192.0.2.1", "port": 1000}, "destination": {"ip": "192.0.2.2", "port": 443},
    "tls": {"version": ["TLSv1.2"], "cipher": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"], "ja3": ["SET"],
            "ja3s": ["ffff"], "ja4": ["t12d0101h2_000000000000_111111111111"]},
-   "cert": [{"serial": "0a0b", "notBefore": 1577836800000, "notAfter": 1609459200000, "alt": ["a.example"]}]}},
+   "cert": [{"serial": "0a0b", "notBefore": 1577836800000, "notAfter": 1609459200000, "alt": ["a.example"],
+            "subjectCN": ["a.example"], "issuerCN": ["example ca"]}]}},
  {"body": {"ipProtocol": 17, "protocol": ["udp", "quic"],
    "source": {"ip": "192.0.2.1", "port": 4000}, "destination": {"ip": "192.0.2.3", "port": 443}}}
 ]}`

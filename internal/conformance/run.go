@@ -162,6 +162,12 @@ func (rn Runner) runCapture(ctx context.Context, capturesDir string, e ManifestE
 	out, status, stderr := rn.execOne(ctx, file, "json")
 	r := &Run{Status: status, Stderr: scrubPath(stderr, capturesDir)}
 	r.Records, r.Raw, r.DecodeErr = decodeRecords(out)
+	if r.DecodeErr != "" && r.Status == "ok" {
+		// Output that does not decode as the JSON contract is a failure
+		// to process the capture, if not a crash.
+		r.Status = "bad JSON"
+		r.Stderr = r.DecodeErr
+	}
 	if len(zeekBaselines(capturesDir, e.Path)) > 0 {
 		zout, zstatus, zerr := rn.execOne(ctx, file, "zeek")
 		r.ZeekStatus = zstatus

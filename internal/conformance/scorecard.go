@@ -126,7 +126,7 @@ var Categories = []Category{
 	{"arkime.ja3", "tls.ja3"},
 	{"arkime.ja3s", "tls.ja3s"},
 	{"arkime.ja4", "tls.ja4"},
-	{"arkime.cert", "certificates: serial, validity, alt names (as a set: Arkime does not keep the chain order)"},
+	{"arkime.cert", "certificates: serial, validity, subject and issuer CN, alt names (as a set: Arkime does not keep the chain order)"},
 	{"ndpi.connections", "nDPI TLS flows (TCP) we report"},
 	{"ndpi.sni", "Hostname/SNI"},
 	{"ndpi.alpn", "(Negotiated) ALPN"},
