@@ -56,6 +56,13 @@ const (
 	etherTypeVLAN   = 0x8100 // IEEE 802.1Q customer tag
 	etherTypeQinQ   = 0x88a8 // IEEE 802.1ad service tag
 	etherTypeQinQv1 = 0x9100 // pre-standard QinQ tag still seen in the wild
+	etherTypePPPoE  = 0x8864 // PPPoE session stage
+	etherTypeMPLS   = 0x8847
+	// etherTypeMPLSMulticast is the multicast MPLS ethertype.
+	etherTypeMPLSMulticast = 0x8848
+
+	pppIPv4 = 0x0021
+	pppIPv6 = 0x0057
 
 	ipProtoHopByHop = 0
 	ipProtoTCP      = 6
@@ -73,7 +80,8 @@ const (
 	// maxExtHeaders bounds the IPv6 extension header walk; the packet
 	// length bounds it anyway, this only keeps pathological chains short.
 	maxExtHeaders = 16
-	// maxVLANTags bounds the 802.1Q/802.1ad tag stack.
+	// maxVLANTags bounds the 802.1Q/802.1ad tag stack, and the MPLS
+	// label stack.
 	maxVLANTags = 8
 	// maxTunnels bounds nested encapsulations (GTP-U in VXLAN in GRE ...).
 	maxTunnels = 4
@@ -185,6 +193,43 @@ func (d *decoder) ethertype(et uint16, p []byte, snapCut bool, ts time.Time, seg
 		return d.ipv4(p, snapCut, ts, seg)
 	case etherTypeIPv6:
 		return d.ipv6(p, snapCut, ts, seg)
+	case etherTypePPPoE:
+		// RFC 2516: version/type(1) code(1) session(2) length(2), then
+		// the PPP protocol field(2) of RFC 1661.
+		if len(p) < 8 {
+			return vBad
+		}
+		switch be16(p[6:8]) {
+		case pppIPv4:
+			return d.ipv4(p[8:], snapCut, ts, seg)
+		case pppIPv6:
+			return d.ipv6(p[8:], snapCut, ts, seg)
+		}
+		return vNonTCP // LCP, IPCP, CHAP ...
+	case etherTypeMPLS, etherTypeMPLSMulticast:
+		// RFC 3032: label(20 bits) traffic class(3) bottom of stack(1)
+		// TTL(8) per entry; the payload type is not written down, so
+		// it is guessed from the IP version nibble, as everyone does.
+		for labels := 0; ; labels++ {
+			if labels == maxVLANTags || len(p) < 4 {
+				return vBad
+			}
+			bottom := p[2]&1 != 0
+			p = p[4:]
+			if bottom {
+				break
+			}
+		}
+		if len(p) == 0 {
+			return vBad
+		}
+		switch p[0] >> 4 {
+		case 4:
+			return d.ipv4(p, snapCut, ts, seg)
+		case 6:
+			return d.ipv6(p, snapCut, ts, seg)
+		}
+		return vNonTCP // a pseudowire, most likely
 	}
 	// Other ethertypes, and values below 0x0600 (IEEE 802.3 length
 	// fields, LLC frames): not IP.

@@ -67,12 +67,39 @@ func TestTunnels(t *testing.T) {
 		})
 	}
 
+	pppoe := func(inner []byte, proto uint16) []byte {
+		h := []byte{0x11, 0, 0x12, 0x34, byte((len(inner) + 2) >> 8), byte(len(inner) + 2), byte(proto >> 8), byte(proto)}
+		return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypePPPoESession},
+			gopacket.Payload(append(h, inner...)))
+	}
+	mpls := func(inner []byte) []byte {
+		return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeMPLSUnicast},
+			&layers.MPLS{Label: 100, TTL: 64}, &layers.MPLS{Label: 200, StackBottom: true, TTL: 64}, gopacket.Payload(inner))
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		spec  tcpSpec
+	}{
+		{"pppoe v4", pppoe(v4.ip(t), 0x0021), v4},
+		{"pppoe v6", pppoe(v6.ip(t), 0x0057), v6},
+		{"mpls v4", mpls(v4.ip(t)), v4},
+		{"mpls v6", mpls(v6.ip(t)), v6},
+	} {
+		segs, st, err := readAll(t, pcapBytes(LinkTypeEthernet, pcapOpts{}, rec{ts: t0, data: tc.frame}), Options{})
+		if err != nil || len(segs) != 1 {
+			t.Fatalf("%s: %d segments, %v, %+v", tc.name, len(segs), err, st)
+		}
+		wantSeg(t, segs[0], tc.spec, t0)
+	}
+
 	// Not tunnels, or not carrying IP: skipped as non-TCP.
 	echo := []byte{0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0} // GTP echo request
 	for name, frame := range map[string][]byte{
 		"gtp echo":  outerUDP(t, 2152, 2152, echo),
 		"plain udp": outerUDP(t, 5000, 5001, v4.ip(t)),
 		"pptp gre":  outerIP(t, false, layers.IPProtocolGRE, []byte{0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 1}),
+		"pppoe lcp": pppoe([]byte{1, 1, 0, 4}, 0xc021),
 	} {
 		segs, st, err := readAll(t, pcapBytes(LinkTypeEthernet, pcapOpts{}, rec{ts: t0, data: frame}), Options{})
 		if err != nil || len(segs) != 0 || st.NonTCP != 1 {
