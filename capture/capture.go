@@ -4,8 +4,8 @@
 // interface (libpcap through gopacket/pcap), decodes the link layer (Ethernet,
 // 802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD loopback), IPv4 and IPv6
 // (reassembling fragments of both, skipping IPv6 extension headers), peels
-// PPPoE, MPLS and common tunnels (GTP-U, VXLAN, GRE, IP in IP), and hands out one Segment
-// per TCP packet. It knows nothing of TLS.
+// PPPoE, MPLS and common tunnels (GTP-U, VXLAN, GRE, IP in IP), and hands
+// out one Segment per TCP packet. It knows nothing of TLS.
 //
 // Packets that are not TCP, fail the BPF filter or cannot be decoded are
 // counted in Stats and skipped; only damage to the file's framing ends the
