@@ -255,7 +255,11 @@ func versionSpan(min, max dissect.Version) string {
 	if min == 0 || min == max {
 		return "at most " + versionName(max)
 	}
-	return versionName(min) + "–" + versionName(max) + " only"
+	lo, hi := versionName(min), versionName(max)
+	if strings.HasPrefix(lo, "TLS ") && strings.HasPrefix(hi, "TLS ") {
+		hi = strings.TrimPrefix(hi, "TLS ")
+	}
+	return lo + "–" + hi + " only"
 }
 
 func isCertAlert(d uint8) bool {
@@ -300,8 +304,12 @@ func diagnoseReason(ev *evidence) *Failure {
 	switch {
 	case a.desc == alertProtocolVersion:
 		if fromServer {
+			why := "the server supports none of them (it answered protocol_version)"
+			if legacyOnly {
+				why = "the server requires TLS 1.2 or later (it answered protocol_version)"
+			}
 			return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
-				Explanation: fmt.Sprintf("client offered %s; the server refused it with protocol_version", versionSpan(ev.clientMin, ev.clientMax))}
+				Explanation: fmt.Sprintf("client offered %s; %s", versionSpan(ev.clientMin, ev.clientMax), why)}
 		}
 		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
 			Explanation: fmt.Sprintf("server chose %s, which the client refused with protocol_version", orUnknown(versionName(ev.serverVersion)))}
@@ -336,7 +344,7 @@ func diagnoseReason(ev *evidence) *Failure {
 			Explanation: fmt.Sprintf("the %s could not parse a message from the %s (decode_error)", by, other(by))}
 	case fromServer && !ev.sawSH && (a.desc == alertHandshakeFailure || a.desc == alertInsufficientSecurity):
 		return &Failure{Reason: ReasonNoSharedCipher, By: by,
-			Explanation: fmt.Sprintf("server answered the ClientHello with %s: none of the %d cipher suites the client offered is acceptable to it", name, ev.suites)}
+			Explanation: fmt.Sprintf("server answered the ClientHello with %s and no ServerHello: most likely none of the %d cipher suites the client offered is acceptable to it", name, ev.suites)}
 	case !fromServer && isCertAlert(a.desc):
 		return diagnoseServerCert(ev, name)
 	case fromServer && a.desc == alertCertificateRequired:

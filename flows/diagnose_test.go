@@ -40,7 +40,7 @@ func TestFailureReasons(t *testing.T) {
 			ch := chLegacy(dissect.VersionTLS11)
 			ch.SupportedVersions = []dissect.Version{dissect.VersionTLS11, dissect.VersionTLS10}
 			return h.conn().ch(ch).alert(S, 2, alertInternalError)
-		}, ReasonProtocolVersionMismatch, "server", "TLS 1.0–TLS 1.1 only", 0},
+		}, ReasonProtocolVersionMismatch, "server", "TLS 1.0–1.1 only", 0},
 		{"tls1.1 client answered handshake_failure", func(h *harness) *script {
 			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, 2, alertHandshakeFailure)
 		}, ReasonProtocolVersionMismatch, "server", "require TLS 1.2", 0},
