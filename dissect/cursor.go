@@ -9,15 +9,26 @@ type cur struct {
 	end   int    // offset, in the whole message, of the end of s
 	msg   string // message name for errors
 	inner bool   // inside a length-prefixed field: running short is malformed, not truncated
+	// Inside an extension's body, errors name it ("extension key_share
+	// group"); the name is built only when an error is.
+	inExt bool
+	ext   uint16
 }
 
-func newCur(msg string, b []byte) *cur {
-	return &cur{s: cryptobyte.String(b), end: len(b), msg: msg}
+func newCur(msg string, b []byte) cur {
+	return cur{s: cryptobyte.String(b), end: len(b), msg: msg}
 }
 
 func (c *cur) off() int { return c.end - len(c.s) }
 
 func (c *cur) fail(field string, err error) *ParseError {
+	if c.inExt {
+		if field == "" {
+			field = "extension " + ExtensionName(c.ext)
+		} else {
+			field = "extension " + ExtensionName(c.ext) + " " + field
+		}
+	}
 	return &ParseError{Msg: c.msg, Field: field, Offset: c.off(), Err: err}
 }
 
@@ -76,37 +87,39 @@ func (c *cur) bytes(field string, n int, out *[]byte) error {
 	return nil
 }
 
-func (c *cur) sub(s cryptobyte.String) *cur {
-	return &cur{s: s, end: c.off(), msg: c.msg, inner: true}
+// sub is a cursor over a field of c; a value, so that parsing allocates
+// nothing for its cursors.
+func (c *cur) sub(s cryptobyte.String) cur {
+	return cur{s: s, end: c.off(), msg: c.msg, inner: true, inExt: c.inExt, ext: c.ext}
 }
 
 // vec8, vec16 and vec24 read a length-prefixed field into a sub-cursor.
-func (c *cur) vec8(field string) (*cur, error) {
+func (c *cur) vec8(field string) (cur, error) {
 	var s cryptobyte.String
 	save := c.s
 	if !c.s.ReadUint8LengthPrefixed(&s) {
 		c.s = save // a failed read may have taken the length: point at it
-		return nil, c.short(field)
+		return cur{}, c.short(field)
 	}
 	return c.sub(s), nil
 }
 
-func (c *cur) vec16(field string) (*cur, error) {
+func (c *cur) vec16(field string) (cur, error) {
 	var s cryptobyte.String
 	save := c.s
 	if !c.s.ReadUint16LengthPrefixed(&s) {
 		c.s = save // a failed read may have taken the length: point at it
-		return nil, c.short(field)
+		return cur{}, c.short(field)
 	}
 	return c.sub(s), nil
 }
 
-func (c *cur) vec24(field string) (*cur, error) {
+func (c *cur) vec24(field string) (cur, error) {
 	var s cryptobyte.String
 	save := c.s
 	if !c.s.ReadUint24LengthPrefixed(&s) {
 		c.s = save // a failed read may have taken the length: point at it
-		return nil, c.short(field)
+		return cur{}, c.short(field)
 	}
 	return c.sub(s), nil
 }

@@ -3,6 +3,8 @@ package dissect
 import (
 	"bytes"
 	"errors"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Extension type codepoints decoded by the hello parsers.
@@ -52,7 +54,17 @@ func parseExtensions(c *cur) ([]Extension, error) {
 	if err != nil {
 		return nil, err
 	}
-	exts := []Extension{} // non-nil: the block was there, even if empty
+	// Count first, to allocate the list once; the count is bounded by the
+	// bytes present (4 per extension at least).
+	n := 0
+	for probe := block.s; !probe.Empty(); n++ {
+		var t uint16
+		var body cryptobyte.String
+		if !probe.ReadUint16(&t) || !probe.ReadUint16LengthPrefixed(&body) {
+			break
+		}
+	}
+	exts := make([]Extension, 0, n) // non-nil: the block was there, even if empty
 	var seen map[uint16]bool
 	for !block.empty() {
 		var typ uint16
@@ -60,7 +72,9 @@ func parseExtensions(c *cur) ([]Extension, error) {
 			return nil, err
 		}
 		start := block.off()
-		body, err := block.vec16("extension " + ExtensionName(typ))
+		block.inExt, block.ext = true, typ
+		body, err := block.vec16("")
+		block.inExt = false
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +113,8 @@ func parseExtensions(c *cur) ([]Extension, error) {
 
 // extCur returns a cursor over one extension's body, with its offset in the
 // message, for decoding; errors name "extension <name>".
-func extCur(msg string, e Extension, base int) *cur {
-	return &cur{s: e.Data, end: base + len(e.Data), msg: msg, inner: true}
+func extCur(msg string, e Extension, base int) cur {
+	return cur{s: e.Data, end: base + len(e.Data), msg: msg, inner: true, inExt: true, ext: e.Type}
 }
 
 // ParseClientHello parses a ClientHello body (the handshake message without
@@ -150,7 +164,7 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 		return ch, nil // extensions are optional before TLS 1.3
 	}
 	base := c.off() + 2
-	exts, extErr := parseExtensions(c)
+	exts, extErr := parseExtensions(&c)
 	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
 		return nil, extErr
 	}
@@ -172,7 +186,7 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 }
 
 func (ch *ClientHello) decodeExtension(e Extension, base int) error {
-	name := "extension " + ExtensionName(e.Type)
+	const name = "" // the cursor names the extension in its errors
 	c := extCur("client_hello", e, base)
 	switch e.Type {
 	case extServerName:
@@ -186,10 +200,10 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 		}
 		for !list.empty() {
 			var typ uint8
-			if err := list.u8(name+" name_type", &typ); err != nil {
+			if err := list.u8("name_type", &typ); err != nil {
 				return err
 			}
-			host, err := list.vec16(name + " host_name")
+			host, err := list.vec16("host_name")
 			if err != nil {
 				return err
 			}
@@ -198,7 +212,7 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 			}
 		}
 	case extALPN:
-		alpn, err := parseALPNList(c, name)
+		alpn, err := parseALPNList(&c, name)
 		if err != nil {
 			return err
 		}
@@ -255,10 +269,10 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 		ch.KeyShareGroups = []uint16{}
 		for !list.empty() {
 			var g uint16
-			if err := list.u16(name+" group", &g); err != nil {
+			if err := list.u16("group", &g); err != nil {
 				return err
 			}
-			if _, err := list.vec16(name + " key_exchange"); err != nil {
+			if _, err := list.vec16("key_exchange"); err != nil {
 				return err
 			}
 			ch.KeyShareGroups = append(ch.KeyShareGroups, g)
@@ -266,37 +280,37 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 	case extPreSharedKey:
 		// RFC 8446 4.2.11: OfferedPsks; it must be the last extension,
 		// which the server enforces and we only observe.
-		ids, err := c.vec16(name + " identities")
+		ids, err := c.vec16("identities")
 		if err != nil {
 			return err
 		}
 		if ids.empty() {
-			return ids.fail(name+" identities", ErrMalformed)
+			return ids.fail("identities", ErrMalformed)
 		}
 		for !ids.empty() {
-			id, err := ids.vec16(name + " identity")
+			id, err := ids.vec16("identity")
 			if err != nil {
 				return err
 			}
 			var age uint32
-			if err := ids.u32(name+" obfuscated_ticket_age", &age); err != nil {
+			if err := ids.u32("obfuscated_ticket_age", &age); err != nil {
 				return err
 			}
 			ch.PSKIdentities = append(ch.PSKIdentities, PSKIdentity{Identity: id.rest(), ObfuscatedTicketAge: age})
 		}
-		binders, err := c.vec16(name + " binders")
+		binders, err := c.vec16("binders")
 		if err != nil {
 			return err
 		}
 		n := 0
 		for !binders.empty() {
-			if _, err := binders.vec8(name + " binder"); err != nil {
+			if _, err := binders.vec8("binder"); err != nil {
 				return err
 			}
 			n++
 		}
 		if n != len(ch.PSKIdentities) {
-			return binders.fail(name+" binders", ErrMalformed)
+			return binders.fail("binders", ErrMalformed)
 		}
 	case extPSKModes:
 		list, err := c.vec8(name)
@@ -319,14 +333,14 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 	case extStatusRequest:
 		// RFC 6066 8: status_type, then for ocsp(1) the OCSPStatusRequest.
 		var typ uint8
-		if err := c.u8(name+" status_type", &typ); err != nil {
+		if err := c.u8("status_type", &typ); err != nil {
 			return err
 		}
 		if typ == 1 {
-			if _, err := c.vec16(name + " responder_id_list"); err != nil {
+			if _, err := c.vec16("responder_id_list"); err != nil {
 				return err
 			}
-			if _, err := c.vec16(name + " request_extensions"); err != nil {
+			if _, err := c.vec16("request_extensions"); err != nil {
 				return err
 			}
 		} else {
@@ -358,25 +372,25 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 		// draft-ietf-tls-esni 5: ECHClientHello.
 		ech := &ECH{}
 		var typ uint8
-		if err := c.u8(name+" type", &typ); err != nil {
+		if err := c.u8("type", &typ); err != nil {
 			return err
 		}
 		switch typ {
 		case 0:
 			ech.Outer = true
-			if err := c.u16(name+" kdf_id", &ech.KDF); err != nil {
+			if err := c.u16("kdf_id", &ech.KDF); err != nil {
 				return err
 			}
-			if err := c.u16(name+" aead_id", &ech.AEAD); err != nil {
+			if err := c.u16("aead_id", &ech.AEAD); err != nil {
 				return err
 			}
-			if err := c.u8(name+" config_id", &ech.ConfigID); err != nil {
+			if err := c.u8("config_id", &ech.ConfigID); err != nil {
 				return err
 			}
-			if _, err := c.vec16(name + " enc"); err != nil {
+			if _, err := c.vec16("enc"); err != nil {
 				return err
 			}
-			payload, err := c.vec16(name + " payload")
+			payload, err := c.vec16("payload")
 			if err != nil {
 				return err
 			}
@@ -384,7 +398,7 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 		case 1:
 			// inner: no further fields
 		default:
-			return c.fail(name+" type", ErrMalformed)
+			return c.fail("type", ErrMalformed)
 		}
 		ch.ECH = ech
 	case extQUICTransportParams, extQUICTransportDraft:
@@ -416,12 +430,12 @@ func parseALPNList(c *cur, name string) ([]string, error) {
 	}
 	var out []string
 	for !list.empty() {
-		p, err := list.vec8(name + " protocol_name")
+		p, err := list.vec8("protocol_name")
 		if err != nil {
 			return nil, err
 		}
 		if p.empty() {
-			return nil, p.fail(name+" protocol_name", ErrMalformed)
+			return nil, p.fail("protocol_name", ErrMalformed)
 		}
 		out = append(out, string(p.rest()))
 	}
@@ -464,7 +478,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		return sh, nil
 	}
 	base := c.off() + 2
-	exts, extErr := parseExtensions(c)
+	exts, extErr := parseExtensions(&c)
 	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
 		return nil, extErr
 	}
@@ -484,7 +498,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 }
 
 func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error {
-	name := "extension " + ExtensionName(e.Type)
+	const name = "" // the cursor names the extension in its errors
 	c := extCur(msg, e, base)
 	switch e.Type {
 	case extSupportedVersions:
@@ -494,7 +508,7 @@ func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error 
 		}
 		sh.SupportedVersion = Version(v)
 	case extALPN:
-		alpn, err := parseALPNList(c, name)
+		alpn, err := parseALPNList(&c, name)
 		if err != nil {
 			return err
 		}
@@ -505,16 +519,16 @@ func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error 
 	case extKeyShare:
 		// KeyShareServerHello carries an entry; in a HelloRetryRequest only
 		// the selected_group (RFC 8446 4.2.8).
-		if err := c.u16(name+" group", &sh.KeyShareGroup); err != nil {
+		if err := c.u16("group", &sh.KeyShareGroup); err != nil {
 			return err
 		}
 		if !sh.IsHelloRetryRequest {
-			if _, err := c.vec16(name + " key_exchange"); err != nil {
+			if _, err := c.vec16("key_exchange"); err != nil {
 				return err
 			}
 		}
 	case extPreSharedKey:
-		if err := c.u16(name+" selected_identity", &sh.SelectedIdentity); err != nil {
+		if err := c.u16("selected_identity", &sh.SelectedIdentity); err != nil {
 			return err
 		}
 		sh.HasPreSharedKey = true

@@ -265,7 +265,7 @@ func parseCertificateRequest13(body []byte) (*CertificateRequest, error) {
 	if _, err := c.vec8("certificate_request_context"); err != nil {
 		return nil, err
 	}
-	exts, err := parseExtensions(c)
+	exts, err := parseExtensions(&c)
 	if err != nil {
 		return nil, err
 	}
@@ -273,8 +273,8 @@ func parseCertificateRequest13(body []byte) (*CertificateRequest, error) {
 		return nil, err
 	}
 	for _, e := range exts {
-		ec := &cur{s: e.Data, msg: c.msg, inner: true, end: len(e.Data)}
-		name := "extension " + ExtensionName(e.Type)
+		ec := cur{s: e.Data, msg: c.msg, inner: true, end: len(e.Data), inExt: true, ext: e.Type}
+		const name = ""
 		switch e.Type {
 		case extSignatureAlgorithms:
 			list, err := ec.vec16(name)
@@ -290,7 +290,7 @@ func parseCertificateRequest13(body []byte) (*CertificateRequest, error) {
 				return nil, err
 			}
 			for !list.empty() {
-				if _, err := list.vec16(name + " distinguished_name"); err != nil {
+				if _, err := list.vec16("distinguished_name"); err != nil {
 					return nil, err
 				}
 				cr.CACount++
@@ -327,7 +327,7 @@ func ParseNewSessionTicket(body []byte, tls13 bool) (*NewSessionTicket, error) {
 		if nst.Ticket == nil || len(nst.Ticket) == 0 {
 			return nil, t.fail("ticket", ErrMalformed)
 		}
-		if _, err := parseExtensions(c); err != nil {
+		if _, err := parseExtensions(&c); err != nil {
 			return nil, err
 		}
 	}
