@@ -73,6 +73,16 @@ func testLive(t *testing.T, iface, linkType string) {
 	}
 	defer c.Close()
 
+	// A status printer reads Stats while Next runs (go test -race checks it).
+	statsDone := make(chan struct{})
+	go func() {
+		defer close(statsDone)
+		for range 50 {
+			_ = s.Stats()
+		}
+	}()
+	defer func() { <-statsDone }()
+
 	var sawSYN, sawData bool
 	for !sawData {
 		var seg Segment

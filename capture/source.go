@@ -54,8 +54,9 @@ func (o Options) withDefaults() Options {
 }
 
 // Source reads packets from a capture file or an interface and hands out
-// TCP segments. Next, Stats and LinkType must be called from one
-// goroutine; Offset, Size and Close may be called from any.
+// TCP segments. Next must be called from one goroutine; Offset, Size,
+// LinkType and Close may be called from any, Stats from any for a live
+// capture (see Stats).
 type Source struct {
 	name     string
 	linkType LinkType
@@ -70,8 +71,9 @@ type Source struct {
 	pkt    packet
 
 	handle   *pcap.Handle
-	liveMu   sync.Mutex // guards handle use by Stats against Close, and pcap
+	liveMu   sync.Mutex // guards handle use by Stats against Close, pcap and shared
 	pcap     [3]uint64  // libpcap's received, dropped, interface-dropped
+	shared   Stats      // live: the counters as of the last publishLive
 	closed   atomic.Bool
 	closeErr error
 }
@@ -158,6 +160,11 @@ func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 // call. Packets that are not TCP, are rejected by the filter, or cannot be
 // decoded are counted in Stats and skipped.
 func (s *Source) Next(seg *Segment) error {
+	if s.handle != nil {
+		// Live counters are read by a status printer on another
+		// goroutine: publish them whenever Next returns.
+		defer s.publishLive()
+	}
 	for {
 		if s.closed.Load() {
 			return io.EOF
@@ -175,6 +182,7 @@ func (s *Source) Next(seg *Segment) error {
 			d, ci, err := s.handle.ZeroCopyReadPacketData()
 			if err != nil {
 				if errors.Is(err, pcap.NextErrorTimeoutExpired) {
+					s.publishLive() // an idle or non-TCP-only link
 					continue
 				}
 				if s.closed.Load() || errors.Is(err, io.EOF) {
@@ -214,19 +222,29 @@ func (s *Source) Next(seg *Segment) error {
 }
 
 // Stats returns the counters so far; for a live capture it includes
-// libpcap's received and dropped counts.
+// libpcap's received and dropped counts. For a live capture Stats may be
+// called from any goroutine (it then reports the counters as of the last
+// return of Next, or of the last read timeout); for a file, only from the
+// goroutine that calls Next.
 func (s *Source) Stats() Stats {
 	if s.handle != nil {
 		s.liveMu.Lock()
 		if !s.closed.Load() {
 			s.pcapStats()
 		}
-		st := s.stats
+		st := s.shared
 		st.PcapReceived, st.PcapDropped, st.PcapIfDropped = s.pcap[0], s.pcap[1], s.pcap[2]
 		s.liveMu.Unlock()
 		return st
 	}
 	return s.stats
+}
+
+// publishLive makes the live counters visible to Stats.
+func (s *Source) publishLive() {
+	s.liveMu.Lock()
+	s.shared = s.stats
+	s.liveMu.Unlock()
 }
 
 // LinkType names the link layer as libpcap does ("EN10MB", "LINUX_SLL", ...).
