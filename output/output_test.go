@@ -212,6 +212,22 @@ func TestCompactMessagesCapped(t *testing.T) {
 	if got := compactMessages(ms[:3]); got != "→AD ←AD →AD" {
 		t.Errorf("short notation %q", got)
 	}
+	// Alike messages in a row fold, counts add up; a change of type,
+	// direction or encryption ends the run.
+	run := []flows.Message{
+		{From: "client", Type: "client_hello"},
+		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 1},
+		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 1},
+		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 2},
+		{From: "server", Type: "application_data", Encrypted: true, Count: 3},
+		{From: "server", Type: "application_data", Encrypted: true, Count: 2},
+		{From: "client", Type: "application_data", Encrypted: true, Count: 1},
+		{From: "client", Type: "alert", Encrypted: false},
+		{From: "client", Type: "alert", Encrypted: true},
+	}
+	if got, want := compactMessages(run), "→CH ←{EH}×4 AD×5 →AD A {A}"; got != want {
+		t.Errorf("folded notation %q, want %q", got, want)
+	}
 }
 
 // TestTextFitsWidth checks the terminal formats keep to the width they

@@ -22,7 +22,7 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
   CKE ClientKeyExchange  CV CertificateVerify  F Finished  NST NewSessionTicket
   EOED EndOfEarlyData  KU KeyUpdate  HR HelloRequest  CCS ChangeCipherSpec
   A Alert  HB Heartbeat  AD ApplicationData  EH EncryptedHandshake
-  CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N records folded
+  CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N alike in a row
 Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
 Alerts: C: sent by the client, S: by the server. Times: first packet, UTC.`
@@ -167,21 +167,31 @@ func ticketNotes(r *flows.Record, ref func(uid string) string) []string {
 
 // compactMessages writes the message sequence in the table notation
 // (tableLegend): an arrow opens each flight, tokens are abbreviations,
-// braces mark encrypted records, ×N a folded run.
-// A long-lived connection can alternate data for a thousand entries:
-// past maxTokens the rest is only counted, the ladder has them all.
+// braces mark encrypted records, ×N a run of N alike (folded application
+// data, or the same message repeated, as TLS 1.3's encrypted handshake
+// records are). A long-lived connection can alternate data for a
+// thousand entries: past maxTokens the rest is only counted; the ladder
+// has them all.
 func compactMessages(ms []flows.Message) string {
 	var b strings.Builder
 	from := ""
-	for i, m := range ms {
-		if i > 0 {
+	tokens := 0
+	for i := 0; i < len(ms); {
+		m := ms[i]
+		n := max(m.Count, 1)
+		j := i + 1
+		for j < len(ms) && ms[j].From == m.From && ms[j].Type == m.Type && ms[j].Encrypted == m.Encrypted {
+			n += max(ms[j].Count, 1)
+			j++
+		}
+		if tokens > 0 {
 			b.WriteByte(' ')
 		}
-		if i == maxTokens {
+		if tokens == maxTokens {
 			fmt.Fprintf(&b, "…+%d", len(ms)-i)
 			break
 		}
-		if m.From != from || i == 0 {
+		if m.From != from || tokens == 0 {
 			from = m.From
 			switch from {
 			case "client":
@@ -197,10 +207,12 @@ func compactMessages(ms []flows.Message) string {
 			tok = "{" + tok + "}"
 		}
 		b.WriteString(tok)
-		if m.Count > 1 {
+		if n > 1 {
 			b.WriteString("×")
-			b.WriteString(strconv.Itoa(m.Count))
+			b.WriteString(strconv.Itoa(n))
 		}
+		tokens++
+		i = j
 	}
 	return b.String()
 }
