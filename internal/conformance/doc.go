@@ -80,6 +80,10 @@
 //     output is "unparsed"). Several baselines of one trace are merged per
 //     connection; where they disagree on a field, that field is a reference
 //     conflict, not compared.
+//   - Zeek x509.log: each certificate row is matched with one of our
+//     certificates (any connection, server or client chain) by its SHA-256
+//     fingerprint; serial, subject, issuer, validity, DNS alt names and key
+//     type/size must all agree (Zeek's TSV escaping undone first).
 //   - Suricata: each `filter` on event_type tls of every test.yaml is one
 //     check, evaluated on the fields with an equivalent in our record
 //     (suriField); it agrees when exactly `count` of our connections match.

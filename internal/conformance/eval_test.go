@@ -45,6 +45,14 @@ const fixZeek = "#separator \\x09\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.o
 const fixZeek2 = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tssl_history\n" +
 	"X\tCBBBB\t192.0.2.1\t1000\t192.0.2.2\t443\tTLSv12\tCsxknGItiD\n"
 
+// An x509.log row for the fixture's server certificate (Zeek escapes the
+// backslash of the RFC 4514 comma).
+var fixX509 = "#separator \\x09\n#path\tx509\n#fields\tts\tfingerprint\tcertificate.serial\tcertificate.subject\tcertificate.issuer\tcertificate.not_valid_before\tcertificate.not_valid_after\tcertificate.key_type\tcertificate.key_length\tsan.dns\n" +
+	"X\t" + fixSHA256 + "\t0A0B\tCN=a.example,O=Example\\\\, Inc.,C=XX\tCN=Example CA,O=Example\t1577836800.000000\t1609459200.000000\trsa\t2048\ta.example\n" +
+	"X\t" + strings.Repeat("ab", 32) + "\t01\tCN=other\tCN=other\t1577836800.000000\t1609459200.000000\trsa\t2048\t-\n"
+
+const fixSHA256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 const fixSuricata = `requires:
   min-version: 7
 
@@ -164,7 +172,8 @@ func fixRecords() []flows.Record {
 		},
 		Alerts: []flows.Alert{{From: "client", Encrypted: true, Code: -1}},
 		Certificates: []flows.Certificate{{Subject: "CN=a.example,O=Example\\, Inc.,C=XX", Issuer: "CN=Example CA,O=Example",
-			Serial: "0A0B", NotBefore: ts("2020-01-01T00:00:00Z"), NotAfter: ts("2021-01-01T00:00:00Z"), SAN: []string{"a.example"}}},
+			Serial: "0A0B", NotBefore: ts("2020-01-01T00:00:00Z"), NotAfter: ts("2021-01-01T00:00:00Z"), SAN: []string{"a.example"},
+			SHA256: fixSHA256, Key: "RSA 2048"}},
 		JA3: "1234", JA3S: "ffff", JA4: "t12d0101h2_000000000000_111111111111",
 		JA4X: []string{"aaaaaaaaaaaa_bbbbbbbbbbbb_cccccccccccc"},
 	}
@@ -192,7 +201,7 @@ func writeFixture(t *testing.T) string {
 		"x/a.pcap.tshark-conn.json": fixTshark,
 		"x/a.pcap.zeek.base.protocols.ssl.t.ssl.log":  fixZeek,
 		"x/a.pcap.zeek.policy.other.ssl-all.log":      fixZeek2,
-		"x/a.pcap.zeek.base.protocols.ssl.t.x509.log": "#fields\tts\n",
+		"x/a.pcap.zeek.base.protocols.ssl.t.x509.log": fixX509,
 		"x/a.pcap.sv.tls__t.test.yaml":                fixSuricata,
 		"x/a.pcap.ja4-python.json":                    fixJA4Python,
 		"x/a.pcap.ja4-rust.snap":                      fixJA4Rust,
@@ -247,6 +256,7 @@ func TestEvaluateFixture(t *testing.T) {
 		"zeek.next_protocol":  {1, 1, 0},
 		"zeek.ssl_history":    {0, 0, 1},
 		"zeek.cert_chain_fps": {1, 1, 0},
+		"zeek.x509":           {1, 2, 0},
 		"suricata.checks":     {1, 2, 0},
 		"ja4.ja4":             {1, 1, 0},
 		"ja4.ja4s":            {0, 0, 1},
@@ -274,8 +284,8 @@ func TestEvaluateFixture(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", c.Name, got, want[c.Name])
 		}
 	}
-	if len(sc.Disagreements) != 2 {
-		t.Fatalf("disagreements = %+v, want the SNI and the suricata count", sc.Disagreements)
+	if len(sc.Disagreements) != 3 {
+		t.Fatalf("disagreements = %+v, want the SNI, the suricata count and the unknown certificate", sc.Disagreements)
 	}
 	for _, d := range sc.Disagreements {
 		if d.Reason != ReasonUnclassified {

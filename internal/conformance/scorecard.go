@@ -116,6 +116,7 @@ var Categories = []Category{
 	{"zeek.next_protocol", "ssl.log next_protocol"},
 	{"zeek.ssl_history", "ssl.log ssl_history"},
 	{"zeek.cert_chain_fps", "ssl.log cert_chain_fps (SHA-256 of the server chain)"},
+	{"zeek.x509", "x509.log certificates (matched by SHA-256): serial, subject, issuer, validity, DNS alt names, key type and size"},
 	{"suricata.checks", "suricata-verify eve.json tls checks: the count of matching events is right"},
 	{"ja4.ja4", "JA4 (client), where the JA4 tools agree"},
 	{"ja4.ja4s", "JA4S, where the JA4 tools agree"},
@@ -290,6 +291,7 @@ func Evaluate(capturesDir string, entries []ManifestEntry, runs map[string]*Run)
 
 		e.evalTshark()
 		e.evalZeek()
+		e.evalX509()
 		e.evalSuricata()
 		e.evalJA4()
 		e.evalArkime()
