@@ -39,7 +39,6 @@ type conn struct {
 	ch         *dissect.ClientHello
 	sh         *dissect.ServerHello
 	hrr        bool
-	chCount    int // ClientHellos seen in clear
 	ske        *dissect.ServerKeyExchange
 	sslv2      bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
 	sslv2At    [2]int // records per direction when it came
@@ -51,7 +50,6 @@ type conn struct {
 	clientKX   bool // the client sent a ClientKeyExchange or its Finished
 	heartbleed bool
 	certReq    bool // the server sent a CertificateRequest in clear
-	chTS       time.Time
 	certTS     time.Time
 
 	ccs       [2]bool      // ChangeCipherSpec seen per direction
@@ -60,16 +58,11 @@ type conn struct {
 	appData   [2]bool      // application data seen after the handshake keys
 	lastTLS   [2]time.Time // time of the last TLS event per direction
 	lastDir   dissect.Dir  // direction of the last TLS event
-	anyTLS    [2]bool      // any TLS event per direction
 	srvFlight bool         // the server answered the ClientHello (any record)
-	// TLS 1.3: the client's first encrypted record after the server's
-	// first encrypted record is where its Finished must be.
-	clientFinLen int
-	earlyRecs    int // client records between ClientHello and ServerHello (0-RTT)
-	eoedSeen     bool
+	earlyRecs int          // client records between ClientHello and ServerHello (0-RTT)
+	eoedSeen  bool
 
 	established bool
-	estTS       time.Time
 	inReneg     bool
 
 	// Alerts as they came; fatal is the first fatal (or encrypted before

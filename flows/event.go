@@ -47,7 +47,6 @@ func (c *conn) event(e *dissect.Event) {
 		c.probAlert[d].msg = idx
 	}
 	c.recs[d]++
-	c.anyTLS[d] = true
 	c.lastTLS[d] = e.Timestamp
 	c.lastDir = d
 	if d == dissect.FromServer && c.ch != nil {
@@ -92,7 +91,6 @@ func (c *conn) event(e *dissect.Event) {
 		// verify and finished messages.
 		if c.sslv2 && c.recs[0]-c.sslv2At[0] >= 1 && c.recs[1]-c.sslv2At[1] >= 2 && !c.established {
 			c.established = true
-			c.estTS = e.Timestamp
 		}
 	case dissect.HandshakeMsg(dissect.TypeClientKeyExchange):
 		if d == dissect.FromClient {
@@ -192,12 +190,10 @@ func (c *conn) clientHello(e *dissect.Event) {
 		}
 		return
 	}
-	c.chCount++
 	ch := e.ClientHello
 	switch {
 	case c.ch == nil:
 		c.ch = ch
-		c.chTS = e.Timestamp
 		c.offer(e)
 	case c.hrr && c.sh == nil:
 		// The second ClientHello after a HelloRetryRequest: same
@@ -306,7 +302,6 @@ func (c *conn) encrypted(e *dissect.Event, appData bool) {
 	c.appData[d] = true
 	if c.appData[0] && c.appData[1] && !c.established {
 		c.established = true
-		c.estTS = e.Timestamp
 	}
 }
 
@@ -351,7 +346,6 @@ func (c *conn) encrypted13(e *dissect.Event) {
 func (c *conn) checkEstablished(e *dissect.Event) {
 	if c.finished[0] && c.finished[1] && !c.established {
 		c.established = true
-		c.estTS = e.Timestamp
 	}
 }
 
