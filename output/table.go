@@ -249,7 +249,7 @@ func (t *tableWriter) layout(numW int) layout {
 					strconv.Itoa(r.num), r.start,
 					fitLines(r.client, w[2]) + "\n" + fitLines("→ "+r.server, w[2]),
 					fit(r.sni, w[3]), fit(r.version, w[4]), fitLines(cipher, w[5]),
-					r.messages,
+					fitLines(r.messages, w[6]),
 					fitLines(strings.Join(r.ticket, "\n"), w[7]),
 					fitLines(strings.Join(r.alerts, "\n"), w[8]),
 					fitLines(strings.Join(r.statusLines, "\n"), w[9]),
@@ -295,7 +295,7 @@ func (t *tableWriter) layout(numW int) layout {
 			st = append(st, r.statusLines...)
 			st = append(st, r.ticket...)
 			st = append(st, r.alerts...)
-			return []string{strconv.Itoa(r.num), strings.Join(conn, "\n"), r.messages, fitLines(strings.Join(st, "\n"), w[3])}
+			return []string{strconv.Itoa(r.num), strings.Join(conn, "\n"), fitLines(r.messages, w[2]), fitLines(strings.Join(st, "\n"), w[3])}
 		},
 	}
 }
@@ -389,7 +389,9 @@ func (t *tableWriter) newTable(l layout, streaming bool) *tablewriter.Table {
 		opts = append(opts, tablewriter.WithStreaming(tw.StreamConfig{Enable: true}), tablewriter.WithColumnWidths(widths))
 	} else {
 		opts = append(opts, tablewriter.WithRowConfig(tw.CellConfig{
-			Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNormal},
+			// Cells come wrapped to their widths (fitLines): tablewriter
+			// need not measure and wrap them again.
+			Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNone},
 			Padding:      tw.CellPadding{Global: tw.Padding{Left: " ", Right: " "}},
 			Alignment:    tw.CellAlignment{Global: tw.AlignLeft},
 			ColMaxWidths: tw.CellWidth{PerColumn: widths},
