@@ -76,7 +76,7 @@ func (t *textReport) table(headers []string, rows [][]string) {
 		tablewriter.WithHeaderAutoWrap(tw.WrapTruncate),
 		tablewriter.WithTrimSpace(tw.Off),
 		tablewriter.WithRowConfig(tw.CellConfig{
-			Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNormal},
+			Formatting:   tw.CellFormatting{AutoWrap: tw.WrapNone}, // cells come wrapped
 			Padding:      tw.CellPadding{Global: tw.Padding{Left: " ", Right: " "}},
 			Alignment:    tw.CellAlignment{Global: tw.AlignLeft},
 			ColMaxWidths: tw.CellWidth{PerColumn: m},
