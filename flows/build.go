@@ -373,8 +373,21 @@ func (c *conn) fingerprints(r *Record) {
 		r.JA3S, r.JA3SString = fingerprint.JA3S(c.sh)
 		r.JA4S, r.JA4SR = fingerprint.JA4S(c.sh, 't')
 	}
-	for _, der := range c.chain {
-		if fp := fingerprint.JA4X(der); fp != "" {
+	for i, der := range c.chain {
+		// A certificate is seen by many connections: its JA4X is kept
+		// by SHA-256 (from its summary) and computed once.
+		key := ""
+		if i < len(r.Certificates) {
+			key = r.Certificates[i].SHA256
+		}
+		fp, ok := c.t.ja4x.get(key)
+		if !ok || key == "" {
+			fp = fingerprint.JA4X(der)
+			if key != "" {
+				c.t.ja4x.put(key, fp)
+			}
+		}
+		if fp != "" {
 			r.JA4X = append(r.JA4X, fp)
 		}
 	}

@@ -3,7 +3,7 @@ package flows
 import (
 	"container/heap"
 	"crypto/x509"
-	"hash/fnv"
+	"net/netip"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
@@ -75,6 +75,7 @@ type Tracker struct {
 	presented *boundedMap[string]      // ticket / PSK identity presented -> first uid
 	sessions  *boundedMap[string]      // server session ID -> uid of the full handshake
 	sniLeaf   *boundedMap[string]      // SNI -> leaf SHA-256 first seen
+	ja4x      *boundedMap[string]      // certificate SHA-256 -> JA4X, computed once
 
 	// Ordered release: connections not yet closed, and finished Records
 	// waiting for them, both by ConnInfo.ID.
@@ -109,6 +110,7 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		presented: newBoundedMap[string](cfg.MaxLineage),
 		sessions:  newBoundedMap[string](cfg.MaxLineage),
 		sniLeaf:   newBoundedMap[string](cfg.MaxLineage),
+		ja4x:      newBoundedMap[string](cfg.MaxLineage),
 		closed:    map[uint64]bool{},
 	}
 }
@@ -210,35 +212,38 @@ func (t *Tracker) count(r *Record) {
 // its ID, start time and endpoints. The same input gives the same uid; the
 // ID makes it unique within the run.
 func makeUID(info reassembly.ConnInfo) string {
-	h := fnv.New64a()
-	var b [8]byte
+	// FNV-1a, 64 bits (FNV spec, draft-eastlake-fnv), inline so that
+	// naming a connection allocates only the name.
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	add := func(b byte) { h = (h ^ uint64(b)) * prime }
 	put := func(v uint64) {
-		for i := range b {
-			b[i] = byte(v >> (8 * i))
+		for i := range 8 {
+			add(byte(v >> (8 * i)))
 		}
-		h.Write(b[:])
 	}
 	put(info.ID)
 	put(uint64(info.Start.UnixNano()))
-	for _, ap := range [2]struct {
-		a []byte
-		p uint16
-	}{{info.Client.Addr().AsSlice(), info.Client.Port()}, {info.Server.Addr().AsSlice(), info.Server.Port()}} {
-		h.Write(ap.a)
-		put(uint64(ap.p))
+	for _, ap := range [2]netip.AddrPort{info.Client, info.Server} {
+		a := ap.Addr().As16()
+		for _, b := range a {
+			add(b)
+		}
+		put(uint64(ap.Port()))
 	}
-	v := h.Sum64()
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	out := make([]byte, 0, 12)
-	out = append(out, 'C')
-	for v > 0 {
-		out = append(out, digits[v%62])
-		v /= 62
+	var out [12]byte
+	out[0] = 'C'
+	n := 1
+	for v := h; v > 0 && n < len(out); v /= 62 {
+		out[n] = digits[v%62]
+		n++
 	}
-	if len(out) == 1 {
-		out = append(out, '0')
+	if n == 1 {
+		out[n] = '0'
+		n++
 	}
-	return string(out)
+	return string(out[:n])
 }
 
 type idHeap []uint64
