@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,15 @@ type ECSDoc struct {
 	Server      ecsEndpoint  `json:"server"`
 	Network     ecsNetwork   `json:"network"`
 	TLS         ecsTLS       `json:"tls"`
+	Related     ecsRelated   `json:"related"`
 	TLSDissect  ecsTLSDissec `json:"tlsdissect"`
+}
+
+// ecsRelated gathers values to pivot on, as ECS suggests.
+type ecsRelated struct {
+	IP    []string `json:"ip,omitempty"`
+	Hosts []string `json:"hosts,omitempty"`
+	Hash  []string `json:"hash,omitempty"`
 }
 
 type ecsVersion struct {
@@ -233,6 +242,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 		d.Event.Duration = &ns
 	}
 	d.TLS.Version, d.TLS.VersionProtocol = ecsVersionOf(n.Version)
+	d.Related = related(n)
 	if len(n.Certificates) > 0 {
 		c := &n.Certificates[0]
 		s := &d.TLS.Server
@@ -280,6 +290,30 @@ func ja3Ciphers(ja3 string) []string {
 		out = append(out, dissect.CipherSuiteName(uint16(v)))
 	}
 	return out
+}
+
+// related lists the addresses, host name and fingerprints of a record,
+// each once, in a fixed order.
+func related(r *flows.Record) ecsRelated {
+	var rel ecsRelated
+	add := func(list *[]string, v string) {
+		if v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	add(&rel.IP, r.Client.IP)
+	add(&rel.IP, r.Server.IP)
+	add(&rel.Hosts, r.SNI)
+	for _, h := range []string{r.JA3, r.JA3S, r.JA4, r.JA4S} {
+		add(&rel.Hash, h)
+	}
+	for _, c := range r.Certificates {
+		add(&rel.Hash, strings.ToUpper(c.SHA256))
+	}
+	for _, c := range r.ClientCertificates {
+		add(&rel.Hash, strings.ToUpper(c.SHA256))
+	}
+	return rel
 }
 
 func ecsOutcome(status string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -154,5 +155,46 @@ func TestJA3Ciphers(t *testing.T) {
 	long := "771," + strings.Repeat("49195-", 2000) + "49195,0"
 	if n := len(ja3Ciphers(long)); n != maxOfferedCiphers {
 		t.Errorf("%d ciphers from an overlong list", n)
+	}
+}
+
+// TestDocumentedExamples keeps the examples of docs/formats.md true: each
+// is what the writer prints for a fixture (compared as JSON values, since
+// the docs indent them).
+func TestDocumentedExamples(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "formats.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, c := range []struct {
+		format, marker string
+		fixture        int
+	}{
+		{"json", "Example (a TLS 1.3 connection, indented here; the writer prints one line):", 2},
+		{"ecs", "Example (a failed connection, indented here; the writer prints one line):", 3},
+		{"zeek", "## `zeek`", 3},
+	} {
+		i := strings.Index(doc, c.marker)
+		if i < 0 {
+			t.Fatalf("%s: no %q in docs/formats.md", c.format, c.marker)
+		}
+		start := strings.Index(doc[i:], "```json\n")
+		if start < 0 {
+			t.Fatalf("%s: no example after %q", c.format, c.marker)
+		}
+		body := doc[i+start+len("```json\n"):]
+		body = body[:strings.Index(body, "```")]
+		var want, got any
+		if err := json.Unmarshal([]byte(body), &want); err != nil {
+			t.Fatalf("%s: example is not JSON: %v", c.format, err)
+		}
+		out := render(t, c.format, Options{}, []*flows.Record{fixtures()[c.fixture]})
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: the example in docs/formats.md is not what the writer prints now:\n%s", c.format, out)
+		}
 	}
 }
