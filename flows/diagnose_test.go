@@ -168,6 +168,15 @@ func TestFailureReasons(t *testing.T) {
 			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
 		}, ReasonClientCertUntrusted, "server", "probably", reassembly.CloseFIN},
 	}
+	covered := map[string]bool{}
+	for _, tc := range tests {
+		covered[tc.reason] = true
+	}
+	for _, r := range allReasons {
+		if !covered[r] {
+			t.Errorf("no case diagnoses %q", r)
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Config{})
@@ -300,5 +309,50 @@ func TestProbableAlertConverted(t *testing.T) {
 	prev := r.Messages[len(r.Messages)-2]
 	if prev.Type != "application_data" || prev.Count != 2 || prev.Bytes != 53+300 {
 		t.Errorf("run %+v, want the 53- and 300-byte records left", prev)
+	}
+}
+
+var allReasons = []string{
+	ReasonProtocolVersionMismatch, ReasonNoSharedCipher, ReasonCertificateExpired, ReasonCertificateNotYetValid,
+	ReasonClientClockSkew, ReasonUnknownCA, ReasonSelfSignedCertificate, ReasonHostnameMismatch,
+	ReasonBadCertificate, ReasonInterceptionSuspected, ReasonClientCertRequired, ReasonClientCertUntrusted,
+	ReasonUnrecognizedName, ReasonNoApplicationProtocol, ReasonInappropriateFallback, ReasonDecodeError,
+	ReasonAbortedByClient, ReasonAbortedByServer, ReasonOther,
+}
+
+// TestDiagnoseEvidence decides from evidence built by hand: the cases no
+// event sequence of ours reaches easily.
+func TestDiagnoseEvidence(t *testing.T) {
+	at := base
+	alert := func(from dissect.Dir, desc uint8) *alertFact {
+		return &alertFact{from: from, ts: at, level: 2, desc: desc}
+	}
+	tests := []struct {
+		name   string
+		ev     evidence
+		reason string
+		alert  string
+	}{
+		{"certificate alert, certificate not visible (TLS 1.3)",
+			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: alert(C, alertUnknownCA)}, ReasonUnknownCA, "unknown_ca"},
+		{"certificate_expired, certificate not visible",
+			evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, alertCertificateExpired)}, ReasonCertificateExpired, "certificate_expired"},
+		{"encrypted server alert with no client flight",
+			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: &alertFact{from: S, ts: at, encrypted: true}}, ReasonOther, ""},
+		{"tls 1.2 encrypted client alert after its Finished",
+			evidence{sawCH: true, sawSH: true, serverFlight: true, clientFlight: true, clientKX: true, alert: &alertFact{from: C, ts: at, encrypted: true}}, ReasonOther, ""},
+		{"sslv2 no-cipher", evidence{sawCH: true, alert: &alertFact{from: S, ts: at, level: 2, sslv2: 1}}, ReasonNoSharedCipher, "sslv2_error"},
+		{"sslv2 no-certificate from the server", evidence{sawCH: true, alert: &alertFact{from: S, ts: at, level: 2, sslv2: 2}}, ReasonClientCertRequired, "sslv2_error"},
+		{"sslv2 bad-certificate from the client", evidence{sawCH: true, alert: &alertFact{from: C, ts: at, level: 2, sslv2: 4}}, ReasonBadCertificate, "sslv2_error"},
+		{"illegal_parameter from the client", evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, alertIllegalParameter)}, ReasonOther, "illegal_parameter"},
+		{"no hello at all", evidence{closeReason: reassembly.CloseRST}, ReasonOther, ""},
+		{"no hello, our parser failed", evidence{malformed: true, closeReason: reassembly.CloseFIN}, ReasonDecodeError, ""},
+		{"server gives up with user_canceled", evidence{sawCH: true, alert: alert(S, alertUserCanceled)}, ReasonAbortedByServer, "user_canceled"},
+	}
+	for _, tc := range tests {
+		f := diagnose(&tc.ev)
+		if f.Reason != tc.reason || f.Alert != tc.alert || f.Explanation == "" {
+			t.Errorf("%s: %+v, want reason %q alert %q", tc.name, f, tc.reason, tc.alert)
+		}
 	}
 }
