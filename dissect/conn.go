@@ -107,7 +107,8 @@ type Conn struct {
 	cipherSuite    uint16
 	clientFinished bool // the client's (TLS 1.3) Finished was labelled
 	eoedSeen       bool
-	serverEncRecs  int // server application_data records after a TLS 1.3 ServerHello
+	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
+	chSeen         bool // a ClientHello was seen
 }
 
 type nopSink struct{}
@@ -575,17 +576,21 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		c.sink.Event(c.event(d, ts, t, d.recLen, true))
 	case ContentChangeCipherSpec:
 		c.sink.Event(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
-		if !c.tls13 {
+		if !c.tls13 && (c.shDone || !c.chSeen) {
 			// Before TLS 1.3 the CCS switches this direction to the new
-			// keys; in TLS 1.3 it is a middlebox-compatibility no-op.
+			// keys; in TLS 1.3 it is a middlebox-compatibility no-op, and
+			// before a ServerHello there are no keys to switch to (a
+			// stream picked up mid-way has seen neither hello).
 			d.ccs = true
 			d.encHS = 0
 			d.hs = d.hs[:0]
 		}
 	case ContentAlert:
 		// An alert record of two bytes is plaintext whatever the state: no
-		// cipher leaves an alert that short.
-		if d.recLen == 2 || !c.encrypted(d) && d.recLen >= 2 && !d.damaged {
+		// cipher leaves an alert that short, and no cipher makes one
+		// shorter than 10 bytes (2 + an 8-byte tag). A few alerts may
+		// share a plaintext record before TLS 1.3.
+		if d.recLen == 2 || !c.encrypted(d) && d.recLen >= 2 && d.recLen <= 8 && d.recLen%2 == 0 && !d.damaged {
 			ev := c.event(d, ts, MsgAlert, d.recLen, false)
 			if !d.damaged {
 				if a, err := ParseAlert(d.pre[:2]); err == nil {
@@ -595,7 +600,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			c.sink.Event(ev)
 			return
 		}
-		c.sink.Event(c.event(d, ts, MsgAlert, d.recLen, c.encrypted(d)))
+		c.sink.Event(c.event(d, ts, MsgAlert, d.recLen, true))
 	case ContentHeartbeat:
 		if c.encrypted(d) || d.damaged {
 			c.sink.Event(c.event(d, ts, MsgHeartbeat, d.recLen, c.encrypted(d)))
@@ -767,6 +772,12 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 			}
 			c.onServerHello(sh)
 		}
+	case typeDraftHelloRetryRequest:
+		sh, err = ParseDraftHelloRetryRequest(body)
+		if sh != nil {
+			t = MsgHelloRetryRequest
+			c.onServerHello(sh)
+		}
 	case TypeCertificate:
 		cert, err = ParseCertificate(body, c.tls13)
 	case TypeServerKeyExchange:
@@ -791,8 +802,13 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	c.sink.Event(ev)
 }
 
+// typeDraftHelloRetryRequest is the HelloRetryRequest message of the TLS 1.3
+// drafts before 22; later a ServerHello with a special random.
+const typeDraftHelloRetryRequest HandshakeType = 6
+
 // onClientHello settles the roles and remembers what labelling needs.
 func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
+	c.chSeen = true
 	if !c.rolesFixed {
 		c.rolesFixed = true
 		if c.cfg.RolesInferred && c.role(d.wire) == FromServer {
@@ -873,8 +889,11 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 		}
 	}
 	// CLIENT-MASTER-KEY (type 2) is the one later message sent in clear.
-	clear := d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == FromClient && d.v2count == 2
-	c.sink.Event(c.event(d, ts, MsgSSLv2Other, d.recLen, !clear))
+	if d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == FromClient && d.v2count == 2 {
+		c.sink.Event(c.event(d, ts, MsgSSLv2ClientMasterKey, d.recLen, false))
+		return
+	}
+	c.sink.Event(c.event(d, ts, MsgSSLv2Other, d.recLen, true))
 }
 
 // Gap says n bytes of dir are lost; the framer resynchronises after them.

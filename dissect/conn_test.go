@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"crypto/tls"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -313,12 +314,13 @@ func TestConnMidstream(t *testing.T) {
 	alert := record(ContentAlert, 0x0303, make([]byte, 26))
 	stream := cat(app[300:], app, app, alert)
 	sink := feed(DefaultConfig(), []segment{{FromServer, stream}}, 0)
-	sameLines(t, "midstream", sink, []string{"S !resync", "S application_data", "S application_data", "S alert"})
+	// A 26-byte alert is ciphertext (2 + explicit nonce + GCM tag), CCS seen or not.
+	sameLines(t, "midstream", sink, []string{"S !resync", "S application_data", "S application_data", "S alert*"})
 	if sink.anomalies[0].Bytes != len(app)-300 {
 		t.Errorf("resync skipped %d bytes, want %d", sink.anomalies[0].Bytes, len(app)-300)
 	}
 	// Same, one byte at a time.
-	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert"})
+	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert*"})
 }
 
 // A gap while scanning for the first header: the candidate found so far is
@@ -430,4 +432,61 @@ func TestConnTLS13ClientAlertInsteadOfFinished(t *testing.T) {
 	sameLines(t, "client alert", sink, []string{
 		"C client_hello", "S server_hello", "S encrypted_handshake*", "C application_data", "C !probable_encrypted_alert",
 	})
+}
+
+// A CCS before any ServerHello switches no keys: a ClientHello sent after
+// it (a client retrying) is still read in clear.
+func TestConnCCSBeforeServerHello(t *testing.T) {
+	ch, sh := helloRecords()
+	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
+	sink := feed(DefaultConfig(), []segment{{FromClient, cat(ch, ccs, ch)}, {FromServer, sh}}, 0)
+	sameLines(t, "ccs first", sink, []string{"C client_hello", "C change_cipher_spec", "C client_hello", "S server_hello"})
+}
+
+// TLS 1.3 draft 18: the ServerHello has no session id nor compression, and
+// the draft version is the version.
+func TestConnTLS13Draft(t *testing.T) {
+	var sh []byte
+	sh = append(sh, 0x7f, 18)
+	sh = append(sh, testRandom(4)...)
+	sh = append(sh, 0x13, 0x01)
+	sh = cat(sh, func() []byte {
+		var out []byte
+		e := extKeyShareSH(29)
+		out = append(out, 0, byte(4+len(e.Data)), 0, 51, 0, byte(len(e.Data)))
+		return append(out, e.Data...)
+	}())
+	parsed, err := ParseServerHello(sh)
+	if err != nil || parsed.Version() != 0x7f12 || parsed.CipherSuite != 0x1301 || parsed.KeyShareGroup != 29 || parsed.Version().String() != "TLS 1.3 draft 18" {
+		t.Fatalf("%+v %v", parsed, err)
+	}
+	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(helloSpec{version: 0x0303, random: testRandom(1), suites: []uint16{0x1301}, comp: []uint8{0},
+		exts: []Extension{extVersionsCH(0x7f12), extKeyShareCH(29)}})))
+	enc := record(ContentApplicationData, 0x0301, make([]byte, 100))
+	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(record(ContentHandshake, 0x0301, handshake(TypeServerHello, sh)), enc)}, {FromClient, enc}}, 0)
+	sameLines(t, "draft 18", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "C finished*"})
+}
+
+// A hello with a fault that does not break its framing is still returned.
+func TestClientHelloLenient(t *testing.T) {
+	body := buildClientHello(helloSpec{version: 0x0303, random: testRandom(3), suites: []uint16{0x1301, 0xc02f}, comp: []uint8{0}, exts: []Extension{extSNI("lenient.example")}})
+	// cipher_suites length 4 -> 5.
+	odd := append([]byte{}, body[:35]...)
+	odd = append(odd, 0, 5, 0x13, 0x01, 0xc0, 0x2f, 0x00)
+	odd = append(odd, body[41:]...)
+	ch, err := ParseClientHello(odd)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Field != "cipher_suites" || ch == nil {
+		t.Fatalf("%v %+v", err, ch)
+	}
+	if len(ch.CipherSuites) != 2 {
+		t.Errorf("suites %v", ch.CipherSuites)
+	}
+	// An extensions block longer than the message: what is there is read.
+	cut := append([]byte{}, body...)
+	cut[len(body)-len(extSNI("lenient.example").Data)-4-1] += 10
+	ch, err = ParseClientHello(cut)
+	if err == nil || ch == nil || ch.ServerName != "lenient.example" {
+		t.Errorf("%v %+v", err, ch)
+	}
 }

@@ -2,7 +2,6 @@ package dissect
 
 import (
 	"bytes"
-	"errors"
 
 	"golang.org/x/crypto/cryptobyte"
 )
@@ -50,9 +49,18 @@ var helloRetryRandom = [32]byte{
 // wire order and rejects a type that appears twice. The Data slices alias
 // the cursor's bytes.
 func parseExtensions(c *cur) ([]Extension, error) {
+	var cutErr error
 	block, err := c.vec16("extensions")
 	if err != nil {
-		return nil, err
+		// The block claims more than the message holds: read what is
+		// there, and say so.
+		var n uint16
+		if !c.s.ReadUint16(&n) {
+			return nil, err
+		}
+		cutErr = err
+		block = c.sub(c.s)
+		c.s = c.s[len(c.s):]
 	}
 	// Count first, to allocate the list once; the count is bounded by the
 	// bytes present (4 per extension at least).
@@ -69,14 +77,14 @@ func parseExtensions(c *cur) ([]Extension, error) {
 	for !block.empty() {
 		var typ uint16
 		if err := block.u16("extension type", &typ); err != nil {
-			return nil, err
+			return exts, firstErr(cutErr, err)
 		}
 		start := block.off()
 		block.inExt, block.ext = true, typ
 		body, err := block.vec16("")
 		block.inExt = false
 		if err != nil {
-			return nil, err
+			return exts, firstErr(cutErr, err)
 		}
 		// Linear search while the list is short (always, in real hellos);
 		// a map once a hostile message makes it long.
@@ -108,7 +116,17 @@ func parseExtensions(c *cur) ([]Extension, error) {
 		}
 		exts = append(exts, Extension{Type: typ, Data: body.rest()})
 	}
-	return exts, nil
+	return exts, cutErr
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // extCur returns a cursor over one extension's body, with its offset in the
@@ -133,56 +151,60 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	if err := c.bytes("random", 32, &ch.Random); err != nil {
 		return nil, err
 	}
+	// From here on a field that is wrong but framed is reported and
+	// passed over: an observer still wants the rest of the hello.
+	var bad error
 	sid, err := c.vec8("legacy_session_id")
 	if err != nil {
 		return nil, err
 	}
 	if len(sid.s) > 32 {
-		return nil, sid.fail("legacy_session_id", ErrMalformed)
+		bad = sid.fail("legacy_session_id", ErrMalformed)
 	}
 	ch.SessionID = sid.rest()
 	cs, err := c.vec16("cipher_suites")
 	if err != nil {
 		return nil, err
 	}
-	if ch.CipherSuites, err = cs.u16list("cipher_suites", true); err != nil {
-		return nil, err
+	if len(cs.s)%2 != 0 || len(cs.s) == 0 {
+		bad = firstErr(bad, cs.fail("cipher_suites", ErrMalformed))
+		cs.s = cs.s[:len(cs.s)&^1]
 	}
+	ch.CipherSuites, _ = cs.u16list("cipher_suites", false)
 	cm, err := c.vec8("legacy_compression_methods")
 	if err != nil {
 		return nil, err
 	}
-	if ch.CompressionMethods, err = cm.u8list("legacy_compression_methods", true); err != nil {
-		return nil, err
+	if len(cm.s) == 0 {
+		bad = firstErr(bad, cm.fail("legacy_compression_methods", ErrMalformed))
 	}
+	ch.CompressionMethods, _ = cm.u8list("legacy_compression_methods", false)
 	for _, s := range ch.CipherSuites {
 		if s == scsvRenegotiation {
 			ch.SecureRenegotiation = true
 		}
 	}
 	if c.empty() {
-		return ch, nil // extensions are optional before TLS 1.3
+		return ch, bad // extensions are optional before TLS 1.3
 	}
 	base := c.off() + 2
-	exts, extErr := parseExtensions(&c)
-	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
-		return nil, extErr
+	exts, err := parseExtensions(&c)
+	if err == nil {
+		err = c.done("extensions")
 	}
-	if err := c.done("extensions"); err != nil {
-		return nil, err
-	}
+	bad = firstErr(bad, err)
 	ch.Extensions = exts
 	// Decode every extension even after one fails: the observer wants all
 	// it can get; the first error is returned.
 	off := base
 	for _, e := range exts {
 		off += 4
-		if err := ch.decodeExtension(e, off); err != nil && extErr == nil {
-			extErr = err
+		if err := ch.decodeExtension(e, off); err != nil {
+			bad = firstErr(bad, err)
 		}
 		off += len(e.Data)
 	}
-	return ch, extErr
+	return ch, bad
 }
 
 func (ch *ClientHello) decodeExtension(e Extension, base int) error {
@@ -460,41 +482,90 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	if sh.IsHelloRetryRequest {
 		c.msg = "hello_retry_request"
 	}
-	sid, err := c.vec8("legacy_session_id_echo")
-	if err != nil {
-		return nil, err
-	}
-	if len(sid.s) > 32 {
-		return nil, sid.fail("legacy_session_id_echo", ErrMalformed)
-	}
-	sh.SessionID = sid.rest()
-	if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
-		return nil, err
-	}
-	if err := c.u8("legacy_compression_method", &sh.CompressionMethod); err != nil {
-		return nil, err
+	var bad error
+	if draftLayout(sh.LegacyVersion) {
+		// TLS 1.3 drafts before 22: version, random, cipher_suite,
+		// extensions; no session id, no compression.
+		sh.SupportedVersion = sh.LegacyVersion
+		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+			return nil, err
+		}
+	} else {
+		sid, err := c.vec8("legacy_session_id_echo")
+		if err != nil {
+			return nil, err
+		}
+		if len(sid.s) > 32 {
+			bad = sid.fail("legacy_session_id_echo", ErrMalformed)
+		}
+		sh.SessionID = sid.rest()
+		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+			return nil, err
+		}
+		if err := c.u8("legacy_compression_method", &sh.CompressionMethod); err != nil {
+			return nil, err
+		}
 	}
 	if c.empty() {
-		return sh, nil
+		return sh, bad
 	}
 	base := c.off() + 2
-	exts, extErr := parseExtensions(&c)
-	if extErr != nil && !errors.Is(extErr, ErrDuplicateExtension) {
-		return nil, extErr
+	exts, err := parseExtensions(&c)
+	if err == nil {
+		err = c.done("extensions")
 	}
-	if err := c.done("extensions"); err != nil {
-		return nil, err
-	}
+	bad = firstErr(bad, err)
 	sh.Extensions = exts
 	off := base
 	for _, e := range exts {
 		off += 4
-		if err := sh.decodeExtension(e, off, c.msg); err != nil && extErr == nil {
-			extErr = err
+		if err := sh.decodeExtension(e, off, c.msg); err != nil {
+			bad = firstErr(bad, err)
 		}
 		off += len(e.Data)
 	}
-	return sh, extErr
+	if draftLayout(sh.LegacyVersion) {
+		sh.SupportedVersion = sh.LegacyVersion
+	}
+	return sh, bad
+}
+
+// draftLayout reports whether a ServerHello of version v has the layout of
+// the TLS 1.3 drafts before draft-22 (0x7f00 | draft number).
+func draftLayout(v Version) bool {
+	return v>>8 == 0x7f && v&0xff < 22
+}
+
+// ParseDraftHelloRetryRequest parses the HelloRetryRequest message of the
+// TLS 1.3 drafts before 22 (handshake type 6): server_version, in drafts
+// 19-21 a cipher_suite, then extensions. It is returned as a ServerHello
+// with IsHelloRetryRequest set.
+func ParseDraftHelloRetryRequest(body []byte) (*ServerHello, error) {
+	body = bytes.Clone(body)
+	c := newCur("hello_retry_request", body)
+	sh := &ServerHello{IsHelloRetryRequest: true}
+	var v uint16
+	if err := c.u16("server_version", &v); err != nil {
+		return nil, err
+	}
+	sh.LegacyVersion, sh.SupportedVersion = Version(v), Version(v)
+	if v>>8 == 0x7f && v&0xff >= 19 {
+		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+			return nil, err
+		}
+	}
+	exts, err := parseExtensions(&c)
+	if err == nil {
+		err = c.done("extensions")
+	}
+	sh.Extensions = exts
+	for _, e := range exts {
+		if derr := sh.decodeExtension(e, 0, c.msg); derr != nil {
+			err = firstErr(err, derr)
+		}
+	}
+	sh.SupportedVersion = Version(v)
+	return sh, err
 }
 
 func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error {

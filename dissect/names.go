@@ -163,6 +163,8 @@ func (m MsgType) String() string {
 		return "tls12_cid"
 	case MsgUnknownRecord:
 		return "unknown_record"
+	case MsgSSLv2ClientMasterKey:
+		return "sslv2_client_master_key"
 	}
 	return "msg_" + strconv.Itoa(int(m))
 }

@@ -81,6 +81,7 @@ func TestEnumStrings(t *testing.T) {
 		{MsgSSLv2Other.String(), "sslv2_record"},
 		{MsgTLS12CID.String(), "tls12_cid"},
 		{MsgUnknownRecord.String(), "unknown_record"},
+		{MsgSSLv2ClientMasterKey.String(), "sslv2_client_master_key"},
 		{MsgType(999).String(), "msg_999"},
 		{FromClient.String(), "client"},
 		{FromServer.String(), "server"},

@@ -92,7 +92,7 @@ func TestConnSSLv2(t *testing.T) {
 	encrypted := sslv2Record(make([]byte, 40), false, 0)
 	for _, chunk := range []int{0, 1} {
 		sink = feed(DefaultConfig(), []segment{{FromClient, v2only}, {FromServer, sslv2ServerHelloRecord()}, {FromClient, cat(cmk, encrypted)}, {FromServer, encrypted}}, chunk)
-		sameLines(t, "sslv2", sink, []string{"C sslv2_client_hello", "S sslv2_server_hello", "C sslv2_record", "C sslv2_record*", "S sslv2_record*"})
+		sameLines(t, "sslv2", sink, []string{"C sslv2_client_hello", "S sslv2_server_hello", "C sslv2_client_master_key", "C sslv2_record*", "S sslv2_record*"})
 	}
 	// An SSLv2 ERROR in answer.
 	sink = feed(DefaultConfig(), []segment{{FromClient, v2only}, {FromServer, sslv2Record([]byte{0, 0, 1}, false, 0)}}, 0)

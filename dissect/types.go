@@ -84,18 +84,19 @@ const (
 type MsgType uint16
 
 const (
-	MsgChangeCipherSpec   MsgType = 256 + iota // change_cipher_spec
-	MsgAlert                                   // alert
-	MsgApplicationData                         // application_data
-	MsgHeartbeat                               // heartbeat
-	MsgEncryptedHandshake                      // encrypted_handshake: a handshake record seen only as ciphertext
-	MsgHelloRetryRequest                       // hello_retry_request: a ServerHello with the special random (RFC 8446 4.1.3)
-	MsgSSLv2ClientHello                        // sslv2_client_hello
-	MsgSSLv2ServerHello                        // sslv2_server_hello
-	MsgSSLv2Error                              // sslv2_error
-	MsgSSLv2Other                              // sslv2_record (another SSLv2 message)
-	MsgTLS12CID                                // tls12_cid record
-	MsgUnknownRecord                           // a record of an unknown content type
+	MsgChangeCipherSpec     MsgType = 256 + iota // change_cipher_spec
+	MsgAlert                                     // alert
+	MsgApplicationData                           // application_data
+	MsgHeartbeat                                 // heartbeat
+	MsgEncryptedHandshake                        // encrypted_handshake: a handshake record seen only as ciphertext
+	MsgHelloRetryRequest                         // hello_retry_request: a ServerHello with the special random (RFC 8446 4.1.3)
+	MsgSSLv2ClientHello                          // sslv2_client_hello
+	MsgSSLv2ServerHello                          // sslv2_server_hello
+	MsgSSLv2Error                                // sslv2_error
+	MsgSSLv2Other                                // sslv2_record (another SSLv2 message)
+	MsgTLS12CID                                  // tls12_cid record
+	MsgUnknownRecord                             // a record of an unknown content type
+	MsgSSLv2ClientMasterKey                      // sslv2_client_master_key: the SSLv2 CLIENT-MASTER-KEY, sent in clear
 )
 
 // HandshakeMsg makes a MsgType of a handshake type.
@@ -350,5 +351,7 @@ type Config struct {
 
 // DefaultConfig returns caps large enough for real certificate chains.
 func DefaultConfig() Config {
-	return Config{MaxHandshake: 256 << 10, MaxPrelude: 16 << 10}
+	// 1 MiB: real chains reach a few hundred KiB (a 339 KiB Certificate is
+	// in Zeek's test traces); the buffer exists only while one is joined.
+	return Config{MaxHandshake: 1 << 20, MaxPrelude: 16 << 10}
 }
