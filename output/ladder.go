@@ -40,6 +40,9 @@ func (l *ladderWriter) Write(r *flows.Record) error {
 
 func (l *ladderWriter) Close() error { return flush(l.w) }
 
+// maxAnomalyLines is how many anomalies a ladder details.
+const maxAnomalyLines = 5
+
 const (
 	arrowRight = "-------->"
 	arrowLeft  = "<--------"
@@ -317,6 +320,32 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 			as[i] = Sanitize(a)
 		}
 		notes = append(notes, "anomalies: "+strings.Join(as, ", "))
+		// The first few in detail: where and when, for the forensic
+		// reader; the JSON record has them all.
+		for i, a := range r.AnomalyDetails {
+			if i == maxAnomalyLines {
+				notes = append(notes, fmt.Sprintf("  … %d more", len(r.AnomalyDetails)-i))
+				break
+			}
+			var at []string
+			if a.From != "" {
+				at = append(at, "from the "+Sanitize(a.From))
+			}
+			if !a.TS.IsZero() && !r.TS.IsZero() {
+				at = append(at, "at "+since(a.TS.Sub(r.TS.Time)))
+			}
+			if a.Bytes > 0 {
+				at = append(at, byteSize(int64(a.Bytes)))
+			}
+			line := "  " + Sanitize(a.Kind)
+			if len(at) > 0 {
+				line += " (" + strings.Join(at, ", ") + ")"
+			}
+			if a.Detail != "" {
+				line += ": " + Sanitize(a.Detail)
+			}
+			notes = append(notes, line)
+		}
 	}
 	if r.Validation != "" && r.Validation != "ok" {
 		notes = append(notes, "certificate validation: "+Sanitize(r.Validation))

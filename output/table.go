@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,7 +26,8 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
   CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N alike in a row
 Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
-Alerts: C: sent by the client, S: by the server. Times: first packet, UTC.`
+Alerts: C: sent by the client, S: by the server. !x: anomaly x (+N others).
+Times: capture time of the first packet, UTC.`
 
 // maxTokens is how many messages a table cell spells out.
 const maxTokens = 48
@@ -47,6 +49,7 @@ type tableRow struct {
 	ticket              []string
 	alerts              []string
 	statusLines         []string // status, failure reason
+	anomaly             string   // "! first_kind +N"
 }
 
 type tableWriter struct {
@@ -114,6 +117,13 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 	row.statusLines = []string{status}
 	if r.Failure != nil && r.Failure.Reason != "" {
 		row.statusLines = append(row.statusLines, Sanitize(r.Failure.Reason))
+	}
+	if n := len(r.Anomalies); n > 0 {
+		s := "!" + Sanitize(r.Anomalies[0])
+		if n > 1 {
+			s += fmt.Sprintf(" +%d", n-1)
+		}
+		row.anomaly = s
 	}
 	return row
 }
@@ -252,7 +262,7 @@ func (t *tableWriter) layout(numW int) layout {
 					fitLines(r.messages, w[6]),
 					fitLines(strings.Join(r.ticket, "\n"), w[7]),
 					fitLines(strings.Join(r.alerts, "\n"), w[8]),
-					fitLines(strings.Join(r.statusLines, "\n"), w[9]),
+					fitLines(strings.Join(append(slices.Clip(r.statusLines), r.anomaly), "\n"), w[9]),
 				}
 			},
 		}
@@ -295,6 +305,9 @@ func (t *tableWriter) layout(numW int) layout {
 			st = append(st, r.statusLines...)
 			st = append(st, r.ticket...)
 			st = append(st, r.alerts...)
+			if r.anomaly != "" {
+				st = append(st, r.anomaly)
+			}
 			return []string{strconv.Itoa(r.num), strings.Join(conn, "\n"), fitLines(r.messages, w[2]), fitLines(strings.Join(st, "\n"), w[3])}
 		},
 	}
