@@ -140,6 +140,7 @@ func (c *conn) settleProbableAlerts() {
 				}
 			} else {
 				m.Type = "alert"
+				m.Encrypted = true
 			}
 		}
 		if ended[d] {

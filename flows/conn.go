@@ -36,21 +36,22 @@ type conn struct {
 	msgDrops int             // messages not kept past maxMessages
 
 	// Handshake evidence.
-	ch         *dissect.ClientHello
-	sh         *dissect.ServerHello
-	hrr        bool
-	ske        *dissect.ServerKeyExchange
-	sslv2      bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
-	sslv2At    [2]int // records per direction when it came
-	sslv2Hit   bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
-	chain      [][]byte
-	cchain     [][]byte
-	clientCrt  bool // the client sent a Certificate message in clear
-	serverCrt  bool // the server sent a Certificate message in clear (parsed or not)
-	clientKX   bool // the client sent a ClientKeyExchange or its Finished
-	heartbleed bool
-	certReq    bool // the server sent a CertificateRequest in clear
-	certTS     time.Time
+	ch           *dissect.ClientHello
+	sh           *dissect.ServerHello
+	hrr          bool
+	ske          *dissect.ServerKeyExchange
+	sslv2        bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
+	sslv2At      [2]int // records per direction when it came
+	sslv2Hit     bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
+	chain        [][]byte
+	cchain       [][]byte
+	clientCrt    bool // the client sent a Certificate message in clear
+	cchainUnread bool // ... which did not parse
+	serverCrt    bool // the server sent a Certificate message in clear (parsed or not)
+	clientKX     bool // the client sent a ClientKeyExchange or its Finished
+	heartbleed   bool
+	certReq      bool // the server sent a CertificateRequest in clear
+	certTS       time.Time
 
 	ccs       [2]bool      // ChangeCipherSpec seen per direction
 	finished  [2]bool      // Finished seen or inferred per direction

@@ -99,7 +99,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	if c.sh != nil {
 		ev.serverVersion = c.sh.Version()
 	}
-	ev.clientCertEmpty = c.clientCrt && len(c.cchain) == 0
+	ev.clientCertEmpty = c.clientCrt && len(c.cchain) == 0 && !c.cchainUnread
 	// The client answered the server's flight: anything it sent after the
 	// server's first record.
 	ev.clientFlight = c.clientAnswered()

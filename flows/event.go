@@ -117,7 +117,10 @@ func (c *conn) event(e *dissect.Event) {
 				}
 			}
 		} else if d == dissect.FromClient && !e.Encrypted {
+			// A client Certificate that did not parse: sent, contents
+			// unknown (not taken for an empty one).
 			c.clientCrt = true
+			c.cchainUnread = true
 		}
 	case dissect.HandshakeMsg(dissect.TypeServerKeyExchange):
 		if e.ServerKeyExchange != nil && c.ske == nil {
