@@ -280,11 +280,12 @@ func (c *conn) resumption(r *Record) {
 			r.Resumption = "session_id"
 		}
 	}
-	if r.Resumption != "" && c.established {
+	// The server agreed to resume (it accepted the PSK, or went straight
+	// to ChangeCipherSpec) even if the capture or the handshake ended
+	// before both Finished: status says whether it completed.
+	if r.Resumption != "" {
 		r.Resumed = true
 		r.ResumedFrom = c.resumedFrom
-	} else {
-		r.Resumption = ""
 	}
 	st.Renewed = st.Issued && r.Resumed && r.Resumption == "ticket"
 }

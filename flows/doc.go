@@ -17,7 +17,8 @@
 //     flight and the client the record in its Finished's place;
 //   - resumed: established, and an earlier session was resumed (an
 //     abbreviated handshake after a ticket or an echoed session ID, or a
-//     ServerHello carrying pre_shared_key);
+//     ServerHello carrying pre_shared_key). Record.Resumed says the server
+//     agreed to resume, whether or not the handshake then completed;
 //   - failed: a fatal alert (or an encrypted one) before the handshake
 //     completed, or the connection closed (FIN or RST) before it did;
 //   - incomplete: the capture ended first (end of input, idle, evicted), a

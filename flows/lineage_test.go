@@ -239,3 +239,17 @@ func TestLineageBounded(t *testing.T) {
 		t.Error("oldest ticket kept past the cap")
 	}
 }
+
+// TestResumedButCut: the server accepted the PSK, then the capture ended:
+// resumed (the server agreed) but the status is incomplete.
+func TestResumedButCut(t *testing.T) {
+	h := newHarness(t, Config{})
+	ch := ch13("a.example")
+	ch.PSKIdentities = []dissect.PSKIdentity{{Identity: []byte("id")}}
+	sh := sh13()
+	sh.HasPreSharedKey = true
+	r := h.conn().ch(ch).sh(sh).ccs(S).close(reassembly.CloseEndOfInput)
+	if !r.Resumed || r.Resumption != "psk" || r.Status != StatusIncomplete || r.Established {
+		t.Errorf("resumed %v %q status %q established %v", r.Resumed, r.Resumption, r.Status, r.Established)
+	}
+}
