@@ -20,7 +20,7 @@ func TestCertMatches(t *testing.T) {
 		{[]string{"*.example.com"}, "", "a.example.com", true},
 		{[]string{"*.example.com"}, "", "a.b.example.com", false}, // one label only
 		{[]string{"*.example.com"}, "", "example.com", false},
-		{[]string{"*.com"}, "", "example.com", false}, // no wildcard over a public suffix-like single label
+		{[]string{"*.com"}, "", "example.com", false},                               // no wildcard over a public suffix-like single label
 		{[]string{"other.example"}, "CN=www.example.com", "www.example.com", false}, // SANs win over CN
 		{nil, "CN=www.example.com,O=x", "www.example.com", true},
 		{nil, "O=x", "www.example.com", false},
