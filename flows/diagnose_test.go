@@ -356,3 +356,32 @@ func TestDiagnoseEvidence(t *testing.T) {
 		}
 	}
 }
+
+func TestInterceptionHints(t *testing.T) {
+	for name, want := range map[string]bool{
+		"www.example.com": true, "api.bank.co.uk.": true, "intranet": false, "printer.local": false,
+		"10.0.0.1": false, "2001:db8::1": false, "git.corp": false, "": false,
+	} {
+		if got := publicName(name); got != want {
+			t.Errorf("publicName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for issuer, want := range map[string]string{
+		"CN=FortiGate CA,O=Fortinet": "Fortinet", "CN=Zscaler Intermediate Root CA": "Zscaler",
+		"CN=mitmproxy,O=mitmproxy": "mitmproxy", "CN=Let's Encrypt R3": "",
+	} {
+		if got := interceptingIssuer(issuer); got != want {
+			t.Errorf("interceptingIssuer(%q) = %q, want %q", issuer, got, want)
+		}
+	}
+	// A private name issued by an inspecting product's CA is no public
+	// site intercepted: the client simply does not trust that CA.
+	mitm := newPKI(t, "FortiGate CA")
+	leaf := mitm.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "fw.corp")
+	h := newHarness(t, Config{})
+	r := h.conn().ch(ch12("fw.corp")).sh(sh12()).cert(S, leaf).ske().hs(S, dissect.TypeServerHelloDone).
+		alert(C, 2, alertUnknownCA).close(reassembly.CloseFIN)
+	if r.Failure == nil || r.Failure.Reason != ReasonUnknownCA {
+		t.Errorf("failure %+v, want unknown_ca", r.Failure)
+	}
+}
