@@ -77,6 +77,9 @@ type half struct {
 	ccs   bool // a ChangeCipherSpec went this way (TLS 1.2 and before)
 	encHS int  // encrypted handshake records since that CCS
 
+	lastHeartbeat  int  // length of the last heartbeat record this way
+	heartbleedSaid bool // AnomalyHeartbleed was reported for this direction
+
 	// lastApp describes the last record if it was application data, for
 	// the probable encrypted alert at End.
 	lastAppLen int
@@ -604,6 +607,15 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 	case ContentHeartbeat:
 		if c.encrypted(d) || d.damaged {
 			c.sink.Event(c.event(d, ts, MsgHeartbeat, d.recLen, c.encrypted(d)))
+			// Encrypted, a heartbleed shows in sizes: a response far
+			// larger than the request it answers (the padding allows a
+			// little slack, not kilobytes).
+			other := &c.h[d.wire^1]
+			if c.encrypted(d) && other.lastHeartbeat > 0 && d.recLen >= 1024 && d.recLen > 2*other.lastHeartbeat && !d.heartbleedSaid {
+				d.heartbleedSaid = true
+				c.anomaly(d, ts, AnomalyHeartbleed, d.recLen, "encrypted heartbeat of "+strconv.Itoa(d.recLen)+" bytes answering one of "+strconv.Itoa(other.lastHeartbeat))
+			}
+			d.lastHeartbeat = d.recLen
 			return
 		}
 		ev := c.event(d, ts, MsgHeartbeat, d.recLen, false)

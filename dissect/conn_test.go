@@ -490,3 +490,21 @@ func TestClientHelloLenient(t *testing.T) {
 		t.Errorf("%v %+v", err, ch)
 	}
 }
+
+// An encrypted heartbleed: a 16 KiB heartbeat answers a 32-byte one.
+func TestConnEncryptedHeartbleed(t *testing.T) {
+	segs := exchange(t, tls.VersionTLS12, nil)
+	segs = append(segs[:len(segs)-1:len(segs)-1],
+		segment{FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
+		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
+		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
+		segment{FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
+		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 40))},
+	)
+	sink := feed(DefaultConfig(), segs, 0)
+	got := strings.Join(sink.lines[len(sink.lines)-6:], ",")
+	want := "C heartbeat*,S heartbeat*,S !heartbleed,S heartbeat*,C heartbeat*,S heartbeat*"
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}

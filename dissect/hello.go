@@ -467,6 +467,19 @@ func parseALPNList(c *cur, name string) ([]string, error) {
 // ParseServerHello parses a ServerHello body (RFC 8446 4.1.3, RFC 5246
 // 7.4.1.3); a HelloRetryRequest is recognised by its special Random.
 func ParseServerHello(body []byte) (*ServerHello, error) {
+	if len(body) >= 2 && Version(body[0])<<8|Version(body[1]) == VersionTLS13 {
+		// The servers of the early drafts put 0x0304 itself in the
+		// version field, with the draft layout; RFC 8446 servers put
+		// 0x0303 there. Try the draft layout first.
+		if sh, err := parseServerHello(body, true); err == nil {
+			return sh, nil
+		}
+	}
+	draft := len(body) >= 2 && draftLayout(Version(body[0])<<8|Version(body[1]))
+	return parseServerHello(body, draft)
+}
+
+func parseServerHello(body []byte, draft bool) (*ServerHello, error) {
 	body = bytes.Clone(body)
 	c := newCur("server_hello", body)
 	sh := &ServerHello{}
@@ -483,7 +496,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		c.msg = "hello_retry_request"
 	}
 	var bad error
-	if draftLayout(sh.LegacyVersion) {
+	if draft {
 		// TLS 1.3 drafts before 22: version, random, cipher_suite,
 		// extensions; no session id, no compression.
 		sh.SupportedVersion = sh.LegacyVersion
@@ -524,7 +537,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		}
 		off += len(e.Data)
 	}
-	if draftLayout(sh.LegacyVersion) {
+	if draft && sh.SupportedVersion == 0 {
 		sh.SupportedVersion = sh.LegacyVersion
 	}
 	return sh, bad

@@ -50,10 +50,9 @@ func (v Version) String() string {
 	return hex4(uint16(v))
 }
 
-// IsTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fXX), or
-// the experimental 0x7eXX versions some implementations shipped.
+// IsTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fXX).
 func (v Version) IsTLS13() bool {
-	return v == VersionTLS13 || v>>8 == 0x7f || v>>8 == 0x7e
+	return v == VersionTLS13 || v>>8 == 0x7f
 }
 
 func (t ContentType) String() string {
