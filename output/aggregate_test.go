@@ -243,3 +243,16 @@ func TestTimelineStepsCoverTheList(t *testing.T) {
 	}()
 	_ = timelineWidth(timelineSteps)
 }
+
+func TestAggregateNotTLS(t *testing.T) {
+	a := NewAggregate()
+	a.Add(&flows.Record{Status: flows.StatusNotTLS, SNI: "x"})
+	a.Add(fixtures()[0])
+	if a.Connections != 2 || a.NotTLS != 1 || a.TLS != 1 || a.Versions.Total() != 1 {
+		t.Errorf("not_tls counted as TLS: %+v", a)
+	}
+	var b strings.Builder
+	if err := WriteSummary(&b, a, Options{}); err != nil || !strings.Contains(b.String(), "not TLS") {
+		t.Errorf("summary does not count the non-TLS connection (%v)", err)
+	}
+}

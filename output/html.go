@@ -309,6 +309,9 @@ func (h *htmlWriter) Close() error {
 		{"established", strconv.Itoa(a.Established)}, {"resumed", strconv.Itoa(a.Resumed)},
 		{"failed", strconv.Itoa(a.Failed)}, {"incomplete", strconv.Itoa(a.Incomplete)},
 	}
+	if a.NotTLS > 0 {
+		d.Totals = append(d.Totals, [2]string{"not TLS", strconv.Itoa(a.NotTLS)})
+	}
 	colors := map[string]string{}
 	var reasons []string
 	firstDetail := map[string]string{}

@@ -196,14 +196,18 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 	}
 
 	t.section("Connections")
-	t.table([]string{"WHAT", "COUNT", "SHARE"}, [][]string{
+	totals := [][]string{
 		{"connections", strconv.Itoa(a.Connections), ""},
 		{"TLS", strconv.Itoa(a.TLS), pct(a.TLS, a.Connections)},
 		{"established", strconv.Itoa(a.Established), pct(a.Established, a.TLS)},
 		{"resumed", strconv.Itoa(a.Resumed), pct(a.Resumed, a.TLS)},
 		{"failed", strconv.Itoa(a.Failed), pct(a.Failed, a.TLS)},
 		{"incomplete", strconv.Itoa(a.Incomplete), pct(a.Incomplete, a.TLS)},
-	})
+	}
+	if a.NotTLS > 0 {
+		totals = append(totals, []string{"not TLS", strconv.Itoa(a.NotTLS), pct(a.NotTLS, a.Connections)})
+	}
+	t.table([]string{"WHAT", "COUNT", "SHARE"}, totals)
 
 	t.section("Failures by reason")
 	groups := a.FailureGroups()
