@@ -401,7 +401,7 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 	name := ev.leafName()
 	expired := ev.at.After(lf.notAfter)
 	notYet := ev.at.Before(lf.notBefore)
-	mismatch := ev.sni != "" && lf.cert.VerifyHostname(ev.sni) != nil
+	mismatch := ev.sni != "" && !nameMatches(ev.sni, lf)
 	product := interceptingIssuer(lf.issuer)
 	public := publicName(name)
 	expiredF := func() *Failure {
@@ -583,4 +583,25 @@ func diagnoseSSLv2(ev *evidence) *Failure {
 		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client rejected the server's certificate with an SSL 2.0 error"}
 	}
 	return &Failure{Reason: ReasonOther, By: by, Explanation: "the " + by + " sent an SSL 2.0 error of an unknown code"}
+}
+
+// nameMatches reports whether the leaf is for host: by its DNS SANs (RFC
+// 6125, crypto/x509's rules), or, when it has none, by its CN, which old
+// clients still accept.
+func nameMatches(host string, lf *leafFacts) bool {
+	if len(lf.cert.DNSNames) > 0 || len(lf.cert.IPAddresses) > 0 {
+		return lf.cert.VerifyHostname(host) == nil
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	cn := strings.ToLower(lf.cert.Subject.CommonName)
+	if cn == host {
+		return true
+	}
+	// A wildcard stands for exactly one leftmost label.
+	if rest, ok := strings.CutPrefix(cn, "*."); ok {
+		if _, after, found := strings.Cut(host, "."); found && after == rest {
+			return true
+		}
+	}
+	return false
 }

@@ -385,3 +385,23 @@ func TestInterceptionHints(t *testing.T) {
 		t.Errorf("failure %+v, want unknown_ca", r.Failure)
 	}
 }
+
+func TestNameMatches(t *testing.T) {
+	ca := newPKI(t, "Test Root CA")
+	san := leafOf(ca.leaf(t, base, base.AddDate(1, 0, 0), "www.example.com", "*.example.org"))
+	cnOnly := leafOf(cnLeaf(t, ca, "*.example.net"))
+	tests := []struct {
+		lf   *leafFacts
+		host string
+		want bool
+	}{
+		{san, "www.example.com", true}, {san, "WWW.Example.com.", true}, {san, "a.example.org", true},
+		{san, "a.b.example.org", false}, {san, "example.com", false},
+		{cnOnly, "a.example.net", true}, {cnOnly, "example.net", false}, {cnOnly, "a.b.example.net", false},
+	}
+	for _, tc := range tests {
+		if got := nameMatches(tc.host, tc.lf); got != tc.want {
+			t.Errorf("%q against %v: %v, want %v", tc.host, tc.lf.names, got, tc.want)
+		}
+	}
+}

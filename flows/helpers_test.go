@@ -260,3 +260,20 @@ func selfSigned(tb testing.TB, name string) []byte {
 func netipPort(host byte, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, host}), port)
 }
+
+// cnLeaf issues a certificate naming cn in its subject only, without SANs.
+func cnLeaf(tb testing.TB, p *pki, cn string) []byte {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.serial++
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: cn},
+		NotBefore: base.AddDate(0, -1, 0), NotAfter: base.AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
