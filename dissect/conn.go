@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -112,6 +113,7 @@ type Conn struct {
 	eoedSeen       bool
 	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
 	chSeen         bool // a ClientHello was seen
+	nullCipher     bool // the suite has no encryption: "ciphertext" is clear text and a MAC
 }
 
 type nopSink struct{}
@@ -513,9 +515,12 @@ func (c *Conn) beginRecord(d *half, ts time.Time) {
 	}
 	switch typ {
 	case ContentHandshake:
-		if c.encrypted(d) {
+		switch {
+		case c.encrypted(d) && c.nullCipher:
+			d.kind = bodyPrefix // in clear, followed by a MAC
+		case c.encrypted(d):
 			d.kind = bodySkip
-		} else {
+		default:
 			d.kind = bodyHandshake
 		}
 	case ContentChangeCipherSpec, ContentAlert, ContentHeartbeat:
@@ -568,8 +573,17 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 	}
 	switch d.recType {
 	case ContentHandshake:
-		if d.kind != bodySkip {
+		if d.kind == bodyHandshake {
 			return // messages were emitted as they completed
+		}
+		if d.kind == bodyPrefix && d.preN >= 4 {
+			// A NULL cipher: the message is in clear, a MAC follows it.
+			ml := int(d.pre[1])<<16 | int(d.pre[2])<<8 | int(d.pre[3])
+			if ml+4 < d.recLen {
+				d.encHS++
+				c.sink.Event(c.event(d, ts, HandshakeMsg(HandshakeType(d.pre[0])), ml, false))
+				return
+			}
 		}
 		t := HandshakeMsg(TypeFinished)
 		if d.encHS > 0 {
@@ -593,7 +607,8 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		// cipher leaves an alert that short, and no cipher makes one
 		// shorter than 10 bytes (2 + an 8-byte tag). A few alerts may
 		// share a plaintext record before TLS 1.3.
-		if d.recLen == 2 || !c.encrypted(d) && d.recLen >= 2 && d.recLen <= 8 && d.recLen%2 == 0 && !d.damaged {
+		if d.recLen == 2 || !c.encrypted(d) && d.recLen >= 2 && d.recLen <= 8 && d.recLen%2 == 0 && !d.damaged ||
+			c.encrypted(d) && c.nullCipher && d.recLen > 2 && !d.damaged {
 			ev := c.event(d, ts, MsgAlert, d.recLen, false)
 			if !d.damaged {
 				if a, err := ParseAlert(d.pre[:2]); err == nil {
@@ -843,6 +858,9 @@ func (c *Conn) onServerHello(sh *ServerHello) {
 		c.cipherSuite = sh.CipherSuite
 		c.pskAccepted = sh.HasPreSharedKey
 		c.tls13 = c.version.IsTLS13()
+		// With a NULL bulk cipher (TLS_RSA_WITH_NULL_SHA256 and kin) the
+		// records after the CCS are in clear, a MAC appended.
+		c.nullCipher = !c.tls13 && strings.Contains(CipherSuiteName(sh.CipherSuite), "_NULL_")
 	}
 	if c.tls13 {
 		// A CCS sent before the ServerHello (compatibility mode with early

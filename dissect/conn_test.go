@@ -508,3 +508,18 @@ func TestConnEncryptedHeartbleed(t *testing.T) {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
+
+// With a NULL cipher the records after the CCS are clear text and a MAC:
+// the Finished and the alert are read, not guessed.
+func TestConnNullCipher(t *testing.T) {
+	ch, _ := helloRecords()
+	sh := record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(2), suites: []uint16{0x003b}, comp: []uint8{0}})))
+	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
+	fin := record(ContentHandshake, 0x0303, cat(handshake(TypeFinished, make([]byte, 12)), make([]byte, 32)))
+	alert := record(ContentAlert, 0x0303, cat([]byte{1, 0}, make([]byte, 32)))
+	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, ccs, fin)}, {FromClient, cat(ccs, fin, alert)}}, 0)
+	sameLines(t, "null cipher", sink, []string{"C client_hello", "S server_hello", "S change_cipher_spec", "S finished", "C change_cipher_spec", "C finished", "C alert"})
+	if a := sink.events[len(sink.events)-1].Alert; a == nil || a.Level != 1 || a.Description != 0 {
+		t.Errorf("alert %+v", a)
+	}
+}
