@@ -55,7 +55,6 @@ type half struct {
 	recVersion Version
 	recLen     int
 	remaining  int
-	recStart   time.Time
 
 	pre  [8]byte // first bytes of an alert/CCS/heartbeat record
 	preN int
@@ -90,17 +89,38 @@ type half struct {
 
 // Conn dissects the two byte streams of one connection. It is not safe for
 // concurrent use; the reassembly layer calls it from one goroutine.
+//
+// What it cannot read it labels, and says so with Event.Encrypted:
+//
+//   - TLS 1.2 and before: after a ChangeCipherSpec in a direction, its first
+//     handshake record is that direction's Finished; later ones are
+//     encrypted_handshake (a renegotiation). Alerts longer than 8 bytes are
+//     ciphertext. A CCS before any ServerHello switches nothing (no keys
+//     exist yet); with a NULL cipher the records stay readable.
+//   - TLS 1.3 (a ServerHello choosing 0x0304 or a draft, or an HRR): every
+//     record after the ServerHello is ciphertext. The server's
+//     application_data records until the client's Finished are its
+//     encrypted handshake flight. The client's first application_data
+//     record after the ServerHello is its Finished, except 0-RTT data sent
+//     before the server's flight arrived (early data offered and the PSK
+//     accepted), an EndOfEarlyData (exactly 4+1+tag bytes), and a record
+//     too short to be a Finished (an alert, most likely: End reports it).
+//     A client that sends Certificate and CertificateVerify in records of
+//     their own has the first of them labelled Finished: nothing on the
+//     wire tells them apart.
+//   - Application data is never marked Encrypted: its type is the one the
+//     record says. A direction's last record of an alert's size in TLS 1.3
+//     is reported by End as AnomalyProbableAlert.
 type Conn struct {
 	cfg  Config
 	sink Sink
 	h    [2]half
 	ev   Event // reused for every Event: the Sink sees it only during the call
 
-	swapped     bool // wire direction 0 is the server's (RolesInferred)
-	rolesFixed  bool // a ClientHello settled the roles
-	sawTLS      bool
-	startTLS    bool // StartTLS was reported
-	startTLSErr bool // a prelude was not recognised (reported once)
+	swapped    bool // wire direction 0 is the server's (RolesInferred)
+	rolesFixed bool // a ClientHello settled the roles
+	sawTLS     bool
+	startTLS   bool // StartTLS was reported
 
 	// What the hellos said, for labelling ciphertext.
 	earlyData      bool // the ClientHello offered early_data
@@ -507,7 +527,6 @@ func (c *Conn) beginRecord(d *half, ts time.Time) {
 	d.recVersion = Version(uint16(h[1])<<8 | uint16(h[2]))
 	d.recLen = int(h[3])<<8 | int(h[4])
 	d.remaining = d.recLen
-	d.recStart = ts
 	d.preN = 0
 	d.damaged = false
 	if d.recLen > maxRecordLen {
