@@ -16,6 +16,40 @@ func FuzzFlowEvents(f *testing.F) {
 	f.Add([]byte{1, 0, 0x13, 1, 2, 11, 11, 3, 12, 12, 9, 9, 15, 0, 1, 0x13, 1, 7, 3})
 	f.Add([]byte{0, 0, 0x11, 10, 2, 40, 15, 1, 0, 0x02, 13, 14})
 	f.Add([]byte{1, 0, 0x25, 1, 0x17, 9, 9, 9, 9, 12, 4, 15, 0, 0x25, 1, 0x17, 12})
+	// Real-looking seeds: each op is kind|conn<<4, a time step, a
+	// direction, a length, then what the kind reads.
+	full12 := []byte{
+		0x00, 1, 0, 200, 1, 3, 0, 0, 0, 7, // ClientHello, TLS 1.2
+		0x01, 1, 1, 80, 3, 0, 0, 9, // ServerHello
+		0x02, 1, 1, 100, 1, 3, 0x30, 0x01, 0x00, // Certificate
+		0x03, 1, 1, 40, 12, 0, // ServerKeyExchange
+		0x03, 1, 1, 0, 14, 0, // ServerHelloDone
+		0x03, 1, 0, 33, 16, 0, // ClientKeyExchange
+		0x04, 1, 0, 1, 0x05, 1, 0, 40, // CCS, Finished
+		0x0a, 1, 1, 50, 60, 5, // NewSessionTicket
+		0x04, 1, 1, 1, 0x05, 1, 1, 40, // CCS, Finished
+		0x07, 1, 0, 100, 0x07, 1, 1, 200, 0x07, 1, 1, 200,
+		0x09, 1, 0, 26, 1, // encrypted alert
+		0x0e, 1, 0, 0, 0, // close (FIN)
+	}
+	f.Add(append([]byte{1}, full12...))
+	resumed := []byte{
+		0x0f, 1, 0, 0, // a second connection
+		0x10, 1, 0, 200, 1, 3, 0, 5, 0, 7, // ClientHello presenting ticket 5
+		0x11, 1, 1, 80, 3, 0, 0, 7, // ServerHello echoing the session ID
+		0x14, 1, 1, 1, 0x15, 1, 1, 40, 0x14, 1, 0, 1, 0x15, 1, 0, 40,
+		0x17, 1, 0, 100, 0x17, 1, 1, 100,
+	}
+	f.Add(append(append([]byte{0}, full12[:len(full12)-5]...), resumed...))
+	tls13 := []byte{
+		0x00, 1, 0, 250, 2, 3, 4, 0, 3, 1, // ClientHello, TLS 1.3 with PSK and early data
+		0x07, 1, 0, 100, // 0-RTT
+		0x01, 1, 1, 90, 3, 1, 1, 1, // ServerHello, TLS 1.3, PSK accepted
+		0x04, 1, 1, 1, 0x06, 1, 1, 200, // CCS, encrypted flight
+		0x07, 1, 0, 21, 0x05, 1, 0, 53, // EndOfEarlyData-sized, Finished
+		0x07, 1, 1, 19, 0x0b, 1, 1, 0, 1, 19, // a probable alert
+	}
+	f.Add(append([]byte{1}, tls13...))
 	seedCert := []byte{0x30, 0x82, 0x01, 0x00}
 	f.Add(append([]byte{0, 0, 0, 1, 0, 3, 1}, seedCert...))
 	f.Fuzz(fuzzFlow)
