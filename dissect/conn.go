@@ -674,6 +674,10 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 	}
 }
 
+// maxServerFlightRecords bounds the TLS 1.3 server records labelled as its
+// encrypted handshake flight when the client's Finished is not seen.
+const maxServerFlightRecords = 10
+
 // aeadTag is the authentication tag length of the TLS 1.3 suite in use.
 func (c *Conn) aeadTag() int {
 	if c.cipherSuite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
@@ -699,7 +703,11 @@ func (c *Conn) labelAppData(d *half) (MsgType, bool) {
 		return MsgApplicationData, false
 	}
 	if c.role(d.wire) == FromServer {
-		if !c.clientFinished {
+		// A server flight is a few records (EncryptedExtensions, maybe
+		// CertificateRequest, a Certificate over a few records,
+		// CertificateVerify, Finished); more than that without a word from
+		// the client is application data (a capture of one direction).
+		if !c.clientFinished && c.serverEncRecs < maxServerFlightRecords {
 			c.serverEncRecs++
 			return MsgEncryptedHandshake, true
 		}

@@ -523,3 +523,24 @@ func TestConnNullCipher(t *testing.T) {
 		t.Errorf("alert %+v", a)
 	}
 }
+
+// Only the server's side of a TLS 1.3 connection: after a flight's worth of
+// records, the rest is application data.
+func TestConnTLS13ServerOnly(t *testing.T) {
+	sh := record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(3),
+		suites: []uint16{0x1301}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x0304), extKeyShareSH(29)}})))
+	stream := sh
+	for i := 0; i < 14; i++ {
+		stream = append(stream, record(ContentApplicationData, 0x0303, make([]byte, 1000))...)
+	}
+	sink := feed(DefaultConfig(), []segment{{FromServer, stream}}, 0)
+	want := []string{"S server_hello"}
+	for i := 0; i < 14; i++ {
+		if i < maxServerFlightRecords {
+			want = append(want, "S encrypted_handshake*")
+		} else {
+			want = append(want, "S application_data")
+		}
+	}
+	sameLines(t, "server only", sink, want)
+}
