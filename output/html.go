@@ -87,8 +87,12 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 			if r.SNI != "" {
 				d.Title += " (" + Sanitize(r.SNI) + ")"
 			}
+			d.Reason = flows.ReasonOther // as the Aggregate counts it
 			if f := r.Failure; f != nil {
-				d.Reason, d.Explanation = Sanitize(f.Reason), Sanitize(f.Explanation)
+				if f.Reason != "" {
+					d.Reason = Sanitize(f.Reason)
+				}
+				d.Explanation = Sanitize(f.Explanation)
 			}
 			h.details = append(h.details, d)
 		}
@@ -122,9 +126,7 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 // reportData is what the template renders.
 type reportData struct {
 	Title         string
-	Generated     string
 	Range         string
-	Agg           *Aggregate
 	Totals        [][2]string
 	Failures      []htmlFailure
 	Timeline      *chart
@@ -293,7 +295,7 @@ func (h *htmlWriter) Close() error {
 	}
 	a := h.agg
 	d := reportData{
-		Title: "tlsdissect report", Agg: a, Rows: h.rows, RowsCapped: h.n > len(h.rows),
+		Title: "tlsdissect report", Rows: h.rows, RowsCapped: h.n > len(h.rows),
 		Connections: h.n, Details: h.details, DetailsCapped: h.failed > len(h.details),
 		Failed: h.failed, MaxDetails: h.opts.MaxDetails, MaxRows: h.opts.MaxRows,
 	}
