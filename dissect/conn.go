@@ -134,6 +134,7 @@ type Conn struct {
 	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
 	chSeen         bool // a ClientHello was seen
 	nullCipher     bool // the suite has no encryption: "ciphertext" is clear text and a MAC
+	clientAlerted  bool // the client sent an alert record after the ServerHello
 }
 
 type nopSink struct{}
@@ -622,6 +623,10 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			d.hs = d.hs[:0]
 		}
 	case ContentAlert:
+		if c.role(d.wire) == FromClient && c.shDone {
+			// A client's alert ends the server's handshake flight.
+			c.clientAlerted = true
+		}
 		// An alert record of two bytes is plaintext whatever the state: no
 		// cipher leaves an alert that short, and no cipher makes one
 		// shorter than 10 bytes (2 + an 8-byte tag). A few alerts may
@@ -707,7 +712,7 @@ func (c *Conn) labelAppData(d *half) (MsgType, bool) {
 		// CertificateRequest, a Certificate over a few records,
 		// CertificateVerify, Finished); more than that without a word from
 		// the client is application data (a capture of one direction).
-		if !c.clientFinished && c.serverEncRecs < maxServerFlightRecords {
+		if !c.clientFinished && !c.clientAlerted && c.serverEncRecs < maxServerFlightRecords {
 			c.serverEncRecs++
 			return MsgEncryptedHandshake, true
 		}

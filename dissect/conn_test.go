@@ -544,3 +544,25 @@ func TestConnTLS13ServerOnly(t *testing.T) {
 	}
 	sameLines(t, "server only", sink, want)
 }
+
+// Draft-era key_share (40) is decoded, and a client's plaintext alert ends
+// the server's flight: what the server sends after it is not handshake.
+func TestConnTLS13DraftKeyShareAndClientAlert(t *testing.T) {
+	ks := extKeyShareSH(24)
+	ks.Type = 40
+	shBody := buildServerHello(helloSpec{version: 0x0303, random: testRandom(3), suites: []uint16{0x1303}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x7f10), ks}})
+	sh := record(ContentHandshake, 0x0301, handshake(TypeServerHello, shBody))
+	chks := extKeyShareCH(24)
+	chks.Type = 40
+	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(helloSpec{version: 0x0303, random: testRandom(1), suites: []uint16{0x1303}, comp: []uint8{0},
+		exts: []Extension{extVersionsCH(0x7f10), chks}})))
+	enc := func(n int) []byte { return record(ContentApplicationData, 0x0301, make([]byte, n)) }
+	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, enc(400), enc(60))}, {FromClient, record(ContentAlert, 0x0301, []byte{2, 48})}, {FromServer, enc(19)}}, 0)
+	sameLines(t, "draft alert", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "C alert", "S application_data", "S !probable_encrypted_alert"})
+	if g := sink.events[1].ServerHello.KeyShareGroup; g != 24 {
+		t.Errorf("key share group %d", g)
+	}
+	if g := sink.events[0].ClientHello.KeyShareGroups; len(g) != 1 || g[0] != 24 {
+		t.Errorf("client key share groups %v", g)
+	}
+}

@@ -29,6 +29,7 @@ const (
 	extCertAuthorities      uint16 = 47
 	extSignatureAlgsCert    uint16 = 50
 	extKeyShare             uint16 = 51
+	extKeyShareDraft        uint16 = 40 // key_share in TLS 1.3 drafts before 23
 	extQUICTransportParams  uint16 = 57
 	extQUICTransportDraft   uint16 = 0xffa5
 	extECH                  uint16 = 0xfe0d
@@ -282,7 +283,7 @@ func (ch *ClientHello) decodeExtension(e Extension, base int) error {
 		} else {
 			ch.SignatureAlgorithmsCert = algs
 		}
-	case extKeyShare:
+	case extKeyShare, extKeyShareDraft:
 		// RFC 8446 4.2.8: KeyShareClientHello, a list of KeyShareEntry.
 		list, err := c.vec16(name)
 		if err != nil {
@@ -600,7 +601,7 @@ func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error 
 			return c.fail(name, ErrMalformed) // RFC 7301 3.1: exactly one
 		}
 		sh.ALPN = alpn[0]
-	case extKeyShare:
+	case extKeyShare, extKeyShareDraft:
 		// KeyShareServerHello carries an entry; in a HelloRetryRequest only
 		// the selected_group (RFC 8446 4.2.8).
 		if err := c.u16("group", &sh.KeyShareGroup); err != nil {
