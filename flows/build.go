@@ -92,12 +92,33 @@ func (c *conn) alertEndedHandshake13(d dissect.Dir, i int) bool {
 	if i <= c.clientFinMsg || c.rec.Messages[i].Count > 1 {
 		return false // server records came after the client's Finished
 	}
+	// A client asked for a certificate answers with a Certificate (empty
+	// or not) before its Finished. A flight that is one Finished alone
+	// means none was asked for: the alert is then no rejection of the
+	// client's flight, only the server closing.
+	if c.clientFlightLen13() <= finishedRecordLen(c.sh.CipherSuite) {
+		return false
+	}
 	for _, m := range c.rec.Messages[c.clientFinMsg+1 : i] {
 		if m.From == "server" {
 			return false
 		}
 	}
 	return true
+}
+
+// finishedRecordLen is the size of a TLS 1.3 record holding a Finished
+// alone: the handshake header, the suite's hash, the inner content type
+// and the AEAD tag (RFC 8446 4.4.4, 5.2).
+func finishedRecordLen(suite uint16) int {
+	hash, tag := 32, 16
+	switch suite {
+	case 0x1302: // TLS_AES_256_GCM_SHA384
+		hash = 48
+	case 0x1305: // TLS_AES_128_CCM_8_SHA256
+		tag = 8
+	}
+	return 4 + hash + 1 + tag
 }
 
 // settleProbableAlerts turns a probable encrypted alert that nothing

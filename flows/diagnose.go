@@ -481,7 +481,7 @@ func diagnoseEncrypted(ev *evidence) *Failure {
 	case a.from == dissect.FromServer && ev.clientFlight && ev.tls13:
 		if ev.clientFlightLen > 0 && ev.clientFlightLen < 200 {
 			return &Failure{Reason: ReasonClientCertRequired, By: by,
-				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, too small to hold a certificate; the alert is encrypted, but the server probably required a client certificate", ev.clientFlightLen)}
+				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, too small to hold a certificate but larger than a Finished alone (an empty Certificate); the alert is encrypted, but the server probably required a client certificate", ev.clientFlightLen)}
 		}
 		if ev.clientFlightLen >= 200 {
 			return &Failure{Reason: ReasonClientCertUntrusted, By: by,

@@ -160,7 +160,8 @@ func TestFailureReasons(t *testing.T) {
 			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
 		}, ReasonBadCertificate, "client", "the alert is encrypted", reassembly.CloseFIN},
 		{"tls13 server encrypted alert after a small client flight", func(h *harness) *script {
-			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 53).app(S, 19)
+			// An empty Certificate (25 bytes), then the Finished.
+			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 25).encFin(C).app(S, 19)
 			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
 		}, ReasonClientCertRequired, "server", "probably", reassembly.CloseFIN},
 		{"tls13 server encrypted alert after a client certificate", func(h *harness) *script {
@@ -241,6 +242,16 @@ func TestStatus(t *testing.T) {
 			s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 21, Timestamp: s.ts.Add(-3 * time.Millisecond)})
 			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 21})
 		}, reassembly.CloseFIN, StatusEstablished, true},
+		{"tls13 server closes after a Finished-only client flight", func(s *script) *script {
+			// No Certificate in the client's flight: none was asked
+			// for, so the server's short last record is no rejection.
+			s.ch(ch13("a.example")).sh(sh13()).ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 500, Encrypted: true}).
+				ev(dissect.Event{Dir: C, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 53, Encrypted: true}).app(S, 19)
+			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+		}, reassembly.CloseFIN, StatusEstablished, true},
+		{"midstream encrypted alert only", func(s *script) *script {
+			return s.encAlert(C)
+		}, reassembly.CloseFIN, StatusIncomplete, false},
 		{"only the client's direction captured", func(s *script) *script {
 			return s.ch(ch12("a.example")).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C)
 		}, reassembly.CloseRST, StatusIncomplete, false},

@@ -384,7 +384,10 @@ func (c *conn) addAlert(a *alertFact) {
 	if c.fatal != nil || c.established {
 		return
 	}
-	if a.level == 2 || a.encrypted {
+	// An encrypted alert ends a handshake we saw begin; with no
+	// ClientHello seen it is more likely the close_notify of a connection
+	// picked up mid-stream.
+	if a.level == 2 || a.encrypted && c.ch != nil {
 		c.fatal = a
 	}
 }
