@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // checkParseErr fails unless err is nil or a ParseError that names a field
@@ -158,6 +160,15 @@ func FuzzServerHello(f *testing.F) {
 			exts = sh.Extensions
 		}
 		again := buildServerHello(helloSpec{version: uint16(sh.LegacyVersion), random: sh.Random, sid: sh.SessionID, suites: []uint16{sh.CipherSuite}, comp: []uint8{sh.CompressionMethod}, exts: exts})
+		if sh.SessionID == nil && sh.SupportedVersion == sh.LegacyVersion {
+			// The TLS 1.3 draft layout: no session id, no compression.
+			var b cryptobyte.Builder
+			b.AddUint16(uint16(sh.LegacyVersion))
+			b.AddBytes(sh.Random)
+			b.AddUint16(sh.CipherSuite)
+			addExtensions(&b, exts)
+			again = mustBytes(&b)
+		}
 		if !bytes.Equal(again, body) {
 			t.Fatalf("round trip differs:\n%x\n%x", body, again)
 		}
