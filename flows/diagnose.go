@@ -334,9 +334,17 @@ func diagnoseReason(ev *evidence) *Failure {
 		return &Failure{Reason: ReasonInappropriateFallback, By: by,
 			Explanation: fmt.Sprintf("client retried with %s and signalled a fallback (TLS_FALLBACK_SCSV); the server supports a higher version, so a downgrade was refused", orUnknown(versionName(ev.clientMax)))}
 	case a.desc == alertUnrecognizedName:
+		if ev.sni == "" {
+			return &Failure{Reason: ReasonUnrecognizedName, By: by,
+				Explanation: "the handshake ended with unrecognized_name although the client sent no server name: the server wants one"}
+		}
 		return &Failure{Reason: ReasonUnrecognizedName, By: by,
-			Explanation: fmt.Sprintf("server does not serve the name %s the client asked for", quoteOr(ev.sni, "(no SNI was sent)"))}
+			Explanation: fmt.Sprintf("server does not serve the name %s the client asked for", ev.sni)}
 	case a.desc == alertNoApplicationProtocol:
+		if len(ev.alpnOffered) == 0 {
+			return &Failure{Reason: ReasonNoApplicationProtocol, By: by,
+				Explanation: "the handshake ended with no_application_protocol although the client offered no ALPN list: the server wants one"}
+		}
 		return &Failure{Reason: ReasonNoApplicationProtocol, By: by,
 			Explanation: fmt.Sprintf("none of the application protocols the client offered (%s) is acceptable to the server", strings.Join(ev.alpnOffered, ", "))}
 	case a.desc == alertDecodeError:
@@ -359,7 +367,7 @@ func diagnoseReason(ev *evidence) *Failure {
 			Explanation: fmt.Sprintf("server rejected the client's certificate with %s", name)}
 	case ev.malformed:
 		return &Failure{Reason: ReasonDecodeError, By: by,
-			Explanation: fmt.Sprintf("a handshake message did not parse here either, and the %s ended the handshake with %s", by, name)}
+			Explanation: fmt.Sprintf("a handshake message did not parse (see the anomalies), and the %s ended the handshake with %s", by, name)}
 	}
 	return &Failure{Reason: ReasonOther, By: by,
 		Explanation: fmt.Sprintf("the %s ended the handshake with %s %s", by, name, ev.position(a.from))}
@@ -372,6 +380,8 @@ func (ev *evidence) position(from dissect.Dir) string {
 		return "before any ClientHello was seen"
 	case from == dissect.FromServer && !ev.sawSH && !ev.serverFlight:
 		return "in answer to the ClientHello"
+	case from == dissect.FromClient && !ev.serverFlight:
+		return "before any answer from the server"
 	case from == dissect.FromClient && !ev.clientFlight:
 		return "after the server's first flight"
 	case from == dissect.FromServer && ev.clientFlight && ev.clientKX:
@@ -546,13 +556,6 @@ func other(by string) string {
 func orUnknown(s string) string {
 	if s == "" {
 		return "an unknown version"
-	}
-	return s
-}
-
-func quoteOr(s, alt string) string {
-	if s == "" {
-		return alt
 	}
 	return s
 }
