@@ -997,7 +997,13 @@ func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
 	}
 	if d.inBody && n <= d.remaining {
 		d.remaining -= n
-		if d.kind != bodySkip {
+		switch {
+		case d.kind == bodySkip:
+		case d.kind == bodyHandshake && !d.damaged && c.gapInMessage(d, ts, n):
+			// The gap ended inside the message being joined, whose
+			// header says where it ends: its rest is skipped and the
+			// messages after it are read.
+		default:
 			d.damaged = true
 			if d.kind == bodyHandshake {
 				// The message being joined is lost; the next handshake
@@ -1018,6 +1024,37 @@ func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
 		c.endRecord(d, ts)
 	}
 	c.resync(d, nil, n)
+}
+
+// gapInMessage accounts n lost bytes to the handshake message being joined
+// when its header is known and the gap ends inside it (or at its end). The
+// message is then reported without its content once its length is passed.
+func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
+	if d.hsSkip > 0 {
+		if n > d.hsSkip {
+			return false
+		}
+		d.hsSkip -= n
+		if d.hsSkip == 0 {
+			c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+		}
+		return true
+	}
+	if len(d.hs) < 4 {
+		return false
+	}
+	ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+	rest := 4 + ml - len(d.hs)
+	if n > rest {
+		return false
+	}
+	d.hsSkipType, d.hsSkipLen = HandshakeType(d.hs[0]), ml
+	d.hsSkip = rest - n
+	d.hs = d.hs[:0]
+	if d.hsSkip == 0 {
+		c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), ml, false))
+	}
+	return true
 }
 
 // End says both streams are over; a record cut short is reported, and a

@@ -566,3 +566,25 @@ func TestConnTLS13DraftKeyShareAndClientAlert(t *testing.T) {
 		t.Errorf("client key share groups %v", g)
 	}
 }
+
+// A gap inside a Certificate that spans records: the certificate is
+// reported without its content and the messages after it are read.
+func TestConnGapInsideHandshakeMessage(t *testing.T) {
+	shMsg := handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(2), suites: []uint16{0x002f}, comp: []uint8{0}}))
+	certMsg := handshake(TypeCertificate, buildCertificate(false, make([]byte, 3000)))
+	flight := cat(shMsg, certMsg, handshake(TypeServerHelloDone, nil))
+	r1 := record(ContentHandshake, 0x0303, flight[:1500])
+	r2 := record(ContentHandshake, 0x0303, flight[1500:])
+	sink := &logSink{}
+	c := NewConn(DefaultConfig(), sink)
+	ts := time.Unix(1, 0)
+	c.Data(FromServer, ts, r1[:700])
+	c.Gap(FromServer, ts, 500) // inside the certificate
+	c.Data(FromServer, ts, r1[1200:])
+	c.Data(FromServer, ts, r2)
+	c.End(ts)
+	sameLines(t, "gap in certificate", sink, []string{"S server_hello", "S certificate", "S server_hello_done"})
+	if e := sink.events[1]; e.Certificate != nil || e.Length != len(certMsg)-4 {
+		t.Errorf("certificate event %+v", e)
+	}
+}
