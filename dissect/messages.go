@@ -178,7 +178,7 @@ func ParseServerKeyExchange(body []byte, cipherSuite uint16, version Version) (*
 		ske.Kind = "dhe"
 	}
 	if signed {
-		if version >= VersionTLS12 && !version.IsTLS13() || version.IsTLS13() {
+		if version >= VersionTLS12 { // TLS 1.2 added the scheme (RFC 5246 7.4.1.4.1)
 			if err := c.u16("signature_algorithm", &ske.SignatureScheme); err != nil {
 				return nil, err
 			}
