@@ -296,3 +296,28 @@ func TestStartTLS(t *testing.T) {
 		t.Errorf("starttls %q", r.StartTLS)
 	}
 }
+
+func TestStats(t *testing.T) {
+	h := newHarness(t, Config{Ordered: true})
+	full12(h.conn(), "a.example", []byte{1}).app(C, 1).close(reassembly.CloseFIN)
+	ch := ch12("a.example")
+	ch.SessionTicket = []byte("t")
+	abbreviated12(h.conn(), ch, sh12()).close(reassembly.CloseFIN)
+	h.conn().ch(ch12("a.example")).alert(S, 2, alertHandshakeFailure).close(reassembly.CloseFIN)
+	h.conn().ch(ch12("a.example")).close(reassembly.CloseEndOfInput)
+	h.conn().close(reassembly.CloseFIN) // no TLS
+	st := h.tr.Stats()
+	want := Stats{Connections: 5, TLS: 4, NotTLS: 1, Established: 2, Resumed: 1, Failed: 1, Incomplete: 1, Records: 4}
+	if st.Connections != want.Connections || st.TLS != want.TLS || st.NotTLS != want.NotTLS || st.Established != want.Established ||
+		st.Resumed != want.Resumed || st.Failed != want.Failed || st.Incomplete != want.Incomplete || st.Records != want.Records || st.Held != 0 {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	if st.Failures[ReasonNoSharedCipher] != 1 || len(st.Failures) != 1 {
+		t.Errorf("failures %v", st.Failures)
+	}
+	// Stats hands out copies.
+	st.Failures["x"] = 1
+	if h.tr.Stats().Failures["x"] != 0 {
+		t.Error("Stats shares its map")
+	}
+}
