@@ -24,6 +24,9 @@ var (
 	// ErrLive: a live capture could not be started (no such device,
 	// permission denied, interface down, ...).
 	ErrLive = errors.New("capture: cannot capture")
+	// ErrNoPacket: a live read timed out with nothing to hand out (only
+	// with LiveOptions.WakeOnTimeout). Not a failure: call Next again.
+	ErrNoPacket = errors.New("capture: no packet before the read timeout")
 )
 
 // FileError describes what is wrong with an input, in one line naming the

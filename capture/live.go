@@ -23,6 +23,10 @@ type LiveOptions struct {
 	Timeout time.Duration
 	// Immediate delivers each packet as soon as it arrives.
 	Immediate bool
+	// WakeOnTimeout makes Next return ErrNoPacket when a read timeout
+	// passes without a packet, so that the caller can expire idle
+	// connections and print statistics on a quiet link.
+	WakeOnTimeout bool
 }
 
 // Device is a capture interface, for -D.
@@ -125,6 +129,7 @@ func OpenLive(iface string, opts LiveOptions) (*Source, error) {
 		}
 	}
 	s := newSource(iface, opts.Options)
+	s.wakeOnTimeout = opts.WakeOnTimeout
 	s.handle = handle
 	s.linkType = lt
 	return s, nil

@@ -175,3 +175,21 @@ func TestListDevices(t *testing.T) {
 	}
 	t.Errorf("lo not in %+v", devs)
 }
+
+// TestLiveWakeOnTimeout: on a quiet interface, Next returns ErrNoPacket
+// after the read timeout instead of blocking, when asked to.
+func TestLiveWakeOnTimeout(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	// A filter nothing matches keeps the interface quiet.
+	s, err := OpenLive("lo", LiveOptions{Options: Options{Filter: "tcp port 9 and tcp port 7"}, Timeout: 50 * time.Millisecond, WakeOnTimeout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seg Segment
+	if err := s.Next(&seg); !errors.Is(err, ErrNoPacket) {
+		t.Fatalf("Next = %v, want ErrNoPacket", err)
+	}
+}

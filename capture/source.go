@@ -76,6 +76,8 @@ type Source struct {
 	shared   Stats      // live: the counters as of the last publishLive
 	closed   atomic.Bool
 	closeErr error
+	// wakeOnTimeout: Next returns ErrNoPacket on a live read timeout.
+	wakeOnTimeout bool
 }
 
 func newSource(name string, opts Options) *Source {
@@ -183,6 +185,9 @@ func (s *Source) Next(seg *Segment) error {
 			if err != nil {
 				if errors.Is(err, pcap.NextErrorTimeoutExpired) {
 					s.publishLive() // an idle or non-TCP-only link
+					if s.wakeOnTimeout {
+						return ErrNoPacket
+					}
 					continue
 				}
 				if s.closed.Load() || errors.Is(err, io.EOF) {
