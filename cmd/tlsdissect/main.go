@@ -108,7 +108,8 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	w, err := output.New(o.format, sink, output.Options{Width: o.width, Title: o.title()})
+	// Live, a table prints each row as its connection ends.
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Title: o.title(), Stream: o.live != ""})
 	if err != nil {
 		return err
 	}
@@ -141,25 +142,29 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}, emit)
 	asm := reassembly.New(o.reassemblyConfig(), tracker)
 
-	var packets atomic.Uint64
-	var open atomic.Int64
-	if o.statsEvery > 0 {
-		stopStats := startStats(o.statsEvery, stderr, src, &packets, &open, &written)
-		defer stopStats()
-	}
+	var packets uint64
+	stats := newStatsPrinter(o.statsEvery, stderr)
 	progress := newProgress(o, src, stderr)
 
 	// 4. The loop: one segment at a time, in capture order.
 	var seg capture.Segment
 	var readErr error
-	for {
-		if ctx.Err() != nil {
-			break
-		}
-		if o.count > 0 && packets.Load() >= o.count {
+	var lastTS time.Time   // capture time of the last segment
+	var lastWall time.Time // wall time it was read (live only)
+	for ctx.Err() == nil && writeErr == nil {
+		if o.count > 0 && packets >= o.count {
 			break
 		}
 		err := src.Next(&seg)
+		if errors.Is(err, capture.ErrNoPacket) {
+			// A quiet live link: capture time stands still, so move it on
+			// by the wall time that passed, and let idle connections end.
+			if !lastTS.IsZero() {
+				asm.Tick(lastTS.Add(time.Since(lastWall)))
+			}
+			stats.maybePrint(src, packets, asm.Open(), written.Load())
+			continue
+		}
 		if err == io.EOF {
 			break
 		}
@@ -167,12 +172,15 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			readErr = err
 			break
 		}
-		packets.Add(1)
+		packets++
+		lastTS = seg.Timestamp
 		asm.Add((*reassembly.Segment)(&seg))
-		open.Store(int64(asm.Open()))
-		progress.update(packets.Load())
-		if writeErr != nil {
-			break
+		if o.live != "" {
+			lastWall = time.Now()
+		}
+		if packets&1023 == 0 {
+			progress.update(packets)
+			stats.maybePrint(src, packets, asm.Open(), written.Load())
 		}
 	}
 	progress.done()
@@ -194,7 +202,8 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		return writeErr
 	}
 	if readErr != nil {
-		return fmt.Errorf("%s: %w", o.sourceName(), readErr)
+		// capture's errors already name the file and the problem.
+		return readErr
 	}
 	return nil
 }
@@ -209,6 +218,9 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 			BufferSize: o.bufferKiB << 10,
 			Timeout:    250 * time.Millisecond,
 			Immediate:  true,
+			// Wake up on a quiet link to expire idle connections and print
+			// statistics.
+			WakeOnTimeout: true,
 		})
 	}
 	return capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/capture"
@@ -47,25 +46,31 @@ func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.S
 	fmt.Fprintln(w)
 }
 
-// startStats prints counters every period (wall time) until stopped. The
-// counters are atomics the main loop updates; src.Stats is only read for
-// libpcap's drop counts.
-func startStats(every time.Duration, w io.Writer, src *capture.Source, packets *atomic.Uint64, open *atomic.Int64, written *atomic.Uint64) (stop func()) {
-	t := time.NewTicker(every)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				st := src.Stats()
-				fmt.Fprintf(w, "%s: stats: %d packets, %d dropped, %d open connections, %d records written\n",
-					progName, packets.Load(), st.PcapDropped+st.PcapIfDropped, open.Load(), written.Load())
-			}
-		}
-	}()
-	return func() { t.Stop(); close(done) }
+// statsPrinter prints counters on stderr every period of wall time
+// (-stats). It runs on the reading goroutine, woken by packets or by the
+// live read timeout, so it reads the counters without locks.
+type statsPrinter struct {
+	w     io.Writer
+	every time.Duration
+	next  time.Time
+}
+
+func newStatsPrinter(every time.Duration, w io.Writer) *statsPrinter {
+	return &statsPrinter{w: w, every: every, next: time.Now().Add(every)}
+}
+
+func (p *statsPrinter) maybePrint(src *capture.Source, packets uint64, open int, written uint64) {
+	if p.every <= 0 {
+		return
+	}
+	now := time.Now()
+	if now.Before(p.next) {
+		return
+	}
+	p.next = now.Add(p.every)
+	st := src.Stats()
+	fmt.Fprintf(p.w, "%s: stats: %d packets, %d dropped, %d open connections, %d records written\n",
+		progName, packets, st.PcapDropped+st.PcapIfDropped, open, written)
 }
 
 // progress draws a one-line bar on stderr while a file is read, when stderr
