@@ -105,6 +105,13 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 		return shortUID(uid)
 	})
 	for _, a := range r.Alerts {
+		// An encrypted alert on a connection that completed its handshake
+		// is, as a rule, the close_notify of an orderly end: it says
+		// nothing a person scanning the table needs (the ladder and JSON
+		// keep it).
+		if a.Encrypted && (r.Status == flows.StatusEstablished || r.Status == flows.StatusResumed) {
+			continue
+		}
 		row.alerts = append(row.alerts, sideLetter(a.From)+":"+alertText(a))
 	}
 	status := Sanitize(r.Status)
