@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
@@ -319,8 +320,39 @@ func (c *conn) certificates(r *Record) {
 		r.ClientCertificates = append(r.ClientCertificates, certOf(c.t.certs.Summarize(der)))
 	}
 	if c.t.cfg.Roots != nil && len(c.chain) > 0 {
-		r.Validation = validate(c.chain, c.t.cfg.Roots, c.certTime(), r.SNI)
+		at := c.certTime()
+		key := validationKey(r.Certificates, at, r.SNI)
+		v, ok := c.t.validations.get(key)
+		if !ok {
+			v = validate(c.chain, c.t.cfg.Roots, at, r.SNI)
+			c.t.validations.put(key, v)
+		}
+		r.Validation = v
 	}
+}
+
+// validationKey names everything a chain's verdict depends on: the
+// certificates, the name asked for, and where the capture time falls in
+// each certificate's validity period (before, within, after). Two
+// connections with the same key get the same verdict from x509.Verify,
+// so the signatures are checked once per chain, not per connection.
+func validationKey(chain []Certificate, at time.Time, sni string) string {
+	var b strings.Builder
+	b.Grow(len(chain)*66 + len(sni) + 1)
+	for _, c := range chain {
+		b.WriteString(c.SHA256)
+		switch {
+		case at.Before(c.NotBefore.Time):
+			b.WriteByte('<')
+		case at.After(c.NotAfter.Time):
+			b.WriteByte('>')
+		default:
+			b.WriteByte('=')
+		}
+	}
+	b.WriteByte('/')
+	b.WriteString(sni)
+	return b.String()
 }
 
 // certTime is the capture time the server certificate is judged at.

@@ -76,6 +76,9 @@ type Tracker struct {
 	sessions  *boundedMap[string]      // server session ID -> uid of the full handshake
 	sniLeaf   *boundedMap[string]      // SNI -> leaf SHA-256 first seen
 	ja4x      *boundedMap[string]      // certificate SHA-256 -> JA4X, computed once
+	// validations caches chain verification verdicts (see validationKey):
+	// a busy server's chain is verified once, not once per connection.
+	validations *boundedMap[string]
 
 	// Ordered release: connections not yet closed, and finished Records
 	// waiting for them, both by ConnInfo.ID.
@@ -102,16 +105,17 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		c = certs.NewCache(4096)
 	}
 	return &Tracker{
-		cfg:       cfg,
-		emit:      emit,
-		certs:     c,
-		stats:     Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}},
-		tickets:   newBoundedMap[ticketIssue](cfg.MaxLineage),
-		presented: newBoundedMap[string](cfg.MaxLineage),
-		sessions:  newBoundedMap[string](cfg.MaxLineage),
-		sniLeaf:   newBoundedMap[string](cfg.MaxLineage),
-		ja4x:      newBoundedMap[string](cfg.MaxLineage),
-		closed:    map[uint64]bool{},
+		cfg:         cfg,
+		emit:        emit,
+		certs:       c,
+		stats:       Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}},
+		tickets:     newBoundedMap[ticketIssue](cfg.MaxLineage),
+		presented:   newBoundedMap[string](cfg.MaxLineage),
+		sessions:    newBoundedMap[string](cfg.MaxLineage),
+		sniLeaf:     newBoundedMap[string](cfg.MaxLineage),
+		ja4x:        newBoundedMap[string](cfg.MaxLineage),
+		validations: newBoundedMap[string](cfg.MaxLineage),
+		closed:      map[uint64]bool{},
 	}
 }
 
