@@ -141,3 +141,24 @@ func BenchmarkConnHandshake(b *testing.B) {
 		})
 	}
 }
+
+// Hostile input that makes the framer resynchronise every 15 bytes: two
+// valid empty records, then a header with a bad version. The cost must stay
+// linear in the input.
+func BenchmarkResyncHostile(b *testing.B) {
+	unit := []byte{23, 3, 3, 0, 0, 23, 3, 3, 0, 0, 23, 3, 9, 0, 0}
+	var in []byte
+	for len(in) < 1<<20 {
+		in = append(in, unit...)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for i := 0; i < b.N; i++ {
+		c := NewConn(DefaultConfig(), &countSink{})
+		for p := in; len(p) > 0; {
+			n := min(1460, len(p))
+			c.Data(FromClient, time.Unix(1, 0), p[:n])
+			p = p[n:]
+		}
+	}
+}

@@ -66,13 +66,14 @@ type half struct {
 
 	v2buf []byte // the SSLv2 record being buffered, header included
 
-	scan    []byte // bytes held while deciding or scanning; at most MaxPrelude
-	scanPos int    // next offset of scan to try
-	prelude bool   // the scan is of the stream's start: maybe a STARTTLS prelude (else a resync)
-	skipped int    // bytes lost or discarded since the last record, for AnomalyResync
-	replay  []byte // bytes taken back from scan, to be framed before new input
-	head    []byte // the start of a plaintext prelude, kept to name the protocol
-	records int    // records framed
+	scan      []byte // bytes held while deciding or scanning; at most MaxPrelude
+	scanPos   int    // next offset of scan to try
+	prelude   bool   // the scan is of the stream's start: maybe a STARTTLS prelude (else a resync)
+	skipped   int    // bytes lost or discarded since the last record, for AnomalyResync
+	replay    []byte // bytes taken back from scan, to be framed before new input
+	head      []byte // the start of a plaintext prelude, kept to name the protocol
+	records   int    // records framed
+	anomalies int    // anomalies reported, up to maxAnomalies
 
 	ccs   bool // a ChangeCipherSpec went this way (TLS 1.2 and before)
 	encHS int  // encrypted handshake records since that CCS
@@ -174,7 +175,21 @@ func (c *Conn) role(wire Dir) Dir {
 	return wire
 }
 
+// maxAnomalies caps what one direction reports: hostile input can make an
+// anomaly every few bytes, and the Sink keeps them.
+const maxAnomalies = 64
+
+// quiet reports whether d has reported all the anomalies it may.
+func (c *Conn) quiet(d *half) bool { return d.anomalies >= maxAnomalies }
+
 func (c *Conn) anomaly(d *half, ts time.Time, kind string, n int, detail string) {
+	d.anomalies++
+	if d.anomalies > maxAnomalies {
+		return
+	}
+	if d.anomalies == maxAnomalies {
+		detail += "; later anomalies of this direction are not reported"
+	}
 	c.sink.Anomaly(Anomaly{Kind: kind, Dir: c.role(d.wire), Timestamp: ts, Bytes: n, Detail: detail})
 }
 
@@ -202,7 +217,7 @@ func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {
 		for len(d.replay) > 0 {
 			r := d.replay
 			d.replay = nil
-			n := c.step(d, ts, r)
+			n := c.step(d, ts, r, true)
 			if n < len(r) {
 				// New replay bytes (from a scan that found a header inside
 				// r) go first, then the rest of r. Replay bytes are owned
@@ -217,21 +232,23 @@ func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {
 		if len(b) == 0 {
 			return
 		}
-		n := c.step(d, ts, b)
+		n := c.step(d, ts, b, false)
 		b = b[n:]
 	}
 }
 
 // step consumes bytes in the direction's current mode and returns how many.
 // It stops early only when the mode changed, so the caller goes on.
-func (c *Conn) step(d *half, ts time.Time, b []byte) int {
+// owned says b is the Conn's own (replayed bytes), which a scan may adopt
+// instead of copying.
+func (c *Conn) step(d *half, ts time.Time, b []byte, owned bool) int {
 	switch d.mode {
 	case modeRecords:
 		return c.records(d, ts, b)
 	case modeStart:
 		return c.start(d, ts, b)
 	case modeScan:
-		return c.scanStep(d, ts, b)
+		return c.scanStep(d, ts, b, owned)
 	}
 	return len(b) // modeNotTLS: counted only
 }
@@ -283,7 +300,7 @@ func fullHeaderOK(b []byte) bool {
 
 // scanStep buffers bytes (up to MaxPrelude) and looks for a record header.
 // When one is found the bytes from it on are handed back for framing.
-func (c *Conn) scanStep(d *half, ts time.Time, b []byte) int {
+func (c *Conn) scanStep(d *half, ts time.Time, b []byte, owned bool) int {
 	room := c.cfg.MaxPrelude - len(d.scan)
 	n := len(b)
 	if n > room {
@@ -292,7 +309,13 @@ func (c *Conn) scanStep(d *half, ts time.Time, b []byte) int {
 	if n < 0 {
 		n = 0
 	}
-	d.scan = append(d.scan, b[:n]...)
+	if owned && len(d.scan) == 0 {
+		// Our own bytes (taken back from an earlier scan): scanned where
+		// they are, so that repeated resyncs do not copy them again.
+		d.scan = b[:n:n]
+	} else {
+		d.scan = append(d.scan, b[:n]...)
+	}
 	full := len(d.scan) >= c.cfg.MaxPrelude
 	k, found := findHeader(d.scan, d.scanPos, full)
 	if !found {
@@ -425,9 +448,9 @@ func (c *Conn) giveUp(d *half, ts time.Time) {
 	d.replay = nil
 }
 
-// resync leaves record framing for scanning; seed holds bytes already taken
-// that must be scanned again (a rejected header after its first byte).
-func (c *Conn) resync(d *half, seed []byte, skipped int) {
+// resync leaves record framing for scanning; skipped counts the bytes
+// already lost.
+func (c *Conn) resync(d *half, skipped int) {
 	d.mode = modeScan
 	d.prelude = false
 	d.inBody = false
@@ -438,9 +461,6 @@ func (c *Conn) resync(d *half, seed []byte, skipped int) {
 	d.scan = nil
 	d.scanPos = 0
 	d.skipped = skipped
-	if len(seed) > 0 {
-		d.replay = append(append([]byte(nil), seed...), d.replay...)
-	}
 }
 
 // records frames TLS (and SSLv2) records. It is the hot path: application
@@ -471,6 +491,7 @@ func (c *Conn) records(d *half, ts time.Time, b []byte) int {
 			continue
 		}
 		// Header. The common case takes it in one piece.
+		start, whole := b, d.hdrN == 0
 		if d.hdrN == 0 && len(b) >= recordHeaderLen && !d.sslv2 {
 			copy(d.hdr[:], b[:recordHeaderLen])
 			d.hdrN = recordHeaderLen
@@ -501,25 +522,39 @@ func (c *Conn) records(d *half, ts time.Time, b []byte) int {
 				continue
 			}
 		}
-		c.beginRecord(d, ts)
+		if !c.beginRecord(d, ts) {
+			// Not a header: scan again from its second byte. When the
+			// header came from b, those bytes are given back; else they
+			// are copied (a header split across calls: 4 bytes at most).
+			if whole {
+				b = start[1:]
+			} else {
+				d.replay = append([]byte(nil), d.hdr[1:]...)
+			}
+		}
 	}
 	return total - len(b)
 }
 
-// beginRecord checks a complete 5-byte header and sets up its body.
-func (c *Conn) beginRecord(d *half, ts time.Time) {
+// beginRecord checks a complete 5-byte header and sets up its body. When
+// the header cannot be one, it switches to scanning and returns false.
+func (c *Conn) beginRecord(d *half, ts time.Time) bool {
 	h := d.hdr[:]
 	d.hdrN = 0
 	typ := ContentType(h[0])
 	if typ < ContentChangeCipherSpec || typ > ContentTLS12CID {
-		c.anomaly(d, ts, AnomalyUnknownContentType, recordHeaderLen, "record content type "+strconv.Itoa(int(typ)))
-		c.resync(d, h[1:], 1)
-		return
+		if !c.quiet(d) { // the detail is built only when it is reported
+			c.anomaly(d, ts, AnomalyUnknownContentType, recordHeaderLen, "record content type "+strconv.Itoa(int(typ)))
+		}
+		c.resync(d, 1)
+		return false
 	}
 	if h[1] != 3 || h[2] > 4 {
-		c.anomaly(d, ts, AnomalyMalformedRecord, recordHeaderLen, "record version "+hex4(uint16(h[1])<<8|uint16(h[2])))
-		c.resync(d, h[1:], 1)
-		return
+		if !c.quiet(d) {
+			c.anomaly(d, ts, AnomalyMalformedRecord, recordHeaderLen, "record version "+hex4(uint16(h[1])<<8|uint16(h[2])))
+		}
+		c.resync(d, 1)
+		return false
 	}
 	c.sawTLS = true
 	d.records++
@@ -552,6 +587,7 @@ func (c *Conn) beginRecord(d *half, ts time.Time) {
 	if d.remaining == 0 {
 		c.endRecord(d, ts)
 	}
+	return true
 }
 
 // beginSSLv2 sets up an SSLv2 record from its 2- or 3-byte header.
@@ -1023,7 +1059,7 @@ func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
 		d.damaged = true
 		c.endRecord(d, ts)
 	}
-	c.resync(d, nil, n)
+	c.resync(d, n)
 }
 
 // gapInMessage accounts n lost bytes to the handshake message being joined

@@ -588,3 +588,23 @@ func TestConnGapInsideHandshakeMessage(t *testing.T) {
 		t.Errorf("certificate event %+v", e)
 	}
 }
+
+// Hostile input that breaks the framing every few bytes: the anomalies
+// reported are capped, the records between them still framed.
+func TestConnAnomalyCap(t *testing.T) {
+	unit := []byte{23, 3, 3, 0, 0, 23, 3, 3, 0, 0, 23, 3, 9, 0, 0}
+	var in []byte
+	for i := 0; i < 1000; i++ {
+		in = append(in, unit...)
+	}
+	sink := feed(DefaultConfig(), []segment{{FromClient, in}}, 700)
+	if len(sink.anomalies) != maxAnomalies {
+		t.Errorf("%d anomalies, want the cap %d", len(sink.anomalies), maxAnomalies)
+	}
+	if !strings.Contains(sink.anomalies[maxAnomalies-1].Detail, "not reported") {
+		t.Errorf("the last anomaly does not say more were dropped: %q", sink.anomalies[maxAnomalies-1].Detail)
+	}
+	if len(sink.events) != 2000 {
+		t.Errorf("%d records framed, want 2000", len(sink.events))
+	}
+}
