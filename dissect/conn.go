@@ -757,12 +757,13 @@ func (c *Conn) labelAppData(d *half) (MsgType, bool) {
 	if c.clientFinished {
 		return MsgApplicationData, false
 	}
-	early := c.earlyData && c.pskAccepted
-	if early && c.serverEncRecs == 0 {
+	if c.earlyData && c.serverEncRecs == 0 {
 		return MsgApplicationData, false // 0-RTT data sent before the server's flight
 	}
 	if d.recLen <= c.alertRecordMax() {
-		if early && !c.eoedSeen && d.recLen == 4+1+c.aeadTag() {
+		// EndOfEarlyData only follows accepted early data, which needs an
+		// accepted PSK.
+		if c.earlyData && c.pskAccepted && !c.eoedSeen && d.recLen == 4+1+c.aeadTag() {
 			c.eoedSeen = true
 			return HandshakeMsg(TypeEndOfEarlyData), true
 		}
