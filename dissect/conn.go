@@ -103,9 +103,9 @@ type half struct {
 //     application_data records until the client's Finished are its
 //     encrypted handshake flight. The client's first application_data
 //     record after the ServerHello is its Finished, except 0-RTT data sent
-//     before the server's flight arrived (early data offered and the PSK
-//     accepted), an EndOfEarlyData (exactly 4+1+tag bytes), and a record
-//     too short to be a Finished (an alert, most likely: End reports it).
+//     before the server's flight arrived (early data offered), an
+//     EndOfEarlyData (exactly 4+1+tag bytes, after an accepted PSK), and a
+//     record too short to be a Finished (an alert, most likely: End says).
 //     A client that sends Certificate and CertificateVerify in records of
 //     their own has the first of them labelled Finished: nothing on the
 //     wire tells them apart.
