@@ -150,6 +150,8 @@ func FuzzServerHello(f *testing.F) {
 	f.Add(buildServerHello(helloSpec{version: 0x0303, random: testRandom(6), sid: []byte{}, suites: []uint16{0xc02f}, comp: []uint8{0},
 		exts: []Extension{extRenegotiation(), extALPNList("h2"), extU8List(extECPointFormats, 0)}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		_, err := ParseDraftHelloRetryRequest(body)
+		checkParseErr(t, err)
 		sh, err := ParseServerHello(body)
 		checkParseErr(t, err)
 		if err != nil {

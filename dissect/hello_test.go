@@ -306,3 +306,19 @@ func ExampleParseClientHello() {
 	// example.com [h2 http/1.1] TLS 1.3 TLS_AES_128_GCM_SHA256 X25519MLKEM768
 	// dissect: client_hello: legacy_session_id at offset 34: truncated
 }
+
+func TestDraftHelloRetryRequest(t *testing.T) {
+	var b cryptobyte.Builder
+	b.AddUint16(0x7f12)
+	addExtensions(&b, []Extension{ext(40, func(b *cryptobyte.Builder) { b.AddUint16(24) }), extCookieOf(8)})
+	body := mustBytes(&b)
+	hrr, err := ParseDraftHelloRetryRequest(body)
+	if err != nil || !hrr.IsHelloRetryRequest || hrr.Version() != 0x7f12 || hrr.KeyShareGroup != 24 || !hrr.Cookie {
+		t.Fatalf("%+v %v", hrr, err)
+	}
+	checkPrefixes(t, body, func(b []byte) error { _, err := ParseDraftHelloRetryRequest(b); return err })
+	// In a Conn it is a hello_retry_request.
+	rec := record(ContentHandshake, 0x0301, handshake(6, body))
+	sink := feed(DefaultConfig(), []segment{{FromServer, rec}}, 0)
+	sameLines(t, "draft hrr", sink, []string{"S hello_retry_request"})
+}
