@@ -700,7 +700,8 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		}
 		c.sink.Event(ev)
 		if hb != nil && hb.Heartbleed {
-			c.anomaly(d, ts, AnomalyHeartbleed, hb.PayloadLength, "heartbeat payload_length "+strconv.Itoa(hb.PayloadLength)+" exceeds its record of "+strconv.Itoa(d.recLen)+" bytes")
+			c.anomaly(d, ts, AnomalyHeartbleed, hb.PayloadLength, "heartbeat payload_length "+strconv.Itoa(hb.PayloadLength)+
+				" with its 3-byte header and 16 bytes of padding does not fit its record of "+strconv.Itoa(d.recLen)+" bytes")
 		}
 	case ContentApplicationData:
 		t, enc := c.labelAppData(d)
