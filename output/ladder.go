@@ -170,7 +170,13 @@ func ladderHeader(b *strings.Builder, r *flows.Record, width int) {
 	second = append(second, status)
 	parts = append(parts, strings.Join(second, ", "))
 	if !r.TS.IsZero() {
-		parts = append(parts, "started "+r.TS.UTC().Format("2006-01-02 15:04:05.000000 UTC"))
+		started := "started " + r.TS.UTC().Format("2006-01-02 15:04:05.000000 UTC")
+		if r.StartTLS != "" {
+			// TLS began after a plaintext prelude; times count from the
+			// connection's first packet, not from the ClientHello.
+			started += ", TLS after a " + Sanitize(r.StartTLS) + " STARTTLS prelude"
+		}
+		parts = append(parts, started)
 	}
 	for _, p := range parts {
 		for _, l := range wrap(p, width-3) {
@@ -240,6 +246,11 @@ func ladderLabels(r *flows.Record) []string {
 			certs := r.Certificates
 			if m.From == "client" {
 				certs = r.ClientCertificates
+			}
+			if len(certs) == 0 && !m.Encrypted && m.From == "client" {
+				// RFC 5246 7.4.6: a client without a suitable certificate
+				// answers a CertificateRequest with an empty list.
+				note = " [empty]"
 			}
 			if len(certs) > 0 && !m.Encrypted {
 				s := fmt.Sprintf("%d\u00a0cert", len(certs))
