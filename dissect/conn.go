@@ -96,8 +96,10 @@ type half struct {
 //   - TLS 1.2 and before: after a ChangeCipherSpec in a direction, its first
 //     handshake record is that direction's Finished; later ones are
 //     encrypted_handshake (a renegotiation). Alerts longer than 8 bytes are
-//     ciphertext. A CCS before any ServerHello switches nothing (no keys
-//     exist yet); with a NULL cipher the records stay readable.
+//     ciphertext. A CCS before any ServerHello switches nothing when the
+//     client offered TLS 1.3 (the compatibility CCS before a second
+//     ClientHello); offering TLS 1.2 at most, it means the ServerHello was
+//     not captured. With a NULL cipher the records stay readable.
 //   - TLS 1.3 (a ServerHello choosing 0x0304 or a draft, or an HRR): every
 //     record after the ServerHello is ciphertext. The server's
 //     application_data records until the client's Finished are its
@@ -134,6 +136,7 @@ type Conn struct {
 	eoedSeen       bool
 	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
 	chSeen         bool // a ClientHello was seen
+	chOffered13    bool // the client offered TLS 1.3 (supported_versions)
 	nullCipher     bool // the suite has no encryption: "ciphertext" is clear text and a MAC
 	clientAlerted  bool // the client sent an alert record after the ServerHello
 }
@@ -649,11 +652,15 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		c.sink.Event(c.event(d, ts, t, d.recLen, true))
 	case ContentChangeCipherSpec:
 		c.sink.Event(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
-		if !c.tls13 && (c.shDone || !c.chSeen) {
+		if !c.tls13 && (c.shDone || !c.chSeen || !c.chOffered13) {
 			// Before TLS 1.3 the CCS switches this direction to the new
-			// keys; in TLS 1.3 it is a middlebox-compatibility no-op, and
-			// before a ServerHello there are no keys to switch to (a
-			// stream picked up mid-way has seen neither hello).
+			// keys; in TLS 1.3 it is a middlebox-compatibility no-op. A
+			// CCS after a ClientHello that offered TLS 1.3 but before any
+			// ServerHello is that no-op (sent before a second ClientHello,
+			// RFC 8446 D.4); after a ClientHello offering TLS 1.2 at most
+			// it means keys were agreed in a ServerHello we did not
+			// capture (a one-sided capture), and what follows is
+			// ciphertext. A stream picked up mid-way has seen neither.
 			d.ccs = true
 			d.encHS = 0
 			d.hs = d.hs[:0]
@@ -915,6 +922,11 @@ func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
 	}
 	if c.role(d.wire) == FromClient {
 		c.earlyData = ch.EarlyData
+		for _, v := range ch.SupportedVersions {
+			if v.IsTLS13() {
+				c.chOffered13 = true
+			}
+		}
 	}
 }
 
