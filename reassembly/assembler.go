@@ -487,6 +487,8 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 			h.isn, h.synSeen = start, true
 		case !h.synSeen && start.Add(1) == h.next:
 			h.isn, h.synSeen = start, true
+		case h.synSeen && start != h.isn:
+			h.altISN, h.altSeen = start, true // see the ACK case below
 		}
 		start = start.Add(1) // the SYN takes one sequence number; data (TCP Fast Open) follows it
 	}
@@ -495,6 +497,14 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		if !o.synced {
 			// Mid-stream, or the peer's SYN was not captured: the peer's
 			// next byte is what this side acknowledges.
+			o.syncAt(ack)
+		} else if o.altSeen && ack == o.altISN.Add(1) && f&FlagSYN == 0 &&
+			o.delivered == 0 && o.missing == 0 && o.q.empty() && !o.finSeen {
+			// The peer answered with SYNs of different ISNs (a server that
+			// lost its half-open state, a TCP Fast Open retry) and sent
+			// nothing yet: the ISN this side acknowledges is the one the
+			// peer's data will follow.
+			o.isn, o.altISN = o.altISN, o.isn
 			o.syncAt(ack)
 		} else if dist := o.next.Diff(ack); dist > 0 && dist < maxAhead {
 			// The peer acknowledged bytes that were never captured: they

@@ -57,6 +57,23 @@ func TestAssembler(t *testing.T) {
 			},
 		},
 		{
+			// A server that answers with SYN-ACKs of different ISNs (it
+			// lost its half-open state; seen with TCP Fast Open): the ISN
+			// the client acknowledges is the one its data follows.
+			name: "several SYN-ACKs: the acknowledged one wins",
+			steps: []step{
+				{from: ClientToServer, flags: fS, seq: 1000},
+				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
+				{from: ServerToClient, flags: fSA, seq: 900000, ack: 1001},
+				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
+				{from: ClientToServer, flags: fPA, seq: 1001, ack: 900001, data: "hello"},
+				{from: ServerToClient, flags: fPA, seq: 900001, ack: 1006, data: "world"},
+				{from: ClientToServer, flags: fFA, seq: 1006, ack: 900006},
+				{from: ServerToClient, flags: fFA, seq: 900006, ack: 1007},
+			},
+			want: []string{"1 client:hello", "1 server:world", "1 close:fin"},
+		},
+		{
 			name: "close right after the second FIN's data",
 			steps: script(handshake, []step{
 				{from: ClientToServer, flags: fFA | FlagPSH, seq: 1001, ack: 5001, data: "bye"},

@@ -128,6 +128,10 @@ type half struct {
 	synced  bool // next is known: from a SYN, an ACK of the peer, or the first data seen
 	synSeen bool // isn is from a SYN of this side
 	isn     seqnum.Value
+	// altISN is another ISN this side's SYNs carried (several SYN-ACKs of
+	// different ISNs); the peer's ACK says which one counts.
+	altISN  seqnum.Value
+	altSeen bool
 	next    seqnum.Value // next byte to deliver
 	high    seqnum.Value // highest sequence number seen sent (end of data, after FIN)
 
