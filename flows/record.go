@@ -89,6 +89,7 @@ type Certificate struct {
 	NotAfter           Time     `json:"not_after"`
 	SAN                []string `json:"san"`
 	SHA256             string   `json:"sha256"` // of the DER, hex lower case
+	SHA1               string   `json:"sha1"`   // of the DER, hex lower case (Suricata, nDPI and Zeek pivot on it)
 	Key                string   `json:"key"`    // e.g. "RSA 2048", "ECDSA P-256", "Ed25519"
 	SignatureAlgorithm string   `json:"signature_algorithm"`
 	SelfSigned         bool     `json:"self_signed"`

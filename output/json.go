@@ -299,6 +299,8 @@ func appendCerts(b []byte, cs []flows.Certificate) []byte {
 		b = appendStrings(b, c.SAN)
 		b = append(b, `,"sha256":`...)
 		b = appendString(b, c.SHA256)
+		b = append(b, `,"sha1":`...)
+		b = appendString(b, c.SHA1)
 		b = append(b, `,"key":`...)
 		b = appendString(b, c.Key)
 		b = append(b, `,"signature_algorithm":`...)

@@ -49,13 +49,34 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 	}
 	w("\n")
 
+	// The honest second reading: where a disagreement is shown to be the
+	// reference's error, or a setting of ours, the reference is no yardstick.
+	discount := map[string]int{}
+	for _, d := range sc.Disagreements {
+		if d.Reason == ReasonReferenceWrong || d.Reason == ReasonByDesign {
+			discount[d.Category]++
+		}
+	}
+	w("Leaving out the disagreements where the reference is shown wrong or we differ by design (listed below):\n\n")
+	w("| category | agree | total | %% |\n|---|---:|---:|---:|\n")
+	for _, name := range []string{"tshark.messages", "tshark.version", "tshark.cipher", "zeek.ssl_history", "suricata.checks"} {
+		t := sc.Totals[name]
+		n := t.Total - discount[name]
+		p := "—"
+		if n > 0 {
+			p = fmt.Sprintf("%.1f", 100*float64(t.Agree)/float64(n))
+		}
+		w("| %s | %d | %d | %s |\n", name, t.Agree, n, p)
+	}
+	w("\n")
+
 	// Reasons and patterns.
 	reasons := map[string]int{}
 	for _, d := range sc.Disagreements {
 		reasons[d.Reason]++
 	}
 	w("## Disagreements by reason\n\n| reason | count |\n|---|---:|\n")
-	for _, r := range []string{ReasonOurBug, ReasonReferenceWrong, ReasonOutOfScope, ReasonUnclassified} {
+	for _, r := range []string{ReasonOurBug, ReasonReferenceWrong, ReasonByDesign, ReasonOutOfScope, ReasonUnclassified} {
 		w("| %s | %d |\n", r, reasons[r])
 	}
 	oos := 0

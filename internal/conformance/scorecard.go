@@ -15,7 +15,9 @@ const (
 	ReasonOurBug         = "our bug"
 	ReasonReferenceWrong = "reference wrong (evidence)"
 	ReasonOutOfScope     = "out of scope (DTLS/QUIC)"
-	ReasonUnclassified   = "unclassified"
+	// ReasonByDesign: both are right; we differ on purpose (a setting).
+	ReasonByDesign     = "by design"
+	ReasonUnclassified = "unclassified"
 )
 
 // Tally counts agreements of one category.
