@@ -9,46 +9,47 @@ package conformance
 var thresholds = map[string]int{
 	"run.captures":        214, // of 216
 	"tshark.connections":  538, // of 538
-	"tshark.messages":     516, // of 538
-	"tshark.version":      413, // of 427
-	"tshark.cipher":       413, // of 426
-	"tshark.sni":          238, // of 239
+	"tshark.messages":     525, // of 538
+	"tshark.version":      424, // of 428
+	"tshark.cipher":       423, // of 427
+	"tshark.sni":          239, // of 239
 	"tshark.alpn":         37,  // of 38
-	"tshark.resumed":      421, // of 425
-	"tshark.alerts":       8,   // of 11
+	"tshark.resumed":      424, // of 425
+	"tshark.alerts":       9,   // of 9
 	"zeek.connections":    55,  // of 55
-	"zeek.version":        48,  // of 52
-	"zeek.cipher":         47,  // of 51
-	"zeek.curve":          32,  // of 36
+	"zeek.version":        52,  // of 52
+	"zeek.cipher":         51,  // of 51
+	"zeek.curve":          36,  // of 36
 	"zeek.server_name":    17,  // of 18
 	"zeek.resumed":        52,  // of 52
 	"zeek.established":    52,  // of 52
 	"zeek.last_alert":     4,   // of 4
 	"zeek.next_protocol":  2,   // of 2
 	"zeek.ssl_history":    52,  // of 53
-	"zeek.cert_chain_fps": 38,  // of 39
+	"zeek.cert_chain_fps": 39,  // of 39
 	"zeek.x509":           30,  // of 32
-	"suricata.checks":     41,  // of 50
+	"suricata.checks":     48,  // of 50
 	"ja4.ja4":             143, // of 143
 	"ja4.ja4s":            83,  // of 83
 	"ja4.ja4x":            21,  // of 21
 	"arkime.connections":  30,  // of 30
-	"arkime.version":      27,  // of 29
-	"arkime.cipher":       27,  // of 29
+	"arkime.version":      29,  // of 29
+	"arkime.cipher":       29,  // of 29
 	"arkime.ja3":          29,  // of 29
-	"arkime.ja3s":         27,  // of 29
+	"arkime.ja3s":         29,  // of 29
 	"arkime.ja4":          29,  // of 29
 	"arkime.cert":         19,  // of 20
 	"ndpi.connections":    62,  // of 62
-	"ndpi.sni":            30,  // of 31
+	"ndpi.sni":            31,  // of 31
 	"ndpi.alpn":           17,  // of 17
 	"ndpi.alpn_offered":   35,  // of 35
 	"ndpi.version":        36,  // of 36
-	"ndpi.ja3":            43,  // of 45
-	"ndpi.ja3s":           36,  // of 37
-	"ndpi.ja4":            26,  // of 45
-	"ndpi.cipher":         36,  // of 37
-	"ndpi.issuer":         20,  // of 21
-	"ndpi.subject":        20,  // of 21
-	"ndpi.validity":       20,  // of 21
+	"ndpi.ja3":            45,  // of 45
+	"ndpi.ja3s":           37,  // of 37
+	"ndpi.ja4":            27,  // of 45
+	"ndpi.cipher":         37,  // of 37
+	"ndpi.issuer":         21,  // of 21
+	"ndpi.subject":        21,  // of 21
+	"ndpi.validity":       21,  // of 21
+	"ndpi.cert_sha1":      21,  // of 21
 }
