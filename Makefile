@@ -27,7 +27,7 @@ test:
 	@echo "== go vet"; $(GO) vet ./...
 	@echo "== go test"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -count=1 -timeout 20m ./...
 	@echo "== benchmarks (1x, to keep them compiling)"; $(GO) test -run='^$$' -bench=. -benchtime=1x ./... >/tmp/tlsdissect-bench.log || { cat /tmp/tlsdissect-bench.log; exit 1; }
-	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-8s} ./scripts/fuzz.sh
+	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
 	@echo "== all tests passed"
 
 conformance: build

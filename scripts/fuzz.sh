@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every native fuzz target of the module for FUZZTIME each (default 8s).
+# Runs every native fuzz target of the module for FUZZTIME each (default 5s).
 # Targets are found by name, so a new Fuzz function is fuzzed without edits here.
 set -euo pipefail
-fuzztime="${FUZZTIME:-8s}"
+fuzztime="${FUZZTIME:-5s}"
 cd "$(dirname "$0")/.."
 status=0
 while IFS= read -r line; do

@@ -66,23 +66,7 @@ func TestLiveLoopback(t *testing.T) {
 	}
 
 	cert := selfSigned(t)
-	srv := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				tc := tls.Server(c, srv)
-				if tc.Handshake() != nil {
-					return
-				}
-				io.Copy(tc, io.LimitReader(tc, 5))
-			}()
-		}
-	}()
+	go serveEcho(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}, 5)
 	cache := tls.NewLRUClientSessionCache(4)
 	cli := &tls.Config{InsecureSkipVerify: true, ServerName: "live.test", ClientSessionCache: cache, MaxVersion: tls.VersionTLS12}
 	for i := 0; i < 2; i++ {
@@ -127,6 +111,24 @@ func TestLiveLoopback(t *testing.T) {
 	}
 	if !strings.Contains(stderrText.String(), "libpcap") {
 		t.Errorf("summary lacks libpcap counters: %s", stderrText.String())
+	}
+}
+
+// serveEcho accepts TLS connections on ln until it is closed, and echoes
+// the first n bytes of each back.
+func serveEcho(ln net.Listener, cfg *tls.Config, n int64) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			tc := tls.Server(c, cfg)
+			if tc.Handshake() == nil {
+				io.Copy(tc, io.LimitReader(tc, n))
+			}
+		}()
 	}
 }
 

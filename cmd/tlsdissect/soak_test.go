@@ -43,22 +43,7 @@ func TestLiveSoak(t *testing.T) {
 	defer cmd.Process.Kill()
 	time.Sleep(time.Second)
 
-	srv := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				tc := tls.Server(c, srv)
-				if tc.Handshake() == nil {
-					io.Copy(tc, io.LimitReader(tc, 64))
-				}
-			}()
-		}
-	}()
+	go serveEcho(ln, &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}, 64)
 	cache := tls.NewLRUClientSessionCache(64)
 	const rate = 50 // connections per second, bounded by the test's duration
 	tick := time.NewTicker(time.Second / rate)
