@@ -112,7 +112,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		ev.clientFlightLen = c.clientFlightLen13()
 	}
 	if len(c.chain) > 0 {
-		ev.leaf = leafOf(c.chain[0])
+		ev.leaf = c.t.leafFacts(c.chain[0])
 		if ev.sni != "" && ev.leaf.sha256 != "" {
 			if prev, ok := c.t.sniLeaf.get(ev.sni); ok && prev != ev.leaf.sha256 {
 				ev.otherLeaf = true
@@ -170,6 +170,20 @@ func (c *conn) rememberLeaf(sni string) {
 	if _, ok := c.t.sniLeaf.get(sni); !ok {
 		c.t.sniLeaf.put(sni, hexSHA256(c.chain[0]))
 	}
+}
+
+// leafFacts returns what the diagnosis asks of a server's leaf, parsed
+// once per distinct certificate: a busy server's leaf is seen by every
+// connection, and parsing it and checking its self-signature each time
+// costs more than the rest of the connection. Facts are read-only once made.
+func (t *Tracker) leafFacts(der []byte) *leafFacts {
+	key := hexSHA256(der)
+	if lf, ok := t.leaves.get(key); ok {
+		return lf
+	}
+	lf := leafOf(der)
+	t.leaves.put(key, lf)
+	return lf
 }
 
 func leafOf(der []byte) *leafFacts {

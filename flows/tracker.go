@@ -79,6 +79,7 @@ type Tracker struct {
 	// validations caches chain verification verdicts (see validationKey):
 	// a busy server's chain is verified once, not once per connection.
 	validations *boundedMap[string]
+	leaves      *boundedMap[*leafFacts] // leaf SHA-256 -> parsed facts (diagnosis)
 
 	// Ordered release: connections not yet closed, and finished Records
 	// waiting for them, both by ConnInfo.ID.
@@ -115,7 +116,9 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		sniLeaf:     newBoundedMap[string](cfg.MaxLineage),
 		ja4x:        newBoundedMap[string](cfg.MaxLineage),
 		validations: newBoundedMap[string](cfg.MaxLineage),
-		closed:      map[uint64]bool{},
+		// Parsed certificates are larger than lineage entries: fewer.
+		leaves: newBoundedMap[*leafFacts](4096),
+		closed: map[uint64]bool{},
 	}
 }
 
