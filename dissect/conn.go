@@ -63,6 +63,7 @@ type half struct {
 	hsSkip     int    // bytes of an oversized handshake message still to skip
 	hsSkipType HandshakeType
 	hsSkipLen  int
+	hsSkipSaid bool // the skipped message's Event was already emitted (oversized)
 
 	v2buf []byte // the SSLv2 record being buffered, header included
 
@@ -796,7 +797,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			}
 			d.hsSkip -= n
 			p = p[n:]
-			if d.hsSkip == 0 {
+			if d.hsSkip == 0 && !d.hsSkipSaid {
 				c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 			}
 			continue
@@ -814,7 +815,11 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
 			if ml > c.cfg.MaxHandshake {
 				c.anomaly(d, ts, AnomalyHandshakeTooLarge, ml, HandshakeType(d.hs[0]).String()+" of "+strconv.Itoa(ml)+" bytes over the limit of "+strconv.Itoa(c.cfg.MaxHandshake))
-				d.hsSkip, d.hsSkipType, d.hsSkipLen = ml, HandshakeType(d.hs[0]), ml
+				d.hsSkip, d.hsSkipType, d.hsSkipLen, d.hsSkipSaid = ml, HandshakeType(d.hs[0]), ml, true
+				// The message takes its place in the sequence where its
+				// header was seen, unparsed (no body pointer): what follows
+				// in either direction then comes after it, as on the wire.
+				c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 				d.hs = d.hs[:0]
 				continue
 			}
@@ -1085,7 +1090,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 			return false
 		}
 		d.hsSkip -= n
-		if d.hsSkip == 0 {
+		if d.hsSkip == 0 && !d.hsSkipSaid {
 			c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 		}
 		return true
@@ -1098,7 +1103,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 	if n > rest {
 		return false
 	}
-	d.hsSkipType, d.hsSkipLen = HandshakeType(d.hs[0]), ml
+	d.hsSkipType, d.hsSkipLen, d.hsSkipSaid = HandshakeType(d.hs[0]), ml, false
 	d.hsSkip = rest - n
 	d.hs = d.hs[:0]
 	if d.hsSkip == 0 {

@@ -32,3 +32,24 @@ func TestCCSBeforeServerHello(t *testing.T) {
 		t.Errorf("TLS 1.3 compatibility CCS before a second ClientHello:\n%s\nwant prefix:\n%s", got, want)
 	}
 }
+
+// TestOversizedMessageKeepsItsPlace: a handshake message over the cap is
+// skipped, but it is reported where its header was seen, so that the
+// other direction's later messages come after it in the sequence.
+func TestOversizedMessageKeepsItsPlace(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxHandshake = 1000
+	big := handshake(TypeCertificate, make([]byte, 3000))
+	var server []byte
+	for len(big) > 0 {
+		n := min(len(big), 1200)
+		server = append(server, record(ContentHandshake, 0x0303, big[:n])...)
+		big = big[n:]
+	}
+	cke := record(ContentHandshake, 0x0303, handshake(TypeClientKeyExchange, make([]byte, 33)))
+	got := feed(cfg, []segment{{FromServer, server[:600]}, {FromClient, cke}, {FromServer, server[600:]}}, 0).String()
+	want := "S certificate\nS !handshake_too_large\nC client_key_exchange"
+	if !strings.Contains(got, "S certificate") || strings.Index(got, "S certificate") > strings.Index(got, "C client_key_exchange") {
+		t.Errorf("got:\n%s\nwant the certificate before the client's message, as in:\n%s", got, want)
+	}
+}
