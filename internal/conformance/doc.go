@@ -59,10 +59,13 @@
 //   - a folded entry with count > 1 that is not application data stands
 //     for that many records.
 //
-// The sequences must then be equal, token for token; the report marks the
-// first difference in bold. tshark's weaknesses (a Certificate in a 16 KiB
-// record it did not reassemble, shown as HS:unparsed; TLS inside
-// WebSocket; DTLS 1.3) show up as disagreements and are classified in
+// The sequences must then be equal, token for token, except for what
+// tshark could not see: a run of HS:unparsed in one direction (a record it
+// did not reassemble, such as a Certificate in a 16 KiB record, or could
+// not dissect) stands for one or more of our handshake messages in that
+// direction. The report marks the first difference in bold. tshark's other
+// weaknesses (lost segments it does not repair, TLS inside WebSocket or
+// OpenVPN, DTLS 1.3) show up as disagreements and are classified in
 // knownDisagreements with the evidence.
 //
 // tshark connections with an empty timeline (a frame marked TLS, no record
