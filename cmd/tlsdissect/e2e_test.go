@@ -91,7 +91,7 @@ func committedCaptures(t *testing.T) []string {
 // three person-facing formats and compares with the reviewed golden files.
 func TestGolden(t *testing.T) {
 	for _, file := range committedCaptures(t) {
-		for _, format := range []string{"table", "ladder", "json"} {
+		for _, format := range []string{"table", "ladder", "json", "summary"} {
 			name := filepath.Base(file) + "." + format
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
