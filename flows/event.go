@@ -3,6 +3,7 @@ package flows
 import (
 	"bytes"
 	"encoding/hex"
+	"strconv"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 )
@@ -103,6 +104,10 @@ func (c *conn) event(e *dissect.Event) {
 		if e.Certificate != nil {
 			chain := e.Certificate.Chain
 			if len(chain) > maxChain {
+				// Real chains are a handful long; thousands are an attack on
+				// whoever summarises them. Keep the first, say so.
+				c.addAnomaly("long_certificate_chain", d.String(), e.Timestamp, len(chain),
+					"certificate chain of "+strconv.Itoa(len(chain))+" entries; the first "+strconv.Itoa(maxChain)+" kept")
 				chain = chain[:maxChain]
 			}
 			if d == dissect.FromServer {

@@ -319,3 +319,58 @@ func contains(xs []string, s string) bool {
 	}
 	return false
 }
+
+// TestFloodLongChain: a Certificate message of thousands of entries, again
+// and again on many connections. Memory stays bounded (summaries are cached
+// and capped, the record keeps a bounded chain), and each connection's
+// record says what it dropped.
+func TestFloodLongChain(t *testing.T) {
+	const entries = 5000
+	var body []byte
+	list := make([]byte, 0, entries*43)
+	for i := 0; i < entries; i++ {
+		der := []byte{0x30, 0x26, byte(i >> 8), byte(i)} // a DER SEQUENCE header, then junk
+		der = append(der, make([]byte, 36)...)
+		list = append(list, 0, 0, byte(len(der)))
+		list = append(list, der...)
+	}
+	body = append(body, byte(len(list)>>16), byte(len(list)>>8), byte(len(list)))
+	body = append(body, list...)
+	msg := append([]byte{11, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
+	flight := tlsRecords(22, msg, 16384)
+
+	p := newPipeline(reassembly.Config{})
+	before := heapInUse()
+	var peak uint64
+	for c := 0; c < 40; c++ {
+		client := netip.AddrPortFrom(floodClient.Addr(), uint16(30000+c))
+		p.seg(client, floodServer, 1000, 0, reassembly.FlagSYN, nil)
+		p.seg(floodServer, client, 5000, 1001, reassembly.FlagSYN|reassembly.FlagACK, nil)
+		seq := uint32(5001)
+		for len(flight[seq-5001:]) > 0 {
+			n := min(len(flight[seq-5001:]), 1460)
+			p.seg(floodServer, client, seq, 1001, reassembly.FlagACK, flight[seq-5001:seq-5001+uint32(n)])
+			seq += uint32(n)
+		}
+		p.seg(client, floodServer, 1001, seq, reassembly.FlagRST|reassembly.FlagACK, nil)
+		if c%10 == 9 {
+			peak = max(peak, heapInUse())
+		}
+	}
+	p.asm.CloseAll(p.now)
+	p.tracker.Flush()
+	if grew := int64(peak) - int64(before); grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB over 40 connections with %d-entry chains", grew>>20, entries)
+	}
+	if len(p.records) != 40 {
+		t.Fatalf("%d records, want 40", len(p.records))
+	}
+	r := p.records[0]
+	if n := len(r.Certificates); n == 0 || n > 100 {
+		t.Errorf("record keeps %d certificates of a %d-entry chain; want a bounded, non-empty chain", n, entries)
+	}
+	if !contains(r.Anomalies, "long_certificate_chain") {
+		t.Errorf("anomalies %v: the dropped part of the chain is not reported", r.Anomalies)
+	}
+	t.Logf("heap growth %d KiB, certificates kept %d, anomalies %v", (int64(peak)-int64(before))>>10, len(r.Certificates), r.Anomalies)
+}
