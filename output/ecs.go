@@ -84,6 +84,7 @@ type ecsTLS struct {
 }
 
 type ecsHash struct {
+	SHA1   string `json:"sha1,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 }
 
@@ -246,7 +247,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 	if len(n.Certificates) > 0 {
 		c := &n.Certificates[0]
 		s := &d.TLS.Server
-		s.Hash = &ecsHash{SHA256: strings.ToUpper(c.SHA256)}
+		s.Hash = &ecsHash{SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
 		s.Subject, s.Issuer = c.Subject, c.Issuer
 		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
 		s.X509 = toX509(c)
@@ -254,7 +255,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 	if len(n.ClientCertificates) > 0 {
 		c := &n.ClientCertificates[0]
 		s := &d.TLS.Client
-		s.Hash = &ecsHash{SHA256: strings.ToUpper(c.SHA256)}
+		s.Hash = &ecsHash{SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
 		s.Subject, s.Issuer = c.Subject, c.Issuer
 		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
 		s.X509 = toX509(c)

@@ -36,6 +36,7 @@ func fixtures() []*flows.Record {
 		NotAfter: flows.Time{Time: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)},
 		SAN:      []string{"www.example.com", "example.com"},
 		SHA256:   "5f262710f31214ecdb6ffbfe4b45a8d1c7042e7c87c3eae9bc317035dafeb7ac",
+		SHA1:     "1c0a5f4b3e2d19a8f7e6d5c4b3a29180f7e6d5c4",
 		Key:      "RSA 2048", SignatureAlgorithm: "SHA256-RSA",
 	}
 	inter := flows.Certificate{
@@ -143,7 +144,8 @@ func fixtures() []*flows.Record {
 		},
 		Certificates: []flows.Certificate{{Subject: "CN=intranet.corp.example", Issuer: "CN=intranet.corp.example",
 			Serial: "7B", SHA256: "a5b05d2ae076130aa41060f53ecd72bdf864ea0179250e927549c94d5ab2499a",
-			Key: "ECDSA P-256", SignatureAlgorithm: "ECDSA-SHA256", SelfSigned: true,
+			SHA1: "9d8c7b6a5f4e3d2c1b0a99887766554433221100",
+			Key:  "ECDSA P-256", SignatureAlgorithm: "ECDSA-SHA256", SelfSigned: true,
 			NotBefore: flows.Time{Time: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)},
 			NotAfter:  flows.Time{Time: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)}}},
 		Alerts: []flows.Alert{{TS: at(7011.7), From: "client", Level: "fatal", Description: "unknown_ca", Code: 48}},
