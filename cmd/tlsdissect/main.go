@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -39,12 +40,28 @@ const (
 )
 
 func main() {
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, hup)
 	stop()
 	os.Exit(code)
+}
+
+// tuneGC trades memory for CPU where the environment does not decide:
+// the live heap is small and bounded by the reassembly budgets, and the
+// default GOGC=100 spent about a fifth of a handshake-heavy run collecting
+// it (profile, 50,000 connections: 35 collections; with 400, 8, and a peak
+// RSS of 125 MiB instead of 66). The memory limit makes the collector work
+// harder only if a capture really holds that much.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
 }
 
 // run is the whole program; main only adds the process around it, so that
