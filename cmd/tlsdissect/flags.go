@@ -59,7 +59,7 @@ Input:
   -i IFACE        capture live on IFACE ("any" for all; needs root or CAP_NET_RAW)
   -D              list the interfaces -i accepts, then exit
   -s SNAPLEN      bytes captured per packet (default 262144)
-  -c COUNT        stop after COUNT packets
+  -c COUNT        stop after COUNT TCP packets
   -p              do not put the interface into promiscuous mode
   -B KIB          live capture buffer size in KiB (default 4096)
   -Z USER         after opening the interface, drop privileges to USER
