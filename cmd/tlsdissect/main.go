@@ -20,7 +20,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -131,7 +130,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		return err
 	}
 	var writeErr error
-	var written atomic.Uint64
+	var written uint64 // records written; everything below runs on this goroutine
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
 			return
@@ -144,7 +143,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
 			return
 		}
-		written.Add(1)
+		written++
 	}
 
 	// 3. The middle: TCP reassembly feeding one TLS flow per connection.
@@ -179,7 +178,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			if !lastTS.IsZero() {
 				asm.Tick(lastTS.Add(time.Since(lastWall)))
 			}
-			stats.maybePrint(src, packets, asm.Open(), written.Load())
+			stats.maybePrint(src, packets, asm.Open(), written)
 			continue
 		}
 		if err == io.EOF {
@@ -197,7 +196,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}
 		if packets&1023 == 0 {
 			progress.update(packets)
-			stats.maybePrint(src, packets, asm.Open(), written.Load())
+			stats.maybePrint(src, packets, asm.Open(), written)
 		}
 	}
 	progress.done()
@@ -213,7 +212,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 
 	if !o.quiet {
-		printSummary(stderr, src.Stats(), asm.Stats(), tracker.Stats(), written.Load(), time.Since(started))
+		printSummary(stderr, src.Stats(), asm.Stats(), tracker.Stats(), written, time.Since(started))
 	}
 	if writeErr != nil {
 		return writeErr

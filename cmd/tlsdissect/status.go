@@ -102,8 +102,10 @@ func newProgress(o *options, src *capture.Source, stderr io.Writer) *progress {
 	return p
 }
 
+// update redraws the bar at most five times a second; the loop calls it
+// every 1024 packets.
 func (p *progress) update(packets uint64) {
-	if !p.on || packets&1023 != 0 {
+	if !p.on {
 		return
 	}
 	now := time.Now()
