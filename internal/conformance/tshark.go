@@ -368,11 +368,18 @@ func sameSeenByTshark(ours, ref []string) bool {
 	if same(ours, ref) {
 		return true
 	}
+	// Memoised: each (i, j) is decided once, so several unparsed runs
+	// cannot make the search exponential.
+	seen := map[[2]int]struct{}{}
 	var match func(i, j int) bool
 	match = func(i, j int) bool {
 		if j == len(ref) {
 			return i == len(ours)
 		}
+		if _, ok := seen[[2]int{i, j}]; ok {
+			return false // decided before: a true would have ended the search
+		}
+		seen[[2]int{i, j}] = struct{}{}
 		dir, isUnparsed := strings.CutSuffix(ref[j], ":HS:unparsed")
 		if !isUnparsed {
 			return i < len(ours) && ours[i] == ref[j] && match(i+1, j+1)
