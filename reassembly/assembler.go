@@ -69,7 +69,7 @@ type Assembler struct {
 	clock     time.Time // the latest capture time seen; never goes back
 	lastTick  time.Time
 	tickEvery time.Duration
-	nextID    uint64
+	index     uint64 // place in the capture of the segment being added
 	bufTotal  int
 	stats     Stats
 	last      *conn // the connection of the previous segment, or nil
@@ -111,6 +111,13 @@ func New(cfg Config, f Factory) *Assembler {
 	}
 }
 
+// NeedsTick reports whether a capture whose clock stands at now is due a
+// Tick, given the time of the last one: the rule Add applies to itself,
+// for a caller that drives several Assemblers (AddPlaced).
+func (a *Assembler) NeedsTick(lastTick, now time.Time) bool {
+	return now.Sub(lastTick) >= a.tickEvery
+}
+
 // Config returns the budgets in force, defaults filled in.
 func (a *Assembler) Config() Config { return a.cfg }
 
@@ -126,11 +133,29 @@ func (a *Assembler) Stats() Stats {
 }
 
 // Add takes the next segment in capture order. seg.Payload is read only
-// during the call: what must wait is copied.
+// during the call: what must wait is copied. The segment is placed as the
+// next one this Assembler saw; see AddPlaced for one shard of several.
 func (a *Assembler) Add(seg *Segment) {
+	clock := a.clock
+	if seg.Timestamp.After(clock) {
+		clock = seg.Timestamp
+	}
+	a.AddPlaced(seg, Place{Index: a.stats.Segments + 1, Clock: clock})
+}
+
+// AddPlaced takes the next segment of a capture whose segments are shared
+// among several Assemblers (connections sharded over goroutines). p says
+// where the segment stands in the whole capture, so that this Assembler
+// names connections and keeps time exactly as a single one fed every
+// segment would: a connection's ID is the Index of the segment that
+// created it, and timeouts run on the capture's clock, not on the part of
+// it this Assembler sees. The caller calls Tick on every Assembler when the
+// capture's clock passes TickEvery (see NeedsTick).
+func (a *Assembler) AddPlaced(seg *Segment, p Place) {
 	a.stats.Segments++
-	if seg.Timestamp.After(a.clock) {
-		a.clock = seg.Timestamp
+	a.index = p.Index
+	if p.Clock.After(a.clock) {
+		a.clock = p.Clock
 	}
 	if a.clock.Sub(a.lastTick) >= a.tickEvery {
 		a.Tick(a.clock)
@@ -322,10 +347,9 @@ func (a *Assembler) create(seg *Segment) *conn {
 		a.forget(v)
 	}
 	c := a.alloc()
-	a.nextID++
 	c.key = keyOf(seg.Src, seg.Dst)
-	c.id, c.client = a.nextID, client
-	info := ConnInfo{ID: a.nextID, Client: client, Server: server, Start: seg.Timestamp, RolesInferred: inferred}
+	c.id, c.client = a.index, client
+	info := ConnInfo{ID: a.index, Client: client, Server: server, Start: seg.Timestamp, RolesInferred: inferred}
 	c.lastSeen = a.clock
 	c.lastTs = seg.Timestamp
 	a.conns[c.key] = c

@@ -376,7 +376,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fPA, seq: 90001, ack: 20001, data: "again", at: time.Second},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "2 client:again", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "9 client:again", "9 close:end_of_input"},
 		},
 		{
 			name: "port reuse after RST",
@@ -385,7 +385,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fPA, seq: 90001, data: "again"},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 close:rst", "2 client:again", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 close:rst", "6 client:again", "6 close:end_of_input"},
 		},
 		{
 			name: "port reuse after one FIN closes the old one first",
@@ -393,7 +393,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fS, seq: 90000},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 close:fin", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 close:fin", "6 close:end_of_input"},
 		},
 		{
 			name: "a new SYN far outside the window takes over the 4-tuple",
@@ -401,7 +401,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fS, seq: 1006 + 1<<31},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 close:reused", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 close:reused", "5 close:end_of_input"},
 		},
 		{
 			name: "an in-window SYN changes nothing",
@@ -438,7 +438,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "x", at: 61 * time.Second},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 close:idle", "2 client:x", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 close:idle", "5 client:x", "5 close:end_of_input"},
 		},
 		{
 			name: "truncated segment: the missing bytes are a gap",
@@ -508,7 +508,7 @@ func TestAssembler(t *testing.T) {
 				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 11 * time.Second},
 			}),
 			closeAll: true,
-			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "2 client:hello", "2 close:end_of_input"},
+			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "9 client:hello", "9 close:end_of_input"},
 		},
 		{
 			name: "simultaneous open",
@@ -548,7 +548,7 @@ func TestAssembler(t *testing.T) {
 				for i, port := range []uint16{1, 2, 3} {
 					a.Add(&Segment{Timestamp: t0.Add(time.Duration(i+1) * time.Second), Src: netip.AddrPortFrom(cli.Addr(), port), Dst: srv, Flags: fS, Seq: 1})
 				}
-				want := []string{"1 close:evicted", "2 close:evicted"}
+				want := []string{"1 close:evicted", "3 close:evicted"}
 				if !slices.Equal(f.log, want) {
 					t.Errorf("log %q, want %q", f.log, want)
 				}

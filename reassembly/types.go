@@ -35,6 +35,16 @@ type Segment struct {
 	Truncated int
 }
 
+// Place is where a segment stands in the whole capture, for an Assembler
+// that sees only some of its segments (AddPlaced).
+type Place struct {
+	// Index numbers the capture's segments from 1, in capture order.
+	Index uint64
+	// Clock is the capture time reached at this segment: the latest
+	// timestamp of all segments up to it, whichever Assembler took them.
+	Clock time.Time
+}
+
 // Dir is the direction of data within a connection.
 type Dir uint8
 
