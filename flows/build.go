@@ -68,12 +68,12 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 		hist = append([]byte{'^'}, hist...)
 	}
 	r.History = string(hist)
+	c.resolveLineage()
 	c.negotiation(r)
 	c.resumption(r)
 	c.certificates(r)
 	c.fingerprints(r)
 	c.outcome(r, info)
-	c.rememberLeaf(r.SNI)
 	normalise(r)
 	return r
 }
@@ -516,5 +516,30 @@ func normalise(r *Record) {
 	}
 	if r.AnomalyDetails == nil {
 		r.AnomalyDetails = []Anomaly{}
+	}
+}
+
+// resolveLineage answers the lineage questions the connection asked: was
+// its ticket or PSK identity presented before, by whom was it issued, and
+// which full handshake set the session ID the server echoed.
+func (c *conn) resolveLineage() {
+	l := c.t.lineage
+	st := &c.rec.SessionTicket
+	if q := c.ticketQ; q != nil {
+		if first, ok := l.find(l.presented, st.OfferedSHA256, q.at); ok && first.uid != c.uid {
+			st.Reused = true
+			c.addAnomaly("ticket_reused", "client", q.ts, q.len, "a ticket or PSK identity presented by an earlier connection ("+first.uid+") was presented again")
+		}
+		if is, ok := l.find(l.tickets, st.OfferedSHA256, q.at); ok {
+			st.IssuedBy = is.uid
+			st.RedeemedAfter = q.ts.Sub(is.ts).Seconds()
+			st.LifetimeExpired = is.lifetime > 0 && st.RedeemedAfter > float64(is.lifetime)
+			c.resumedFrom = is.uid
+		}
+	}
+	if c.sidKey != "" && c.resumedFrom == "" {
+		if full, ok := l.find(l.sessions, c.sidKey, c.sidAt); ok {
+			c.resumedFrom = full.uid
+		}
 	}
 }

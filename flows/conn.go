@@ -79,6 +79,23 @@ type conn struct {
 	sidEcho      bool   // the ServerHello echoed the client's session ID
 	resumedFrom  string // uid of the connection whose session or ticket this one presented
 	clientFinMsg int    // TLS 1.3: index of the client's Finished-position record
+
+	// Lineage questions, answered when the Record is built.
+	seq     uint64          // lineage facts and questions so far (order.seq)
+	ticketQ *ticketQuestion // the ticket or PSK identity presented
+	sidKey  string          // the echoed session ID (hex) ...
+	sidAt   order           // ... and when
+	closeAt order           // the close: the question of the leaf per SNI
+}
+
+// now places a lineage fact or question of c (see order).
+func (c *conn) now() order {
+	t := c.t
+	if !t.placed {
+		t.pos++
+	}
+	c.seq++
+	return order{pos: t.pos, conn: c.info.ID, seq: c.seq}
 }
 
 // alertFact is an alert as the diagnosis sees it.
@@ -158,8 +175,13 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 	}
 	c.dc.End(info.Timestamp)
 	c.closed = true
-	rec := c.build(info)
-	c.t.finish(c.info.ID, rec)
+	c.closeAt = c.now()
+	c.rememberLeaf()
+	if c.t.cfg.Deferred {
+		c.t.pending = append(c.t.pending, closing{c: c, info: info})
+		return
+	}
+	c.t.finish(c.info.ID, c.build(info))
 }
 
 // StartTLS implements dissect.Sink.

@@ -114,7 +114,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	if len(c.chain) > 0 {
 		ev.leaf = c.t.leafFacts(c.chain[0])
 		if ev.sni != "" && ev.leaf.sha256 != "" {
-			if prev, ok := c.t.sniLeaf.get(ev.sni); ok && prev != ev.leaf.sha256 {
+			if prev, ok := c.t.lineage.find(c.t.lineage.sniLeaf, ev.sni, c.closeAt); ok && prev.leaf != ev.leaf.sha256 {
 				ev.otherLeaf = true
 			}
 		}
@@ -162,14 +162,14 @@ func (c *conn) clientAnswered() bool {
 }
 
 // rememberLeaf notes the leaf a client accepted for an SNI, for the
-// interception check of later connections.
-func (c *conn) rememberLeaf(sni string) {
-	if sni == "" || len(c.chain) == 0 || !c.established {
+// interception check of later connections. It is noted at the close, not
+// when the Record is built, so that a sharded pipeline knows it before
+// building any later connection.
+func (c *conn) rememberLeaf() {
+	if c.ch == nil || c.ch.ServerName == "" || len(c.chain) == 0 || !c.established {
 		return
 	}
-	if _, ok := c.t.sniLeaf.get(sni); !ok {
-		c.t.sniLeaf.put(sni, hexSHA256(c.chain[0]))
-	}
+	c.t.lineage.note(c.t.lineage.sniLeaf, c.ch.ServerName, fact{at: c.now(), leaf: hexSHA256(c.chain[0])})
 }
 
 // leafFacts returns what the diagnosis asks of a server's leaf, parsed

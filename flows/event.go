@@ -233,19 +233,12 @@ func (c *conn) offer(e *dissect.Event) {
 	st.Offered = true
 	st.OfferedLength = len(id)
 	st.OfferedSHA256 = hexSHA256(id)
-	t := c.t
-	if first, ok := t.presented.get(st.OfferedSHA256); ok && first != c.uid {
-		st.Reused = true
-		c.addAnomaly("ticket_reused", "client", e.Timestamp, len(id), "a ticket or PSK identity presented by an earlier connection ("+first+") was presented again")
-	} else if !ok {
-		t.presented.put(st.OfferedSHA256, c.uid)
-	}
-	if is, ok := t.tickets.get(st.OfferedSHA256); ok {
-		st.IssuedBy = is.uid
-		st.RedeemedAfter = e.Timestamp.Sub(is.ts).Seconds()
-		st.LifetimeExpired = is.lifetime > 0 && st.RedeemedAfter > float64(is.lifetime)
-		c.resumedFrom = is.uid
-	}
+	// Who presented it first, and who was issued it, is answered when the
+	// Record is built (resolveLineage): by then every earlier connection,
+	// whichever Tracker holds it, has said what it saw.
+	q := &ticketQuestion{at: c.now(), ts: e.Timestamp, len: len(id)}
+	c.ticketQ = q
+	c.t.lineage.note(c.t.lineage.presented, st.OfferedSHA256, fact{at: q.at, uid: c.uid})
 }
 
 func (c *conn) serverHello(e *dissect.Event) {
@@ -264,14 +257,10 @@ func (c *conn) serverHello(e *dissect.Event) {
 	key := hex.EncodeToString(sh.SessionID)
 	if c.ch != nil && bytes.Equal(sh.SessionID, c.ch.SessionID) {
 		c.sidEcho = true
-		if c.resumedFrom == "" {
-			if uid, ok := c.t.sessions.get(key); ok {
-				c.resumedFrom = uid
-			}
-		}
+		c.sidKey, c.sidAt = key, c.now() // answered in resolveLineage
 		return
 	}
-	c.t.sessions.put(key, c.uid)
+	c.t.lineage.note(c.t.lineage.sessions, key, fact{at: c.now(), uid: c.uid})
 }
 
 func (c *conn) newSessionTicket(e *dissect.Event) {
@@ -284,7 +273,7 @@ func (c *conn) newSessionTicket(e *dissect.Event) {
 	st.LifetimeHint = nst.LifetimeHint
 	st.Length = len(nst.Ticket)
 	st.SHA256 = hexSHA256(nst.Ticket)
-	c.t.tickets.put(st.SHA256, ticketIssue{uid: c.uid, ts: e.Timestamp, lifetime: nst.LifetimeHint})
+	c.t.lineage.note(c.t.lineage.tickets, st.SHA256, fact{at: c.now(), uid: c.uid, ts: e.Timestamp, lifetime: nst.LifetimeHint})
 }
 
 // encrypted takes a record seen only as ciphertext (or application data).

@@ -225,17 +225,17 @@ func TestLineageBounded(t *testing.T) {
 		s.nst([]byte{byte(i), byte(i >> 8), 1, 2, 3}, 60)
 		s.close(reassembly.CloseFIN)
 	}
-	if n := h.tr.tickets.len(); n != 8 {
+	if n := h.tr.lineage.tickets.len(); n != 8 {
 		t.Errorf("tickets map holds %d, want the cap 8", n)
 	}
-	if len(h.tr.tickets.order)-h.tr.tickets.head != 8 || len(h.tr.tickets.order) > 2*8+65 {
-		t.Errorf("order slice %d (head %d) not bounded", len(h.tr.tickets.order), h.tr.tickets.head)
+	if len(h.tr.lineage.tickets.order)-h.tr.lineage.tickets.head != 8 || len(h.tr.lineage.tickets.order) > 2*8+65 {
+		t.Errorf("order slice %d (head %d) not bounded", len(h.tr.lineage.tickets.order), h.tr.lineage.tickets.head)
 	}
 	// The newest are kept, the oldest forgotten.
-	if _, ok := h.tr.tickets.get(hexSHA256([]byte{99, 0, 1, 2, 3})); !ok {
+	if _, ok := h.tr.lineage.tickets.get(hexSHA256([]byte{99, 0, 1, 2, 3})); !ok {
 		t.Error("newest ticket forgotten")
 	}
-	if _, ok := h.tr.tickets.get(hexSHA256([]byte{0, 0, 1, 2, 3})); ok {
+	if _, ok := h.tr.lineage.tickets.get(hexSHA256([]byte{0, 0, 1, 2, 3})); ok {
 		t.Error("oldest ticket kept past the cap")
 	}
 }
@@ -251,5 +251,59 @@ func TestResumedButCut(t *testing.T) {
 	r := h.conn().ch(ch).sh(sh).ccs(S).close(reassembly.CloseEndOfInput)
 	if !r.Resumed || r.Resumption != "psk" || r.Status != StatusIncomplete || r.Established {
 		t.Errorf("resumed %v %q status %q established %v", r.Resumed, r.Resumption, r.Status, r.Established)
+	}
+}
+
+// TestLineageAsksOnlyTheEarlier: a question about earlier connections is
+// answered from facts placed before it, even when later facts are already
+// known, as they are when connections are built late (Deferred, sharded).
+// b fails with a leaf other than the one a accepted for the same name; a
+// closes after b, so b must not be called an interception, however late
+// it is built. In the opposite order it is.
+func TestLineageAsksOnlyTheEarlier(t *testing.T) {
+	ca := newPKI(t, "Test Root")
+	valid := ca.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), "www.example.com")
+	other := newPKI(t, "Corp Root").leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "www.example.com")
+	serverFlight12 := func(s *script, sni string, chain []byte) *script {
+		return s.ch(ch12(sni)).sh(sh12()).cert(S, chain, ca.caDER).ske().hs(S, dissect.TypeServerHelloDone)
+	}
+	accepted := func(h *harness) {
+		serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).
+			close(reassembly.CloseFIN)
+	}
+	refused := func(h *harness) {
+		serverFlight12(h.conn(), "www.example.com", other).alert(C, 2, alertUnknownCA).close(reassembly.CloseFIN)
+	}
+	for _, tc := range []struct {
+		name         string
+		refusedFirst bool
+		want         string
+	}{
+		{"the other leaf closes first", true, ReasonUnknownCA},
+		{"the accepted leaf closes first", false, ReasonInterceptionSuspected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{Deferred: true})
+			if tc.refusedFirst {
+				refused(h)
+				accepted(h)
+			} else {
+				accepted(h)
+				refused(h)
+			}
+			if len(h.recs) != 0 || h.tr.Pending() != 2 {
+				t.Fatalf("deferred: %d built, %d pending; want 0 and 2", len(h.recs), h.tr.Pending())
+			}
+			h.tr.BuildClosed(2)
+			var r *Record
+			for _, rec := range h.recs {
+				if rec.Status == StatusFailed {
+					r = rec
+				}
+			}
+			if r == nil || r.Failure == nil || r.Failure.Reason != tc.want {
+				t.Fatalf("the refused connection: %+v, want reason %s", r, tc.want)
+			}
+		})
 	}
 }

@@ -178,7 +178,14 @@ type Record struct {
 	ClientBytes  uint64 `json:"client_bytes"`
 	ServerBytes  uint64 `json:"server_bytes"`
 	MissingBytes uint64 `json:"missing_bytes"`
+
+	connID uint64 // reassembly.ConnInfo.ID; not part of the contract
 }
+
+// ConnID returns the connection's reassembly.ConnInfo.ID: the index in
+// the capture of the segment that opened it, so that Records sorted by it
+// are in connection-start order. It is not written out.
+func (r *Record) ConnID() uint64 { return r.connID }
 
 // Status values.
 const (

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"crypto/x509"
 	"net/netip"
-	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/dissect/certs"
@@ -27,6 +26,15 @@ type Config struct {
 	Ordered bool
 	// CommunitySeed is the Community ID seed.
 	CommunitySeed uint16
+	// Lineage is the memory across connections; Trackers that share a
+	// capture (connections sharded over goroutines) share one. nil makes
+	// one of MaxLineage keys per map.
+	Lineage *Lineage
+	// Deferred holds each closed connection until BuildClosed, instead of
+	// building its Record at once. A sharded pipeline builds only when
+	// every shard has passed the close, so that the lineage of earlier
+	// connections, wherever they were, is known.
+	Deferred bool
 
 	// MaxLineage caps each cross-connection map (tickets, session IDs,
 	// presented identities, leaf per server name); 0 means 65536.
@@ -53,13 +61,6 @@ type Stats struct {
 	Held      int    // Records waiting for an earlier connection now
 }
 
-// ticketIssue is what is remembered of a ticket a server issued.
-type ticketIssue struct {
-	uid      string
-	ts       time.Time
-	lifetime uint32
-}
-
 // Tracker makes a handler per connection and emits a Record when each ends.
 // It is a reassembly.Factory. Not safe for concurrent use: reassembly calls
 // it from one goroutine.
@@ -69,23 +70,33 @@ type Tracker struct {
 	certs *certs.Cache
 	stats Stats
 
-	// Lineage across connections, keyed by hex SHA-256 (tickets, PSK
-	// identities, leaves) or hex session ID.
-	tickets   *boundedMap[ticketIssue] // ticket issued -> who and when
-	presented *boundedMap[string]      // ticket / PSK identity presented -> first uid
-	sessions  *boundedMap[string]      // server session ID -> uid of the full handshake
-	sniLeaf   *boundedMap[string]      // SNI -> leaf SHA-256 first seen
-	ja4x      *boundedMap[string]      // certificate SHA-256 -> JA4X, computed once
+	lineage *Lineage
+	// pos is the place in the capture of the segment being processed (see
+	// order). A driver sets it with At; without one each lineage fact or
+	// question takes the next place, which is processing order.
+	pos    uint64
+	placed bool
+
+	ja4x *boundedMap[string] // certificate SHA-256 -> JA4X, computed once
 	// validations caches chain verification verdicts (see validationKey):
 	// a busy server's chain is verified once, not once per connection.
 	validations *boundedMap[string]
 	leaves      *boundedMap[*leafFacts] // leaf SHA-256 -> parsed facts (diagnosis)
 
-	// Ordered release: connections not yet closed, and finished Records
-	// waiting for them, both by ConnInfo.ID.
+	// Connections not yet finished, and (Ordered) finished Records waiting
+	// for them, both by ConnInfo.ID.
 	open   idHeap
-	closed map[uint64]bool // IDs in open that have closed (lazy removal)
+	closed map[uint64]bool // IDs in open that have finished (lazy removal)
 	held   recHeap
+
+	// Deferred: connections closed, waiting for BuildClosed.
+	pending []closing
+}
+
+// closing is a connection closed in Deferred mode.
+type closing struct {
+	c    *conn
+	info reassembly.CloseInfo
 }
 
 // NewTracker returns a Tracker that hands each finished Record to emit.
@@ -105,15 +116,16 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 	if c == nil {
 		c = certs.NewCache(4096)
 	}
+	lin := cfg.Lineage
+	if lin == nil {
+		lin = NewLineage(cfg.MaxLineage)
+	}
 	return &Tracker{
 		cfg:         cfg,
 		emit:        emit,
 		certs:       c,
 		stats:       Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}},
-		tickets:     newBoundedMap[ticketIssue](cfg.MaxLineage),
-		presented:   newBoundedMap[string](cfg.MaxLineage),
-		sessions:    newBoundedMap[string](cfg.MaxLineage),
-		sniLeaf:     newBoundedMap[string](cfg.MaxLineage),
+		lineage:     lin,
 		ja4x:        newBoundedMap[string](cfg.MaxLineage),
 		validations: newBoundedMap[string](cfg.MaxLineage),
 		// Parsed certificates are larger than lineage entries: fewer.
@@ -125,10 +137,53 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 // New makes the handler of one connection.
 func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 	t.stats.Connections++
-	if t.cfg.Ordered {
-		heap.Push(&t.open, info.ID)
-	}
+	heap.Push(&t.open, info.ID)
 	return newConn(t, info)
+}
+
+// At places what follows in the capture: pos is the index of the segment
+// about to be processed (reassembly.Place.Index). A driver that shards a
+// capture over several Trackers calls it before every segment and Tick.
+func (t *Tracker) At(pos uint64) {
+	t.placed = true
+	t.pos = pos
+}
+
+// Pending returns how many closed connections wait for BuildClosed.
+func (t *Tracker) Pending() int { return len(t.pending) }
+
+// BuildClosed builds the Records of the first n connections waiting
+// (Deferred mode), in the order they closed, and hands them on.
+func (t *Tracker) BuildClosed(n int) {
+	n = min(n, len(t.pending))
+	for i := range n {
+		p := t.pending[i]
+		t.pending[i] = closing{}
+		t.finish(p.c.info.ID, p.c.build(p.info))
+	}
+	rest := copy(t.pending, t.pending[n:])
+	clear(t.pending[rest:])
+	t.pending = t.pending[:rest]
+}
+
+// Oldest returns the smallest ID of the connections handed to New whose
+// Record has not been emitted yet (open, or closed and not yet built); ok
+// is false when there is none. A sharded pipeline releases Records of
+// smaller IDs in order once every shard's Oldest has passed them.
+func (t *Tracker) Oldest() (id uint64, ok bool) {
+	t.dropFinished()
+	if len(t.open) == 0 {
+		return 0, false
+	}
+	return t.open[0], true
+}
+
+// dropFinished removes finished IDs from the front of the open set.
+func (t *Tracker) dropFinished() {
+	for len(t.open) > 0 && t.closed[t.open[0]] {
+		delete(t.closed, t.open[0])
+		heap.Pop(&t.open)
+	}
 }
 
 // Stats returns a copy of the counters.
@@ -159,21 +214,19 @@ func (t *Tracker) Flush() {
 func (t *Tracker) finish(id uint64, rec *Record) {
 	if rec != nil {
 		t.count(rec)
+		rec.connID = id
 	}
+	t.closed[id] = true
 	if !t.cfg.Ordered {
+		t.dropFinished()
 		if rec != nil {
 			t.stats.Records++
 			t.emit(rec)
 		}
 		return
 	}
-	t.closed[id] = true
 	heap.Push(&t.held, heldRec{id: id, rec: rec})
-	// Drop closed IDs from the front of the open set.
-	for len(t.open) > 0 && t.closed[t.open[0]] {
-		delete(t.closed, t.open[0])
-		heap.Pop(&t.open)
-	}
+	t.dropFinished()
 	for len(t.held) > 0 {
 		h := t.held[0]
 		if len(t.open) > 0 && t.open[0] < h.id && len(t.held) <= t.cfg.MaxHeld {

@@ -123,6 +123,9 @@ func walkJSON(t *testing.T, path string, typ reflect.Type, v any) {
 		}
 		for i := range typ.NumField() {
 			f := typ.Field(i)
+			if !f.IsExported() {
+				continue // not part of the contract, not written
+			}
 			tag := f.Tag.Get("json")
 			name, opts, _ := strings.Cut(tag, ",")
 			fv, present := obj[name]

@@ -1,0 +1,92 @@
+package flows
+
+import (
+	"sync"
+	"time"
+)
+
+// order places a lineage fact, or a question about earlier facts, in the
+// capture: first the segment being processed when it arose, then the
+// connection (its ID), then the connection's own count. Every connection
+// sees its segments in the same order however connections are shared
+// among Trackers, so an order is the same with one Tracker or several,
+// and "earlier in the capture" is decided by it, never by which goroutine
+// happened to get there first.
+type order struct{ pos, conn, seq uint64 }
+
+func (a order) before(b order) bool {
+	if a.pos != b.pos {
+		return a.pos < b.pos
+	}
+	if a.conn != b.conn {
+		return a.conn < b.conn
+	}
+	return a.seq < b.seq
+}
+
+// fact is what the Lineage keeps of one key: who, and where in the
+// capture. Only the fields of its map are set.
+type fact struct {
+	at       order
+	uid      string
+	ts       time.Time // tickets: when it was issued
+	lifetime uint32    // tickets: its lifetime hint, seconds
+	leaf     string    // sniLeaf: the leaf's SHA-256
+}
+
+// Lineage is the memory across connections that ties a later connection
+// to an earlier one: tickets issued, ticket and PSK identities presented,
+// session IDs of full handshakes, and the leaf first accepted per server
+// name. Each map keeps the earliest fact of each key and at most max keys,
+// forgetting the oldest. It is safe for concurrent use: Trackers that
+// share a capture (sharded by connection) share one Lineage, and a
+// question asks only about facts placed before it, so the answers do not
+// depend on how far each Tracker has got.
+type Lineage struct {
+	mu        sync.Mutex
+	tickets   *boundedMap[fact] // ticket SHA-256 -> its issue
+	presented *boundedMap[fact] // ticket / PSK identity SHA-256 -> first presenter
+	sessions  *boundedMap[fact] // server session ID (hex) -> the full handshake
+	sniLeaf   *boundedMap[fact] // SNI -> the leaf first accepted for it
+}
+
+// NewLineage returns a Lineage of at most max keys per map (0: 65536).
+func NewLineage(max int) *Lineage {
+	if max <= 0 {
+		max = 1 << 16
+	}
+	return &Lineage{
+		tickets:   newBoundedMap[fact](max),
+		presented: newBoundedMap[fact](max),
+		sessions:  newBoundedMap[fact](max),
+		sniLeaf:   newBoundedMap[fact](max),
+	}
+}
+
+// note records f under key in m unless an earlier fact holds it.
+func (l *Lineage) note(m *boundedMap[fact], key string, f fact) {
+	l.mu.Lock()
+	if old, ok := m.get(key); !ok || f.at.before(old.at) {
+		m.put(key, f)
+	}
+	l.mu.Unlock()
+}
+
+// find returns the earliest fact of key in m if it was placed before q.
+func (l *Lineage) find(m *boundedMap[fact], key string, q order) (fact, bool) {
+	l.mu.Lock()
+	f, ok := m.get(key)
+	l.mu.Unlock()
+	if !ok || !f.at.before(q) {
+		return fact{}, false
+	}
+	return f, true
+}
+
+// ticketQuestion is a ClientHello's presented ticket or PSK identity,
+// answered when the Record is built.
+type ticketQuestion struct {
+	at  order
+	ts  time.Time
+	len int
+}
