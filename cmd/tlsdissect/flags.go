@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type options struct {
 	maxConns     int
 	maxBufConn   int
 	maxBufTotal  int
+	workers      int
 }
 
 const usageText = `usage: tlsdissect -r FILE [flags] [BPF filter]
@@ -80,6 +82,9 @@ Analysis:
   -max-conns N    connections tracked at once (default 1048576)
   -max-buffer B   out-of-order bytes held per connection (default 1048576)
   -max-memory B   out-of-order bytes held in all (default 67108864)
+  -workers N      goroutines connections are sharded over (default: the
+                  number of CPUs); the output is the same for any N, but
+                  -max-conns and -max-memory are divided among them
   -version        print the version and exit
   -cpuprofile F   write a CPU profile (pprof) to F
   -memprofile F   write a heap profile (pprof) to F at the end
@@ -117,6 +122,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxConns, "max-conns", 1<<20, "")
 	fs.IntVar(&o.maxBufConn, "max-buffer", 1<<20, "")
 	fs.IntVar(&o.maxBufTotal, "max-memory", 64<<20, "")
+	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "")
 	fs.StringVar(&o.memProfile, "memprofile", "", "")
@@ -161,7 +167,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"-max-conns", o.maxConns}, {"-max-buffer", o.maxBufConn}, {"-max-memory", o.maxBufTotal}, {"-w", o.width}} {
+	}{{"-max-conns", o.maxConns}, {"-max-buffer", o.maxBufConn}, {"-max-memory", o.maxBufTotal}, {"-w", o.width}, {"-workers", o.workers}} {
 		if v.n <= 0 {
 			return nil, fmt.Errorf("%s %d: must be positive", v.name, v.n)
 		}

@@ -20,11 +20,13 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/capture"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/flows/shard"
 	"github.com/tlsdissect/tlsdissect/output"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
@@ -129,21 +131,27 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	// emit runs on one goroutine at a time: this one, or with several
+	// workers the engine's merger. writeErr is read here only once the
+	// engine has closed; failed and written may be read any time.
 	var writeErr error
-	var written uint64 // records written; everything below runs on this goroutine
+	var failed atomic.Bool
+	var written atomic.Uint64
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
 			return
 		}
 		if err := sink.reopenIfAsked(); err != nil {
 			writeErr = err
+			failed.Store(true)
 			return
 		}
 		if err := w.Write(r); err != nil {
 			writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
+			failed.Store(true)
 			return
 		}
-		written++
+		written.Add(1)
 	}
 
 	// 3. The middle: TCP reassembly feeding one TLS flow per connection.
@@ -151,12 +159,11 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	tracker := flows.NewTracker(flows.Config{
+	engine := shard.New(o.workers, o.reassemblyConfig(), flows.Config{
 		Roots:        roots,
 		ReportNonTLS: o.reportNonTLS,
 		Ordered:      o.live == "", // files: deterministic order by connection start
 	}, emit)
-	asm := reassembly.New(o.reassemblyConfig(), tracker)
 
 	var packets uint64
 	stats := newStatsPrinter(o.statsEvery, stderr)
@@ -167,7 +174,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	var readErr error
 	var lastTS time.Time   // capture time of the last segment
 	var lastWall time.Time // wall time it was read (live only)
-	for ctx.Err() == nil && writeErr == nil {
+	for ctx.Err() == nil && !failed.Load() {
 		if o.count > 0 && packets >= o.count {
 			break
 		}
@@ -176,9 +183,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			// A quiet live link: capture time stands still, so move it on
 			// by the wall time that passed, and let idle connections end.
 			if !lastTS.IsZero() {
-				asm.Tick(lastTS.Add(time.Since(lastWall)))
+				engine.Tick(lastTS.Add(time.Since(lastWall)))
 			}
-			stats.maybePrint(src, packets, asm.Open(), written)
+			stats.maybePrint(src, packets, engine.Open(), written.Load())
 			continue
 		}
 		if err == io.EOF {
@@ -190,20 +197,19 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}
 		packets++
 		lastTS = seg.Timestamp
-		asm.Add((*reassembly.Segment)(&seg))
+		engine.Add((*reassembly.Segment)(&seg))
 		if o.live != "" {
 			lastWall = time.Now()
 		}
 		if packets&1023 == 0 {
 			progress.update(packets)
-			stats.maybePrint(src, packets, asm.Open(), written)
+			stats.maybePrint(src, packets, engine.Open(), written.Load())
 		}
 	}
 	progress.done()
 
 	// 5. The end: every open connection is reported, in order.
-	asm.CloseAll(seg.Timestamp)
-	tracker.Flush()
+	engine.Close(seg.Timestamp)
 	if err := w.Close(); err != nil && writeErr == nil {
 		writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
 	}
@@ -212,7 +218,8 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 
 	if !o.quiet {
-		printSummary(stderr, src.Stats(), asm.Stats(), tracker.Stats(), written, time.Since(started))
+		as, fs := engine.Stats()
+		printSummary(stderr, src.Stats(), as, fs, written.Load(), time.Since(started))
 	}
 	if writeErr != nil {
 		return writeErr

@@ -1,0 +1,519 @@
+// Package shard runs the middle of the pipeline, TCP reassembly and the
+// TLS flows, on several goroutines: connections are sharded by a hash of
+// their endpoints, each shard owns an Assembler and a Tracker, and the
+// Records come out exactly as one Assembler and one Tracker fed the whole
+// capture would give them, in the same order.
+//
+// Three things make that exact:
+//
+//   - Every segment carries its place in the whole capture
+//     (reassembly.Place): connection IDs, and so uids, are the index of
+//     the opening segment, and each shard's clock is the capture's clock.
+//     The dispatcher decides when timeouts are checked, by the rule an
+//     Assembler applies to itself, and tells every shard at the same place.
+//   - Lineage across connections (tickets, sessions, leaves per server
+//     name) lives in one flows.Lineage shared by the shards, where a
+//     question asks only about facts placed before it (see flows.order).
+//   - Segments go out in epochs, a slice of the capture sent to every
+//     shard at once. A connection that closed in an epoch is built only
+//     when every shard has finished that epoch, so every fact placed
+//     before its questions is known; finished Records are released in
+//     connection-ID order once no shard holds a smaller ID.
+//
+// What differs from one Assembler: the budgets (MaxConns and
+// MaxBufferedTotal) are divided among the shards, so a capture that hits
+// them may be evicted differently, and the lineage maps may forget at their
+// cap in a different order.
+package shard
+
+import (
+	"container/heap"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// Engine takes a capture's TCP segments in capture order and hands on
+// each connection's Record.
+type Engine interface {
+	// Add takes the next segment. seg.Payload is read only during the call.
+	Add(seg *reassembly.Segment)
+	// Tick moves the capture's clock on when packets are scarce (live).
+	Tick(now time.Time)
+	// Close ends the input at ts: every connection is closed and every
+	// Record emitted before it returns. The Engine is done afterwards.
+	Close(ts time.Time)
+	// Open returns the connections open now (approximate while running).
+	Open() int
+	// Stats returns the counters; exact once Close has returned.
+	Stats() (reassembly.Stats, flows.Stats)
+}
+
+// New returns an Engine of the given number of shards; 1 or less is the
+// plain pipeline on the caller's goroutine. emit receives each Record, from
+// one goroutine at a time (with several shards, not the caller's), and
+// only until Close returns.
+func New(shards int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) Engine {
+	if shards <= 1 {
+		return newSerial(rcfg, fcfg, emit)
+	}
+	return newSharded(shards, rcfg, fcfg, emit)
+}
+
+// serial is one Assembler and one Tracker on the caller's goroutine.
+type serial struct {
+	asm     *reassembly.Assembler
+	tracker *flows.Tracker
+	index   uint64
+}
+
+func newSerial(rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) *serial {
+	s := &serial{tracker: flows.NewTracker(fcfg, emit)}
+	s.asm = reassembly.New(rcfg, s.tracker)
+	return s
+}
+
+func (s *serial) Add(seg *reassembly.Segment) {
+	s.index++
+	s.tracker.At(s.index)
+	s.asm.Add(seg)
+}
+
+func (s *serial) Tick(now time.Time) {
+	s.tracker.At(s.index + 1)
+	s.asm.Tick(now)
+}
+
+func (s *serial) Close(ts time.Time) {
+	s.tracker.At(s.index + 1)
+	s.asm.CloseAll(ts)
+	s.tracker.Flush()
+}
+
+func (s *serial) Open() int { return s.asm.Open() }
+
+func (s *serial) Stats() (reassembly.Stats, flows.Stats) {
+	return s.asm.Stats(), s.tracker.Stats()
+}
+
+// Epochs end after this many segments, or when a shard's batch holds this
+// many payload bytes: small enough that what is in flight stays a few
+// MiB, large enough that the handovers cost nothing per segment.
+const (
+	epochSegments = 2048
+	epochBytes    = 1 << 20
+	queueDepth    = 3 // batches waiting per shard
+)
+
+const (
+	kindSegment = iota
+	kindTick
+	kindClose
+)
+
+// entry is one step of a shard: a segment (its payload in the batch's
+// arena), a Tick, or the end of input.
+type entry struct {
+	kind     uint8
+	seg      reassembly.Segment // Payload nil; see off, end
+	off, end int                // the payload in batch.arena
+	place    reassembly.Place
+}
+
+// batch is one shard's part of an epoch.
+type batch struct {
+	epoch   uint64
+	last    uint64 // index of the epoch's last segment
+	final   bool   // the end of input
+	entries []entry
+	arena   []byte
+}
+
+// result is what a shard reports after each batch.
+type result struct {
+	shard int
+	epoch uint64
+	// last: the epoch is the end of input; final: the shard has built
+	// and sent everything and stops.
+	last, final bool
+	records     []*flows.Record
+	// low is the smallest connection ID the shard may still emit: its
+	// oldest unfinished connection, or past the epoch's last index.
+	low uint64
+}
+
+type sharded struct {
+	shards  []*worker
+	ordered bool
+	maxHeld int
+	emit    func(*flows.Record)
+
+	// The dispatcher's side (the caller's goroutine).
+	index    uint64
+	clock    time.Time
+	lastTick time.Time
+	epoch    uint64
+	inEpoch  int
+	cur      []*batch
+	closed   bool
+
+	results  chan result
+	resolved atomic.Uint64 // every shard has finished epochs up to this
+	allDone  chan struct{} // closed when the final epoch is resolved
+	merged   chan struct{} // closed when the merger has emitted everything
+	held     recHeap       // the merger's Records waiting for smaller IDs
+	records  uint64        // Records emitted
+}
+
+// worker is one shard: an Assembler and a Tracker of its own.
+type worker struct {
+	id      int
+	asm     *reassembly.Assembler
+	tracker *flows.Tracker
+	in      chan *batch
+	free    chan *batch
+	out     []*flows.Record // Records built in the current batch
+	open    atomic.Int64
+	// marks counts, per finished epoch not yet resolved, the closed
+	// connections waiting in the Tracker (in close order).
+	marks []mark
+}
+
+type mark struct {
+	epoch uint64
+	n     int
+}
+
+func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) *sharded {
+	def := reassembly.DefaultConfig()
+	if rcfg.MaxConns <= 0 {
+		rcfg.MaxConns = def.MaxConns
+	}
+	if rcfg.MaxBufferedTotal <= 0 {
+		rcfg.MaxBufferedTotal = def.MaxBufferedTotal
+	}
+	rcfg.MaxConns = max(rcfg.MaxConns/n, 1)
+	rcfg.MaxBufferedTotal = max(rcfg.MaxBufferedTotal/n, 1)
+	if fcfg.Lineage == nil {
+		fcfg.Lineage = flows.NewLineage(fcfg.MaxLineage)
+	}
+	s := &sharded{
+		ordered: fcfg.Ordered,
+		maxHeld: fcfg.MaxHeld,
+		emit:    emit,
+		results: make(chan result, 2*n),
+		allDone: make(chan struct{}),
+		merged:  make(chan struct{}),
+		cur:     make([]*batch, n),
+	}
+	if s.maxHeld <= 0 {
+		s.maxHeld = 10000
+	}
+	// Each shard's Tracker emits as it builds; the merger orders.
+	fcfg.Ordered = false
+	fcfg.Deferred = true
+	for i := range n {
+		w := &worker{
+			id:   i,
+			in:   make(chan *batch, queueDepth),
+			free: make(chan *batch, queueDepth+2),
+		}
+		w.tracker = flows.NewTracker(fcfg, func(r *flows.Record) { w.out = append(w.out, r) })
+		w.asm = reassembly.New(rcfg, w.tracker)
+		s.shards = append(s.shards, w)
+		s.cur[i] = w.batch()
+		go w.run(s)
+	}
+	go s.merge()
+	return s
+}
+
+// shardOf picks the shard of a segment's connection: the same for both
+// directions.
+func (s *sharded) shardOf(seg *reassembly.Segment) int {
+	h := endpointHash(seg.Src) ^ endpointHash(seg.Dst)
+	h ^= h >> 29
+	return int(h % uint64(len(s.shards)))
+}
+
+func (s *sharded) Add(seg *reassembly.Segment) {
+	s.index++
+	if seg.Timestamp.After(s.clock) {
+		s.clock = seg.Timestamp
+	}
+	if s.shards[0].asm.NeedsTick(s.lastTick, s.clock) {
+		// The Assembler would tick itself here, before the segment; every
+		// shard does, at the same place.
+		s.broadcast(kindTick, s.clock, s.index)
+	}
+	b := s.cur[s.shardOf(seg)]
+	off := len(b.arena)
+	b.arena = append(b.arena, seg.Payload...)
+	e := entry{kind: kindSegment, seg: *seg, off: off, end: len(b.arena), place: reassembly.Place{Index: s.index, Clock: s.clock}}
+	e.seg.Payload = nil
+	b.entries = append(b.entries, e)
+	s.inEpoch++
+	if s.inEpoch >= epochSegments || len(b.arena) >= epochBytes {
+		s.endEpoch(false)
+	}
+}
+
+func (s *sharded) Tick(now time.Time) {
+	if now.After(s.clock) {
+		s.clock = now
+	}
+	s.broadcast(kindTick, s.clock, s.index+1)
+	// A quiet live link: what closed should be reported now.
+	s.endEpoch(false)
+}
+
+func (s *sharded) Close(ts time.Time) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if ts.After(s.clock) {
+		s.clock = ts
+	}
+	s.broadcast(kindClose, s.clock, s.index+1)
+	s.endEpoch(true)
+	for _, w := range s.shards {
+		close(w.in)
+	}
+	<-s.merged
+}
+
+// broadcast adds a Tick or the end of input to every shard's batch, at
+// place index: the segment it comes before (or with, for a Tick that Add
+// makes).
+func (s *sharded) broadcast(kind uint8, now time.Time, index uint64) {
+	if kind == kindTick {
+		s.lastTick = now
+	}
+	p := reassembly.Place{Index: index, Clock: now}
+	for _, b := range s.cur {
+		b.entries = append(b.entries, entry{kind: kind, place: p})
+	}
+}
+
+// endEpoch hands every shard its batch.
+func (s *sharded) endEpoch(final bool) {
+	s.epoch++
+	for i, w := range s.shards {
+		b := s.cur[i]
+		b.epoch, b.last, b.final = s.epoch, s.index, final
+		w.in <- b
+		if !final {
+			s.cur[i] = w.batch()
+		}
+	}
+	s.inEpoch = 0
+}
+
+func (s *sharded) Open() int {
+	n := 0
+	for _, w := range s.shards {
+		n += int(w.open.Load())
+	}
+	return n
+}
+
+func (s *sharded) Stats() (reassembly.Stats, flows.Stats) {
+	var rs reassembly.Stats
+	fs := flows.Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}}
+	for _, w := range s.shards {
+		a := w.asm.Stats()
+		rs.Segments += a.Segments
+		rs.Connections += a.Connections
+		rs.Open += a.Open
+		rs.BufferedBytes += a.BufferedBytes
+		rs.Retransmissions += a.Retransmissions
+		rs.OutOfOrder += a.OutOfOrder
+		rs.GapBytes += a.GapBytes
+		rs.OverlapConflict += a.OverlapConflict
+		rs.Evicted += a.Evicted
+		rs.DroppedBytes += a.DroppedBytes
+		rs.Ignored += a.Ignored
+		t := w.tracker.Stats()
+		fs.Connections += t.Connections
+		fs.TLS += t.TLS
+		fs.NotTLS += t.NotTLS
+		fs.Established += t.Established
+		fs.Resumed += t.Resumed
+		fs.Failed += t.Failed
+		fs.Incomplete += t.Incomplete
+		for k, v := range t.Failures {
+			fs.Failures[k] += v
+		}
+		for k, v := range t.Anomalies {
+			fs.Anomalies[k] += v
+		}
+	}
+	fs.Records = s.records
+	fs.Held = len(s.held)
+	return rs, fs
+}
+
+// batch returns an empty batch, reusing one the shard has finished.
+func (w *worker) batch() *batch {
+	select {
+	case b := <-w.free:
+		b.entries, b.arena = b.entries[:0], b.arena[:0]
+		return b
+	default:
+		return &batch{entries: make([]entry, 0, 256), arena: make([]byte, 0, 64<<10)}
+	}
+}
+
+// run is the shard's goroutine.
+func (w *worker) run(s *sharded) {
+	for b := range w.in {
+		for i := range b.entries {
+			e := &b.entries[i]
+			w.tracker.At(e.place.Index)
+			switch e.kind {
+			case kindSegment:
+				e.seg.Payload = b.arena[e.off:e.end:e.end]
+				w.asm.AddPlaced(&e.seg, e.place)
+				e.seg.Payload = nil
+			case kindTick:
+				w.asm.Tick(e.place.Clock)
+			case kindClose:
+				w.asm.CloseAll(e.place.Clock)
+			}
+		}
+		w.open.Store(int64(w.asm.Open()))
+		w.marks = append(w.marks, mark{epoch: b.epoch, n: w.tracker.Pending()})
+		if b.final {
+			// Every shard must have closed everything before the last
+			// connections are built.
+			w.send(s, b, true, false)
+			<-s.allDone
+			w.build(b.epoch)
+			w.send(s, b, true, true)
+		} else {
+			w.build(s.resolved.Load())
+			w.send(s, b, false, false)
+		}
+		select {
+		case w.free <- b:
+		default:
+		}
+	}
+}
+
+// build builds the connections that closed in epochs up to resolved.
+func (w *worker) build(resolved uint64) {
+	n, keep := 0, 0
+	for _, m := range w.marks {
+		if m.epoch <= resolved {
+			n = m.n
+			keep++
+		}
+	}
+	if n == 0 {
+		w.marks = w.marks[keep:]
+		return
+	}
+	w.tracker.BuildClosed(n)
+	w.marks = w.marks[keep:]
+	for i := range w.marks {
+		w.marks[i].n -= n
+	}
+}
+
+func (w *worker) send(s *sharded, b *batch, last, final bool) {
+	r := result{shard: w.id, epoch: b.epoch, last: last, final: final, records: w.out, low: b.last + 1}
+	if id, ok := w.tracker.Oldest(); ok {
+		r.low = id
+	}
+	w.out = nil
+	s.results <- r
+}
+
+// merge is the merger's goroutine: it counts finished epochs and releases
+// Records in order.
+func (s *sharded) merge() {
+	n := len(s.shards)
+	done := make(map[uint64]int) // epoch -> shards that finished it
+	low := make([]uint64, n)
+	finals := 0
+	var next uint64 = 1  // the next epoch to resolve
+	var lastEpoch uint64 // the end of input's epoch, once known
+	for finals < n {
+		r := <-s.results
+		switch {
+		case r.final:
+			finals++
+		default:
+			if r.last {
+				lastEpoch = r.epoch
+			}
+			done[r.epoch]++
+			for done[next] == n {
+				delete(done, next)
+				s.resolved.Store(next)
+				if next == lastEpoch {
+					close(s.allDone)
+				}
+				next++
+			}
+		}
+		low[r.shard] = r.low
+		for _, rec := range r.records {
+			if !s.ordered {
+				s.release(rec)
+				continue
+			}
+			heap.Push(&s.held, rec)
+		}
+		bound := low[0]
+		for _, l := range low[1:] {
+			bound = min(bound, l)
+		}
+		for len(s.held) > 0 && (s.held[0].ConnID() < bound || len(s.held) > s.maxHeld) {
+			s.release(heap.Pop(&s.held).(*flows.Record))
+		}
+	}
+	for len(s.held) > 0 {
+		s.release(heap.Pop(&s.held).(*flows.Record))
+	}
+	close(s.merged)
+}
+
+func (s *sharded) release(r *flows.Record) {
+	s.records++
+	s.emit(r)
+}
+
+type recHeap []*flows.Record
+
+func (h recHeap) Len() int           { return len(h) }
+func (h recHeap) Less(i, j int) bool { return h[i].ConnID() < h[j].ConnID() }
+func (h recHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)        { *h = append(*h, x.(*flows.Record)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return x
+}
+
+// endpointHash mixes an address and port (FNV-1a, 64 bits); shardOf XORs
+// both ends so that the two directions agree.
+func endpointHash(ap netip.AddrPort) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	a := ap.Addr().As16()
+	for _, b := range a {
+		h = (h ^ uint64(b)) * prime
+	}
+	p := ap.Port()
+	h = (h ^ uint64(p&0xff)) * prime
+	h = (h ^ uint64(p>>8)) * prime
+	return h
+}
