@@ -391,6 +391,16 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// jsonPlain marks the bytes appendString copies as they are: printable
+// ASCII other than the quote, the backslash and <, > and &. A read-only
+// table, filled once.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string with encoding/json's default
 // escaping: quotes and backslashes, control characters (\n, \r, \t, \b,
 // \f short, the rest \u00XX), <, > and & as \u003c etc. (so the output is
@@ -398,8 +408,18 @@ func appendFloat(b []byte, f float64) []byte {
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	// Nearly every string of a record is plain ASCII: find that out with
+	// one table lookup per byte, and copy it whole.
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {

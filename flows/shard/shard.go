@@ -28,6 +28,7 @@ package shard
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -235,7 +236,6 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 // directions.
 func (s *sharded) shardOf(seg *reassembly.Segment) int {
 	h := endpointHash(seg.Src) ^ endpointHash(seg.Dst)
-	h ^= h >> 29
 	return int(h % uint64(len(s.shards)))
 }
 
@@ -503,17 +503,15 @@ func (h *recHeap) Pop() any {
 	return x
 }
 
-// endpointHash mixes an address and port (FNV-1a, 64 bits); shardOf XORs
-// both ends so that the two directions agree.
+// endpointHash mixes an address and port (the SplitMix64 finaliser over
+// the address's two words); shardOf XORs both ends so that the two
+// directions agree.
 func endpointHash(ap netip.AddrPort) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
 	a := ap.Addr().As16()
-	for _, b := range a {
-		h = (h ^ uint64(b)) * prime
-	}
-	p := ap.Port()
-	h = (h ^ uint64(p&0xff)) * prime
-	h = (h ^ uint64(p>>8)) * prime
-	return h
+	h := binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(a[8:]) ^ uint64(ap.Port())<<17
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }

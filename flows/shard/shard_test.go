@@ -191,3 +191,85 @@ func firstDiff(a, b string) string {
 func addrPort(host byte, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, host}), port)
 }
+
+// TestShardBalance: the endpoint hash spreads connections evenly, and
+// both directions of one connection land on the same shard.
+func TestShardBalance(t *testing.T) {
+	for _, n := range []int{2, 3, 4, 8} {
+		s := &sharded{shards: make([]*worker, n)}
+		counts := make([]int, n)
+		const conns = 20000
+		for i := range conns {
+			c := reassembly.Segment{Src: addrPort(byte(i%200), uint16(1024+i)), Dst: netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 7)}), 443)}
+			r := reassembly.Segment{Src: c.Dst, Dst: c.Src}
+			a, b := s.shardOf(&c), s.shardOf(&r)
+			if a != b {
+				t.Fatalf("%d shards: %v→%v on %d, the reply on %d", n, c.Src, c.Dst, a, b)
+			}
+			counts[a]++
+		}
+		for i, c := range counts {
+			if share := float64(c) / conns * float64(n); share < 0.9 || share > 1.1 {
+				t.Errorf("%d shards: shard %d holds %d of %d connections", n, i, c, conns)
+			}
+		}
+	}
+}
+
+// segments reads a capture into memory, payloads copied, repeated copies
+// times with the client and server networks shifted so that every copy is
+// a different set of connections, later in time.
+func segments(tb testing.TB, path string, copies int) ([]reassembly.Segment, int64) {
+	src, err := capture.OpenFile(path, capture.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	var one []reassembly.Segment
+	var seg capture.Segment
+	for src.Next(&seg) == nil {
+		s := reassembly.Segment(seg)
+		s.Payload = bytes.Clone(seg.Payload)
+		one = append(one, s)
+	}
+	if len(one) == 0 {
+		tb.Fatal("no segments")
+	}
+	span := one[len(one)-1].Timestamp.Sub(one[0].Timestamp) + time.Second
+	var all []reassembly.Segment
+	var n int64
+	shift := func(ap netip.AddrPort, k int) netip.AddrPort {
+		a := ap.Addr().As4()
+		a[1] += byte(k)
+		return netip.AddrPortFrom(netip.AddrFrom4(a), ap.Port())
+	}
+	for k := range copies {
+		for _, s := range one {
+			s.Src, s.Dst = shift(s.Src, k), shift(s.Dst, k)
+			s.Timestamp = s.Timestamp.Add(time.Duration(k) * span)
+			all = append(all, s)
+			n += int64(len(s.Payload))
+		}
+	}
+	return all, n
+}
+
+// BenchmarkEngine runs reassembly and flows over 100 copies of multi.pcap
+// (1,100 connections: full, resumed and failed handshakes), on one shard
+// and on two.
+func BenchmarkEngine(b *testing.B) {
+	segs, n := segments(b, "../../testdata/captures/multi.pcap", 100)
+	for _, shards := range []int{1, 2} {
+		b.Run("shards="+strconv.Itoa(shards), func(b *testing.B) {
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				e := New(shards, reassembly.Config{}, flows.Config{Ordered: true}, func(*flows.Record) {})
+				for i := range segs {
+					e.Add(&segs[i])
+				}
+				e.Close(segs[len(segs)-1].Timestamp)
+			}
+		})
+	}
+}
