@@ -109,6 +109,9 @@ type decoder struct {
 	frag    reassembler
 	stats   *Stats
 	tunnels int // encapsulations peeled from the current frame
+	// reassembled: the current segment's payload is in the fragment
+	// reassembler's buffer, not in the frame.
+	reassembled bool
 }
 
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
@@ -121,6 +124,7 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 func (d *decoder) decode(lt LinkType, frame []byte, wireLen int, ts time.Time, seg *Segment) verdict {
 	snapCut := wireLen > len(frame)
 	d.tunnels = 0
+	d.reassembled = false
 	switch lt {
 	case LinkTypeEthernet:
 		if len(frame) < 14 {
@@ -290,6 +294,7 @@ func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 			return vHeld
 		}
 		d.stats.Reassembled++
+		d.reassembled = true
 		body = data
 	}
 	if proto != ipProtoTCP {
@@ -377,6 +382,7 @@ func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 				return vHeld
 			}
 			d.stats.Reassembled++
+			d.reassembled = true
 			next, body, reassembled = first, data, true
 		default:
 			// Tunnels, else UDP, ICMPv6, ESP, No Next Header, ...

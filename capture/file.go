@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -19,8 +18,8 @@ import (
 // option of 0x7f or more, and both readers allocate a packet buffer of
 // whatever size a header claims (up to 4 GiB). Ours cap every length, turn
 // every inconsistency into a one-line error naming the file, and hand out
-// packets without copying them: a packet is a slice of the bufio buffer,
-// valid until the next read.
+// packets without copying them: a packet is a slice of the read buffer,
+// valid until the next read, or until released (see chunkReader).
 
 const (
 	// maxCaptureLen is the largest packet we accept, libpcap's
@@ -87,7 +86,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // fileReader reads packets from a pcap or pcapng stream.
 type fileReader struct {
 	name  string
-	br    *bufio.Reader
+	br    *chunkReader
 	src   *countingReader
 	gz    bool
 	pos   int64        // bytes consumed of the (decompressed) stream
@@ -138,7 +137,7 @@ func (r *fileReader) peek(n int, field string, eofOK bool) ([]byte, error) {
 		}
 		return nil, r.fail(ErrTruncated, field, "truncated: the file ends after %d of %d bytes", len(b), n)
 	}
-	if errors.Is(err, bufio.ErrBufferFull) { // cannot happen: callers bound n
+	if errors.Is(err, errBufferFull) { // cannot happen: callers bound n
 		return nil, r.fail(ErrCorrupt, field, "%d bytes do not fit the read buffer", n)
 	}
 	return nil, &FileError{Name: r.name, Offset: r.pos, Field: field, Msg: err.Error(), Err: err}
@@ -168,9 +167,9 @@ func (r *fileReader) publish() {
 
 // newFileReader detects the format from the magic number and reads the
 // file header (pcap) or the first section header and interface (pcapng).
-func newFileReader(in io.Reader, name string, stats *Stats) (*fileReader, error) {
+func newFileReader(in io.Reader, name string, stats *Stats, chunk int) (*fileReader, error) {
 	src := &countingReader{r: in}
-	r := &fileReader{name: name, src: src, br: bufio.NewReaderSize(src, readBufSize), stats: stats}
+	r := &fileReader{name: name, src: src, br: newChunkReader(src, chunk), stats: stats}
 	magic, err := r.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		// gzip, as written by "tcpdump -w - | gzip" and read by
@@ -180,7 +179,7 @@ func newFileReader(in io.Reader, name string, stats *Stats) (*fileReader, error)
 			return nil, r.fail(ErrNotCapture, "gzip header", "%v", err)
 		}
 		r.gz = true
-		r.br = bufio.NewReaderSize(zr, readBufSize)
+		r.br = newChunkReader(zr, chunk)
 		magic, err = r.br.Peek(4)
 		if err != nil && len(magic) == 0 && !errors.Is(err, io.EOF) {
 			return nil, r.fail(ErrNotCapture, "gzip data", "%v", err)

@@ -115,23 +115,53 @@ func FuzzOpenReader(f *testing.F) {
 			}
 			return
 		}
-		for range 10000 {
-			var seg Segment
-			err := s.Next(&seg)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				var fe *FileError
-				if !errors.As(err, &fe) {
-					t.Fatalf("error %v is not a *FileError", err)
-				}
-				break
-			}
-		}
+		plain, plainErr := readSegments(t, s, false)
 		if s.Offset() > int64(len(file)) && !s.file.gz {
 			t.Fatalf("Offset %d beyond the %d-byte file", s.Offset(), len(file))
 		}
 		checkReassembler(t, &s.dec.frag)
+
+		// Retained, in tiny chunks: the same segments, and every payload
+		// still intact at the end although none was copied.
+		r, err := openReader(bytes.NewReader(file), "fuzz", Options{MaxFragmentBytes: 64 << 10, chunk: 64})
+		if err != nil {
+			t.Fatalf("opened once, not twice: %v", err)
+		}
+		r.Retain()
+		kept, keptErr := readSegments(t, r, true)
+		if plainErr != keptErr || len(kept) != len(plain) {
+			t.Fatalf("retained read: %d segments, %q; plain: %d, %q", len(kept), keptErr, len(plain), plainErr)
+		}
+		for i := range kept {
+			if !bytes.Equal(kept[i].payload, plain[i].payload) || kept[i].seg.Seq != plain[i].seg.Seq {
+				t.Fatalf("segment %d differs when retained", i)
+			}
+		}
 	})
+}
+
+// readSegments reads up to 10,000 segments; payloads are copied unless
+// retained (and then only those Retained does not vouch for).
+func readSegments(t *testing.T, s *Source, retained bool) ([]readSeg, string) {
+	var out []readSeg
+	for range 10000 {
+		var seg Segment
+		err := s.Next(&seg)
+		if err == io.EOF {
+			return out, ""
+		}
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FileError", err)
+			}
+			return out, err.Error()
+		}
+		p := seg.Payload
+		if !retained || !s.Retained() {
+			p = bytes.Clone(p)
+		}
+		out = append(out, readSeg{seg: seg, payload: p})
+	}
+	return out, "10000 segments"
 }

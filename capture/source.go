@@ -38,6 +38,8 @@ type Options struct {
 	// FragmentTimeout abandons an incomplete datagram this long (in
 	// capture time) after its first fragment. 0 means DefaultFragmentTimeout.
 	FragmentTimeout time.Duration
+
+	chunk int // tests: the read buffer's size instead of chunkSize
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +71,9 @@ type Source struct {
 	file   *fileReader
 	closer io.Closer
 	pkt    packet
+	// Retaining: buffers to release once segments are done (see Done).
+	marks    []bufferMark
+	lastMark uint64
 
 	handle   *pcap.Handle
 	liveMu   sync.Mutex // guards handle use by Stats against Close, pcap and shared
@@ -78,6 +83,12 @@ type Source struct {
 	closeErr error
 	// wakeOnTimeout: Next returns ErrNoPacket on a live read timeout.
 	wakeOnTimeout bool
+}
+
+// bufferMark: chunk mark began with the segment numbered segment (1 =
+// the first Next returned); the chunks before it hold earlier segments.
+type bufferMark struct {
+	segment, mark uint64
 }
 
 func newSource(name string, opts Options) *Source {
@@ -139,7 +150,7 @@ func openError(path string, err error) error {
 func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 	opts = opts.withDefaults()
 	s := newSource(name, opts)
-	fr, err := newFileReader(r, name, &s.stats)
+	fr, err := newFileReader(r, name, &s.stats, opts.chunk)
 	if err != nil {
 		return nil, err
 	}
@@ -217,12 +228,48 @@ func (s *Source) Next(seg *Segment) error {
 		switch s.dec.decode(lt, data, wire, ts, seg) {
 		case vSegment:
 			s.stats.TCPSegments++
+			if s.file != nil && s.file.br.retain {
+				// This segment is the first of a new buffer: the ones
+				// before it are free once their segments are done.
+				if m := s.file.br.mark(); m != s.lastMark {
+					s.marks = append(s.marks, bufferMark{segment: s.stats.TCPSegments, mark: m})
+					s.lastMark = m
+				}
+			}
 			return nil
 		case vNonTCP:
 			s.stats.NonTCP++
 		case vBad:
 			s.stats.DecodeErrors++
 		}
+	}
+}
+
+// Retain keeps the payloads of a file's segments valid after the next
+// call to Next, until Release: the file is read into fresh buffers instead
+// of one reused buffer, so a payload can be handed to another goroutine
+// without a copy. Payloads of a live capture, and of datagrams rebuilt
+// from IP fragments, are never retained (see Retained). Call it before
+// the first Next.
+func (s *Source) Retain() {
+	if s.file != nil {
+		s.file.br.retain = true
+	}
+}
+
+// Retained reports whether the payload of the segment Next returned last
+// stays valid until released.
+func (s *Source) Retained() bool {
+	return s.file != nil && s.file.br.retain && !s.dec.reassembled
+}
+
+// Done tells a retaining Source that the payloads of the first n segments
+// Next returned are no longer in use: the buffers that held only those
+// may be reused.
+func (s *Source) Done(n uint64) {
+	for len(s.marks) > 0 && s.marks[0].segment <= n {
+		s.file.br.release(s.marks[0].mark)
+		s.marks = s.marks[1:]
 	}
 }
 
