@@ -53,14 +53,15 @@ func main() {
 // tuneGC trades memory for CPU where the environment does not decide:
 // the live heap is small and bounded by the reassembly budgets, and the
 // default GOGC=100 spent about a fifth of a handshake-heavy run collecting
-// it. Measured on the 50,000-connection benchmark capture (2 CPUs): GOGC
-// 400 gave the same wall time as 200 with two workers but a peak RSS of
-// 189 MiB instead of 140 (the lineage maps and the Records waiting for
-// order make the live heap about 30 MB); 150 was slower. The memory limit
-// makes the collector work harder only if a capture really holds that much.
+// it. Measured on the 50,000-connection benchmark capture (2 CPUs, two
+// workers, three runs each): GOGC 100 took 1.02-1.12 s and 98-104 MiB,
+// 150 took 0.87-0.91 s and 118-127 MiB, 200 0.80-1.03 s and 134-140 MiB
+// (the live heap is 25-40 MB: lineage maps, read buffers in flight,
+// connections). The memory limit makes the collector work harder only if
+// a capture really holds that much.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+		debug.SetGCPercent(150)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(512 << 20)
@@ -167,6 +168,13 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		Ordered:      o.live == "", // files: deterministic order by connection start
 	}, emit)
 
+	// With several workers a file's payloads go to them without a copy:
+	// the Source keeps its buffers until every worker is done with them.
+	retain := o.live == "" && o.workers > 1
+	if retain {
+		src.Retain()
+	}
+
 	var packets uint64
 	stats := newStatsPrinter(o.statsEvery, stderr)
 	progress := newProgress(o, src, stderr)
@@ -199,7 +207,10 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}
 		packets++
 		lastTS = seg.Timestamp
-		engine.Add((*reassembly.Segment)(&seg))
+		engine.Add((*reassembly.Segment)(&seg), src.Retained())
+		if retain {
+			src.Done(engine.Done())
+		}
 		if o.live != "" {
 			lastWall = time.Now()
 		}

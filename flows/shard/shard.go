@@ -40,8 +40,14 @@ import (
 // Engine takes a capture's TCP segments in capture order and hands on
 // each connection's Record.
 type Engine interface {
-	// Add takes the next segment. seg.Payload is read only during the call.
-	Add(seg *reassembly.Segment)
+	// Add takes the next segment. seg.Payload is read only during the
+	// call, unless retained: then it must stay valid and unchanged until
+	// Done has passed the segment (a Source that retains its buffers
+	// saves a copy of every payload).
+	Add(seg *reassembly.Segment, retained bool)
+	// Done returns how many segments (counted by Add) the Engine no
+	// longer needs the payloads of.
+	Done() uint64
 	// Tick moves the capture's clock on when packets are scarce (live).
 	Tick(now time.Time)
 	// Close ends the input at ts: every connection is closed and every
@@ -77,7 +83,7 @@ func newSerial(rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Recor
 	return s
 }
 
-func (s *serial) Add(seg *reassembly.Segment) {
+func (s *serial) Add(seg *reassembly.Segment, _ bool) {
 	s.index++
 	s.tracker.At(s.index)
 	s.asm.Add(seg)
@@ -94,15 +100,17 @@ func (s *serial) Close(ts time.Time) {
 	s.tracker.Flush()
 }
 
+func (s *serial) Done() uint64 { return s.index }
+
 func (s *serial) Open() int { return s.asm.Open() }
 
 func (s *serial) Stats() (reassembly.Stats, flows.Stats) {
 	return s.asm.Stats(), s.tracker.Stats()
 }
 
-// Epochs end after this many segments, or when a shard's batch holds this
-// many payload bytes: small enough that what is in flight stays a few
-// MiB, large enough that the handovers cost nothing per segment.
+// Epochs end after this many segments, or when they carry this many
+// payload bytes: small enough that what is in flight stays a few MiB,
+// large enough that the handovers cost nothing per segment.
 const (
 	epochSegments = 2048
 	epochBytes    = 1 << 20
@@ -115,12 +123,14 @@ const (
 	kindClose
 )
 
-// entry is one step of a shard: a segment (its payload in the batch's
-// arena), a Tick, or the end of input.
+// entry is one step of a shard: a segment, a Tick, or the end of input.
+// A segment's payload is the caller's, retained, or a copy in the batch's
+// arena (from off to end; arenas grow, so slices are made on arrival).
 type entry struct {
 	kind     uint8
-	seg      reassembly.Segment // Payload nil; see off, end
-	off, end int                // the payload in batch.arena
+	inArena  bool
+	seg      reassembly.Segment
+	off, end int
 	place    reassembly.Place
 }
 
@@ -157,9 +167,12 @@ type sharded struct {
 	clock    time.Time
 	lastTick time.Time
 	epoch    uint64
-	inEpoch  int
+	inEpoch  int // segments in the current epoch
+	epochLen int // ... and their payload bytes
 	cur      []*batch
 	closed   bool
+	ends     []epochEnd // epochs not yet known to be resolved
+	done     uint64     // segments every shard is finished with
 
 	results  chan result
 	resolved atomic.Uint64 // every shard has finished epochs up to this
@@ -186,6 +199,11 @@ type worker struct {
 type mark struct {
 	epoch uint64
 	n     int
+}
+
+// epochEnd is the index of an epoch's last segment.
+type epochEnd struct {
+	epoch, last uint64
 }
 
 func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) *sharded {
@@ -239,7 +257,7 @@ func (s *sharded) shardOf(seg *reassembly.Segment) int {
 	return int(h % uint64(len(s.shards)))
 }
 
-func (s *sharded) Add(seg *reassembly.Segment) {
+func (s *sharded) Add(seg *reassembly.Segment, retained bool) {
 	s.index++
 	if seg.Timestamp.After(s.clock) {
 		s.clock = seg.Timestamp
@@ -250,15 +268,30 @@ func (s *sharded) Add(seg *reassembly.Segment) {
 		s.broadcast(kindTick, s.clock, s.index)
 	}
 	b := s.cur[s.shardOf(seg)]
-	off := len(b.arena)
-	b.arena = append(b.arena, seg.Payload...)
-	e := entry{kind: kindSegment, seg: *seg, off: off, end: len(b.arena), place: reassembly.Place{Index: s.index, Clock: s.clock}}
-	e.seg.Payload = nil
+	e := entry{kind: kindSegment, seg: *seg, place: reassembly.Place{Index: s.index, Clock: s.clock}}
+	if !retained {
+		e.inArena, e.off = true, len(b.arena)
+		b.arena = append(b.arena, seg.Payload...)
+		e.end = len(b.arena)
+		e.seg.Payload = nil
+	}
 	b.entries = append(b.entries, e)
 	s.inEpoch++
-	if s.inEpoch >= epochSegments || len(b.arena) >= epochBytes {
+	s.epochLen += len(seg.Payload)
+	if s.inEpoch >= epochSegments || s.epochLen >= epochBytes {
 		s.endEpoch(false)
 	}
+}
+
+// Done implements Engine: the last segment of the newest epoch every
+// shard has finished.
+func (s *sharded) Done() uint64 {
+	r := s.resolved.Load()
+	for len(s.ends) > 0 && s.ends[0].epoch <= r {
+		s.done = s.ends[0].last
+		s.ends = s.ends[1:]
+	}
+	return s.done
 }
 
 func (s *sharded) Tick(now time.Time) {
@@ -310,7 +343,8 @@ func (s *sharded) endEpoch(final bool) {
 			s.cur[i] = w.batch()
 		}
 	}
-	s.inEpoch = 0
+	s.ends = append(s.ends, epochEnd{epoch: s.epoch, last: s.index})
+	s.inEpoch, s.epochLen = 0, 0
 }
 
 func (s *sharded) Open() int {
@@ -376,7 +410,9 @@ func (w *worker) run(s *sharded) {
 			w.tracker.At(e.place.Index)
 			switch e.kind {
 			case kindSegment:
-				e.seg.Payload = b.arena[e.off:e.end:e.end]
+				if e.inArena {
+					e.seg.Payload = b.arena[e.off:e.end:e.end]
+				}
 				w.asm.AddPlaced(&e.seg, e.place)
 				e.seg.Payload = nil
 			case kindTick:

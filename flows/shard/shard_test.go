@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"os"
@@ -20,12 +21,21 @@ import (
 // dissect runs a capture through an Engine of n shards and returns the
 // JSON lines and the counters.
 func dissect(t testing.TB, path string, n int, rcfg reassembly.Config) (string, reassembly.Stats, flows.Stats) {
+	return dissectRetained(t, path, n, rcfg, false)
+}
+
+// dissectRetained is dissect, optionally with the Source's buffers
+// retained: payloads go to the shards uncopied, as cmd/tlsdissect does.
+func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, retain bool) (string, reassembly.Stats, flows.Stats) {
 	t.Helper()
 	src, err := capture.OpenFile(path, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	if retain {
+		src.Retain()
+	}
 	var out bytes.Buffer
 	w, err := output.New("json", &out, output.Options{})
 	if err != nil {
@@ -46,7 +56,8 @@ func dissect(t testing.TB, path string, n int, rcfg reassembly.Config) (string, 
 			// A damaged capture is dissected as far as it goes, here too.
 			break
 		}
-		e.Add((*reassembly.Segment)(&seg))
+		e.Add((*reassembly.Segment)(&seg), src.Retained())
+		src.Done(e.Done())
 	}
 	e.Close(seg.Timestamp)
 	if err := w.Close(); err != nil {
@@ -117,6 +128,71 @@ func TestShardsAgree(t *testing.T) {
 	t.Logf("%d captures agree over 1, 2, 3 and 8 shards", checked)
 }
 
+// TestShardsRetained: a capture of many read buffers, dissected with the
+// buffers retained and recycled as the shards finish with them, gives what
+// one shard gives from copies. A buffer reused too early shows as damaged
+// handshakes.
+func TestShardsRetained(t *testing.T) {
+	path := bigCapture(t, "../../testdata/captures/multi.pcap", 300)
+	want, _, wantF := dissect(t, path, 1, reassembly.Config{})
+	if wantF.Records < 3000 {
+		t.Fatalf("only %d records from the big capture", wantF.Records)
+	}
+	for _, n := range []int{2, 3} {
+		got, _, _ := dissectRetained(t, path, n, reassembly.Config{}, true)
+		if got != want {
+			t.Fatalf("%d shards, retained buffers: differs from one shard:\n%s", n, firstDiff(want, got))
+		}
+	}
+}
+
+// bigCapture writes copies of an Ethernet/IPv4 pcap one after another,
+// each later in time and with the second byte of every address moved on,
+// so that each copy is a new set of connections.
+func bigCapture(t *testing.T, path string, copies int) string {
+	in, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hdr, rec = 24, 16
+	le := binary.LittleEndian
+	if le.Uint32(in) != 0xa1b2c3d4 || le.Uint32(in[20:]) != 1 {
+		t.Fatal("want a little-endian microsecond Ethernet pcap")
+	}
+	type record struct {
+		sec, usec uint32
+		frame     []byte
+	}
+	var recs []record
+	for b := in[hdr:]; len(b) >= rec; {
+		n := int(le.Uint32(b[8:]))
+		recs = append(recs, record{le.Uint32(b), le.Uint32(b[4:]), b[rec : rec+n]})
+		b = b[rec+n:]
+	}
+	span := recs[len(recs)-1].sec - recs[0].sec + 2
+	out := append([]byte(nil), in[:hdr]...)
+	for k := range copies {
+		for _, r := range recs {
+			f := bytes.Clone(r.frame)
+			if len(f) < 34 || f[12] != 0x08 || f[13] != 0x00 {
+				t.Fatal("want plain Ethernet IPv4 frames")
+			}
+			f[14+12+1] += byte(k)
+			f[14+16+1] += byte(k)
+			out = le.AppendUint32(out, r.sec+uint32(k)*span)
+			out = le.AppendUint32(out, r.usec)
+			out = le.AppendUint32(out, uint32(len(f)))
+			out = le.AppendUint32(out, uint32(len(f)))
+			out = append(out, f...)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "big.pcap")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestShardsLineage checks the capture where lineage crosses shards: each
 // resumed connection names the connection that issued its ticket.
 func TestShardsLineage(t *testing.T) {
@@ -142,7 +218,7 @@ func TestShardsBudgets(t *testing.T) {
 		}
 		seg.Src = addrPort(10, uint16(1024+i))
 		seg.Dst = addrPort(20, 443)
-		e.Add(&seg)
+		e.Add(&seg, false)
 		if o := e.Open(); o > 8 {
 			t.Fatalf("after %d SYNs %d connections open, budget 8", i+1, o)
 		}
@@ -266,7 +342,7 @@ func BenchmarkEngine(b *testing.B) {
 			for b.Loop() {
 				e := New(shards, reassembly.Config{}, flows.Config{Ordered: true}, func(*flows.Record) {})
 				for i := range segs {
-					e.Add(&segs[i])
+					e.Add(&segs[i], true)
 				}
 				e.Close(segs[len(segs)-1].Timestamp)
 			}
