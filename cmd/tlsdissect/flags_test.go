@@ -54,6 +54,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"-r", "a", "-B", "-1"}, wantErr: "buffer size"},
 		{args: []string{"-r", "a", "-idle", "-1s"}, wantErr: "-idle"},
 		{args: []string{"-r", "a", "-max-conns", "0"}, wantErr: "-max-conns"},
+		{args: []string{"-r", "a", "-workers", "0"}, wantErr: "-workers 0: must be positive"},
 		{args: []string{"-r", "a", "-c", "many"}, wantErr: "-c"},
 		{args: []string{"-bogus"}, wantErr: "bogus"},
 	}

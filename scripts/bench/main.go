@@ -140,6 +140,10 @@ func bench(dir, bin string, handshakes int, bulk int64, runs int) error {
 		if err != nil {
 			return err
 		}
+		one, err := run(runs, bin, "-F", "json", "-workers", "1", "-o", os.DevNull, "-r", path)
+		if err != nil {
+			return err
+		}
 		conns := 0.0
 		if m := tlsConns.FindStringSubmatch(us.stderr); m != nil {
 			conns, _ = strconv.ParseFloat(m[1], 64)
@@ -159,7 +163,14 @@ func bench(dir, bin string, handshakes int, bulk int64, runs int) error {
 			}
 			tsharkRatio = fmt.Sprintf("%.0f×", ts.wall.Seconds()/us.wall.Seconds())
 		}
-		row("tlsdissect -F json", us, fmt.Sprintf("%.1f×", us.wall.Seconds()/fl.wall.Seconds()), tsharkRatio)
+		ratio := func(m measure) string {
+			if tshark == "" {
+				return "—"
+			}
+			return fmt.Sprintf("%.0f×", ts.wall.Seconds()/m.wall.Seconds())
+		}
+		row("tlsdissect -F json -workers 1", one, fmt.Sprintf("%.1f×", one.wall.Seconds()/fl.wall.Seconds()), ratio(one))
+		row(fmt.Sprintf("tlsdissect -F json (%d workers)", runtime.NumCPU()), us, fmt.Sprintf("%.1f×", us.wall.Seconds()/fl.wall.Seconds()), tsharkRatio)
 		if tshark != "" {
 			row("tshark 4.0", ts, fmt.Sprintf("%.1f×", ts.wall.Seconds()/fl.wall.Seconds()), "")
 		}
