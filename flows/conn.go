@@ -181,7 +181,16 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 		c.t.pending = append(c.t.pending, closing{c: c, info: info})
 		return
 	}
-	c.t.finish(c.info.ID, c.build(info))
+	c.t.finish(c.info.ID, c.record(info))
+}
+
+// record builds the Record and notes where the connection closed.
+func (c *conn) record(info reassembly.CloseInfo) *Record {
+	r := c.build(info)
+	if r != nil {
+		r.closedAt = c.closeAt.pos
+	}
+	return r
 }
 
 // StartTLS implements dissect.Sink.

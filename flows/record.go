@@ -179,13 +179,19 @@ type Record struct {
 	ServerBytes  uint64 `json:"server_bytes"`
 	MissingBytes uint64 `json:"missing_bytes"`
 
-	connID uint64 // reassembly.ConnInfo.ID; not part of the contract
+	connID   uint64 // reassembly.ConnInfo.ID; not part of the contract
+	closedAt uint64 // place of the close (see ClosedAt)
 }
 
 // ConnID returns the connection's reassembly.ConnInfo.ID: the index in
 // the capture of the segment that opened it, so that Records sorted by it
 // are in connection-start order. It is not written out.
 func (r *Record) ConnID() uint64 { return r.connID }
+
+// ClosedAt returns the place in the capture where the connection closed:
+// the index of the segment (or Tick) being processed, as given to
+// Tracker.At. Records sorted by it, then by ConnID, are in close order.
+func (r *Record) ClosedAt() uint64 { return r.closedAt }
 
 // Status values.
 const (

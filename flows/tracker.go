@@ -159,11 +159,20 @@ func (t *Tracker) BuildClosed(n int) {
 	for i := range n {
 		p := t.pending[i]
 		t.pending[i] = closing{}
-		t.finish(p.c.info.ID, p.c.build(p.info))
+		t.finish(p.c.info.ID, p.c.record(p.info))
 	}
 	rest := copy(t.pending, t.pending[n:])
 	clear(t.pending[rest:])
 	t.pending = t.pending[:rest]
+}
+
+// FirstPending returns where the earliest closed connection still waiting
+// for BuildClosed closed (see Record.ClosedAt); ok is false when none waits.
+func (t *Tracker) FirstPending() (pos uint64, ok bool) {
+	if len(t.pending) == 0 {
+		return 0, false
+	}
+	return t.pending[0].c.closeAt.pos, true
 }
 
 // Oldest returns the smallest ID of the connections handed to New whose

@@ -88,35 +88,42 @@ func committedCaptures(t *testing.T) []string {
 }
 
 // TestGolden runs the binary on every committed capture in each of the
-// three person-facing formats and compares with the reviewed golden files.
+// person-facing formats and JSON, with one worker and with three, and
+// compares with the reviewed golden files: the output does not depend on
+// the number of workers.
 func TestGolden(t *testing.T) {
 	for _, file := range committedCaptures(t) {
 		for _, format := range []string{"table", "ladder", "json", "summary"} {
-			name := filepath.Base(file) + "." + format
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				r := runBin(t, nil, "-q", "-F", format, "-r", file)
-				if r.code != 0 {
-					t.Fatalf("exit %d, stderr: %s", r.code, r.stderr)
-				}
-				golden := filepath.Join("testdata", "golden", name)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
+			for _, workers := range []string{"1", "3"} {
+				name := filepath.Base(file) + "." + format
+				t.Run(name+"/workers="+workers, func(t *testing.T) {
+					t.Parallel()
+					if *update && workers != "1" {
+						t.Skip("goldens are written from one worker")
 					}
-					if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-						t.Fatal(err)
+					r := runBin(t, nil, "-q", "-F", format, "-workers", workers, "-r", file)
+					if r.code != 0 {
+						t.Fatalf("exit %d, stderr: %s", r.code, r.stderr)
 					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./cmd/tlsdissect -update)", err)
-				}
-				if got := r.stdout; got != string(want) {
-					t.Errorf("output differs from %s (go test ./cmd/tlsdissect -update rewrites it):\n%s", golden, lineDiff(string(want), got))
-				}
-			})
+					golden := filepath.Join("testdata", "golden", name)
+					if *update {
+						if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+							t.Fatal(err)
+						}
+						if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
+					want, err := os.ReadFile(golden)
+					if err != nil {
+						t.Fatalf("%v (run go test ./cmd/tlsdissect -update)", err)
+					}
+					if got := r.stdout; got != string(want) {
+						t.Errorf("output differs from %s (go test ./cmd/tlsdissect -update rewrites it):\n%s", golden, lineDiff(string(want), got))
+					}
+				})
+			}
 		}
 	}
 }

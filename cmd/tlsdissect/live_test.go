@@ -82,9 +82,30 @@ func TestLiveLoopback(t *testing.T) {
 		c.Close()
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond) // let libpcap hand over the last packets
+	// Live, each record is written as its connection ends, whatever the
+	// number of workers: both must arrive before the capture is stopped.
+	outLines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			outLines <- sc.Text()
+		}
+		close(outLines)
+	}()
+	var out strings.Builder
+	for n := 0; n < 2; n++ {
+		select {
+		case l := <-outLines:
+			out.WriteString(l + "\n")
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of 2 records written within 5 s of the connections' end:\n%s", n, out.String())
+		}
+	}
 	cmd.Process.Signal(syscall.SIGINT)
-	out, _ := io.ReadAll(stdout)
+	for l := range outLines {
+		out.WriteString(l + "\n")
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -98,9 +119,9 @@ func TestLiveLoopback(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit within 10 s of SIGINT")
 	}
-	recs := readRecords(t, string(out))
+	recs := readRecords(t, out.String())
 	if len(recs) != 2 {
-		t.Fatalf("want 2 records, got %d:\n%s\nstderr: %s", len(recs), out, stderrText.String())
+		t.Fatalf("want 2 records, got %d:\n%s\nstderr: %s", len(recs), out.String(), stderrText.String())
 	}
 	first, second := recs[0], recs[1]
 	if !first.SessionTicket.Issued || first.Status != "established" {

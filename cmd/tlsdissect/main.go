@@ -182,8 +182,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	// 4. The loop: one segment at a time, in capture order.
 	var seg capture.Segment
 	var readErr error
-	var lastTS time.Time   // capture time of the last segment
-	var lastWall time.Time // wall time it was read (live only)
+	var lastTS time.Time    // capture time of the last segment
+	var lastWall time.Time  // wall time it was read (live only)
+	var lastFlush time.Time // wall time the engine was last flushed (live only)
 	for ctx.Err() == nil && !failed.Load() {
 		if o.count > 0 && packets >= o.count {
 			break
@@ -213,6 +214,12 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}
 		if o.live != "" {
 			lastWall = time.Now()
+			// Workers take segments in batches; on a slow link, hand them
+			// over often so that records come out as connections end.
+			if lastWall.Sub(lastFlush) >= liveFlushEvery {
+				engine.Flush()
+				lastFlush = lastWall
+			}
 		}
 		if packets&1023 == 0 {
 			progress.update(packets)
@@ -243,6 +250,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 	return nil
 }
+
+// liveFlushEvery bounds how long a live record waits in the workers.
+const liveFlushEvery = 100 * time.Millisecond
 
 // openSource opens the file or interface the flags name.
 func openSource(o *options, stdin io.Reader) (*capture.Source, error) {

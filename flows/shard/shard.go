@@ -18,7 +18,8 @@
 //     shard at once. A connection that closed in an epoch is built only
 //     when every shard has finished that epoch, so every fact placed
 //     before its questions is known; finished Records are released in
-//     connection-ID order once no shard holds a smaller ID.
+//     connection-ID order once no shard holds a smaller ID (or, live, in
+//     the order the connections closed).
 //
 // What differs from one Assembler: the budgets (MaxConns and
 // MaxBufferedTotal) are divided among the shards, so a capture that hits
@@ -50,6 +51,10 @@ type Engine interface {
 	Done() uint64
 	// Tick moves the capture's clock on when packets are scarce (live).
 	Tick(now time.Time)
+	// Flush hands on what has been added so far, so that the Records of
+	// connections that closed are not held back by a slow trickle of
+	// segments (live: call it every fraction of a second).
+	Flush()
 	// Close ends the input at ts: every connection is closed and every
 	// Record emitted before it returns. The Engine is done afterwards.
 	Close(ts time.Time)
@@ -93,6 +98,8 @@ func (s *serial) Tick(now time.Time) {
 	s.tracker.At(s.index + 1)
 	s.asm.Tick(now)
 }
+
+func (s *serial) Flush() {}
 
 func (s *serial) Close(ts time.Time) {
 	s.tracker.At(s.index + 1)
@@ -303,6 +310,12 @@ func (s *sharded) Tick(now time.Time) {
 	s.endEpoch(false)
 }
 
+func (s *sharded) Flush() {
+	if !s.closed {
+		s.endEpoch(false)
+	}
+}
+
 func (s *sharded) Close(ts time.Time) {
 	if s.closed {
 		return
@@ -463,8 +476,12 @@ func (w *worker) build(resolved uint64) {
 
 func (w *worker) send(s *sharded, b *batch, last, final bool) {
 	r := result{shard: w.id, epoch: b.epoch, last: last, final: final, records: w.out, low: b.last + 1}
-	if id, ok := w.tracker.Oldest(); ok {
-		r.low = id
+	if s.ordered {
+		if id, ok := w.tracker.Oldest(); ok {
+			r.low = id
+		}
+	} else if pos, ok := w.tracker.FirstPending(); ok {
+		r.low = pos
 	}
 	w.out = nil
 	s.results <- r
@@ -500,22 +517,18 @@ func (s *sharded) merge() {
 		}
 		low[r.shard] = r.low
 		for _, rec := range r.records {
-			if !s.ordered {
-				s.release(rec)
-				continue
-			}
-			heap.Push(&s.held, rec)
+			heap.Push(&s.held, held{key: s.key(rec), rec: rec})
 		}
 		bound := low[0]
 		for _, l := range low[1:] {
 			bound = min(bound, l)
 		}
-		for len(s.held) > 0 && (s.held[0].ConnID() < bound || len(s.held) > s.maxHeld) {
-			s.release(heap.Pop(&s.held).(*flows.Record))
+		for len(s.held) > 0 && (s.held[0].key < bound || len(s.held) > s.maxHeld) {
+			s.release(heap.Pop(&s.held).(held).rec)
 		}
 	}
 	for len(s.held) > 0 {
-		s.release(heap.Pop(&s.held).(*flows.Record))
+		s.release(heap.Pop(&s.held).(held).rec)
 	}
 	close(s.merged)
 }
@@ -525,16 +538,37 @@ func (s *sharded) release(r *flows.Record) {
 	s.emit(r)
 }
 
-type recHeap []*flows.Record
+// key orders the Records the merger releases: connection start (ID) for
+// files, close for a live capture, as one Tracker emits them.
+func (s *sharded) key(r *flows.Record) uint64 {
+	if s.ordered {
+		return r.ConnID()
+	}
+	return r.ClosedAt()
+}
 
-func (h recHeap) Len() int           { return len(h) }
-func (h recHeap) Less(i, j int) bool { return h[i].ConnID() < h[j].ConnID() }
-func (h recHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *recHeap) Push(x any)        { *h = append(*h, x.(*flows.Record)) }
+// held is a Record waiting for its turn; ties (connections closed at the
+// same place) go by ID.
+type held struct {
+	key uint64
+	rec *flows.Record
+}
+
+type recHeap []held
+
+func (h recHeap) Len() int { return len(h) }
+func (h recHeap) Less(i, j int) bool {
+	if h[i].key != h[j].key {
+		return h[i].key < h[j].key
+	}
+	return h[i].rec.ConnID() < h[j].rec.ConnID()
+}
+func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)   { *h = append(*h, x.(held)) }
 func (h *recHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
-	old[len(old)-1] = nil
+	old[len(old)-1] = held{}
 	*h = old[:len(old)-1]
 	return x
 }

@@ -349,3 +349,52 @@ func BenchmarkEngine(b *testing.B) {
 		})
 	}
 }
+
+// TestShardsCloseOrder: unordered (live), Records come out as their
+// connections close, whatever the number of shards: the same Records as
+// one shard gives, in close order.
+func TestShardsCloseOrder(t *testing.T) {
+	for _, f := range captures(t) {
+		if src, err := capture.OpenFile(f, capture.Options{}); err != nil {
+			continue
+		} else {
+			src.Close()
+		}
+		one := closeOrder(t, f, 1)
+		for _, n := range []int{2, 5} {
+			got := closeOrder(t, f, n)
+			if len(got) != len(one) {
+				t.Fatalf("%s: %d shards emit %d records, one shard %d", f, n, len(got), len(one))
+			}
+			seen := map[string]int{}
+			for i, r := range got {
+				if i > 0 && r.ClosedAt() < got[i-1].ClosedAt() {
+					t.Errorf("%s: %d shards: record %d closed at %d, before the previous one (%d)", f, n, i, r.ClosedAt(), got[i-1].ClosedAt())
+				}
+				seen[r.UID]++
+			}
+			for _, r := range one {
+				if seen[r.UID]--; seen[r.UID] < 0 {
+					t.Errorf("%s: %d shards: %s missing", f, n, r.UID)
+				}
+			}
+		}
+	}
+}
+
+func closeOrder(t *testing.T, path string, n int) []*flows.Record {
+	src, err := capture.OpenFile(path, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var recs []*flows.Record
+	e := New(n, reassembly.Config{}, flows.Config{ReportNonTLS: true}, func(r *flows.Record) { recs = append(recs, r) })
+	var seg capture.Segment
+	for src.Next(&seg) == nil {
+		e.Add((*reassembly.Segment)(&seg), false)
+		e.Flush()
+	}
+	e.Close(seg.Timestamp)
+	return recs
+}
