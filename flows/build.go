@@ -313,8 +313,8 @@ func (c *conn) resumption(r *Record) {
 }
 
 func (c *conn) certificates(r *Record) {
-	for _, der := range c.chain {
-		r.Certificates = append(r.Certificates, certOf(c.t.certs.Summarize(der)))
+	for i, der := range c.chain {
+		r.Certificates = append(r.Certificates, certOf(c.t.certs.SummarizeSum(der, c.chainSum(i))))
 	}
 	for _, der := range c.cchain {
 		r.ClientCertificates = append(r.ClientCertificates, certOf(c.t.certs.Summarize(der)))

@@ -44,6 +44,7 @@ type conn struct {
 	sslv2At      [2]int // records per direction when it came
 	sslv2Hit     bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
 	chain        [][]byte
+	chainSums    [][32]byte // SHA-256 of chain[i], made once (chainSum)
 	cchain       [][]byte
 	clientCrt    bool // the client sent a Certificate message in clear
 	cchainUnread bool // ... which did not parse
@@ -248,6 +249,25 @@ type sinkAdapter struct{ c *conn }
 func (s sinkAdapter) Event(e *dissect.Event)    { s.c.event(e) }
 func (s sinkAdapter) Anomaly(a dissect.Anomaly) { s.c.dissectAnomaly(a) }
 func (s sinkAdapter) StartTLS(protocol string)  { s.c.StartTLS(protocol) }
+
+// chainSum returns the SHA-256 of the server's certificate i, computed
+// once per connection: the certificate summary, the leaf facts and the
+// leaf per SNI all key on it.
+func (c *conn) chainSum(i int) [32]byte {
+	if len(c.chainSums) != len(c.chain) {
+		c.chainSums = make([][32]byte, len(c.chain))
+		for j, der := range c.chain {
+			c.chainSums[j] = sha256.Sum256(der)
+		}
+	}
+	return c.chainSums[i]
+}
+
+// leafSHA256 is the hex SHA-256 of the server's leaf.
+func (c *conn) leafSHA256() string {
+	s := c.chainSum(0)
+	return hex.EncodeToString(s[:])
+}
 
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)

@@ -112,7 +112,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		ev.clientFlightLen = c.clientFlightLen13()
 	}
 	if len(c.chain) > 0 {
-		ev.leaf = c.t.leafFacts(c.chain[0])
+		ev.leaf = c.t.leafFacts(c.chain[0], c.leafSHA256())
 		if ev.sni != "" && ev.leaf.sha256 != "" {
 			if prev, ok := c.t.lineage.find(c.t.lineage.sniLeaf, ev.sni, c.closeAt); ok && prev.leaf != ev.leaf.sha256 {
 				ev.otherLeaf = true
@@ -169,25 +169,25 @@ func (c *conn) rememberLeaf() {
 	if c.ch == nil || c.ch.ServerName == "" || len(c.chain) == 0 || !c.established {
 		return
 	}
-	c.t.lineage.note(c.t.lineage.sniLeaf, c.ch.ServerName, fact{at: c.now(), leaf: hexSHA256(c.chain[0])})
+	c.t.lineage.note(c.t.lineage.sniLeaf, c.ch.ServerName, fact{at: c.now(), leaf: c.leafSHA256()})
 }
 
 // leafFacts returns what the diagnosis asks of a server's leaf, parsed
 // once per distinct certificate: a busy server's leaf is seen by every
 // connection, and parsing it and checking its self-signature each time
 // costs more than the rest of the connection. Facts are read-only once made.
-func (t *Tracker) leafFacts(der []byte) *leafFacts {
-	key := hexSHA256(der)
-	if lf, ok := t.leaves.get(key); ok {
+func (t *Tracker) leafFacts(der []byte, sha string) *leafFacts {
+	if lf, ok := t.leaves.get(sha); ok {
 		return lf
 	}
-	lf := leafOf(der)
-	t.leaves.put(key, lf)
+	lf := leafOf(der, sha)
+	t.leaves.put(sha, lf)
 	return lf
 }
 
-func leafOf(der []byte) *leafFacts {
-	lf := &leafFacts{sha256: hexSHA256(der)}
+// leafOf parses the leaf der whose SHA-256 (hex) is sha.
+func leafOf(der []byte, sha string) *leafFacts {
+	lf := &leafFacts{sha256: sha}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return lf

@@ -399,8 +399,10 @@ func TestInterceptionHints(t *testing.T) {
 
 func TestNameMatches(t *testing.T) {
 	ca := newPKI(t, "Test Root CA")
-	san := leafOf(ca.leaf(t, base, base.AddDate(1, 0, 0), "www.example.com", "*.example.org"))
-	cnOnly := leafOf(cnLeaf(t, ca, "*.example.net"))
+	sanDER := ca.leaf(t, base, base.AddDate(1, 0, 0), "www.example.com", "*.example.org")
+	san := leafOf(sanDER, hexSHA256(sanDER))
+	cnDER := cnLeaf(t, ca, "*.example.net")
+	cnOnly := leafOf(cnDER, hexSHA256(cnDER))
 	tests := []struct {
 		lf   *leafFacts
 		host string

@@ -184,7 +184,13 @@ func NewCache(max int) *Cache {
 // der is only read during the call. The Summary returned is shared by every
 // caller that hands in the same certificate: treat it as read-only.
 func (c *Cache) Summarize(der []byte) *Summary {
-	key := sha256.Sum256(der)
+	return c.SummarizeSum(der, sha256.Sum256(der))
+}
+
+// SummarizeSum is Summarize for a caller that has the SHA-256 of der at
+// hand already: a certificate is hashed once per connection, not once per
+// use.
+func (c *Cache) SummarizeSum(der []byte, key [32]byte) *Summary {
 	if s, ok := c.byHash[key]; ok {
 		c.hits++
 		return s
