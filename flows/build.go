@@ -319,12 +319,15 @@ func (c *conn) certificates(r *Record) {
 	for _, der := range c.cchain {
 		r.ClientCertificates = append(r.ClientCertificates, certOf(c.t.certs.Summarize(der)))
 	}
-	if c.t.cfg.Roots != nil && len(c.chain) > 0 {
+	if len(c.chain) == 0 {
+		return
+	}
+	if roots := c.t.cfg.RootsFunc(); roots != nil {
 		at := c.certTime()
 		key := validationKey(r.Certificates, at, r.SNI)
 		v, ok := c.t.validations.get(key)
 		if !ok {
-			v = validate(c.chain, c.t.cfg.Roots, at, r.SNI)
+			v = validate(c.chain, roots, at, r.SNI)
 			c.t.validations.put(key, v)
 		}
 		r.Validation = v

@@ -18,6 +18,11 @@ type Config struct {
 	// Roots, when set, is the trust store the server chain is verified
 	// against (Record.Validation); nil leaves Validation empty.
 	Roots *x509.CertPool
+	// RootsFunc, when Roots is nil, gives the trust store the first time a
+	// chain is verified: loading the system roots costs tens of
+	// milliseconds that a capture without certificates need not pay. It
+	// may be called from several Trackers at once.
+	RootsFunc func() *x509.CertPool
 	// ReportNonTLS emits a Record of status not_tls for TCP connections
 	// that never carried TLS.
 	ReportNonTLS bool
@@ -115,6 +120,13 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 	c := cfg.Certs
 	if c == nil {
 		c = certs.NewCache(4096)
+	}
+	if cfg.Roots == nil && cfg.RootsFunc == nil {
+		cfg.RootsFunc = func() *x509.CertPool { return nil }
+	}
+	if cfg.Roots != nil {
+		roots := cfg.Roots
+		cfg.RootsFunc = func() *x509.CertPool { return roots }
 	}
 	lin := cfg.Lineage
 	if lin == nil {

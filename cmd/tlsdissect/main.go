@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -163,7 +164,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		return err
 	}
 	engine := shard.New(o.workers, o.reassemblyConfig(), flows.Config{
-		Roots:        roots,
+		RootsFunc:    roots,
 		ReportNonTLS: o.reportNonTLS,
 		Ordered:      o.live == "", // files: deterministic order by connection start
 	}, emit)
@@ -274,14 +275,21 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 
 // loadRoots reads the trust store used to validate server chains. Without
 // -ca-bundle the system roots are used; no roots at all is not an error,
-// validation then reports every chain as unknown_authority.
-func loadRoots(path string) (*x509.CertPool, error) {
+// validation then reports every chain as unknown_authority. A bundle is
+// read now, so that a bad one is reported before any packet; the system
+// roots (some 20 ms of parsing) load on another goroutine while packets
+// are read, and only a chain to verify waits for them.
+func loadRoots(path string) (func() *x509.CertPool, error) {
 	if path == "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			return x509.NewCertPool(), nil
-		}
-		return pool, nil
+		system := sync.OnceValue(func() *x509.CertPool {
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				return x509.NewCertPool()
+			}
+			return pool
+		})
+		go system()
+		return system, nil
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
@@ -291,7 +299,7 @@ func loadRoots(path string) (*x509.CertPool, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("-ca-bundle %s: no PEM certificate found", path)
 	}
-	return pool, nil
+	return func() *x509.CertPool { return pool }, nil
 }
 
 func listDevices(stdout, stderr io.Writer) int {
