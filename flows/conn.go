@@ -178,7 +178,8 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 	c.closed = true
 	c.closeAt = c.now()
 	c.rememberLeaf()
-	if c.t.cfg.Deferred {
+	if c.t.placed || c.t.cfg.Deferred {
+		// Built when its place is complete (Tracker.At), or when asked.
 		c.t.pending = append(c.t.pending, closing{c: c, info: info})
 		return
 	}

@@ -156,9 +156,25 @@ func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 // At places what follows in the capture: pos is the index of the segment
 // about to be processed (reassembly.Place.Index). A driver that shards a
 // capture over several Trackers calls it before every segment and Tick.
+//
+// A connection that closes is built once its place is complete (the next
+// At with another place, Settle, or Flush): lineage questions are answered
+// from every fact placed before them, and a Tick closes several
+// connections at one place in whatever order its lists hold them.
 func (t *Tracker) At(pos uint64) {
+	if t.placed && pos != t.pos {
+		t.Settle()
+	}
 	t.placed = true
 	t.pos = pos
+}
+
+// Settle says that nothing more happens at the current place: the
+// connections closed there are built (unless Deferred).
+func (t *Tracker) Settle() {
+	if !t.cfg.Deferred {
+		t.BuildClosed(len(t.pending))
+	}
 }
 
 // Pending returns how many closed connections wait for BuildClosed.
@@ -222,9 +238,10 @@ func (t *Tracker) Stats() Stats {
 	return s
 }
 
-// Flush releases every Record held for ordering, in ID order. Call it after
-// the assembler has closed every connection.
+// Flush builds what closed and releases every Record held for ordering,
+// in ID order. Call it after the assembler has closed every connection.
 func (t *Tracker) Flush() {
+	t.Settle()
 	for len(t.held) > 0 {
 		t.release(heap.Pop(&t.held).(heldRec))
 	}

@@ -94,9 +94,13 @@ func (s *serial) Add(seg *reassembly.Segment, _ bool) {
 	s.asm.Add(seg)
 }
 
+// Tick takes a place of its own, as a segment would, so that what it
+// closes is built at once.
 func (s *serial) Tick(now time.Time) {
-	s.tracker.At(s.index + 1)
+	s.index++
+	s.tracker.At(s.index)
 	s.asm.Tick(now)
+	s.tracker.Settle()
 }
 
 func (s *serial) Flush() {}
@@ -305,7 +309,8 @@ func (s *sharded) Tick(now time.Time) {
 	if now.After(s.clock) {
 		s.clock = now
 	}
-	s.broadcast(kindTick, s.clock, s.index+1)
+	s.index++ // a place of its own, as in serial
+	s.broadcast(kindTick, s.clock, s.index)
 	// A quiet live link: what closed should be reported now.
 	s.endEpoch(false)
 }
