@@ -188,24 +188,27 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	if c.empty() {
 		return ch, bad // extensions are optional before TLS 1.3
 	}
-	base := c.off() + 2
-	exts, err := parseExtensions(&c)
-	if err == nil {
-		err = c.done("extensions")
-	}
-	bad = firstErr(bad, err)
+	exts, err := decodeExtensions(&c, ch.decodeExtension)
 	ch.Extensions = exts
-	// Decode every extension even after one fails: the observer wants all
-	// it can get; the first error is returned.
-	off := base
+	return ch, firstErr(bad, err)
+}
+
+// decodeExtensions reads the extensions block at c and hands each
+// extension, with the offset of its data in the message, to decode. Every
+// extension is decoded even after one fails: the observer wants all it can
+// get; the first error is returned.
+func decodeExtensions(c *cur, decode func(e Extension, off int) error) ([]Extension, error) {
+	off := c.off() + 2
+	exts, bad := parseExtensions(c)
+	if bad == nil {
+		bad = c.done("extensions")
+	}
 	for _, e := range exts {
 		off += 4
-		if err := ch.decodeExtension(e, off); err != nil {
-			bad = firstErr(bad, err)
-		}
+		bad = firstErr(bad, decode(e, off))
 		off += len(e.Data)
 	}
-	return ch, bad
+	return exts, bad
 }
 
 func (ch *ClientHello) decodeExtension(e Extension, base int) error {
@@ -523,21 +526,9 @@ func parseServerHello(body []byte, draft bool) (*ServerHello, error) {
 	if c.empty() {
 		return sh, bad
 	}
-	base := c.off() + 2
-	exts, err := parseExtensions(&c)
-	if err == nil {
-		err = c.done("extensions")
-	}
+	exts, err := decodeExtensions(&c, func(e Extension, off int) error { return sh.decodeExtension(e, off, c.msg) })
 	bad = firstErr(bad, err)
 	sh.Extensions = exts
-	off := base
-	for _, e := range exts {
-		off += 4
-		if err := sh.decodeExtension(e, off, c.msg); err != nil {
-			bad = firstErr(bad, err)
-		}
-		off += len(e.Data)
-	}
 	if draft && sh.SupportedVersion == 0 {
 		sh.SupportedVersion = sh.LegacyVersion
 	}
