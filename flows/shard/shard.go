@@ -185,6 +185,9 @@ type sharded struct {
 	ends     []epochEnd // epochs not yet known to be resolved
 	done     uint64     // segments every shard is finished with
 
+	lastEnds  [2]netip.AddrPort // endpoints of the previous segment ...
+	lastShard int               // ... and their shard
+
 	results  chan result
 	resolved atomic.Uint64 // every shard has finished epochs up to this
 	allDone  chan struct{} // closed when the final epoch is resolved
@@ -262,10 +265,16 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 }
 
 // shardOf picks the shard of a segment's connection: the same for both
-// directions.
+// directions. Bulk transfers send runs of segments on one connection: the
+// comparison with the previous segment's endpoints saves the hash.
 func (s *sharded) shardOf(seg *reassembly.Segment) int {
+	if (seg.Src == s.lastEnds[0] && seg.Dst == s.lastEnds[1]) || (seg.Src == s.lastEnds[1] && seg.Dst == s.lastEnds[0]) {
+		return s.lastShard
+	}
 	h := endpointHash(seg.Src) ^ endpointHash(seg.Dst)
-	return int(h % uint64(len(s.shards)))
+	s.lastEnds = [2]netip.AddrPort{seg.Src, seg.Dst}
+	s.lastShard = int(h % uint64(len(s.shards)))
+	return s.lastShard
 }
 
 func (s *sharded) Add(seg *reassembly.Segment, retained bool) {
