@@ -301,3 +301,32 @@ func FuzzHeartbeat(f *testing.F) {
 		runOps(t, Config{MaxHandshake: 4096, MaxPrelude: 1024}, encodeOps([]segment{{FromClient, record(ContentHeartbeat, 0x0303, rec)}}))
 	})
 }
+
+// FuzzStatusAndAlert covers the two small parsers the others do not call
+// directly: CertificateStatus (RFC 6066 8) and an alert record's content.
+func FuzzStatusAndAlert(f *testing.F) {
+	f.Add([]byte{1, 0, 0, 3, 'o', 'c', 's'})
+	f.Add([]byte{2, 40})
+	f.Add([]byte{9, 0, 0, 0})
+	f.Add([]byte{2, 0, 0, 8, 0, 0, 2, 'a', 'b', 0, 0, 0})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		st, err := ParseCertificateStatus(body)
+		checkParseErr(t, err)
+		if err == nil {
+			ok := (st.StatusType == 1 && st.ResponseLength == len(body)-4) || // ocsp
+				(st.StatusType == 2 && st.ResponseLength <= len(body)-4) // ocsp_multi
+			if !ok {
+				t.Fatalf("status %+v from %d bytes", st, len(body))
+			}
+		}
+		// A record may hold several alerts before TLS 1.3: whole pairs.
+		a, err := ParseAlert(body)
+		checkParseErr(t, err)
+		if (err == nil) != (len(body) >= 2 && len(body)%2 == 0) {
+			t.Fatalf("alert of %d bytes: err %v", len(body), err)
+		}
+		if err == nil && (a.Level != body[0] || a.Description != body[1]) {
+			t.Fatalf("alert %+v from %x", a, body)
+		}
+	})
+}
