@@ -162,8 +162,9 @@ type result struct {
 	// and sent everything and stops.
 	last, final bool
 	records     []*flows.Record
-	// low is the smallest connection ID the shard may still emit: its
-	// oldest unfinished connection, or past the epoch's last index.
+	// low is the smallest key (see sharded.key) the shard may still
+	// emit: its oldest unfinished connection (files) or earliest unbuilt
+	// close (live), or else just past the epoch's last index.
 	low uint64
 }
 
@@ -192,7 +193,7 @@ type sharded struct {
 	resolved atomic.Uint64 // every shard has finished epochs up to this
 	allDone  chan struct{} // closed when the final epoch is resolved
 	merged   chan struct{} // closed when the merger has emitted everything
-	held     recHeap       // the merger's Records waiting for smaller IDs
+	held     recHeap       // the merger's Records waiting for their turn
 	records  uint64        // Records emitted
 }
 
