@@ -108,7 +108,11 @@ func normVersion(s string) string {
 	// SSLv3 and SSLv2 are "3.0" and "2.0"; TLSv1 is 1.0.
 	out := fam + " " + major + "." + minor
 	if d := reDraft.FindStringSubmatch(l); d != nil {
-		out += " draft " + strings.TrimLeft(d[1], "0")
+		n := strings.TrimLeft(d[1], "0")
+		if n == "" {
+			n = "0" // "draft 0", not "draft " (FuzzNormalizers)
+		}
+		out += " draft " + n
 	}
 	return out
 }
