@@ -73,8 +73,7 @@ func (c *chunkReader) Discard(n int) (int, error) {
 			if c.err != nil {
 				return done, c.err
 			}
-			c.r, c.w = 0, 0
-			if c.retain {
+			if c.w == len(c.buf) {
 				c.makeRoom(0)
 			}
 			c.fill()
@@ -115,15 +114,22 @@ func (c *chunkReader) ReadByte() (byte, error) {
 	return b[0], nil
 }
 
-// fill reads once into the free end of the buffer.
+// fill reads into the free end of the buffer. A reader may return no
+// bytes and no error now and then; as bufio does, only many such reads in
+// a row are an error.
 func (c *chunkReader) fill() {
-	n, err := c.src.Read(c.buf[c.w:])
-	c.w += n
-	if err != nil {
-		c.err = err
-	} else if n == 0 {
-		c.err = io.ErrNoProgress
+	for range 100 {
+		n, err := c.src.Read(c.buf[c.w:])
+		c.w += n
+		if err != nil {
+			c.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
 	}
+	c.err = io.ErrNoProgress
 }
 
 // makeRoom frees the end of the buffer for a refill, with room for n

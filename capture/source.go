@@ -246,9 +246,11 @@ func (s *Source) Next(seg *Segment) error {
 }
 
 // Retain keeps the payloads of a file's segments valid after the next
-// call to Next, until Release: the file is read into fresh buffers instead
-// of one reused buffer, so a payload can be handed to another goroutine
-// without a copy. Payloads of a live capture, and of datagrams rebuilt
+// call to Next, until Done says they are no longer in use: the file is
+// read into fresh buffers instead of one reused buffer, so a payload can
+// be handed to another goroutine without a copy. The buffers held grow
+// until Done is called; a caller keeps them bounded by calling it as its
+// consumers finish. Payloads of a live capture, and of datagrams rebuilt
 // from IP fragments, are never retained (see Retained). Call it before
 // the first Next.
 func (s *Source) Retain() {

@@ -66,6 +66,32 @@ type Stats struct {
 	Held      int    // Records waiting for an earlier connection now
 }
 
+// Add adds o's counters to s: the totals of several Trackers that share a
+// capture. s's maps are made if nil.
+func (s *Stats) Add(o Stats) {
+	s.Connections += o.Connections
+	s.TLS += o.TLS
+	s.NotTLS += o.NotTLS
+	s.Established += o.Established
+	s.Resumed += o.Resumed
+	s.Failed += o.Failed
+	s.Incomplete += o.Incomplete
+	s.Records += o.Records
+	s.Held += o.Held
+	if s.Failures == nil {
+		s.Failures = map[string]uint64{}
+	}
+	if s.Anomalies == nil {
+		s.Anomalies = map[string]uint64{}
+	}
+	for k, v := range o.Failures {
+		s.Failures[k] += v
+	}
+	for k, v := range o.Anomalies {
+		s.Anomalies[k] += v
+	}
+}
+
 // Tracker makes a handler per connection and emits a Record when each ends.
 // It is a reassembly.Factory. Not safe for concurrent use: reassembly calls
 // it from one goroutine.

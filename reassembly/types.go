@@ -203,3 +203,19 @@ type Stats struct {
 	DroppedBytes    uint64 // bytes thrown away to keep within budgets
 	Ignored         uint64 // segments that created no connection (e.g. a stray RST or pure ACK)
 }
+
+// Add adds o's counters to s: the totals of several Assemblers that share
+// a capture.
+func (s *Stats) Add(o Stats) {
+	s.Segments += o.Segments
+	s.Connections += o.Connections
+	s.Open += o.Open
+	s.BufferedBytes += o.BufferedBytes
+	s.Retransmissions += o.Retransmissions
+	s.OutOfOrder += o.OutOfOrder
+	s.GapBytes += o.GapBytes
+	s.OverlapConflict += o.OverlapConflict
+	s.Evicted += o.Evicted
+	s.DroppedBytes += o.DroppedBytes
+	s.Ignored += o.Ignored
+}

@@ -385,35 +385,12 @@ func (s *sharded) Open() int {
 
 func (s *sharded) Stats() (reassembly.Stats, flows.Stats) {
 	var rs reassembly.Stats
-	fs := flows.Stats{Failures: map[string]uint64{}, Anomalies: map[string]uint64{}}
+	var fs flows.Stats
 	for _, w := range s.shards {
-		a := w.asm.Stats()
-		rs.Segments += a.Segments
-		rs.Connections += a.Connections
-		rs.Open += a.Open
-		rs.BufferedBytes += a.BufferedBytes
-		rs.Retransmissions += a.Retransmissions
-		rs.OutOfOrder += a.OutOfOrder
-		rs.GapBytes += a.GapBytes
-		rs.OverlapConflict += a.OverlapConflict
-		rs.Evicted += a.Evicted
-		rs.DroppedBytes += a.DroppedBytes
-		rs.Ignored += a.Ignored
-		t := w.tracker.Stats()
-		fs.Connections += t.Connections
-		fs.TLS += t.TLS
-		fs.NotTLS += t.NotTLS
-		fs.Established += t.Established
-		fs.Resumed += t.Resumed
-		fs.Failed += t.Failed
-		fs.Incomplete += t.Incomplete
-		for k, v := range t.Failures {
-			fs.Failures[k] += v
-		}
-		for k, v := range t.Anomalies {
-			fs.Anomalies[k] += v
-		}
+		rs.Add(w.asm.Stats())
+		fs.Add(w.tracker.Stats())
 	}
+	// The merger, not the shards, emits and holds Records.
 	fs.Records = s.records
 	fs.Held = len(s.held)
 	return rs, fs
