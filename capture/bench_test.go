@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // benchFile builds an in-memory capture of about size bytes: Ethernet,
@@ -46,7 +48,7 @@ func BenchmarkDecode(b *testing.B) {
 			frame := frameFor(b, tc.lt, "", defaultSpec(tc.v6, string(make([]byte, tc.bytes))).ip(b))
 			var st Stats
 			d := decoder{stats: &st, frag: newReassembler(DefaultMaxFragmentBytes, DefaultFragmentTimeout, &st)}
-			var seg Segment
+			var seg packet.Segment
 			b.SetBytes(int64(len(frame)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -74,7 +76,7 @@ func BenchmarkReadFile(b *testing.B) {
 			file, packets := benchFile(b, tc.format, 4<<20)
 			b.SetBytes(int64(len(file)))
 			b.ReportAllocs()
-			var seg Segment
+			var seg packet.Segment
 			for b.Loop() {
 				s, err := openReader(bytes.NewReader(file), "bench", Options{Filter: tc.filter})
 				if err != nil {
@@ -113,7 +115,7 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var seg Segment
+		var seg packet.Segment
 		for range 20 { // warm up: buffers, filter program
 			if err := s.Next(&seg); err != nil {
 				t.Fatal(err)

@@ -5,48 +5,13 @@
 // 802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD loopback), IPv4 and IPv6
 // (reassembling fragments of both, skipping IPv6 extension headers), peels
 // PPPoE, MPLS and common tunnels (GTP-U, VXLAN, GRE, IP in IP), and hands
-// out one Segment per TCP packet. It knows nothing of TLS.
+// out one packet.Segment per TCP packet. It knows nothing of TLS.
 //
 // Packets that are not TCP, fail the BPF filter or cannot be decoded are
 // counted in Stats and skipped; only damage to the file's framing ends the
 // reading, with an error naming the file (see FileError and the Err*
 // sentinels).
 package capture
-
-import (
-	"net/netip"
-	"time"
-)
-
-// TCP header flags, as in RFC 9293 section 3.1.
-const (
-	FlagFIN uint8 = 1 << iota
-	FlagSYN
-	FlagRST
-	FlagPSH
-	FlagACK
-	FlagURG
-)
-
-// Segment is one TCP segment as it appeared on the wire.
-//
-// Its field set is identical to reassembly.Segment so that cmd can convert
-// one into the other without copying: reassembly.Segment(seg).
-//
-// Payload is owned by the Source and valid only until the next call to
-// Source.Next; whatever outlives that must be copied.
-type Segment struct {
-	Timestamp time.Time
-	Src, Dst  netip.AddrPort
-	Seq, Ack  uint32
-	Flags     uint8 // FlagFIN | FlagSYN | ...
-	Window    uint16
-	// Payload is the TCP payload as captured.
-	Payload []byte
-	// Truncated reports that the snap length cut the payload short: the
-	// segment claimed more bytes than were captured (WireLen - captured).
-	Truncated int
-}
 
 // Stats counts what a Source read and what it could not use.
 type Stats struct {

@@ -16,10 +16,11 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // wantSeg checks a decoded segment against the spec it was built from.
-func wantSeg(t *testing.T, got Segment, spec tcpSpec, ts time.Time) {
+func wantSeg(t *testing.T, got packet.Segment, spec tcpSpec, ts time.Time) {
 	t.Helper()
 	if got.Src != spec.src || got.Dst != spec.dst {
 		t.Errorf("addresses %v -> %v, want %v -> %v", got.Src, got.Dst, spec.src, spec.dst)
@@ -29,16 +30,16 @@ func wantSeg(t *testing.T, got Segment, spec tcpSpec, ts time.Time) {
 	}
 	var flags uint8
 	if spec.syn {
-		flags |= FlagSYN
+		flags |= packet.FlagSYN
 	}
 	if spec.ackFlag {
-		flags |= FlagACK
+		flags |= packet.FlagACK
 	}
 	if spec.fin {
-		flags |= FlagFIN
+		flags |= packet.FlagFIN
 	}
 	if spec.psh {
-		flags |= FlagPSH
+		flags |= packet.FlagPSH
 	}
 	if got.Flags != flags {
 		t.Errorf("flags %#x, want %#x", got.Flags, flags)
@@ -344,7 +345,7 @@ func TestFileErrors(t *testing.T) {
 				t.Fatalf("Next: %v, want %v", err, tc.next)
 			}
 			checkMessage(t, err, path, tc.contains)
-			var seg Segment
+			var seg packet.Segment
 			if err2 := s.Next(&seg); err2 != err {
 				t.Errorf("second Next: %v, want the same error", err2)
 			}
@@ -513,7 +514,7 @@ func TestCloseStopsNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seg Segment
+	var seg packet.Segment
 	if err := s.Next(&seg); err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 type readSeg struct {
-	seg     Segment
+	seg     packet.Segment
 	payload []byte
 }
 
@@ -28,7 +30,7 @@ func readRetained(t *testing.T, file []byte, retain bool, chunk int, release boo
 	}
 	var out []readSeg
 	for {
-		var seg Segment
+		var seg packet.Segment
 		err := s.Next(&seg)
 		if err == io.EOF {
 			break

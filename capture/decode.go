@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // The decoder is written by hand rather than with gopacket's
@@ -22,14 +24,14 @@ import (
 //     input can only produce a verdict of vBad.
 //
 // The decoder keeps no reference to a frame after decode returns, except
-// through Segment.Payload (valid until the next Next) and the bytes the
+// through packet.Segment.Payload (valid until the next Next) and the bytes the
 // fragment reassembler copies.
 
 // verdict is what became of one frame.
 type verdict uint8
 
 const (
-	vSegment verdict = iota // a TCP segment was written to *Segment
+	vSegment verdict = iota // a TCP segment was written to *packet.Segment
 	vNonTCP                 // not TCP (ARP, UDP, ICMP, ...): counted in NonTCP
 	vBad                    // a header could not be decoded: counted in DecodeErrors
 	vHeld                   // a fragment, kept for reassembly or dropped (counted there)
@@ -121,7 +123,7 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 // frame on the wire (larger than len(frame) when the snap length cut it).
 // On vSegment, seg is filled and its Payload points into frame or into the
 // reassembler's buffer.
-func (d *decoder) decode(lt LinkType, frame []byte, wireLen int, ts time.Time, seg *Segment) verdict {
+func (d *decoder) decode(lt LinkType, frame []byte, wireLen int, ts time.Time, seg *packet.Segment) verdict {
 	snapCut := wireLen > len(frame)
 	d.tunnels = 0
 	d.reassembled = false
@@ -183,7 +185,7 @@ func (d *decoder) decode(lt LinkType, frame []byte, wireLen int, ts time.Time, s
 
 // ethertype dispatches on an Ethernet-style protocol type, peeling 802.1Q
 // and 802.1ad tags first.
-func (d *decoder) ethertype(et uint16, p []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) ethertype(et uint16, p []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	for tags := 0; et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQv1; tags++ {
 		// tag control information(2) inner type(2)
 		if tags == maxVLANTags || len(p) < 4 {
@@ -242,7 +244,7 @@ func (d *decoder) ethertype(et uint16, p []byte, snapCut bool, ts time.Time, seg
 
 // ipv4 decodes an IPv4 header (RFC 791) with options, reassembling
 // fragments.
-func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	if len(p) < 20 || p[0]>>4 != 4 {
 		return vBad
 	}
@@ -305,7 +307,7 @@ func (d *decoder) ipv4(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 
 // ipv6 decodes an IPv6 header (RFC 8200), skips extension headers and
 // reassembles fragments.
-func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	if len(p) < 40 || p[0]>>4 != 6 {
 		return vBad
 	}
@@ -393,7 +395,7 @@ func (d *decoder) ipv6(p []byte, snapCut bool, ts time.Time, seg *Segment) verdi
 }
 
 // tcp decodes a TCP header (RFC 9293 section 3.1).
-func (d *decoder) tcp(b []byte, src, dst netip.Addr, missing int, ts time.Time, seg *Segment) verdict {
+func (d *decoder) tcp(b []byte, src, dst netip.Addr, missing int, ts time.Time, seg *packet.Segment) verdict {
 	if len(b) < 20 {
 		return vBad
 	}
@@ -409,7 +411,7 @@ func (d *decoder) tcp(b []byte, src, dst netip.Addr, missing int, ts time.Time, 
 	seg.Dst = netip.AddrPortFrom(dst, be16(b[2:4]))
 	seg.Seq = be32(b[4:8])
 	seg.Ack = be32(b[8:12])
-	// Only FIN..URG: ECE and CWR would make "== FlagSYN" tests
+	// Only FIN..URG: ECE and CWR would make "== packet.FlagSYN" tests
 	// downstream fail on ECN-setup SYNs.
 	seg.Flags = b[13] & 0x3f
 	seg.Window = be16(b[14:16])
@@ -425,7 +427,7 @@ func (d *decoder) tcp(b []byte, src, dst netip.Addr, missing int, ts time.Time, 
 // and enterprise networks, whose inner packets tshark shows as TCP: IP in
 // IP, GRE (RFC 2784/2890), GTP-U (3GPP TS 29.281) and VXLAN (RFC 7348) on
 // their registered UDP ports. Anything else that is not TCP is vNonTCP.
-func (d *decoder) tunnel(proto uint8, b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) tunnel(proto uint8, b []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	if proto != ipProtoIPIP && proto != ipProtoIPv6 && proto != ipProtoGRE && proto != ipProtoUDP {
 		return vNonTCP
 	}
@@ -463,7 +465,7 @@ func (d *decoder) tunnel(proto uint8, b []byte, snapCut bool, ts time.Time, seg 
 // gre decodes a GRE header: C(1) R(1) K(1) S(1) ... version(3 bits)
 // protocol type(2), then checksum+reserved, key, sequence number when
 // flagged.
-func (d *decoder) gre(b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) gre(b []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	if len(b) < 4 {
 		return vBad
 	}
@@ -501,7 +503,7 @@ func (d *decoder) gre(b []byte, snapCut bool, ts time.Time, seg *Segment) verdic
 // when any of E, S, PN is set, then the extension headers, each with its
 // length in 4-octet units first and the next type last. A G-PDU (message
 // type 255) carries an IP packet.
-func (d *decoder) gtpu(b []byte, snapCut bool, ts time.Time, seg *Segment) verdict {
+func (d *decoder) gtpu(b []byte, snapCut bool, ts time.Time, seg *packet.Segment) verdict {
 	if len(b) < 8 || b[0]>>5 != 1 || b[0]&0x10 == 0 {
 		return vNonTCP // not GTPv1, or GTP' (PT = 0)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/tlsdissect/tlsdissect/capture"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // The loop every user of a Source writes. Errors from Next other than
@@ -19,7 +20,7 @@ func ExampleOpenFile() {
 		return
 	}
 	defer src.Close()
-	var seg capture.Segment
+	var seg packet.Segment
 	for {
 		err := src.Next(&seg)
 		if err == io.EOF {

@@ -55,7 +55,7 @@ const (
 )
 
 // packet is one frame read from a file.
-type packet struct {
+type rawPacket struct {
 	data     []byte // captured bytes, owned by the reader
 	ts       time.Time
 	wireLen  int
@@ -237,7 +237,7 @@ func (r *fileReader) readPcapHeader(bigEndian, nanos, modified bool) error {
 }
 
 // next reads the next packet into p. It returns io.EOF at a clean end.
-func (r *fileReader) next(p *packet) error {
+func (r *fileReader) next(p *rawPacket) error {
 	var err error
 	if r.ng {
 		err = r.nextNg(p)
@@ -251,7 +251,7 @@ func (r *fileReader) next(p *packet) error {
 	return err
 }
 
-func (r *fileReader) nextPcap(p *packet) error {
+func (r *fileReader) nextPcap(p *rawPacket) error {
 	n := pcapRecordHeaderLen + r.extra
 	h, err := r.peek(n, "packet record header", true)
 	if err != nil {
@@ -458,7 +458,7 @@ func (ifc *ngInterface) timestamp(t uint64) time.Time {
 // nextNg reads blocks until a packet. A packet block that is internally
 // inconsistent but correctly framed is counted as a packet and a decode
 // error, and skipped; damage to the framing itself is fatal.
-func (r *fileReader) nextNg(p *packet) error {
+func (r *fileReader) nextNg(p *rawPacket) error {
 	for {
 		typ, length, err := r.blockHeader(true)
 		if err != nil {
@@ -488,7 +488,7 @@ func (r *fileReader) nextNg(p *packet) error {
 
 // packetBlock reads an Enhanced Packet Block, a Simple Packet Block or an
 // obsolete Packet Block. ok is false when the block was skipped.
-func (r *fileReader) packetBlock(typ, length uint32, p *packet) (ok bool, err error) {
+func (r *fileReader) packetBlock(typ, length uint32, p *rawPacket) (ok bool, err error) {
 	const field = "packet block"
 	if length > readBufSize {
 		// Larger than any packet we accept plus generous options.

@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // fuzzLinkTypes are the link types FuzzDecodePacket picks from with its
@@ -62,7 +64,7 @@ func FuzzDecodePacket(f *testing.F) {
 			if frame[1]&1 != 0 {
 				wire += 1000
 			}
-			var seg Segment
+			var seg packet.Segment
 			v := d.decode(lt, frame[2:], wire, t0.Add(time.Duration(i)*time.Millisecond), &seg)
 			if v == vSegment {
 				if len(seg.Payload) > maxDatagram || seg.Truncated < 0 || seg.Truncated > 1<<16 {
@@ -145,7 +147,7 @@ func FuzzOpenReader(f *testing.F) {
 func readSegments(t *testing.T, s *Source, retained bool) ([]readSeg, string) {
 	var out []readSeg
 	for range 10000 {
-		var seg Segment
+		var seg packet.Segment
 		err := s.Next(&seg)
 		if err == io.EOF {
 			return out, ""

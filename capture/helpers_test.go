@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // Test frames are built with gopacket's serializers, so that the decoder
@@ -401,7 +402,7 @@ func writeTemp(t testing.TB, name string, data []byte) string {
 
 // readAll opens a capture from bytes and collects its segments, copying
 // payloads. It returns the error that ended the reading (nil for io.EOF).
-func readAll(t testing.TB, data []byte, opts Options) ([]Segment, Stats, error) {
+func readAll(t testing.TB, data []byte, opts Options) ([]packet.Segment, Stats, error) {
 	t.Helper()
 	s, err := openReader(bytes.NewReader(data), "test.pcap", opts)
 	if err != nil {
@@ -410,10 +411,10 @@ func readAll(t testing.TB, data []byte, opts Options) ([]Segment, Stats, error) 
 	return drain(s)
 }
 
-func drain(s *Source) ([]Segment, Stats, error) {
-	var segs []Segment
+func drain(s *Source) ([]packet.Segment, Stats, error) {
+	var segs []packet.Segment
 	for {
-		var seg Segment
+		var seg packet.Segment
 		err := s.Next(&seg)
 		if err != nil {
 			if errors.Is(err, io.EOF) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // canCaptureOnLo reports whether a live capture on the loopback interface
@@ -85,14 +87,14 @@ func testLive(t *testing.T, iface, linkType string) {
 
 	var sawSYN, sawData bool
 	for !sawData {
-		var seg Segment
+		var seg packet.Segment
 		if err := s.Next(&seg); err != nil {
 			t.Fatalf("Next: %v (saw SYN: %v)", err, sawSYN)
 		}
 		if seg.Dst.Port() != uint16(port) && seg.Src.Port() != uint16(port) {
 			t.Fatalf("segment %v -> %v passed the filter for port %d", seg.Src, seg.Dst, port)
 		}
-		sawSYN = sawSYN || seg.Flags&FlagSYN != 0
+		sawSYN = sawSYN || seg.Flags&packet.FlagSYN != 0
 		sawData = bytes.Equal(seg.Payload, msg)
 	}
 	if !sawSYN {
@@ -104,7 +106,7 @@ func testLive(t *testing.T, iface, linkType string) {
 	// Close from another goroutine ends Next with io.EOF.
 	done := make(chan error)
 	go func() {
-		var seg Segment
+		var seg packet.Segment
 		for {
 			if err := s.Next(&seg); err != nil {
 				done <- err
@@ -188,7 +190,7 @@ func TestLiveWakeOnTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var seg Segment
+	var seg packet.Segment
 	if err := s.Next(&seg); !errors.Is(err, ErrNoPacket) {
 		t.Fatalf("Next = %v, want ErrNoPacket", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcap"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // Defaults for Options.
@@ -70,7 +71,7 @@ type Source struct {
 
 	file   *fileReader
 	closer io.Closer
-	pkt    packet
+	pkt    rawPacket
 	// Retaining: buffers to release once segments are done (see Done).
 	marks    []bufferMark
 	lastMark uint64
@@ -172,7 +173,7 @@ func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 // clean end of the input or after Close. Payload is valid until the next
 // call. Packets that are not TCP, are rejected by the filter, or cannot be
 // decoded are counted in Stats and skipped.
-func (s *Source) Next(seg *Segment) error {
+func (s *Source) Next(seg *packet.Segment) error {
 	if s.handle != nil {
 		// Live counters are read by a status printer on another
 		// goroutine: publish them whenever Next returns.

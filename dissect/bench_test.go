@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 type countSink struct{ events, anomalies, bytes int }
@@ -46,7 +48,7 @@ func BenchmarkFramerApplicationData(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, s := range segs {
-			c.Data(FromServer, ts, s)
+			c.Data(packet.FromServer, ts, s)
 		}
 	}
 	if sink.anomalies != 0 {
@@ -61,7 +63,7 @@ func TestApplicationDataFramingDoesNotAllocate(t *testing.T) {
 	ts := time.Unix(2, 0)
 	allocs := testing.AllocsPerRun(20, func() {
 		for _, s := range segs {
-			c.Data(FromServer, ts, s)
+			c.Data(packet.FromServer, ts, s)
 		}
 	})
 	if allocs != 0 {
@@ -90,10 +92,10 @@ func TestApplicationDataFramingDoesNotAllocate(t *testing.T) {
 	allocs = testing.AllocsPerRun(20, func() {
 		for i, s := range segs {
 			if lost[i] {
-				c.Gap(FromServer, ts, len(s))
+				c.Gap(packet.FromServer, ts, len(s))
 				continue
 			}
-			c.Data(FromServer, ts, s)
+			c.Data(packet.FromServer, ts, s)
 		}
 	})
 	if allocs != 0 || sink.anomalies != 0 {
@@ -157,7 +159,7 @@ func BenchmarkResyncHostile(b *testing.B) {
 		c := NewConn(DefaultConfig(), &countSink{})
 		for p := in; len(p) > 0; {
 			n := min(1460, len(p))
-			c.Data(FromClient, time.Unix(1, 0), p[:n])
+			c.Data(packet.FromClient, time.Unix(1, 0), p[:n])
 			p = p[n:]
 		}
 	}

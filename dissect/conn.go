@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // Record limits (RFC 5246 6.2.3: a TLSCiphertext fragment is at most
@@ -40,7 +42,7 @@ const startBytes = 12
 // half is one direction's framer. It holds only what an unfinished record
 // header, a small record prefix or a handshake message being joined needs.
 type half struct {
-	wire    Dir
+	wire    packet.Dir
 	mode    mode
 	hdr     [recordHeaderLen]byte
 	hdrN    int
@@ -172,7 +174,7 @@ func NewConn(cfg Config, sink Sink) *Conn {
 func (c *Conn) SawTLS() bool { return c.sawTLS }
 
 // role is the logical direction of a wire direction.
-func (c *Conn) role(wire Dir) Dir {
+func (c *Conn) role(wire packet.Dir) packet.Dir {
 	if c.swapped {
 		return wire ^ 1
 	}
@@ -212,7 +214,7 @@ func (c *Conn) event(d *half, ts time.Time, t MsgType, length int, encrypted boo
 }
 
 // Data feeds the next contiguous bytes of dir. b is only read during the call.
-func (c *Conn) Data(dir Dir, ts time.Time, b []byte) {
+func (c *Conn) Data(dir packet.Dir, ts time.Time, b []byte) {
 	if dir > 1 {
 		return
 	}
@@ -434,10 +436,10 @@ func (c *Conn) preludeProtocol() string {
 			pre[c.role(d.wire)] = d.scan
 		}
 	}
-	if p := startTLSProtocol(pre[FromClient], pre[FromServer]); p != "" {
+	if p := startTLSProtocol(pre[packet.FromClient], pre[packet.FromServer]); p != "" {
 		return p
 	}
-	return startTLSProtocol(pre[FromServer], pre[FromClient])
+	return startTLSProtocol(pre[packet.FromServer], pre[packet.FromClient])
 }
 
 func (c *Conn) giveUp(d *half, ts time.Time) {
@@ -667,7 +669,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			d.hs = d.hs[:0]
 		}
 	case ContentAlert:
-		if c.role(d.wire) == FromClient && c.shDone {
+		if c.role(d.wire) == packet.FromClient && c.shDone {
 			// A client's alert ends the server's handshake flight.
 			c.clientAlerted = true
 		}
@@ -752,7 +754,7 @@ func (c *Conn) labelAppData(d *half) (MsgType, bool) {
 	if !c.tls13 || !c.shDone {
 		return MsgApplicationData, false
 	}
-	if c.role(d.wire) == FromServer {
+	if c.role(d.wire) == packet.FromServer {
 		// A server flight is a few records (EncryptedExtensions, maybe
 		// CertificateRequest, a Certificate over a few records,
 		// CertificateVerify, Finished); more than that without a word from
@@ -920,12 +922,12 @@ func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
 	c.chSeen = true
 	if !c.rolesFixed {
 		c.rolesFixed = true
-		if c.cfg.RolesInferred && c.role(d.wire) == FromServer {
+		if c.cfg.RolesInferred && c.role(d.wire) == packet.FromServer {
 			c.swapped = !c.swapped
 			c.anomaly(d, ts, AnomalyRolesSwapped, 0, "the ClientHello came from the side taken for the server")
 		}
 	}
-	if c.role(d.wire) == FromClient {
+	if c.role(d.wire) == packet.FromClient {
 		c.earlyData = ch.EarlyData
 		for _, v := range ch.SupportedVersions {
 			if v.IsTLS13() {
@@ -1006,7 +1008,7 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 		}
 	}
 	// CLIENT-MASTER-KEY (type 2) is the one later message sent in clear.
-	if d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == FromClient && d.v2count == 2 {
+	if d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == packet.FromClient && d.v2count == 2 {
 		c.sink.Event(c.event(d, ts, MsgSSLv2ClientMasterKey, d.recLen, false))
 		return
 	}
@@ -1017,7 +1019,7 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 // A gap inside an application-data (or other skipped) record of known length
 // is stepped over exactly, and so is one inside any record: only the
 // record's content is lost, not the framing.
-func (c *Conn) Gap(dir Dir, ts time.Time, n int) {
+func (c *Conn) Gap(dir packet.Dir, ts time.Time, n int) {
 	if dir > 1 || n <= 0 {
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 var tls12Want = []string{
@@ -228,7 +230,7 @@ func TestConnCoalescedAndSplitHandshake(t *testing.T) {
 		handshake(TypeCertificate, buildCertificate(false, []byte("der"))),
 		handshake(TypeServerHelloDone, nil),
 	))
-	sink := feed(DefaultConfig(), []segment{{FromClient, client}, {FromServer, server}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, client}, {packet.FromServer, server}}, 0)
 	sameLines(t, "coalesced", sink, []string{"C client_hello", "S server_hello", "S certificate", "S server_hello_done"})
 	if sink.events[0].ClientHello == nil || sink.events[0].ClientHello.ServerName != "example.com" || sink.events[0].Length != len(chMsg)-4 {
 		t.Errorf("joined client hello: %+v", sink.events[0])
@@ -240,7 +242,7 @@ func TestConnCoalescedAndSplitHandshake(t *testing.T) {
 
 func TestConnMalformedHandshake(t *testing.T) {
 	bad := record(ContentHandshake, 0x0301, handshake(TypeClientHello, []byte{3, 3, 1, 2}))
-	sink := feed(DefaultConfig(), []segment{{FromClient, bad}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, bad}}, 0)
 	sameLines(t, "malformed", sink, []string{"C !malformed_handshake", "C client_hello"})
 	if d := sink.anomalies[0].Detail; !strings.Contains(d, "random") {
 		t.Errorf("detail %q does not name the field", d)
@@ -256,7 +258,7 @@ func TestConnHandshakeTooLarge(t *testing.T) {
 	)
 	cfg := DefaultConfig()
 	cfg.MaxHandshake = 1024
-	sink := feed(cfg, []segment{{FromServer, server}}, 0)
+	sink := feed(cfg, []segment{{packet.FromServer, server}}, 0)
 	sameLines(t, "too large", sink, []string{"S server_hello", "S !handshake_too_large", "S certificate", "S server_hello_done"})
 	if sink.events[1].Length != 3006 || sink.events[1].Certificate != nil {
 		t.Errorf("skipped certificate event: %+v", sink.events[1])
@@ -267,7 +269,7 @@ func TestConnPlaintextAlertAndHeartbleed(t *testing.T) {
 	ch, _ := helloRecords()
 	client := cat(ch, record(ContentHeartbeat, 0x0301, []byte{1, 0x40, 0x00}))
 	server := record(ContentAlert, 0x0303, []byte{2, 40})
-	sink := feed(DefaultConfig(), []segment{{FromClient, client}, {FromServer, server}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, client}, {packet.FromServer, server}}, 0)
 	sameLines(t, "heartbleed", sink, []string{"C client_hello", "C heartbeat", "C !heartbleed", "S alert"})
 	if hb := sink.events[1].Heartbeat; hb == nil || !hb.Heartbleed || hb.PayloadLength != 0x4000 || hb.RecordLength != 3 {
 		t.Errorf("heartbeat: %+v", hb)
@@ -283,19 +285,19 @@ func TestConnGapInsideApplicationData(t *testing.T) {
 	sink := &logSink{}
 	c := NewConn(DefaultConfig(), sink)
 	ts := time.Unix(1, 0)
-	c.Data(FromClient, ts, ch)
-	c.Data(FromServer, ts, sh)
+	c.Data(packet.FromClient, ts, ch)
+	c.Data(packet.FromServer, ts, sh)
 	// 300 bytes of the first record's body are lost: stepped over exactly.
-	c.Data(FromServer, ts, app[:200])
-	c.Gap(FromServer, ts, 300)
-	c.Data(FromServer, ts, app[500:])
-	c.Data(FromServer, ts, app)
+	c.Data(packet.FromServer, ts, app[:200])
+	c.Gap(packet.FromServer, ts, 300)
+	c.Data(packet.FromServer, ts, app[500:])
+	c.Data(packet.FromServer, ts, app)
 	// A gap across a record boundary: the framer scans for the next header.
-	c.Data(FromServer, ts, app[:100])
-	c.Gap(FromServer, ts, 1000) // to 95 bytes into the next record
-	c.Data(FromServer, ts, app[95:])
-	c.Data(FromServer, ts, app)
-	c.Data(FromServer, ts, app)
+	c.Data(packet.FromServer, ts, app[:100])
+	c.Gap(packet.FromServer, ts, 1000) // to 95 bytes into the next record
+	c.Data(packet.FromServer, ts, app[95:])
+	c.Data(packet.FromServer, ts, app)
+	c.Data(packet.FromServer, ts, app)
 	c.End(ts)
 	sameLines(t, "gaps", sink, []string{
 		"C client_hello", "S server_hello",
@@ -313,14 +315,14 @@ func TestConnMidstream(t *testing.T) {
 	app := record(ContentApplicationData, 0x0303, make([]byte, 700))
 	alert := record(ContentAlert, 0x0303, make([]byte, 26))
 	stream := cat(app[300:], app, app, alert)
-	sink := feed(DefaultConfig(), []segment{{FromServer, stream}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromServer, stream}}, 0)
 	// A 26-byte alert is ciphertext (2 + explicit nonce + GCM tag), CCS seen or not.
 	sameLines(t, "midstream", sink, []string{"S !resync", "S application_data", "S application_data", "S alert*"})
 	if sink.anomalies[0].Bytes != len(app)-300 {
 		t.Errorf("resync skipped %d bytes, want %d", sink.anomalies[0].Bytes, len(app)-300)
 	}
 	// Same, one byte at a time.
-	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert*"})
+	sameLines(t, "midstream bytewise", feed(DefaultConfig(), []segment{{packet.FromServer, stream}}, 1), []string{"S !resync", "S application_data", "S application_data", "S alert*"})
 }
 
 // A gap while scanning for the first header: the candidate found so far is
@@ -330,11 +332,11 @@ func TestConnGapWhileScanning(t *testing.T) {
 	sink := &logSink{}
 	c := NewConn(DefaultConfig(), sink)
 	ts := time.Unix(1, 0)
-	c.Data(FromServer, ts, app[9000:])
-	c.Data(FromServer, ts, app[:3000])
-	c.Gap(FromServer, ts, 5000)
-	c.Data(FromServer, ts, app[8000:])
-	c.Data(FromServer, ts, app)
+	c.Data(packet.FromServer, ts, app[9000:])
+	c.Data(packet.FromServer, ts, app[:3000])
+	c.Gap(packet.FromServer, ts, 5000)
+	c.Data(packet.FromServer, ts, app[8000:])
+	c.Data(packet.FromServer, ts, app)
 	c.End(ts)
 	sameLines(t, "gap while scanning", sink, []string{"S !resync", "S application_data", "S application_data"})
 }
@@ -344,7 +346,7 @@ func TestConnUnknownContentTypeAndOversized(t *testing.T) {
 	weird := record(ContentType(99), 0x0303, make([]byte, 10))
 	huge := record(ContentApplicationData, 0x0303, make([]byte, maxRecordLen+100))
 	cid := record(ContentTLS12CID, 0x0303, make([]byte, 40))
-	sink := feed(DefaultConfig(), []segment{{FromClient, cat(ch, weird, cid, huge, cid)}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, cat(ch, weird, cid, huge, cid)}}, 0)
 	sameLines(t, "odd records", sink, []string{
 		"C client_hello", "C !unknown_content_type", "C !resync", "C tls12_cid*", "C !oversized_record", "C application_data", "C tls12_cid*",
 	})
@@ -355,7 +357,7 @@ func TestConnUnknownContentTypeAndOversized(t *testing.T) {
 
 func TestConnTruncatedAtEnd(t *testing.T) {
 	ch, _ := helloRecords()
-	sink := feed(DefaultConfig(), []segment{{FromClient, ch[:len(ch)-10]}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch[:len(ch)-10]}}, 0)
 	sameLines(t, "truncated", sink, []string{"C !truncated"})
 	if sink.anomalies[0].Bytes != 10 {
 		t.Errorf("missing bytes %d, want 10", sink.anomalies[0].Bytes)
@@ -368,8 +370,8 @@ func TestConnNotTLS(t *testing.T) {
 	cfg.MaxPrelude = 256
 	sink := &logSink{}
 	c := NewConn(cfg, sink)
-	c.Data(FromClient, time.Unix(1, 0), req)
-	c.Data(FromClient, time.Unix(1, 0), req)
+	c.Data(packet.FromClient, time.Unix(1, 0), req)
+	c.Data(packet.FromClient, time.Unix(1, 0), req)
 	c.End(time.Unix(2, 0))
 	sameLines(t, "http", sink, []string{"C !not_tls"})
 	if c.SawTLS() {
@@ -383,7 +385,7 @@ func TestConnSawTLS(t *testing.T) {
 	if c.SawTLS() {
 		t.Error("SawTLS before any byte")
 	}
-	c.Data(FromClient, time.Unix(1, 0), ch[:5])
+	c.Data(packet.FromClient, time.Unix(1, 0), ch[:5])
 	if !c.SawTLS() {
 		t.Error("SawTLS false after a valid record header")
 	}
@@ -404,10 +406,10 @@ func TestConnTLS13EarlyData(t *testing.T) {
 	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
 	enc := func(n int) []byte { return record(ContentApplicationData, 0x0303, make([]byte, n)) }
 	segs := []segment{
-		{FromClient, cat(ch, ccs, enc(300))}, // 0-RTT data
-		{FromServer, cat(sh, ccs, enc(40), enc(53))},
-		{FromClient, cat(enc(21), enc(53), enc(100))},
-		{FromServer, enc(500)},
+		{packet.FromClient, cat(ch, ccs, enc(300))}, // 0-RTT data
+		{packet.FromServer, cat(sh, ccs, enc(40), enc(53))},
+		{packet.FromClient, cat(enc(21), enc(53), enc(100))},
+		{packet.FromServer, enc(500)},
 	}
 	sink := feed(DefaultConfig(), segs, 0)
 	sameLines(t, "early data", sink, []string{
@@ -428,7 +430,7 @@ func TestConnTLS13ClientAlertInsteadOfFinished(t *testing.T) {
 	sh := record(ContentHandshake, 0x0303, handshake(TypeServerHello, buildServerHello(helloSpec{version: 0x0303, random: testRandom(3),
 		suites: []uint16{0x1301}, comp: []uint8{0}, exts: []Extension{extVersionSH(0x0304), extKeyShareSH(29)}})))
 	enc := func(n int) []byte { return record(ContentApplicationData, 0x0303, make([]byte, n)) }
-	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, enc(2000))}, {FromClient, enc(19)}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(sh, enc(2000))}, {packet.FromClient, enc(19)}}, 0)
 	sameLines(t, "client alert", sink, []string{
 		"C client_hello", "S server_hello", "S encrypted_handshake*", "C application_data", "C !probable_encrypted_alert",
 	})
@@ -439,7 +441,7 @@ func TestConnTLS13ClientAlertInsteadOfFinished(t *testing.T) {
 func TestConnCCSBeforeServerHello(t *testing.T) {
 	ch, sh := helloRecords()
 	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
-	sink := feed(DefaultConfig(), []segment{{FromClient, cat(ch, ccs, ch)}, {FromServer, sh}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, cat(ch, ccs, ch)}, {packet.FromServer, sh}}, 0)
 	sameLines(t, "ccs first", sink, []string{"C client_hello", "C change_cipher_spec", "C client_hello", "S server_hello"})
 }
 
@@ -463,7 +465,7 @@ func TestConnTLS13Draft(t *testing.T) {
 	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(helloSpec{version: 0x0303, random: testRandom(1), suites: []uint16{0x1301}, comp: []uint8{0},
 		exts: []Extension{extVersionsCH(0x7f12), extKeyShareCH(29)}})))
 	enc := record(ContentApplicationData, 0x0301, make([]byte, 100))
-	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(record(ContentHandshake, 0x0301, handshake(TypeServerHello, sh)), enc)}, {FromClient, enc}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(record(ContentHandshake, 0x0301, handshake(TypeServerHello, sh)), enc)}, {packet.FromClient, enc}}, 0)
 	sameLines(t, "draft 18", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "C finished*"})
 }
 
@@ -495,11 +497,11 @@ func TestClientHelloLenient(t *testing.T) {
 func TestConnEncryptedHeartbleed(t *testing.T) {
 	segs := exchange(t, tls.VersionTLS12, nil)
 	segs = append(segs[:len(segs)-1:len(segs)-1],
-		segment{FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
-		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
-		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
-		segment{FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
-		segment{FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 40))},
+		segment{packet.FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
+		segment{packet.FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
+		segment{packet.FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 16416))},
+		segment{packet.FromClient, record(ContentHeartbeat, 0x0303, make([]byte, 32))},
+		segment{packet.FromServer, record(ContentHeartbeat, 0x0303, make([]byte, 40))},
 	)
 	sink := feed(DefaultConfig(), segs, 0)
 	got := strings.Join(sink.lines[len(sink.lines)-6:], ",")
@@ -517,7 +519,7 @@ func TestConnNullCipher(t *testing.T) {
 	ccs := record(ContentChangeCipherSpec, 0x0303, []byte{1})
 	fin := record(ContentHandshake, 0x0303, cat(handshake(TypeFinished, make([]byte, 12)), make([]byte, 32)))
 	alert := record(ContentAlert, 0x0303, cat([]byte{1, 0}, make([]byte, 32)))
-	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, ccs, fin)}, {FromClient, cat(ccs, fin, alert)}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(sh, ccs, fin)}, {packet.FromClient, cat(ccs, fin, alert)}}, 0)
 	sameLines(t, "null cipher", sink, []string{"C client_hello", "S server_hello", "S change_cipher_spec", "S finished", "C change_cipher_spec", "C finished", "C alert"})
 	if a := sink.events[len(sink.events)-1].Alert; a == nil || a.Level != 1 || a.Description != 0 {
 		t.Errorf("alert %+v", a)
@@ -533,7 +535,7 @@ func TestConnTLS13ServerOnly(t *testing.T) {
 	for i := 0; i < 14; i++ {
 		stream = append(stream, record(ContentApplicationData, 0x0303, make([]byte, 1000))...)
 	}
-	sink := feed(DefaultConfig(), []segment{{FromServer, stream}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromServer, stream}}, 0)
 	want := []string{"S server_hello"}
 	for i := 0; i < 14; i++ {
 		if i < maxServerFlightRecords {
@@ -557,7 +559,7 @@ func TestConnTLS13DraftKeyShareAndClientAlert(t *testing.T) {
 	ch := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(helloSpec{version: 0x0303, random: testRandom(1), suites: []uint16{0x1303}, comp: []uint8{0},
 		exts: []Extension{extVersionsCH(0x7f10), chks}})))
 	enc := func(n int) []byte { return record(ContentApplicationData, 0x0301, make([]byte, n)) }
-	sink := feed(DefaultConfig(), []segment{{FromClient, ch}, {FromServer, cat(sh, enc(400), enc(60))}, {FromClient, record(ContentAlert, 0x0301, []byte{2, 48})}, {FromServer, enc(19)}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(sh, enc(400), enc(60))}, {packet.FromClient, record(ContentAlert, 0x0301, []byte{2, 48})}, {packet.FromServer, enc(19)}}, 0)
 	sameLines(t, "draft alert", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "C alert", "S application_data", "S !probable_encrypted_alert"})
 	if g := sink.events[1].ServerHello.KeyShareGroup; g != 24 {
 		t.Errorf("key share group %d", g)
@@ -578,10 +580,10 @@ func TestConnGapInsideHandshakeMessage(t *testing.T) {
 	sink := &logSink{}
 	c := NewConn(DefaultConfig(), sink)
 	ts := time.Unix(1, 0)
-	c.Data(FromServer, ts, r1[:700])
-	c.Gap(FromServer, ts, 500) // inside the certificate
-	c.Data(FromServer, ts, r1[1200:])
-	c.Data(FromServer, ts, r2)
+	c.Data(packet.FromServer, ts, r1[:700])
+	c.Gap(packet.FromServer, ts, 500) // inside the certificate
+	c.Data(packet.FromServer, ts, r1[1200:])
+	c.Data(packet.FromServer, ts, r2)
 	c.End(ts)
 	sameLines(t, "gap in certificate", sink, []string{"S server_hello", "S certificate", "S server_hello_done"})
 	if e := sink.events[1]; e.Certificate != nil || e.Length != len(certMsg)-4 {
@@ -597,7 +599,7 @@ func TestConnAnomalyCap(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		in = append(in, unit...)
 	}
-	sink := feed(DefaultConfig(), []segment{{FromClient, in}}, 700)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, in}}, 700)
 	if len(sink.anomalies) != maxAnomalies {
 		t.Errorf("%d anomalies, want the cap %d", len(sink.anomalies), maxAnomalies)
 	}

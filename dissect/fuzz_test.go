@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/packet"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -54,7 +55,7 @@ func runOps(t *testing.T, cfg Config, in []byte) {
 	for len(in) >= 3 {
 		ctl, n := in[0], int(in[1])<<8|int(in[2])
 		in = in[3:]
-		dir := Dir(ctl & 1)
+		dir := packet.Dir(ctl & 1)
 		ts = ts.Add(time.Millisecond)
 		if ctl&2 != 0 {
 			c.Gap(dir, ts, n)
@@ -108,14 +109,14 @@ func FuzzRecordFramer(f *testing.F) {
 		f.Add(encodeOps(exchange(f, v, nil)))
 	}
 	ch, sh := helloRecords()
-	f.Add(encodeOps([]segment{{FromClient, ch}, {FromServer, sh}}))
+	f.Add(encodeOps([]segment{{packet.FromClient, ch}, {packet.FromServer, sh}}))
 	for _, tc := range preludeCases() {
-		f.Add(encodeOps(append(tc.steps, segment{FromClient, ch}, segment{FromServer, sh})))
+		f.Add(encodeOps(append(tc.steps, segment{packet.FromClient, ch}, segment{packet.FromServer, sh})))
 	}
 	chal := testRandom(200)[:16]
-	f.Add(encodeOps([]segment{{FromClient, sslv2Record(sslv2ClientHelloBody(0x0002, sslv2Specs, nil, chal), false, 0)}, {FromServer, sslv2ServerHelloRecord()}}))
+	f.Add(encodeOps([]segment{{packet.FromClient, sslv2Record(sslv2ClientHelloBody(0x0002, sslv2Specs, nil, chal), false, 0)}, {packet.FromServer, sslv2ServerHelloRecord()}}))
 	app := record(ContentApplicationData, 0x0303, make([]byte, 300))
-	f.Add(append(encodeOps([]segment{{FromServer, app[100:]}, {FromServer, app}}), 3, 0, 50))
+	f.Add(append(encodeOps([]segment{{packet.FromServer, app[100:]}, {packet.FromServer, app}}), 3, 0, 50))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		cfg := Config{MaxHandshake: 4096, MaxPrelude: 2048, RolesInferred: len(in) > 0 && in[0]&4 != 0}
 		runOps(t, cfg, in)
@@ -269,7 +270,7 @@ func FuzzStartTLS(f *testing.F) {
 	for _, tc := range preludeCases() {
 		var c, s []byte
 		for _, st := range tc.steps {
-			if st.dir == FromClient {
+			if st.dir == packet.FromClient {
 				c = append(c, st.data...)
 			} else {
 				s = append(s, st.data...)
@@ -280,7 +281,7 @@ func FuzzStartTLS(f *testing.F) {
 	ch, sh := helloRecords()
 	f.Fuzz(func(t *testing.T, client, server []byte) {
 		startTLSProtocol(client, server)
-		in := encodeOps([]segment{{FromServer, server}, {FromClient, client}, {FromClient, ch}, {FromServer, sh}})
+		in := encodeOps([]segment{{packet.FromServer, server}, {packet.FromClient, client}, {packet.FromClient, ch}, {packet.FromServer, sh}})
 		runOps(t, Config{MaxHandshake: 4096, MaxPrelude: 1024}, in)
 	})
 }
@@ -298,7 +299,7 @@ func FuzzHeartbeat(f *testing.F) {
 		if len(rec) > 0xffff {
 			return
 		}
-		runOps(t, Config{MaxHandshake: 4096, MaxPrelude: 1024}, encodeOps([]segment{{FromClient, record(ContentHeartbeat, 0x0303, rec)}}))
+		runOps(t, Config{MaxHandshake: 4096, MaxPrelude: 1024}, encodeOps([]segment{{packet.FromClient, record(ContentHeartbeat, 0x0303, rec)}}))
 	})
 }
 

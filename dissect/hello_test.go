@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdissect/tlsdissect/packet"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -319,6 +320,6 @@ func TestDraftHelloRetryRequest(t *testing.T) {
 	checkPrefixes(t, body, func(b []byte) error { _, err := ParseDraftHelloRetryRequest(b); return err })
 	// In a Conn it is a hello_retry_request.
 	rec := record(ContentHandshake, 0x0301, handshake(6, body))
-	sink := feed(DefaultConfig(), []segment{{FromServer, rec}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromServer, rec}}, 0)
 	sameLines(t, "draft hrr", sink, []string{"S hello_retry_request"})
 }

@@ -15,11 +15,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // segment is one write of one side, in the order they happened.
 type segment struct {
-	dir  Dir
+	dir  packet.Dir
 	data []byte
 }
 
@@ -31,7 +33,7 @@ type recorder struct {
 
 type recConn struct {
 	net.Conn
-	dir Dir
+	dir packet.Dir
 	rec *recorder
 }
 
@@ -146,8 +148,8 @@ func exchange(t testing.TB, maxVersion uint16, tweak func(cc, sc *tls.Config)) [
 	cert := sharedCert(t)
 	rec := &recorder{}
 	cp, sp := newBufPipe()
-	cconn := &recConn{cp, FromClient, rec}
-	sconn := &recConn{sp, FromServer, rec}
+	cconn := &recConn{cp, packet.FromClient, rec}
+	sconn := &recConn{sp, packet.FromServer, rec}
 	sc := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: maxVersion}
 	cc := &tls.Config{InsecureSkipVerify: true, ServerName: "dissect.test", MaxVersion: maxVersion, NextProtos: []string{"h2", "http/1.1"}}
 	sc.NextProtos = []string{"h2"}

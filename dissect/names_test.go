@@ -1,6 +1,10 @@
 package dissect
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tlsdissect/tlsdissect/packet"
+)
 
 func TestVersionString(t *testing.T) {
 	for _, tc := range []struct {
@@ -83,8 +87,8 @@ func TestEnumStrings(t *testing.T) {
 		{MsgUnknownRecord.String(), "unknown_record"},
 		{MsgSSLv2ClientMasterKey.String(), "sslv2_client_master_key"},
 		{MsgType(999).String(), "msg_999"},
-		{FromClient.String(), "client"},
-		{FromServer.String(), "server"},
+		{packet.FromClient.String(), "client"},
+		{packet.FromServer.String(), "server"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

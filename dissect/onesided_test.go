@@ -3,6 +3,8 @@ package dissect
 import (
 	"strings"
 	"testing"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // TestCCSBeforeServerHello: what a CCS means when no ServerHello was seen
@@ -20,14 +22,14 @@ func TestCCSBeforeServerHello(t *testing.T) {
 
 	oneSided := cat(record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(tls12))),
 		record(ContentHandshake, 0x0303, handshake(TypeClientKeyExchange, make([]byte, 33))), ccs, ciphertext)
-	got := feed(DefaultConfig(), []segment{{FromClient, oneSided}}, 0).String()
+	got := feed(DefaultConfig(), []segment{{packet.FromClient, oneSided}}, 0).String()
 	if want := "C client_hello\nC client_key_exchange\nC change_cipher_spec\nC finished*"; !strings.HasPrefix(got, want) {
 		t.Errorf("TLS 1.2, server side not captured:\n%s\nwant prefix:\n%s", got, want)
 	}
 
 	hello := record(ContentHandshake, 0x0301, handshake(TypeClientHello, buildClientHello(tls13)))
 	retry := cat(hello, ccs, hello)
-	got = feed(DefaultConfig(), []segment{{FromClient, retry}}, 0).String()
+	got = feed(DefaultConfig(), []segment{{packet.FromClient, retry}}, 0).String()
 	if want := "C client_hello\nC change_cipher_spec\nC client_hello"; !strings.HasPrefix(got, want) {
 		t.Errorf("TLS 1.3 compatibility CCS before a second ClientHello:\n%s\nwant prefix:\n%s", got, want)
 	}
@@ -47,7 +49,7 @@ func TestOversizedMessageKeepsItsPlace(t *testing.T) {
 		big = big[n:]
 	}
 	cke := record(ContentHandshake, 0x0303, handshake(TypeClientKeyExchange, make([]byte, 33)))
-	got := feed(cfg, []segment{{FromServer, server[:600]}, {FromClient, cke}, {FromServer, server[600:]}}, 0).String()
+	got := feed(cfg, []segment{{packet.FromServer, server[:600]}, {packet.FromClient, cke}, {packet.FromServer, server[600:]}}, 0).String()
 	want := "S certificate\nS !handshake_too_large\nC client_key_exchange"
 	if !strings.Contains(got, "S certificate") || strings.Index(got, "S certificate") > strings.Index(got, "C client_key_exchange") {
 		t.Errorf("got:\n%s\nwant the certificate before the client's message, as in:\n%s", got, want)

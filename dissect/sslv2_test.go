@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 func sslv2Record(body []byte, threeByte bool, padding int) []byte {
@@ -81,7 +83,7 @@ func TestConnSSLv2(t *testing.T) {
 	v2ch := sslv2Record(sslv2ClientHelloBody(0x0301, sslv2Specs, nil, chal), false, 0)
 	_, sh := helloRecords()
 	// An SSLv3/TLS client's compatible hello, answered in TLS.
-	sink := feed(DefaultConfig(), []segment{{FromClient, v2ch}, {FromServer, sh}, {FromClient, record(ContentAlert, 0x0303, []byte{1, 0})}}, 0)
+	sink := feed(DefaultConfig(), []segment{{packet.FromClient, v2ch}, {packet.FromServer, sh}, {packet.FromClient, record(ContentAlert, 0x0303, []byte{1, 0})}}, 0)
 	sameLines(t, "compatible hello", sink, []string{"C sslv2_client_hello", "S server_hello", "C alert"})
 	if ch := sink.events[0].ClientHello; ch == nil || !ch.FromSSLv2 || sink.events[0].RecordVersion != VersionSSL2 {
 		t.Errorf("sslv2 hello event: %+v", sink.events[0])
@@ -91,11 +93,11 @@ func TestConnSSLv2(t *testing.T) {
 	cmk := sslv2Record([]byte{2, 0x01, 0x00, 0x80, 0, 0, 0, 0, 0, 0}, false, 0)
 	encrypted := sslv2Record(make([]byte, 40), false, 0)
 	for _, chunk := range []int{0, 1} {
-		sink = feed(DefaultConfig(), []segment{{FromClient, v2only}, {FromServer, sslv2ServerHelloRecord()}, {FromClient, cat(cmk, encrypted)}, {FromServer, encrypted}}, chunk)
+		sink = feed(DefaultConfig(), []segment{{packet.FromClient, v2only}, {packet.FromServer, sslv2ServerHelloRecord()}, {packet.FromClient, cat(cmk, encrypted)}, {packet.FromServer, encrypted}}, chunk)
 		sameLines(t, "sslv2", sink, []string{"C sslv2_client_hello", "S sslv2_server_hello", "C sslv2_client_master_key", "C sslv2_record*", "S sslv2_record*"})
 	}
 	// An SSLv2 ERROR in answer.
-	sink = feed(DefaultConfig(), []segment{{FromClient, v2only}, {FromServer, sslv2Record([]byte{0, 0, 1}, false, 0)}}, 0)
+	sink = feed(DefaultConfig(), []segment{{packet.FromClient, v2only}, {packet.FromServer, sslv2Record([]byte{0, 0, 1}, false, 0)}}, 0)
 	sameLines(t, "sslv2 error", sink, []string{"C sslv2_client_hello", "S sslv2_error"})
 	if e := sink.events[1].SSLv2Error; e == nil || e.Code != 1 {
 		t.Errorf("sslv2 error: %+v", e)

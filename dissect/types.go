@@ -9,23 +9,9 @@ package dissect
 
 import (
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
-
-// Dir is the direction of a byte stream: 0 client to server, 1 server to client.
-// The values match reassembly.Dir.
-type Dir uint8
-
-const (
-	FromClient Dir = 0
-	FromServer Dir = 1
-)
-
-func (d Dir) String() string {
-	if d == FromClient {
-		return "client"
-	}
-	return "server"
-}
 
 // Version is a TLS protocol version as on the wire (RFC 8446 section 4.2.1).
 type Version uint16
@@ -276,7 +262,7 @@ type SSLv2Error struct {
 // to (at most one of the pointers is set) is owned by it and may be kept.
 type Event struct {
 	Timestamp     time.Time
-	Dir           Dir
+	Dir           packet.Dir
 	Type          MsgType
 	Length        int     // handshake: body length; record events: record length
 	Encrypted     bool    // seen only as ciphertext; Type is then what it must be
@@ -319,7 +305,7 @@ const (
 // Anomaly is something the dissector found wrong or skipped.
 type Anomaly struct {
 	Kind      string
-	Dir       Dir
+	Dir       packet.Dir
 	Timestamp time.Time
 	Bytes     int
 	// Detail is our words: which field failed and why. Never wire bytes.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -14,7 +15,7 @@ func handshakeEvents(chain [][]byte) []dissect.Event {
 	ch.SessionID = make([]byte, 32)
 	sh := sh12()
 	sh.SessionID = []byte("server-session-id-0123456789abcd")
-	hs := func(d dissect.Dir, t dissect.HandshakeType, n int) dissect.Event {
+	hs := func(d packet.Dir, t dissect.HandshakeType, n int) dissect.Event {
 		return dissect.Event{Dir: d, Type: dissect.HandshakeMsg(t), Length: n}
 	}
 	ev := []dissect.Event{

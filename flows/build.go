@@ -11,6 +11,7 @@ import (
 	"github.com/tlsdissect/tlsdissect/dissect/certs"
 	"github.com/tlsdissect/tlsdissect/dissect/fingerprint"
 	"github.com/tlsdissect/tlsdissect/flows/communityid"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -37,7 +38,7 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	}
 	r.UID = c.uid
 	client, server := c.info.Client, c.info.Server
-	cl, sv := reassembly.ClientToServer, reassembly.ServerToClient
+	cl, sv := packet.FromClient, packet.FromServer
 	if c.swapped {
 		client, server = server, client
 		cl, sv = sv, cl
@@ -83,11 +84,11 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 // client's alert stood where its Finished should have been, or the server's
 // was its first record after the client's Finished (a server rejecting the
 // client's flight, typically its certificate, answers so).
-func (c *conn) alertEndedHandshake13(d dissect.Dir, i int) bool {
+func (c *conn) alertEndedHandshake13(d packet.Dir, i int) bool {
 	if !c.finished[0] || c.clientFinMsg < 0 {
 		return false
 	}
-	if d == dissect.FromClient {
+	if d == packet.FromClient {
 		return i == c.clientFinMsg && c.encAfter[0] <= 1
 	}
 	if i <= c.clientFinMsg || c.rec.Messages[i].Count > 1 {
@@ -130,7 +131,7 @@ func (c *conn) settleProbableAlerts() {
 	var ended [2]bool
 	for d, p := range c.probAlert {
 		if p != nil && p.msg >= 0 && p.msg < len(c.rec.Messages) && c.tls13() {
-			ended[d] = c.alertEndedHandshake13(dissect.Dir(d), p.msg)
+			ended[d] = c.alertEndedHandshake13(packet.Dir(d), p.msg)
 		}
 	}
 	order := [2]int{0, 1}
@@ -170,7 +171,7 @@ func (c *conn) settleProbableAlerts() {
 			c.established = false
 			c.fatal = nil // the alert added below is the one that ended it
 		}
-		c.addAlert(&alertFact{from: dissect.Dir(d), ts: p.a.Timestamp, encrypted: true})
+		c.addAlert(&alertFact{from: packet.Dir(d), ts: p.a.Timestamp, encrypted: true})
 	}
 }
 

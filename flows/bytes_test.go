@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/internal/testgen"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -38,7 +39,7 @@ func playCapture(t *testing.T, cp testgen.Capture, cfg Config) map[string]*Recor
 			ts = ts.Add(time.Millisecond)
 			switch ev.Kind {
 			case testgen.EventData:
-				h.Data(reassembly.Dir(ev.From), ts, ev.Data)
+				h.Data(packet.Dir(ev.From), ts, ev.Data)
 				delivered[ev.From] += uint64(len(ev.Data))
 			case testgen.EventRST:
 				reason = reassembly.CloseRST

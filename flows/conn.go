@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -59,7 +60,7 @@ type conn struct {
 	encAfter  [2]int       // encrypted records after this direction's CCS / the 1.3 ServerHello
 	appData   [2]bool      // application data seen after the handshake keys
 	lastTLS   [2]time.Time // time of the last TLS event per direction
-	lastDir   dissect.Dir  // direction of the last TLS event
+	lastDir   packet.Dir   // direction of the last TLS event
 	srvFlight bool         // the server answered the ClientHello (any record)
 	earlyRecs int          // client records between ClientHello and ServerHello (0-RTT)
 	eoedSeen  bool
@@ -101,7 +102,7 @@ func (c *conn) now() order {
 
 // alertFact is an alert as the diagnosis sees it.
 type alertFact struct {
-	from      dissect.Dir
+	from      packet.Dir
 	ts        time.Time
 	level     uint8
 	desc      uint8
@@ -132,30 +133,30 @@ func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
 }
 
 // dirOf maps a reassembly direction to the TLS one, after a role swap.
-func (c *conn) dirOf(d reassembly.Dir) dissect.Dir {
+func (c *conn) dirOf(d packet.Dir) packet.Dir {
 	if c.swapped {
-		return dissect.Dir(d) ^ 1
+		return packet.Dir(d) ^ 1
 	}
-	return dissect.Dir(d)
+	return packet.Dir(d)
 }
 
 // Data implements reassembly.Handler.
-func (c *conn) Data(dir reassembly.Dir, ts time.Time, data []byte) {
+func (c *conn) Data(dir packet.Dir, ts time.Time, data []byte) {
 	if c.closed {
 		return
 	}
-	c.dc.Data(dissect.Dir(dir), ts, data)
+	c.dc.Data(packet.Dir(dir), ts, data)
 }
 
 // Gap implements reassembly.Handler.
-func (c *conn) Gap(dir reassembly.Dir, ts time.Time, n int) {
+func (c *conn) Gap(dir packet.Dir, ts time.Time, n int) {
 	if c.closed {
 		return
 	}
 	d := c.dirOf(dir)
 	c.gapSeen[d] = true
 	c.addAnomaly("gap", d.String(), ts, n, "bytes lost in the capture")
-	c.dc.Gap(dissect.Dir(dir), ts, n)
+	c.dc.Gap(packet.Dir(dir), ts, n)
 }
 
 // Anomaly implements reassembly.Handler.
@@ -233,7 +234,7 @@ func (c *conn) addAnomaly(kind, from string, ts time.Time, n int, detail string)
 	}
 }
 
-func (c *conn) lastMsgFrom(d dissect.Dir) int {
+func (c *conn) lastMsgFrom(d packet.Dir) int {
 	from := d.String()
 	for i := len(c.rec.Messages) - 1; i >= 0; i-- {
 		if c.rec.Messages[i].From == from {

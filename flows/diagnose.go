@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -36,7 +37,7 @@ type evidence struct {
 	clientKX        bool   // ... with a ClientKeyExchange or Finished
 	heartbleed      bool   // a heartbeat of the Heartbleed pattern was seen
 	clientFlightLen int    // TLS 1.3: bytes of the client's encrypted records after the server's flight
-	lastFrom        dissect.Dir
+	lastFrom        packet.Dir
 	certRequested   bool // the server sent a CertificateRequest in clear
 	clientCertSent  bool // the client sent a Certificate message
 	clientCertEmpty bool // ... with no certificate in it
@@ -104,9 +105,9 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	// server's first record.
 	ev.clientFlight = c.clientAnswered()
 	if c.swapped {
-		ev.serverBytes = info.Delivered[reassembly.ClientToServer]
+		ev.serverBytes = info.Delivered[packet.FromClient]
 	} else {
-		ev.serverBytes = info.Delivered[reassembly.ServerToClient]
+		ev.serverBytes = info.Delivered[packet.FromServer]
 	}
 	if ev.tls13 {
 		ev.clientFlightLen = c.clientFlightLen13()
@@ -312,7 +313,7 @@ func diagnoseReason(ev *evidence) *Failure {
 		return diagnoseSSLv2(ev)
 	}
 	name := alertName(a.desc)
-	fromServer := a.from == dissect.FromServer
+	fromServer := a.from == packet.FromServer
 	legacyOnly := ev.clientMax != 0 && versionRank(ev.clientMax) < versionRank(dissect.VersionTLS12)
 
 	switch {
@@ -388,19 +389,19 @@ func diagnoseReason(ev *evidence) *Failure {
 }
 
 // position says where in the handshake the sender of an alert stopped.
-func (ev *evidence) position(from dissect.Dir) string {
+func (ev *evidence) position(from packet.Dir) string {
 	switch {
 	case !ev.sawCH:
 		return "before any ClientHello was seen"
-	case from == dissect.FromServer && !ev.sawSH && !ev.serverFlight:
+	case from == packet.FromServer && !ev.sawSH && !ev.serverFlight:
 		return "in answer to the ClientHello"
-	case from == dissect.FromClient && !ev.serverFlight:
+	case from == packet.FromClient && !ev.serverFlight:
 		return "before any answer from the server"
-	case from == dissect.FromClient && !ev.clientFlight:
+	case from == packet.FromClient && !ev.clientFlight:
 		return "after the server's first flight"
-	case from == dissect.FromServer && ev.clientFlight && ev.clientKX:
+	case from == packet.FromServer && ev.clientFlight && ev.clientKX:
 		return "after the client's key exchange"
-	case from == dissect.FromServer && ev.clientFlight:
+	case from == packet.FromServer && ev.clientFlight:
 		return "after the client's reply to its flight"
 	}
 	return "during the handshake"
@@ -499,10 +500,10 @@ func diagnoseEncrypted(ev *evidence) *Failure {
 	a := ev.alert
 	by := a.from.String()
 	switch {
-	case a.from == dissect.FromClient && ev.serverFlight && !ev.clientFlight:
+	case a.from == packet.FromClient && ev.serverFlight && !ev.clientFlight:
 		return &Failure{Reason: ReasonBadCertificate, By: by,
 			Explanation: "client sent an alert right after the server's encrypted flight instead of its Finished; the alert is encrypted, but the client probably rejected the server's certificate"}
-	case a.from == dissect.FromServer && ev.clientFlight && ev.tls13:
+	case a.from == packet.FromServer && ev.clientFlight && ev.tls13:
 		if ev.clientFlightLen > 0 && ev.clientFlightLen < 200 {
 			return &Failure{Reason: ReasonClientCertRequired, By: by,
 				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, too small to hold a certificate but larger than a Finished alone (an empty Certificate); the alert is encrypted, but the server probably required a client certificate", ev.clientFlightLen)}
@@ -529,7 +530,7 @@ func diagnoseSilent(ev *evidence) *Failure {
 			return &Failure{Reason: ReasonDecodeError, Explanation: "the TLS records did not parse, and the connection was " + closed + " before any hello was seen"}
 		}
 		return &Failure{Reason: ReasonOther, Explanation: "the connection was " + closed + " before any hello was seen"}
-	case ev.lastFrom == dissect.FromServer && ev.serverFlight:
+	case ev.lastFrom == packet.FromServer && ev.serverFlight:
 		what := "the server's hello"
 		if ev.serverCert {
 			what = "the server's certificate"
@@ -541,13 +542,13 @@ func diagnoseSilent(ev *evidence) *Failure {
 	case ev.heartbleed:
 		return &Failure{Reason: ReasonOther, By: "client",
 			Explanation: fmt.Sprintf("the client sent a heartbeat claiming more payload than it carried (the Heartbleed pattern, CVE-2014-0160) instead of finishing the handshake; the connection was then %s", closed)}
-	case ev.lastFrom == dissect.FromClient && !ev.serverFlight && ev.serverBytes > 0:
+	case ev.lastFrom == packet.FromClient && !ev.serverFlight && ev.serverBytes > 0:
 		return &Failure{Reason: ReasonDecodeError, By: "server",
 			Explanation: fmt.Sprintf("the server answered the ClientHello with %d bytes that do not parse as TLS, then the connection was %s", ev.serverBytes, closed)}
-	case ev.lastFrom == dissect.FromClient && !ev.serverFlight:
+	case ev.lastFrom == packet.FromClient && !ev.serverFlight:
 		return &Failure{Reason: ReasonAbortedByServer, By: "server",
 			Explanation: fmt.Sprintf("the connection was %s with no answer from the server to the ClientHello", closed)}
-	case ev.lastFrom == dissect.FromClient && ev.clientFlight:
+	case ev.lastFrom == packet.FromClient && ev.clientFlight:
 		what := "the client's reply to its flight"
 		if ev.clientKX {
 			what = "the client's key exchange"
@@ -589,12 +590,12 @@ func diagnoseSSLv2(ev *evidence) *Failure {
 	case 1:
 		return &Failure{Reason: ReasonNoSharedCipher, By: by, Explanation: "the " + by + " answered SSL 2.0 NO-CIPHER-ERROR: no cipher kind in common"}
 	case 2:
-		if ev.alert.from == dissect.FromServer {
+		if ev.alert.from == packet.FromServer {
 			return &Failure{Reason: ReasonClientCertRequired, By: by, Explanation: "server answered SSL 2.0 NO-CERTIFICATE-ERROR: it wanted a client certificate"}
 		}
 		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client answered SSL 2.0 NO-CERTIFICATE-ERROR"}
 	case 4, 6:
-		if ev.alert.from == dissect.FromServer {
+		if ev.alert.from == packet.FromServer {
 			return &Failure{Reason: ReasonClientCertUntrusted, By: by, Explanation: "server rejected the client's certificate with an SSL 2.0 error"}
 		}
 		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client rejected the server's certificate with an SSL 2.0 error"}

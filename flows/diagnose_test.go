@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -231,7 +232,7 @@ func TestStatus(t *testing.T) {
 		{"idle mid handshake", func(s *script) *script { return s.ch(ch12("a.example")) }, reassembly.CloseIdle, StatusIncomplete, false},
 		{"a gap hid the end", func(s *script) *script {
 			s.ch(ch12("a.example")).sh(sh12())
-			s.c.Gap(reassembly.ServerToClient, s.ts, 1400)
+			s.c.Gap(packet.FromServer, s.ts, 1400)
 			return s
 		}, reassembly.CloseFIN, StatusIncomplete, false},
 		{"tls13 short last records both ways are data, not failure", func(s *script) *script {
@@ -335,7 +336,7 @@ var allReasons = []string{
 // event sequence of ours reaches easily.
 func TestDiagnoseEvidence(t *testing.T) {
 	at := base
-	alert := func(from dissect.Dir, desc uint8) *alertFact {
+	alert := func(from packet.Dir, desc uint8) *alertFact {
 		return &alertFact{from: from, ts: at, level: 2, desc: desc}
 	}
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // is13 reports TLS 1.3 or one of its drafts (0x7fNN).
@@ -50,28 +51,28 @@ func (c *conn) event(e *dissect.Event) {
 	c.recs[d]++
 	c.lastTLS[d] = e.Timestamp
 	c.lastDir = d
-	if d == dissect.FromServer && c.ch != nil {
+	if d == packet.FromServer && c.ch != nil {
 		c.srvFlight = true
 	}
 
 	switch e.Type {
 	case dissect.HandshakeMsg(dissect.TypeClientHello), dissect.MsgSSLv2ClientHello:
-		if d == dissect.FromClient {
+		if d == packet.FromClient {
 			c.clientHello(e)
 		}
 	case dissect.HandshakeMsg(dissect.TypeHelloRequest):
-		if d == dissect.FromServer && c.ch != nil && !e.Encrypted {
+		if d == packet.FromServer && c.ch != nil && !e.Encrypted {
 			c.rec.Renegotiations++
 			c.pendingHR = true
 		}
 	case dissect.HandshakeMsg(dissect.TypeServerHello), dissect.MsgHelloRetryRequest:
-		if d == dissect.FromServer && e.ServerHello != nil {
+		if d == packet.FromServer && e.ServerHello != nil {
 			c.serverHello(e)
 		} else if e.Type == dissect.MsgHelloRetryRequest {
 			c.hrr = true
 		}
 	case dissect.MsgSSLv2ServerHello:
-		if d == dissect.FromServer && !c.sslv2 {
+		if d == packet.FromServer && !c.sslv2 {
 			c.sslv2 = true
 			c.sslv2At = c.recs
 			if v2 := e.SSLv2ServerHello; v2 != nil {
@@ -94,11 +95,11 @@ func (c *conn) event(e *dissect.Event) {
 			c.established = true
 		}
 	case dissect.HandshakeMsg(dissect.TypeClientKeyExchange):
-		if d == dissect.FromClient {
+		if d == packet.FromClient {
 			c.clientKX = true
 		}
 	case dissect.HandshakeMsg(dissect.TypeCertificate):
-		if d == dissect.FromServer && !e.Encrypted {
+		if d == packet.FromServer && !e.Encrypted {
 			c.serverCrt = true
 		}
 		if e.Certificate != nil {
@@ -110,7 +111,7 @@ func (c *conn) event(e *dissect.Event) {
 					"certificate chain of "+strconv.Itoa(len(chain))+" entries; the first "+strconv.Itoa(maxChain)+" kept")
 				chain = chain[:maxChain]
 			}
-			if d == dissect.FromServer {
+			if d == packet.FromServer {
 				if c.chain == nil {
 					c.chain = chain
 					c.certTS = e.Timestamp
@@ -121,7 +122,7 @@ func (c *conn) event(e *dissect.Event) {
 					c.cchain = chain
 				}
 			}
-		} else if d == dissect.FromClient && !e.Encrypted {
+		} else if d == packet.FromClient && !e.Encrypted {
 			// A client Certificate that did not parse: sent, contents
 			// unknown (not taken for an empty one).
 			c.clientCrt = true
@@ -132,22 +133,22 @@ func (c *conn) event(e *dissect.Event) {
 			c.ske = e.ServerKeyExchange
 		}
 	case dissect.HandshakeMsg(dissect.TypeCertificateRequest):
-		if d == dissect.FromServer && !e.Encrypted {
+		if d == packet.FromServer && !e.Encrypted {
 			c.certReq = true
 		}
 	case dissect.HandshakeMsg(dissect.TypeNewSessionTicket):
-		if d == dissect.FromServer && e.NewSessionTicket != nil {
+		if d == packet.FromServer && e.NewSessionTicket != nil {
 			c.newSessionTicket(e)
 		}
 	case dissect.MsgChangeCipherSpec:
 		c.ccs[d] = true
 	case dissect.HandshakeMsg(dissect.TypeFinished):
-		if d == dissect.FromClient && c.tls13() && !c.finished[0] {
+		if d == packet.FromClient && c.tls13() && !c.finished[0] {
 			c.clientFinMsg = idx
 			c.encAfter[0]++
 		}
 		c.finished[d] = true
-		if d == dissect.FromClient {
+		if d == packet.FromClient {
 			c.clientKX = true
 		}
 		c.checkEstablished(e)
@@ -279,7 +280,7 @@ func (c *conn) newSessionTicket(e *dissect.Event) {
 // encrypted takes a record seen only as ciphertext (or application data).
 func (c *conn) encrypted(e *dissect.Event, appData bool) {
 	d := e.Dir & 1
-	if c.tls13() || (c.sh == nil && c.ch != nil && d == dissect.FromClient && c.ch.EarlyData) {
+	if c.tls13() || (c.sh == nil && c.ch != nil && d == packet.FromClient && c.ch.EarlyData) {
 		c.encrypted13(e)
 		return
 	}
@@ -306,7 +307,7 @@ func (c *conn) encrypted(e *dissect.Event, appData bool) {
 // ServerHello looks like application data.
 func (c *conn) encrypted13(e *dissect.Event) {
 	d := e.Dir & 1
-	if d == dissect.FromServer {
+	if d == packet.FromServer {
 		c.encAfter[1]++
 		if c.sh != nil {
 			c.finished[1] = true // the server's flight ends with its Finished

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -89,7 +90,7 @@ func fuzzFlow(t *testing.T, data []byte) {
 				newConn()
 			}
 			c := open[int(op>>4)%len(open)]
-			d := dissect.Dir(next() & 1)
+			d := packet.Dir(next() & 1)
 			e := dissect.Event{Timestamp: ts, Dir: d, Length: int(next())}
 			switch op & 15 {
 			case 0:
@@ -157,10 +158,10 @@ func fuzzFlow(t *testing.T, data []byte) {
 				sinkAdapter{c}.Anomaly(dissect.Anomaly{Kind: kinds[int(next())%len(kinds)], Dir: d, Timestamp: ts, Bytes: int(next())})
 				continue
 			case 12:
-				c.Gap(reassembly.Dir(d), ts, int(next()))
+				c.Gap(packet.Dir(d), ts, int(next()))
 				continue
 			case 13:
-				c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyOverlapConflict, Dir: reassembly.Dir(d), Timestamp: ts})
+				c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyOverlapConflict, Dir: packet.Dir(d), Timestamp: ts})
 				continue
 			case 14:
 				i := int(op>>4) % len(open)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -71,49 +72,49 @@ func (s *script) ev(e dissect.Event) *script {
 	return s
 }
 
-func (s *script) hs(d dissect.Dir, t dissect.HandshakeType) *script {
+func (s *script) hs(d packet.Dir, t dissect.HandshakeType) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(t), Length: 40})
 }
 
 func (s *script) ch(ch *dissect.ClientHello) *script {
-	return s.ev(dissect.Event{Dir: dissect.FromClient, Type: dissect.HandshakeMsg(dissect.TypeClientHello), Length: 200, ClientHello: ch})
+	return s.ev(dissect.Event{Dir: packet.FromClient, Type: dissect.HandshakeMsg(dissect.TypeClientHello), Length: 200, ClientHello: ch})
 }
 
 func (s *script) sh(sh *dissect.ServerHello) *script {
-	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerHello), Length: 80, ServerHello: sh})
+	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerHello), Length: 80, ServerHello: sh})
 }
 
-func (s *script) cert(d dissect.Dir, chain ...[]byte) *script {
+func (s *script) cert(d packet.Dir, chain ...[]byte) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeCertificate), Length: 900, Certificate: &dissect.Certificate{Chain: chain}})
 }
 
 func (s *script) ske() *script {
-	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Length: 300,
+	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Length: 300,
 		ServerKeyExchange: &dissect.ServerKeyExchange{Kind: "ecdhe", NamedCurve: 23}})
 }
 
-func (s *script) ccs(d dissect.Dir) *script {
+func (s *script) ccs(d packet.Dir) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgChangeCipherSpec, Length: 1})
 }
 
-func (s *script) encFin(d dissect.Dir) *script {
+func (s *script) encFin(d packet.Dir) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 40, Encrypted: true})
 }
 
-func (s *script) app(d dissect.Dir, n int) *script {
+func (s *script) app(d packet.Dir, n int) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgApplicationData, Length: n, Encrypted: true})
 }
 
-func (s *script) alert(d dissect.Dir, level, desc uint8) *script {
+func (s *script) alert(d packet.Dir, level, desc uint8) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 2, Alert: &dissect.Alert{Level: level, Description: desc}})
 }
 
-func (s *script) encAlert(d dissect.Dir) *script {
+func (s *script) encAlert(d packet.Dir) *script {
 	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 26, Encrypted: true, Alert: &dissect.Alert{}})
 }
 
 func (s *script) nst(ticket []byte, lifetime uint32) *script {
-	return s.ev(dissect.Event{Dir: dissect.FromServer, Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Length: 6 + len(ticket),
+	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Length: 6 + len(ticket),
 		NewSessionTicket: &dissect.NewSessionTicket{LifetimeHint: lifetime, Ticket: ticket}})
 }
 
@@ -182,8 +183,8 @@ func sh13() *dissect.ServerHello {
 }
 
 const (
-	C = dissect.FromClient
-	S = dissect.FromServer
+	C = packet.FromClient
+	S = packet.FromServer
 )
 
 // full12 plays a TLS 1.2 full handshake up to the server's Finished.

@@ -1,6 +1,9 @@
 package flows
 
-import "github.com/tlsdissect/tlsdissect/dissect"
+import (
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
+)
 
 // maxHistory bounds the history string, as Zeek bounds ssl_history.
 const maxHistory = 100
@@ -106,7 +109,7 @@ func appendHistory(h []byte, e *dissect.Event) []byte {
 	if l == 0 || len(h) >= maxHistory {
 		return h
 	}
-	if e.Dir == dissect.FromServer {
+	if e.Dir == packet.FromServer {
 		l += 'a' - 'A'
 	}
 	return append(h, l)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -271,8 +272,8 @@ func TestGapAndMidstreamAnomalies(t *testing.T) {
 	info := reassembly.ConnInfo{ID: 1, Client: h.conn().c.info.Client, Server: h.conn().c.info.Server, Start: base, RolesInferred: true}
 	c := h.tr.New(info).(*conn)
 	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyMidstream, Timestamp: base})
-	c.Gap(reassembly.ClientToServer, base.Add(time.Second), 1234)
-	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyRetransmission, Dir: reassembly.ServerToClient, Timestamp: base, Bytes: 10})
+	c.Gap(packet.FromClient, base.Add(time.Second), 1234)
+	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyRetransmission, Dir: packet.FromServer, Timestamp: base, Bytes: 10})
 	sinkAdapter{c}.Event(&dissect.Event{Timestamp: base, Dir: S, Type: dissect.MsgApplicationData, Encrypted: true, Length: 100})
 	c.Close(reassembly.CloseInfo{Reason: reassembly.CloseFIN, Timestamp: base.Add(2 * time.Second), Missing: [2]uint64{1234, 0}})
 	r := h.recs[len(h.recs)-1]

@@ -19,7 +19,7 @@ package reassembly
 // it (they reached the peer, so the capture lost them), when the data
 // beyond it waited GapTimeout, when a budget needs the memory, or at close.
 //
-// Ownership: Segment.Payload belongs to the caller and is read only during
+// Ownership: packet.Segment.Payload belongs to the caller and is read only during
 // Add; chunks own their copies; the bytes passed to Handler.Data are valid
 // only during that call.
 
@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly/seqnum"
 )
 
@@ -135,7 +136,7 @@ func (a *Assembler) Stats() Stats {
 // Add takes the next segment in capture order. seg.Payload is read only
 // during the call: what must wait is copied. The segment is placed as the
 // next one this Assembler saw; see AddPlaced for one shard of several.
-func (a *Assembler) Add(seg *Segment) {
+func (a *Assembler) Add(seg *packet.Segment) {
 	clock := a.clock
 	if seg.Timestamp.After(clock) {
 		clock = seg.Timestamp
@@ -151,7 +152,7 @@ func (a *Assembler) Add(seg *Segment) {
 // created it, and timeouts run on the capture's clock, not on the part of
 // it this Assembler sees. The caller calls Tick on every Assembler when the
 // capture's clock passes TickEvery (see NeedsTick).
-func (a *Assembler) AddPlaced(seg *Segment, p Place) {
+func (a *Assembler) AddPlaced(seg *packet.Segment, p Place) {
 	a.stats.Segments++
 	a.index = p.Index
 	if p.Clock.After(a.clock) {
@@ -185,7 +186,7 @@ func (a *Assembler) AddPlaced(seg *Segment, p Place) {
 		}
 		c = nil
 	}
-	if c != nil && seg.Flags&(FlagSYN|FlagACK|FlagRST) == FlagSYN {
+	if c != nil && seg.Flags&(packet.FlagSYN|packet.FlagACK|packet.FlagRST) == packet.FlagSYN {
 		switch act, reason := a.synOnOpen(c, seg); act {
 		case synIgnore:
 			a.touch(c, seg)
@@ -258,8 +259,8 @@ func idleReason(c *conn) CloseReason {
 // reusesClosed reports whether seg, arriving for a connection in TimeWait,
 // starts a new connection: only a SYN with a new initial sequence number
 // does; anything else is a late packet of the old one.
-func reusesClosed(c *conn, seg *Segment) bool {
-	if seg.Flags&(FlagSYN|FlagACK|FlagRST) != FlagSYN {
+func reusesClosed(c *conn, seg *packet.Segment) bool {
+	if seg.Flags&(packet.FlagSYN|packet.FlagACK|packet.FlagRST) != packet.FlagSYN {
 		return false
 	}
 	h := &c.d[c.dirOf(seg.Src)]
@@ -278,7 +279,7 @@ const (
 // a retransmission of the SYN that opened it, an in-window SYN that the
 // endpoint answers with a challenge ACK (RFC 5961 section 4) and that
 // changes nothing, or a new connection on the same 4-tuple.
-func (a *Assembler) synOnOpen(c *conn, seg *Segment) (synAction, CloseReason) {
+func (a *Assembler) synOnOpen(c *conn, seg *packet.Segment) (synAction, CloseReason) {
 	d := c.dirOf(seg.Src)
 	h, o := &c.d[d], &c.d[1-d]
 	seq := seqnum.Value(seg.Seq)
@@ -299,7 +300,7 @@ func (a *Assembler) synOnOpen(c *conn, seg *Segment) (synAction, CloseReason) {
 
 // rcvWindow estimates how far beyond the next expected byte the receiver
 // side o would accept data. The window scale option is not visible here
-// (Segment carries no options), so the advertised window is taken at a
+// (packet.Segment carries no options), so the advertised window is taken at a
 // scale of 2^8, which covers the scales common stacks choose.
 func rcvWindow(o *half) seqnum.Size {
 	if !o.winSeen {
@@ -311,20 +312,20 @@ func rcvWindow(o *half) seqnum.Size {
 // create starts a connection for seg, or returns nil when seg is a stray
 // that must not create one: a RST, a FIN, or a segment without payload or
 // SYN.
-func (a *Assembler) create(seg *Segment) *conn {
+func (a *Assembler) create(seg *packet.Segment) *conn {
 	f := seg.Flags
 	var client, server netip.AddrPort
 	inferred := false
 	switch {
-	case f&FlagRST != 0:
+	case f&packet.FlagRST != 0:
 		return nil
-	case f&FlagSYN != 0:
-		if f&FlagACK == 0 {
+	case f&packet.FlagSYN != 0:
+		if f&packet.FlagACK == 0 {
 			client, server = seg.Src, seg.Dst
 		} else {
 			client, server = seg.Dst, seg.Src
 		}
-	case f&FlagFIN != 0, len(seg.Payload) == 0 && seg.Truncated <= 0:
+	case f&packet.FlagFIN != 0, len(seg.Payload) == 0 && seg.Truncated <= 0:
 		return nil
 	default:
 		// The start was not captured: the roles are guessed from the
@@ -439,7 +440,7 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 	if c.closed {
 		return
 	}
-	for d := range Dir(2) {
+	for d := range packet.Dir(2) {
 		a.flushDir(c, d, ts)
 	}
 	// Retransmissions and reordering are normal in small numbers: each is
@@ -473,16 +474,16 @@ func (a *Assembler) summarise(c *conn, kind string, client, server uint32, bytes
 	if client+server == 0 {
 		return
 	}
-	d := ClientToServer
+	d := packet.FromClient
 	if server > client {
-		d = ServerToClient
+		d = packet.FromServer
 	}
 	c.h.Anomaly(Anomaly{Kind: kind, Dir: d, Timestamp: c.lastTs, Bytes: int(min(bytes, 1<<62)),
 		Detail: strconv.FormatUint(uint64(client), 10) + " client, " + strconv.FormatUint(uint64(server), 10) + " server segments"})
 }
 
 // touch records a packet of c and returns its direction.
-func (a *Assembler) touch(c *conn, seg *Segment) Dir {
+func (a *Assembler) touch(c *conn, seg *packet.Segment) packet.Dir {
 	d := c.dirOf(seg.Src)
 	c.packets[d]++
 	c.lastTs = seg.Timestamp
@@ -494,17 +495,17 @@ func (a *Assembler) touch(c *conn, seg *Segment) Dir {
 }
 
 // segment handles seg on its open connection c.
-func (a *Assembler) segment(c *conn, seg *Segment) {
+func (a *Assembler) segment(c *conn, seg *packet.Segment) {
 	ts := seg.Timestamp
 	d := a.touch(c, seg)
 	h, o := &c.d[d], &c.d[1-d]
 	f := seg.Flags
-	if f&FlagRST != 0 {
+	if f&packet.FlagRST != 0 {
 		a.rst(c, d, seg)
 		return
 	}
 	start := seqnum.Value(seg.Seq)
-	if f&FlagSYN != 0 {
+	if f&packet.FlagSYN != 0 {
 		switch {
 		case !h.synced:
 			h.syncAt(start.Add(1))
@@ -516,13 +517,13 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		}
 		start = start.Add(1) // the SYN takes one sequence number; data (TCP Fast Open) follows it
 	}
-	if f&FlagACK != 0 {
+	if f&packet.FlagACK != 0 {
 		ack := seqnum.Value(seg.Ack)
 		if !o.synced {
 			// Mid-stream, or the peer's SYN was not captured: the peer's
 			// next byte is what this side acknowledges.
 			o.syncAt(ack)
-		} else if o.altSeen && ack == o.altISN.Add(1) && f&FlagSYN == 0 &&
+		} else if o.altSeen && ack == o.altISN.Add(1) && f&packet.FlagSYN == 0 &&
 			o.delivered == 0 && o.missing == 0 && o.q.empty() && !o.finSeen {
 			// The peer answered with SYNs of different ISNs (a server that
 			// lost its half-open state, a TCP Fast Open retry) and sent
@@ -539,11 +540,11 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		}
 	}
 	trunc := min(max(seg.Truncated, 0), maxClaimed)
-	if len(seg.Payload) > 0 || trunc > 0 || f&FlagFIN != 0 {
+	if len(seg.Payload) > 0 || trunc > 0 || f&packet.FlagFIN != 0 {
 		if !h.synced {
 			h.syncAt(start)
 		}
-		a.ingest(c, d, span{seq: start, data: seg.Payload, missing: trunc}, f&FlagFIN != 0, ts)
+		a.ingest(c, d, span{seq: start, data: seg.Payload, missing: trunc}, f&packet.FlagFIN != 0, ts)
 	}
 	a.checkTimeouts(c, a.clock)
 	if c.d[0].finDone && c.d[1].finDone {
@@ -556,14 +557,14 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 // for a side whose sequence is unknown, when it acknowledges what the peer
 // sent (the answer to a SYN); otherwise it is reported and ignored, so that
 // a blind or stray reset cannot end the connection.
-func (a *Assembler) rst(c *conn, d Dir, seg *Segment) {
+func (a *Assembler) rst(c *conn, d packet.Dir, seg *packet.Segment) {
 	h, o := &c.d[d], &c.d[1-d]
 	seq := seqnum.Value(seg.Seq)
 	ok := false
 	switch {
 	case h.synced:
 		ok = seq.InRange(h.next-1, h.next.Add(rcvWindow(o)))
-	case seg.Flags&FlagACK != 0 && o.synced:
+	case seg.Flags&packet.FlagACK != 0 && o.synced:
 		ack := seqnum.Value(seg.Ack)
 		ok = ack.InRange(o.next-seqnum.Value(rcvWindow(h)), o.high.Add(1))
 	}
@@ -615,7 +616,7 @@ func (s *span) trimBack(k int) {
 // ingest takes a span (and FIN) of direction d: drops what is outside the
 // window or past the FIN, trims what was delivered already, delivers what
 // is next, buffers what is beyond a hole.
-func (a *Assembler) ingest(c *conn, d Dir, sp span, fin bool, ts time.Time) {
+func (a *Assembler) ingest(c *conn, d packet.Dir, sp span, fin bool, ts time.Time) {
 	h := &c.d[d]
 	if off := h.next.Diff(sp.seq); off >= maxAhead {
 		a.stats.DroppedBytes += uint64(len(sp.data))
@@ -718,7 +719,7 @@ func (a *Assembler) fits(c *conn, cost int) bool {
 // are flushed as gaps (the total budget), then c's other direction (the
 // connection's budget); if that is not enough, d's own hole up to `at` is
 // declared a gap, so that the new data no longer needs buffering.
-func (a *Assembler) makeRoom(c *conn, d Dir, at seqnum.Value, cost, pieces int, ts time.Time) {
+func (a *Assembler) makeRoom(c *conn, d packet.Dir, at seqnum.Value, cost, pieces int, ts time.Time) {
 	h := &c.d[d]
 	if cost > a.cfg.MaxBufferedPerConn || cost > a.cfg.MaxBufferedTotal || h.q.len()+pieces > maxChunksPerDir {
 		// No flushing elsewhere would make room for this.
@@ -734,13 +735,13 @@ func (a *Assembler) makeRoom(c *conn, d Dir, at seqnum.Value, cost, pieces int, 
 		if v == nil {
 			break
 		}
-		vd := ClientToServer
+		vd := packet.FromClient
 		if v.d[1].buffered > v.d[0].buffered {
-			vd = ServerToClient
+			vd = packet.FromServer
 		}
 		a.report(v, kindBudget, vd, ts, v.buffered(), "total buffer budget reached: held data released after a gap")
-		a.flushDir(v, ClientToServer, ts)
-		a.flushDir(v, ServerToClient, ts)
+		a.flushDir(v, packet.FromClient, ts)
+		a.flushDir(v, packet.FromServer, ts)
 		if v.d[0].finDone && v.d[1].finDone {
 			a.close(v, CloseFIN, ts)
 		}
@@ -793,7 +794,7 @@ func (a *Assembler) plan(h *half, sp span) (cost, pieces int) {
 // payload does not outlive Add), compares those that are (the first copy
 // wins; differences are reported) and returns the bytes stored and the
 // bytes that overlapped held data.
-func (a *Assembler) store(c *conn, d Dir, sp span, ts time.Time) (stored, overlap int) {
+func (a *Assembler) store(c *conn, d packet.Dir, sp span, ts time.Time) (stored, overlap int) {
 	h := &c.d[d]
 	i := h.q.search(sp.seq)
 	pos, end, dataEnd := sp.seq, sp.end(), sp.dataEnd()
@@ -835,7 +836,7 @@ func (a *Assembler) store(c *conn, d Dir, sp span, ts time.Time) (stored, overla
 	return stored, overlap
 }
 
-func (a *Assembler) overlapConflict(c *conn, d Dir, ts time.Time, n int) {
+func (a *Assembler) overlapConflict(c *conn, d packet.Dir, ts time.Time, n int) {
 	a.stats.OverlapConflict++
 	a.report(c, kindOverlap, d, ts, n, "overlapping bytes differ from the first copy, which was kept")
 }
@@ -880,7 +881,7 @@ func (a *Assembler) hold(c *conn, h *half, i int, ch chunk) {
 // caller's payload (no copy), interleaved with held chunks it overlaps
 // (their first copy wins), then whatever held data became contiguous. It
 // returns the bytes that overlapped held data.
-func (a *Assembler) deliverInOrder(c *conn, d Dir, sp span, ts time.Time) (overlap int) {
+func (a *Assembler) deliverInOrder(c *conn, d packet.Dir, sp span, ts time.Time) (overlap int) {
 	h := &c.d[d]
 	conflict := 0
 	for sp.len() > 0 {
@@ -919,7 +920,7 @@ func (a *Assembler) deliverInOrder(c *conn, d Dir, sp span, ts time.Time) (overl
 }
 
 // popDeliver hands over the front chunk of d, which starts at h.next.
-func (a *Assembler) popDeliver(c *conn, d Dir, ts time.Time) {
+func (a *Assembler) popDeliver(c *conn, d packet.Dir, ts time.Time) {
 	h := &c.d[d]
 	ch := h.q.popFront()
 	cost := ch.cost()
@@ -934,7 +935,7 @@ func (a *Assembler) popDeliver(c *conn, d Dir, ts time.Time) {
 	}
 }
 
-func (a *Assembler) gap(c *conn, d Dir, ts time.Time, n int) {
+func (a *Assembler) gap(c *conn, d packet.Dir, ts time.Time, n int) {
 	if n <= 0 {
 		return
 	}
@@ -945,7 +946,7 @@ func (a *Assembler) gap(c *conn, d Dir, ts time.Time, n int) {
 
 // drain delivers the held chunks that are now contiguous, reaches the FIN
 // if everything before it is done, and updates the hole bookkeeping.
-func (a *Assembler) drain(c *conn, d Dir, ts time.Time) {
+func (a *Assembler) drain(c *conn, d packet.Dir, ts time.Time) {
 	h := &c.d[d]
 	popped := false
 	for !h.q.empty() && h.q.front().seq == h.next {
@@ -989,7 +990,7 @@ func (a *Assembler) drain(c *conn, d Dir, ts time.Time) {
 // advance declares the bytes of d before target that were never seen a
 // gap, delivering held chunks on the way and after it. It never passes the
 // FIN.
-func (a *Assembler) advance(c *conn, d Dir, target seqnum.Value, ts time.Time) {
+func (a *Assembler) advance(c *conn, d packet.Dir, target seqnum.Value, ts time.Time) {
 	h := &c.d[d]
 	if h.finSeen && h.fin.LessThan(target) {
 		target = h.fin
@@ -1011,7 +1012,7 @@ func (a *Assembler) advance(c *conn, d Dir, target seqnum.Value, ts time.Time) {
 }
 
 // flushFront declares the first hole of d a gap and delivers what follows.
-func (a *Assembler) flushFront(c *conn, d Dir, ts time.Time) {
+func (a *Assembler) flushFront(c *conn, d packet.Dir, ts time.Time) {
 	h := &c.d[d]
 	switch {
 	case !h.q.empty():
@@ -1023,7 +1024,7 @@ func (a *Assembler) flushFront(c *conn, d Dir, ts time.Time) {
 
 // flushDir declares every hole of d a gap and delivers all it holds, up to
 // and including its FIN.
-func (a *Assembler) flushDir(c *conn, d Dir, ts time.Time) {
+func (a *Assembler) flushDir(c *conn, d packet.Dir, ts time.Time) {
 	h := &c.d[d]
 	switch {
 	case h.finSeen && !h.finDone:
@@ -1034,7 +1035,7 @@ func (a *Assembler) flushDir(c *conn, d Dir, ts time.Time) {
 }
 
 // dropBeyond drops held data at or after a FIN: nothing follows a FIN.
-func (a *Assembler) dropBeyond(c *conn, d Dir, fin seqnum.Value) {
+func (a *Assembler) dropBeyond(c *conn, d packet.Dir, fin seqnum.Value) {
 	h := &c.d[d]
 	for !h.q.empty() && fin.LessThan(h.q.back().end()) {
 		b := h.q.back()
@@ -1060,7 +1061,7 @@ func (a *Assembler) dropBeyond(c *conn, d Dir, fin seqnum.Value) {
 
 // checkTimeouts declares the holes of c that waited GapTimeout gaps.
 func (a *Assembler) checkTimeouts(c *conn, now time.Time) {
-	for d := range Dir(2) {
+	for d := range packet.Dir(2) {
 		h := &c.d[d]
 		for h.waiting() && now.Sub(h.holeSince) >= a.cfg.GapTimeout {
 			a.flushFront(c, d, now)
@@ -1069,7 +1070,7 @@ func (a *Assembler) checkTimeouts(c *conn, now time.Time) {
 }
 
 // report passes an anomaly to c's handler, at most maxReports per kind.
-func (a *Assembler) report(c *conn, kind int, d Dir, ts time.Time, n int, detail string) {
+func (a *Assembler) report(c *conn, kind int, d packet.Dir, ts time.Time, n int, detail string) {
 	if c.h == nil || c.reports[kind] >= maxReports {
 		return
 	}
@@ -1080,7 +1081,7 @@ func (a *Assembler) report(c *conn, kind int, d Dir, ts time.Time, n int, detail
 // nopHandler stands in when a Factory returns no Handler.
 type nopHandler struct{}
 
-func (nopHandler) Data(Dir, time.Time, []byte) {}
-func (nopHandler) Gap(Dir, time.Time, int)     {}
-func (nopHandler) Anomaly(Anomaly)             {}
-func (nopHandler) Close(CloseInfo)             {}
+func (nopHandler) Data(packet.Dir, time.Time, []byte) {}
+func (nopHandler) Gap(packet.Dir, time.Time, int)     {}
+func (nopHandler) Anomaly(Anomaly)                    {}
+func (nopHandler) Close(CloseInfo)                    {}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 func testConfig() Config {
@@ -20,11 +22,11 @@ func testConfig() Config {
 
 func TestAssembler(t *testing.T) {
 	fins := []step{
-		{from: ClientToServer, flags: fFA, seq: 1006, ack: 5006},
-		{from: ServerToClient, flags: fFA, seq: 5006, ack: 1007},
+		{from: packet.FromClient, flags: fFA, seq: 1006, ack: 5006},
+		{from: packet.FromServer, flags: fFA, seq: 5006, ack: 1007},
 	}
-	hello := step{from: ClientToServer, flags: fPA, seq: 1001, ack: 5001, data: "hello"}
-	world := step{from: ServerToClient, flags: fPA, seq: 5001, ack: 1006, data: "world"}
+	hello := step{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello"}
+	world := step{from: packet.FromServer, flags: fPA, seq: 5001, ack: 1006, data: "world"}
 
 	tests := []struct {
 		name     string
@@ -62,23 +64,23 @@ func TestAssembler(t *testing.T) {
 			// the client acknowledges is the one its data follows.
 			name: "several SYN-ACKs: the acknowledged one wins",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
-				{from: ServerToClient, flags: fSA, seq: 900000, ack: 1001},
-				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 900001, data: "hello"},
-				{from: ServerToClient, flags: fPA, seq: 900001, ack: 1006, data: "world"},
-				{from: ClientToServer, flags: fFA, seq: 1006, ack: 900006},
-				{from: ServerToClient, flags: fFA, seq: 900006, ack: 1007},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
+				{from: packet.FromServer, flags: fSA, seq: 900000, ack: 1001},
+				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 900001, data: "hello"},
+				{from: packet.FromServer, flags: fPA, seq: 900001, ack: 1006, data: "world"},
+				{from: packet.FromClient, flags: fFA, seq: 1006, ack: 900006},
+				{from: packet.FromServer, flags: fFA, seq: 900006, ack: 1007},
 			},
 			want: []string{"1 client:hello", "1 server:world", "1 close:fin"},
 		},
 		{
 			name: "close right after the second FIN's data",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fFA | FlagPSH, seq: 1001, ack: 5001, data: "bye"},
-				{from: ServerToClient, flags: fFA | FlagPSH, seq: 5001, ack: 1005, data: "ciao"},
-				{from: ClientToServer, flags: fA, seq: 1005, ack: 5006}, // the last ACK: a late packet
+				{from: packet.FromClient, flags: fFA | packet.FlagPSH, seq: 1001, ack: 5001, data: "bye"},
+				{from: packet.FromServer, flags: fFA | packet.FlagPSH, seq: 5001, ack: 1005, data: "ciao"},
+				{from: packet.FromClient, flags: fA, seq: 1005, ack: 5006}, // the last ACK: a late packet
 			}),
 			want: []string{"1 client:bye", "1 server:ciao", "1 close:fin"},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
@@ -91,26 +93,26 @@ func TestAssembler(t *testing.T) {
 			name: "server FIN first, half-closed client keeps sending",
 			steps: script(handshake, []step{
 				hello,
-				{from: ServerToClient, flags: fFA, seq: 5001, ack: 1006},
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5002, data: "more"},
-				{from: ServerToClient, flags: fA, seq: 5002, ack: 1010},
-				{from: ClientToServer, flags: fFA, seq: 1010, ack: 5002},
+				{from: packet.FromServer, flags: fFA, seq: 5001, ack: 1006},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5002, data: "more"},
+				{from: packet.FromServer, flags: fA, seq: 5002, ack: 1010},
+				{from: packet.FromClient, flags: fFA, seq: 1010, ack: 5002},
 			}),
 			want: []string{"1 client:hello", "1 client:more", "1 close:fin"},
 		},
 		{
 			name: "FIN ahead of the data before it",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fFA, seq: 1006, ack: 5001},
+				{from: packet.FromClient, flags: fFA, seq: 1006, ack: 5001},
 				hello,
-				{from: ServerToClient, flags: fFA, seq: 5001, ack: 1007},
+				{from: packet.FromServer, flags: fFA, seq: 5001, ack: 1007},
 			}),
 			want:  []string{"1 client:hello", "1 close:fin"},
 			kinds: nil,
 		},
 		{
 			name:  "midstream: lower port is the server",
-			steps: []step{{from: ServerToClient, flags: fPA, seq: 7000, ack: 3000, data: "x"}, {from: ClientToServer, flags: fPA, seq: 3000, ack: 7001, data: "y"}},
+			steps: []step{{from: packet.FromServer, flags: fPA, seq: 7000, ack: 3000, data: "x"}, {from: packet.FromClient, flags: fPA, seq: 3000, ack: 7001, data: "y"}},
 			want:  []string{"1 server:x", "1 client:y"},
 			kinds: []string{AnomalyMidstream},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
@@ -123,16 +125,16 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "midstream: the peer starts where the first packet's ACK says",
 			steps: []step{
-				{from: ClientToServer, flags: fPA, seq: 3000, ack: 7000, data: "a"},
-				{from: ServerToClient, flags: fPA, seq: 7005, ack: 3001, data: "later"}, // a hole of 5
-				{from: ServerToClient, flags: fPA, seq: 7000, ack: 3001, data: "first"},
+				{from: packet.FromClient, flags: fPA, seq: 3000, ack: 7000, data: "a"},
+				{from: packet.FromServer, flags: fPA, seq: 7005, ack: 3001, data: "later"}, // a hole of 5
+				{from: packet.FromServer, flags: fPA, seq: 7000, ack: 3001, data: "first"},
 			},
 			want:  []string{"1 client:a", "1 server:first", "1 server:later"},
 			kinds: []string{AnomalyMidstream},
 		},
 		{
 			name:  "SYN-ACK without SYN gives the roles",
-			steps: []step{{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001}, hello},
+			steps: []step{{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001}, hello},
 			want:  []string{"1 client:hello"},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
 				if r := f.conns[0]; r.info.Client != cli || r.info.RolesInferred {
@@ -143,11 +145,11 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "strays create nothing",
 			steps: []step{
-				{from: ClientToServer, flags: fA, seq: 1, ack: 2},
-				{from: ServerToClient, flags: fRA, seq: 2, ack: 1},
-				{from: ClientToServer, flags: fFA, seq: 1, ack: 2},
-				{from: ClientToServer, flags: fR, seq: 1, data: "rst text"},
-				{from: ClientToServer, flags: fFA | FlagPSH, seq: 1, ack: 2, data: "fin data"},
+				{from: packet.FromClient, flags: fA, seq: 1, ack: 2},
+				{from: packet.FromServer, flags: fRA, seq: 2, ack: 1},
+				{from: packet.FromClient, flags: fFA, seq: 1, ack: 2},
+				{from: packet.FromClient, flags: fR, seq: 1, data: "rst text"},
+				{from: packet.FromClient, flags: fFA | packet.FlagPSH, seq: 1, ack: 2, data: "fin data"},
 			},
 			want: nil,
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
@@ -159,8 +161,8 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "out of order released in order",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
-				{from: ClientToServer, flags: fPA, seq: 1011, ack: 5001, data: "!"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fPA, seq: 1011, ack: 5001, data: "!"},
 				hello,
 			}),
 			closeAll: true,
@@ -184,7 +186,7 @@ func TestAssembler(t *testing.T) {
 			kinds:    []string{AnomalyRetransmission},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
 				an := f.conns[0].anomalies
-				if an[0].Dir != ClientToServer || an[0].Bytes != 15 || an[0].Detail != "2 client, 1 server segments" {
+				if an[0].Dir != packet.FromClient || an[0].Bytes != 15 || an[0].Detail != "2 client, 1 server segments" {
 					t.Errorf("retransmission %+v", an[0])
 				}
 				if s := a.Stats(); s.Retransmissions != 3 {
@@ -195,9 +197,9 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "overlap: first copy wins, conflict counted",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1003, ack: 5001, data: "LLO"},
-				{from: ClientToServer, flags: fPA, seq: 1002, ack: 5001, data: "eXXo"},
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5001, data: "hello"},
+				{from: packet.FromClient, flags: fPA, seq: 1003, ack: 5001, data: "LLO"},
+				{from: packet.FromClient, flags: fPA, seq: 1002, ack: 5001, data: "eXXo"},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello"},
 			}),
 			closeAll: true,
 			// Held: 1003 "LLO". Then 1002 "eXXo": 1002 'e' new, 1003..1006 "XXo" vs "LLO": 3 differ.
@@ -217,10 +219,10 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "gap after GapTimeout of capture time",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
 				{tick: true, at: 900 * time.Millisecond},
 				{tick: true, at: time.Second},
-				{from: ClientToServer, flags: fPA, seq: 1011, ack: 5001, data: "!", at: time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1011, ack: 5001, data: "!", at: time.Second},
 			}),
 			want: []string{"1 gap client 5", "1 client:world", "1 client:!"},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
@@ -232,8 +234,8 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "gap certain when the peer ACKs unseen data; released before the peer's data",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
-				{from: ServerToClient, flags: fPA, seq: 5001, ack: 1011, data: "resp"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromServer, flags: fPA, seq: 5001, ack: 1011, data: "resp"},
 			}),
 			want: []string{"1 gap client 5", "1 client:world", "1 server:resp"},
 		},
@@ -241,7 +243,7 @@ func TestAssembler(t *testing.T) {
 			name: "an ACK of bytes never sent declares nothing",
 			steps: script(handshake, []step{
 				hello,
-				{from: ServerToClient, flags: fPA, seq: 5001, ack: 1500, data: "resp"},
+				{from: packet.FromServer, flags: fPA, seq: 5001, ack: 1500, data: "resp"},
 			}),
 			want: []string{"1 client:hello", "1 server:resp"},
 		},
@@ -249,8 +251,8 @@ func TestAssembler(t *testing.T) {
 			name: "per-connection budget flushes the hole as a gap",
 			cfg:  func(c *Config) { c.MaxBufferedPerConn = 100 },
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1011, ack: 5001, data: "aaaaa"},
-				{from: ClientToServer, flags: fPA, seq: 1021, ack: 5001, data: "bbbbb"},
+				{from: packet.FromClient, flags: fPA, seq: 1011, ack: 5001, data: "aaaaa"},
+				{from: packet.FromClient, flags: fPA, seq: 1021, ack: 5001, data: "bbbbb"},
 			}),
 			want:  []string{"1 gap client 10", "1 client:aaaaa", "1 gap client 5", "1 client:bbbbb"},
 			kinds: []string{AnomalyBudget},
@@ -258,7 +260,7 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "close releases what waits beyond a hole after a gap",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
 			}),
 			closeAll: true,
 			want:     []string{"1 gap client 5", "1 client:world", "1 close:end_of_input"},
@@ -272,13 +274,13 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "sequence numbers across the 2^32 wrap",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 0xfffffff0},
-				{from: ServerToClient, flags: fSA, seq: 0xfffffffe, ack: 0xfffffff1},
-				{from: ClientToServer, flags: fPA, seq: 0, ack: 0xffffffff, data: "fXYZ"},
-				{from: ClientToServer, flags: fPA, seq: 0xfffffff1, ack: 0xffffffff, data: "0123456789abcde"},
-				{from: ServerToClient, flags: fPA, seq: 0xffffffff, ack: 4, data: "wrap"},
-				{from: ClientToServer, flags: fFA, seq: 4, ack: 3},
-				{from: ServerToClient, flags: fFA, seq: 3, ack: 5},
+				{from: packet.FromClient, flags: fS, seq: 0xfffffff0},
+				{from: packet.FromServer, flags: fSA, seq: 0xfffffffe, ack: 0xfffffff1},
+				{from: packet.FromClient, flags: fPA, seq: 0, ack: 0xffffffff, data: "fXYZ"},
+				{from: packet.FromClient, flags: fPA, seq: 0xfffffff1, ack: 0xffffffff, data: "0123456789abcde"},
+				{from: packet.FromServer, flags: fPA, seq: 0xffffffff, ack: 4, data: "wrap"},
+				{from: packet.FromClient, flags: fFA, seq: 4, ack: 3},
+				{from: packet.FromServer, flags: fFA, seq: 3, ack: 5},
 			},
 			want:  []string{"1 client:0123456789abcde", "1 client:fXYZ", "1 server:wrap", "1 close:fin"},
 			kinds: []string{AnomalyOutOfOrder},
@@ -287,8 +289,8 @@ func TestAssembler(t *testing.T) {
 			name: "keep-alives are neither data nor retransmissions",
 			steps: script(handshake, []step{
 				hello,
-				{from: ClientToServer, flags: fA, seq: 1005, ack: 5001, at: time.Minute / 2},
-				{from: ClientToServer, flags: fA, seq: 1005, ack: 5001, data: "o", at: time.Minute / 2},
+				{from: packet.FromClient, flags: fA, seq: 1005, ack: 5001, at: time.Minute / 2},
+				{from: packet.FromClient, flags: fA, seq: 1005, ack: 5001, data: "o", at: time.Minute / 2},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:end_of_input"},
@@ -297,9 +299,9 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "zero-window probe then the full segment",
 			steps: script(handshake, []step{
-				{from: ServerToClient, flags: fA, seq: 5001, ack: 1001, win: 0},
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5001, data: "h"},
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5001, data: "hello"},
+				{from: packet.FromServer, flags: fA, seq: 5001, ack: 1001, win: 0},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "h"},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello"},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:h", "1 client:ello", "1 close:end_of_input"},
@@ -308,8 +310,8 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "SYN retransmitted is the same connection",
 			steps: script([]step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ClientToServer, flags: fS, seq: 1000, at: time.Second},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromClient, flags: fS, seq: 1000, at: time.Second},
 			}, handshake[1:], []step{hello}),
 			want: []string{"1 client:hello"},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
@@ -321,24 +323,24 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "TCP Fast Open: data on the SYN starts at ISN+1",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000, data: "early"},
-				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1006},
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "late"},
-				{from: ClientToServer, flags: fS, seq: 1000, data: "early"}, // retransmitted SYN
+				{from: packet.FromClient, flags: fS, seq: 1000, data: "early"},
+				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1006},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "late"},
+				{from: packet.FromClient, flags: fS, seq: 1000, data: "early"}, // retransmitted SYN
 			},
 			want:  []string{"1 client:early", "1 client:late"},
 			kinds: nil,
 		},
 		{
 			name:  "RST in the window closes",
-			steps: script(handshake, []step{hello, {from: ServerToClient, flags: fRA, seq: 5001, ack: 1006}}),
+			steps: script(handshake, []step{hello, {from: packet.FromServer, flags: fRA, seq: 5001, ack: 1006}}),
 			want:  []string{"1 client:hello", "1 close:rst"},
 		},
 		{
 			name: "RST out of the window is reported and ignored",
 			steps: script(handshake, []step{
-				{from: ServerToClient, flags: fRA, seq: 5001 + 1<<31, ack: 1001},
-				{from: ServerToClient, flags: fR, seq: 5001 + (1<<32 - 70000)},
+				{from: packet.FromServer, flags: fRA, seq: 5001 + 1<<31, ack: 1001},
+				{from: packet.FromServer, flags: fR, seq: 5001 + (1<<32 - 70000)},
 				hello, world,
 			}, fins),
 			want:  []string{"1 client:hello", "1 server:world", "1 close:fin"},
@@ -346,22 +348,22 @@ func TestAssembler(t *testing.T) {
 		},
 		{
 			name:  "RST with data: the data in sequence is delivered, then the close",
-			steps: script(handshake, []step{hello, {from: ServerToClient, flags: fRA, seq: 5001, ack: 1006, data: "denied"}}),
+			steps: script(handshake, []step{hello, {from: packet.FromServer, flags: fRA, seq: 5001, ack: 1006, data: "denied"}}),
 			want:  []string{"1 client:hello", "1 server:denied", "1 close:rst"},
 		},
 		{
 			name: "RST answering a SYN",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ServerToClient, flags: fRA, seq: 0, ack: 1001},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromServer, flags: fRA, seq: 0, ack: 1001},
 			},
 			want: []string{"1 close:rst"},
 		},
 		{
 			name: "RST answering a SYN with a wrong ACK is ignored",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ServerToClient, flags: fRA, seq: 0, ack: 0x80000000},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromServer, flags: fRA, seq: 0, ack: 0x80000000},
 			},
 			closeAll: true,
 			want:     []string{"1 close:end_of_input"},
@@ -370,27 +372,27 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "port reuse after FIN: a new SYN starts a new connection",
 			steps: script(handshake, []step{hello, world}, fins, []step{
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello"}, // late retransmission: absorbed
-				{from: ClientToServer, flags: fS, seq: 90000, at: time.Second},
-				{from: ServerToClient, flags: fSA, seq: 20000, ack: 90001, at: time.Second},
-				{from: ClientToServer, flags: fPA, seq: 90001, ack: 20001, data: "again", at: time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5006, data: "hello"}, // late retransmission: absorbed
+				{from: packet.FromClient, flags: fS, seq: 90000, at: time.Second},
+				{from: packet.FromServer, flags: fSA, seq: 20000, ack: 90001, at: time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 90001, ack: 20001, data: "again", at: time.Second},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "9 client:again", "9 close:end_of_input"},
 		},
 		{
 			name: "port reuse after RST",
-			steps: script(handshake, []step{hello, {from: ClientToServer, flags: fR, seq: 1006},
-				{from: ClientToServer, flags: fS, seq: 90000},
-				{from: ClientToServer, flags: fPA, seq: 90001, data: "again"},
+			steps: script(handshake, []step{hello, {from: packet.FromClient, flags: fR, seq: 1006},
+				{from: packet.FromClient, flags: fS, seq: 90000},
+				{from: packet.FromClient, flags: fPA, seq: 90001, data: "again"},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:rst", "6 client:again", "6 close:end_of_input"},
 		},
 		{
 			name: "port reuse after one FIN closes the old one first",
-			steps: script(handshake, []step{hello, {from: ClientToServer, flags: fFA, seq: 1006, ack: 5001},
-				{from: ClientToServer, flags: fS, seq: 90000},
+			steps: script(handshake, []step{hello, {from: packet.FromClient, flags: fFA, seq: 1006, ack: 5001},
+				{from: packet.FromClient, flags: fS, seq: 90000},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:fin", "6 close:end_of_input"},
@@ -398,7 +400,7 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "a new SYN far outside the window takes over the 4-tuple",
 			steps: script(handshake, []step{hello,
-				{from: ClientToServer, flags: fS, seq: 1006 + 1<<31},
+				{from: packet.FromClient, flags: fS, seq: 1006 + 1<<31},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:reused", "5 close:end_of_input"},
@@ -406,7 +408,7 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "an in-window SYN changes nothing",
 			steps: script(handshake, []step{hello,
-				{from: ClientToServer, flags: fS, seq: 1010},
+				{from: packet.FromClient, flags: fS, seq: 1010},
 				world,
 			}),
 			closeAll: true,
@@ -424,7 +426,7 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "idle after one FIN closes as FIN",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fFA, seq: 1001, ack: 5001},
+				{from: packet.FromClient, flags: fFA, seq: 1001, ack: 5001},
 				{tick: true, at: 61 * time.Second},
 			}),
 			want: []string{"1 close:fin"},
@@ -435,7 +437,7 @@ func TestAssembler(t *testing.T) {
 			steps: script(handshake, []step{
 				hello,
 				{tick: true, at: 50 * time.Second},
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "x", at: 61 * time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "x", at: 61 * time.Second},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:idle", "5 client:x", "5 close:end_of_input"},
@@ -443,8 +445,8 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "truncated segment: the missing bytes are a gap",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5001, data: "hel", trunc: 2},
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hel", trunc: 2},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
 			}),
 			want:  []string{"1 client:hel", "1 gap client 2", "1 client:world"},
 			kinds: []string{AnomalyTruncated},
@@ -452,7 +454,7 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "truncated segment out of order",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "wo", trunc: 3},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "wo", trunc: 3},
 				hello,
 			}),
 			want:  []string{"1 client:hello", "1 client:wo", "1 gap client 3"},
@@ -461,9 +463,9 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "both directions in capture order: the hello before its answer",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
 				hello,
-				{from: ServerToClient, flags: fPA, seq: 5001, ack: 1011, data: "answer"},
+				{from: packet.FromServer, flags: fPA, seq: 5001, ack: 1011, data: "answer"},
 			}),
 			want: []string{"1 client:hello", "1 client:world", "1 server:answer"},
 		},
@@ -471,11 +473,11 @@ func TestAssembler(t *testing.T) {
 			name: "total budget: the oldest waiting buffer of another connection is flushed",
 			cfg:  func(c *Config) { c.MaxBufferedTotal = 200 },
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000, cport: 2000},
-				{from: ClientToServer, flags: fPA, seq: 1011, data: "0123456789", cport: 2000}, // cost 74
-				{from: ClientToServer, flags: fS, seq: 1000, cport: 3000},
-				{from: ClientToServer, flags: fPA, seq: 1011, data: "abcdefghij", cport: 3000}, // 74
-				{from: ClientToServer, flags: fPA, seq: 1031, data: "ABCDEFGHIJ", cport: 3000}, // 74: over 200
+				{from: packet.FromClient, flags: fS, seq: 1000, cport: 2000},
+				{from: packet.FromClient, flags: fPA, seq: 1011, data: "0123456789", cport: 2000}, // cost 74
+				{from: packet.FromClient, flags: fS, seq: 1000, cport: 3000},
+				{from: packet.FromClient, flags: fPA, seq: 1011, data: "abcdefghij", cport: 3000}, // 74
+				{from: packet.FromClient, flags: fPA, seq: 1031, data: "ABCDEFGHIJ", cport: 3000}, // 74: over 200
 			},
 			want:  []string{"1 gap client 10", "1 client:0123456789"},
 			kinds: []string{AnomalyBudget},
@@ -488,9 +490,9 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "data after the FIN is not part of the stream",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fFA | FlagPSH, seq: 1001, ack: 5001, data: "hello"},
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "extra"},
-				{from: ClientToServer, flags: fPA, seq: 1003, ack: 5001, data: "lloXX"},
+				{from: packet.FromClient, flags: fFA | packet.FlagPSH, seq: 1001, ack: 5001, data: "hello"},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "extra"},
+				{from: packet.FromClient, flags: fPA, seq: 1003, ack: 5001, data: "lloXX"},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:end_of_input"},
@@ -504,8 +506,8 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "after TimeWait a late data packet starts a mid-stream connection",
 			steps: script(handshake, []step{hello, world}, fins, []step{
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 5 * time.Second},
-				{from: ClientToServer, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 11 * time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 5 * time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5006, data: "hello", at: 11 * time.Second},
 			}),
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 server:world", "1 close:fin", "9 client:hello", "9 close:end_of_input"},
@@ -513,10 +515,10 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "simultaneous open",
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ServerToClient, flags: fS, seq: 5000},
-				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
-				{from: ClientToServer, flags: fSA, seq: 1000, ack: 5001},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromServer, flags: fS, seq: 5000},
+				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
+				{from: packet.FromClient, flags: fSA, seq: 1000, ack: 5001},
 				hello, world,
 			},
 			want: []string{"1 client:hello", "1 server:world"},
@@ -524,16 +526,16 @@ func TestAssembler(t *testing.T) {
 		{
 			name: "an ACK of unseen data reaches a waiting FIN",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fFA, seq: 1006, ack: 5001},
-				{from: ServerToClient, flags: fFA, seq: 5001, ack: 1007},
+				{from: packet.FromClient, flags: fFA, seq: 1006, ack: 5001},
+				{from: packet.FromServer, flags: fFA, seq: 5001, ack: 1007},
 			}),
 			want: []string{"1 gap client 5", "1 close:fin"},
 		},
 		{
 			name: "a gap is declared by the amortised Tick of another connection's packet",
 			steps: script(handshake, []step{
-				{from: ClientToServer, flags: fPA, seq: 1006, ack: 5001, data: "world"},
-				{from: ClientToServer, flags: fS, seq: 1, cport: 4000, at: 2 * time.Second},
+				{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world"},
+				{from: packet.FromClient, flags: fS, seq: 1, cport: 4000, at: 2 * time.Second},
 			}),
 			want: []string{"1 gap client 5", "1 client:world"},
 		},
@@ -541,12 +543,12 @@ func TestAssembler(t *testing.T) {
 			name: "MaxConns evicts the least recently active",
 			cfg:  func(c *Config) { c.MaxConns = 2 },
 			steps: []step{
-				{from: ClientToServer, flags: fS, seq: 1000},
-				{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
+				{from: packet.FromClient, flags: fS, seq: 1000},
+				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
 			},
 			check: func(t *testing.T, a *Assembler, f *recFactory) {
 				for i, port := range []uint16{1, 2, 3} {
-					a.Add(&Segment{Timestamp: t0.Add(time.Duration(i+1) * time.Second), Src: netip.AddrPortFrom(cli.Addr(), port), Dst: srv, Flags: fS, Seq: 1})
+					a.Add(&packet.Segment{Timestamp: t0.Add(time.Duration(i+1) * time.Second), Src: netip.AddrPortFrom(cli.Addr(), port), Dst: srv, Flags: fS, Seq: 1})
 				}
 				want := []string{"1 close:evicted", "3 close:evicted"}
 				if !slices.Equal(f.log, want) {

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // sink is a Handler that only counts: what the hot path costs without a
@@ -16,10 +18,10 @@ type sink struct {
 	closes int
 }
 
-func (s *sink) Data(d Dir, _ time.Time, b []byte) { s.bytes[d] += uint64(len(b)) }
-func (s *sink) Gap(d Dir, _ time.Time, n int)     { s.gaps[d] += n }
-func (s *sink) Anomaly(Anomaly)                   {}
-func (s *sink) Close(CloseInfo)                   { s.closes++ }
+func (s *sink) Data(d packet.Dir, _ time.Time, b []byte) { s.bytes[d] += uint64(len(b)) }
+func (s *sink) Gap(d packet.Dir, _ time.Time, n int)     { s.gaps[d] += n }
+func (s *sink) Anomaly(Anomaly)                          {}
+func (s *sink) Close(CloseInfo)                          { s.closes++ }
 
 // sinkFactory hands every connection the same sink, so that creating a
 // connection costs the factory nothing.
@@ -44,8 +46,8 @@ func established(tb testing.TB, cfg Config) (*Assembler, *sinkFactory) {
 func TestInOrderDoesNotAllocate(t *testing.T) {
 	a, f := established(t, Config{})
 	payload := make([]byte, 1448)
-	c2s := &Segment{Src: cli, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
-	s2c := &Segment{Src: srv, Dst: cli, Seq: 5001, Ack: 1001, Flags: fPA, Window: 65535, Payload: payload}
+	c2s := &packet.Segment{Src: cli, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
+	s2c := &packet.Segment{Src: srv, Dst: cli, Seq: 5001, Ack: 1001, Flags: fPA, Window: 65535, Payload: payload}
 	ts := t0
 	allocs := testing.AllocsPerRun(2000, func() {
 		// Capture time advances too, so the amortised Tick runs now and then.
@@ -91,7 +93,7 @@ func flood(tb testing.TB, n, maxConns int) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	seg := &Segment{Dst: srv, Flags: FlagSYN, Window: 65535}
+	seg := &packet.Segment{Dst: srv, Flags: packet.FlagSYN, Window: 65535}
 	for i := range n {
 		ip := netip.AddrFrom4([4]byte{10, byte(i >> 24), byte(i >> 16), byte(i >> 8)})
 		seg.Src = netip.AddrPortFrom(ip, uint16(1024+i&0xff))
@@ -131,7 +133,7 @@ func BenchmarkSYNFlood(b *testing.B) {
 func BenchmarkInOrder(b *testing.B) {
 	a, _ := established(b, Config{})
 	payload := make([]byte, 1448)
-	c2s := &Segment{Src: cli, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
+	c2s := &packet.Segment{Src: cli, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
 	ts := t0
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
@@ -150,12 +152,12 @@ func BenchmarkInOrderManyConns(b *testing.B) {
 	f := &sinkFactory{}
 	a := New(Config{}, f)
 	payload := make([]byte, 1448)
-	segs := make([]Segment, n)
+	segs := make([]packet.Segment, n)
 	for i := range segs {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000)
-		a.Add(&Segment{Timestamp: t0, Src: src, Dst: srv, Flags: FlagSYN, Seq: 1000})
-		a.Add(&Segment{Timestamp: t0, Src: srv, Dst: src, Flags: FlagSYN | FlagACK, Seq: 5000, Ack: 1001})
-		segs[i] = Segment{Timestamp: t0, Src: src, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
+		a.Add(&packet.Segment{Timestamp: t0, Src: src, Dst: srv, Flags: packet.FlagSYN, Seq: 1000})
+		a.Add(&packet.Segment{Timestamp: t0, Src: srv, Dst: src, Flags: packet.FlagSYN | packet.FlagACK, Seq: 5000, Ack: 1001})
+		segs[i] = packet.Segment{Timestamp: t0, Src: src, Dst: srv, Seq: 1001, Ack: 5001, Flags: fPA, Window: 65535, Payload: payload}
 	}
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
@@ -172,10 +174,10 @@ func BenchmarkInOrderManyConns(b *testing.B) {
 
 // impairedStream returns a connection's data segments, client to server,
 // with about rate of them swapped with a later neighbour or duplicated.
-func impairedStream(r *rand.Rand, src netip.AddrPort, nseg, size int, rate float64) (segs []Segment, bytes int) {
+func impairedStream(r *rand.Rand, src netip.AddrPort, nseg, size int, rate float64) (segs []packet.Segment, bytes int) {
 	payload := make([]byte, size)
 	for i := range nseg {
-		segs = append(segs, Segment{Timestamp: t0, Src: src, Dst: srv, Seq: 1001 + uint32(i*size), Ack: 5001, Flags: fPA, Window: 65535, Payload: payload})
+		segs = append(segs, packet.Segment{Timestamp: t0, Src: src, Dst: srv, Seq: 1001 + uint32(i*size), Ack: 5001, Flags: fPA, Window: 65535, Payload: payload})
 	}
 	bytes = nseg * size
 	for i := 0; i < len(segs)-3; i++ {
@@ -186,7 +188,7 @@ func impairedStream(r *rand.Rand, src netip.AddrPort, nseg, size int, rate float
 			j := i + 1 + r.IntN(3)
 			segs[i], segs[j] = segs[j], segs[i]
 		} else {
-			segs = append(segs[:i+1], append([]Segment{segs[i]}, segs[i+1:]...)...)
+			segs = append(segs[:i+1], append([]packet.Segment{segs[i]}, segs[i+1:]...)...)
 			i++
 		}
 	}
@@ -200,14 +202,14 @@ func BenchmarkImpaired2pct(b *testing.B) {
 	const nseg, size = 1000, 1448
 	f := &sinkFactory{}
 	a := New(Config{}, f)
-	var streams [16][]Segment
+	var streams [16][]packet.Segment
 	var total int
 	for i := range streams {
 		streams[i], total = impairedStream(r, cli, nseg, size, 0.02)
 	}
-	syn := &Segment{Src: cli, Dst: srv, Flags: FlagSYN, Seq: 1000}
-	synack := &Segment{Src: srv, Dst: cli, Flags: FlagSYN | FlagACK, Seq: 5000, Ack: 1001}
-	rst := &Segment{Src: srv, Dst: cli, Flags: FlagRST, Seq: 5001}
+	syn := &packet.Segment{Src: cli, Dst: srv, Flags: packet.FlagSYN, Seq: 1000}
+	synack := &packet.Segment{Src: srv, Dst: cli, Flags: packet.FlagSYN | packet.FlagACK, Seq: 5000, Ack: 1001}
+	rst := &packet.Segment{Src: srv, Dst: cli, Flags: packet.FlagRST, Seq: 5001}
 	segments := 0
 	b.SetBytes(int64(total))
 	b.ReportAllocs()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly/seqnum"
 )
 
@@ -191,11 +192,11 @@ type conn struct {
 	freeNext *conn
 }
 
-func (c *conn) dirOf(src netip.AddrPort) Dir {
+func (c *conn) dirOf(src netip.AddrPort) packet.Dir {
 	if src == c.client {
-		return ClientToServer
+		return packet.FromClient
 	}
-	return ServerToClient
+	return packet.FromServer
 }
 
 func (c *conn) buffered() int { return c.d[0].buffered + c.d[1].buffered }

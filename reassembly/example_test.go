@@ -5,14 +5,15 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
 // printer prints what one connection delivers.
 type printer struct{ id uint64 }
 
-func (p printer) Data(d reassembly.Dir, _ time.Time, b []byte) { fmt.Printf("%d %v %q\n", p.id, d, b) }
-func (p printer) Gap(d reassembly.Dir, _ time.Time, n int) {
+func (p printer) Data(d packet.Dir, _ time.Time, b []byte) { fmt.Printf("%d %v %q\n", p.id, d, b) }
+func (p printer) Gap(d packet.Dir, _ time.Time, n int) {
 	fmt.Printf("%d %v gap of %d\n", p.id, d, n)
 }
 func (p printer) Anomaly(a reassembly.Anomaly) { fmt.Printf("%d anomaly %s\n", p.id, a.Kind) }
@@ -32,12 +33,12 @@ func Example() {
 	s := netip.MustParseAddrPort("198.51.100.7:443")
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := reassembly.New(reassembly.Config{}, factory{})
-	for _, seg := range []reassembly.Segment{
-		{Timestamp: t, Src: c, Dst: s, Seq: 100, Flags: reassembly.FlagSYN},
-		{Timestamp: t, Src: s, Dst: c, Seq: 900, Ack: 101, Flags: reassembly.FlagSYN | reassembly.FlagACK},
-		{Timestamp: t, Src: c, Dst: s, Seq: 106, Ack: 901, Flags: reassembly.FlagACK, Payload: []byte("world")}, // ahead of a hole
-		{Timestamp: t, Src: c, Dst: s, Seq: 101, Ack: 901, Flags: reassembly.FlagACK, Payload: []byte("hello")},
-		{Timestamp: t, Src: s, Dst: c, Seq: 901, Ack: 111, Flags: reassembly.FlagACK, Payload: []byte("hi")},
+	for _, seg := range []packet.Segment{
+		{Timestamp: t, Src: c, Dst: s, Seq: 100, Flags: packet.FlagSYN},
+		{Timestamp: t, Src: s, Dst: c, Seq: 900, Ack: 101, Flags: packet.FlagSYN | packet.FlagACK},
+		{Timestamp: t, Src: c, Dst: s, Seq: 106, Ack: 901, Flags: packet.FlagACK, Payload: []byte("world")}, // ahead of a hole
+		{Timestamp: t, Src: c, Dst: s, Seq: 101, Ack: 901, Flags: packet.FlagACK, Payload: []byte("hello")},
+		{Timestamp: t, Src: s, Dst: c, Seq: 901, Ack: 111, Flags: packet.FlagACK, Payload: []byte("hi")},
 	} {
 		a.Add(&seg)
 	}

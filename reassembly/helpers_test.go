@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 var (
@@ -15,19 +17,19 @@ var (
 
 // Flag shorthands for the tables.
 const (
-	fS  = FlagSYN
-	fSA = FlagSYN | FlagACK
-	fA  = FlagACK
-	fPA = FlagPSH | FlagACK
-	fFA = FlagFIN | FlagACK
-	fR  = FlagRST
-	fRA = FlagRST | FlagACK
+	fS  = packet.FlagSYN
+	fSA = packet.FlagSYN | packet.FlagACK
+	fA  = packet.FlagACK
+	fPA = packet.FlagPSH | packet.FlagACK
+	fFA = packet.FlagFIN | packet.FlagACK
+	fR  = packet.FlagRST
+	fRA = packet.FlagRST | packet.FlagACK
 )
 
 // step is one line of a test script: a segment from one side of the
 // (cli, srv) pair, or (tick) a call to Tick, at t0+at.
 type step struct {
-	from  Dir // ClientToServer: cli -> srv
+	from  packet.Dir // packet.FromClient: cli -> srv
 	flags uint8
 	seq   uint32
 	ack   uint32
@@ -39,19 +41,19 @@ type step struct {
 	cport uint16 // the client's port, when not cli's
 }
 
-func (s step) segment(c, v netip.AddrPort) *Segment {
+func (s step) segment(c, v netip.AddrPort) *packet.Segment {
 	if s.cport != 0 {
 		c = netip.AddrPortFrom(c.Addr(), s.cport)
 	}
 	src, dst := c, v
-	if s.from == ServerToClient {
+	if s.from == packet.FromServer {
 		src, dst = v, c
 	}
 	win := s.win
 	if win == 0 {
 		win = 65535
 	}
-	return &Segment{
+	return &packet.Segment{
 		Timestamp: t0.Add(s.at),
 		Src:       src, Dst: dst,
 		Seq: s.seq, Ack: s.ack,
@@ -63,9 +65,9 @@ func (s step) segment(c, v netip.AddrPort) *Segment {
 
 // handshake is the start of a connection: client ISN 1000, server ISN 5000.
 var handshake = []step{
-	{from: ClientToServer, flags: fS, seq: 1000},
-	{from: ServerToClient, flags: fSA, seq: 5000, ack: 1001},
-	{from: ClientToServer, flags: fA, seq: 1001, ack: 5001},
+	{from: packet.FromClient, flags: fS, seq: 1000},
+	{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
+	{from: packet.FromClient, flags: fA, seq: 1001, ack: 5001},
 }
 
 func script(parts ...[]step) []step {
@@ -90,7 +92,7 @@ type recorder struct {
 	dataAfter int
 }
 
-func (r *recorder) Data(d Dir, ts time.Time, b []byte) {
+func (r *recorder) Data(d packet.Dir, ts time.Time, b []byte) {
 	if r.closed > 0 {
 		r.dataAfter++
 		r.t.Errorf("conn %d: Data after Close", r.info.ID)
@@ -104,7 +106,7 @@ func (r *recorder) Data(d Dir, ts time.Time, b []byte) {
 	}
 }
 
-func (r *recorder) Gap(d Dir, ts time.Time, n int) {
+func (r *recorder) Gap(d packet.Dir, ts time.Time, n int) {
 	if r.closed > 0 {
 		r.t.Errorf("conn %d: Gap after Close", r.info.ID)
 	}

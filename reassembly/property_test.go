@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // connScript is one whole connection: handshake, both streams cut into
@@ -13,8 +15,8 @@ import (
 type connScript struct {
 	cISN, sISN uint32
 	streams    [2][]byte
-	handshake  []*Segment
-	rest       []*Segment // data and FINs, in order
+	handshake  []*packet.Segment
+	rest       []*packet.Segment // data and FINs, in order
 }
 
 func randomConn(r *rand.Rand, c, s netip.AddrPort) *connScript {
@@ -29,37 +31,37 @@ func randomConn(r *rand.Rand, c, s netip.AddrPort) *connScript {
 		}
 	}
 	at := t0
-	mk := func(d Dir, flags uint8, seq, ack uint32, payload []byte) *Segment {
+	mk := func(d packet.Dir, flags uint8, seq, ack uint32, payload []byte) *packet.Segment {
 		src, dst := c, s
-		if d == ServerToClient {
+		if d == packet.FromServer {
 			src, dst = s, c
 		}
-		return &Segment{Timestamp: at, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload}
+		return &packet.Segment{Timestamp: at, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload}
 	}
 	isn := [2]uint32{cs.cISN, cs.sISN}
-	cs.handshake = []*Segment{
-		mk(ClientToServer, FlagSYN, cs.cISN, 0, nil),
-		mk(ServerToClient, FlagSYN|FlagACK, cs.sISN, cs.cISN+1, nil),
+	cs.handshake = []*packet.Segment{
+		mk(packet.FromClient, packet.FlagSYN, cs.cISN, 0, nil),
+		mk(packet.FromServer, packet.FlagSYN|packet.FlagACK, cs.sISN, cs.cISN+1, nil),
 	}
-	cs.rest = append(cs.rest, mk(ClientToServer, FlagACK, cs.cISN+1, cs.sISN+1, nil))
+	cs.rest = append(cs.rest, mk(packet.FromClient, packet.FlagACK, cs.cISN+1, cs.sISN+1, nil))
 	// Acknowledgements stay at the peer's ISN+1: a permutation breaks the
 	// causality real ACKs carry, and an ACK of unseen data would rightly
 	// declare a gap.
-	for d := range Dir(2) {
+	for d := range packet.Dir(2) {
 		data := cs.streams[d]
 		for off := 0; off < len(data); {
 			n := min(1+r.IntN(1460), len(data)-off)
-			cs.rest = append(cs.rest, mk(d, FlagACK|FlagPSH, isn[d]+1+uint32(off), isn[1-d]+1, data[off:off+n]))
+			cs.rest = append(cs.rest, mk(d, packet.FlagACK|packet.FlagPSH, isn[d]+1+uint32(off), isn[1-d]+1, data[off:off+n]))
 			off += n
 		}
-		cs.rest = append(cs.rest, mk(d, FlagFIN|FlagACK, isn[d]+1+uint32(len(data)), isn[1-d]+1, nil))
+		cs.rest = append(cs.rest, mk(d, packet.FlagFIN|packet.FlagACK, isn[d]+1+uint32(len(data)), isn[1-d]+1, nil))
 	}
 	return cs
 }
 
 // impair permutes segs and adds duplicates, some cut at other boundaries.
-func impair(r *rand.Rand, cs *connScript, segs []*Segment) []*Segment {
-	out := append([]*Segment(nil), segs...)
+func impair(r *rand.Rand, cs *connScript, segs []*packet.Segment) []*packet.Segment {
+	out := append([]*packet.Segment(nil), segs...)
 	ndup := r.IntN(len(segs)/2 + 2)
 	for range ndup {
 		orig := segs[r.IntN(len(segs))]
@@ -70,7 +72,7 @@ func impair(r *rand.Rand, cs *connScript, segs []*Segment) []*Segment {
 			to := from + 1 + r.IntN(len(orig.Payload)-from-1)
 			dup.Payload = orig.Payload[from:to]
 			dup.Seq = orig.Seq + uint32(from)
-			dup.Flags &^= FlagFIN
+			dup.Flags &^= packet.FlagFIN
 		}
 		out = append(out, &dup)
 	}
@@ -88,7 +90,7 @@ func TestPermutationProperty(t *testing.T) {
 		cs := randomConn(r, cli, srv)
 		segs := cs.handshake
 		if trial > 0 {
-			segs = append(append([]*Segment(nil), cs.handshake...), impair(r, cs, cs.rest)...)
+			segs = append(append([]*packet.Segment(nil), cs.handshake...), impair(r, cs, cs.rest)...)
 		} else {
 			segs = append(segs, cs.rest...)
 		}
@@ -141,24 +143,24 @@ func TestPermutationProperty(t *testing.T) {
 //	7: window
 func FuzzAssembler(f *testing.F) {
 	f.Add([]byte{
-		FlagSYN, 0, 0, 0, 0, 0, 1, 0xff,
-		FlagSYN | FlagACK | 0x40, 0, 0, 0, 0, 1, 1, 0xff,
-		FlagACK, 0, 0, 1, 0, 1, 1, 0xff,
-		FlagACK | FlagPSH, 0, 0, 0, 200, 0, 1, 0xff,
-		FlagACK | FlagPSH | 0x40, 0, 0, 0, 100, 0, 1, 0xff,
-		FlagACK | FlagPSH, 0, 0, 100, 50, 0, 1, 0xff, // a hole of 100
-		FlagACK | FlagPSH, 0x04, 0, 50, 80, 0, 1, 0xff, // overlap, noise
-		FlagFIN | FlagACK, 0, 0, 0, 0, 0, 30, 0xff,
-		FlagFIN | FlagACK | 0x40, 0, 0, 0, 0, 1, 1, 0xff,
+		packet.FlagSYN, 0, 0, 0, 0, 0, 1, 0xff,
+		packet.FlagSYN | packet.FlagACK | 0x40, 0, 0, 0, 0, 1, 1, 0xff,
+		packet.FlagACK, 0, 0, 1, 0, 1, 1, 0xff,
+		packet.FlagACK | packet.FlagPSH, 0, 0, 0, 200, 0, 1, 0xff,
+		packet.FlagACK | packet.FlagPSH | 0x40, 0, 0, 0, 100, 0, 1, 0xff,
+		packet.FlagACK | packet.FlagPSH, 0, 0, 100, 50, 0, 1, 0xff, // a hole of 100
+		packet.FlagACK | packet.FlagPSH, 0x04, 0, 50, 80, 0, 1, 0xff, // overlap, noise
+		packet.FlagFIN | packet.FlagACK, 0, 0, 0, 0, 0, 30, 0xff,
+		packet.FlagFIN | packet.FlagACK | 0x40, 0, 0, 0, 0, 1, 1, 0xff,
 	})
 	f.Add([]byte{
-		FlagACK | FlagPSH, 1, 0, 0, 255, 0, 0, 3,
-		FlagACK | FlagPSH | 0x40, 1, 1, 0, 255, 0, 0, 3,
-		FlagACK | FlagPSH, 0x19, 0, 0x80, 255, 0, 0, 3,
-		FlagRST | 0x40, 1, 0x7f, 0xff, 0, 0, 0, 3,
-		FlagSYN, 1, 0, 0, 0, 0, 0, 3,
-		FlagSYN | 0x80, 1, 0x12, 0x34, 0, 0, 0, 0,
-		FlagACK | FlagPSH, 2, 0xff, 0x00, 255, 0, 250, 0,
+		packet.FlagACK | packet.FlagPSH, 1, 0, 0, 255, 0, 0, 3,
+		packet.FlagACK | packet.FlagPSH | 0x40, 1, 1, 0, 255, 0, 0, 3,
+		packet.FlagACK | packet.FlagPSH, 0x19, 0, 0x80, 255, 0, 0, 3,
+		packet.FlagRST | 0x40, 1, 0x7f, 0xff, 0, 0, 0, 3,
+		packet.FlagSYN, 1, 0, 0, 0, 0, 0, 3,
+		packet.FlagSYN | 0x80, 1, 0x12, 0x34, 0, 0, 0, 0,
+		packet.FlagACK | packet.FlagPSH, 2, 0xff, 0x00, 255, 0, 250, 0,
 	})
 	f.Fuzz(fuzzAssembler)
 }
@@ -180,7 +182,7 @@ func fuzzAssembler(t *testing.T, in []byte) {
 			b := in[:8]
 			in = in[8:]
 			ci := int(b[1] & 3)
-			d := Dir(0)
+			d := packet.Dir(0)
 			if b[0]&0x40 != 0 {
 				d = 1
 			}
@@ -207,7 +209,7 @@ func fuzzAssembler(t *testing.T, in []byte) {
 			if d == 1 {
 				src, dst = server, client
 			}
-			seg := &Segment{Timestamp: now, Src: src, Dst: dst, Seq: seq,
+			seg := &packet.Segment{Timestamp: now, Src: src, Dst: dst, Seq: seq,
 				Ack: high[ci][1-d] + uint32(int8(b[5])), Flags: b[0] & 0x3f, Window: uint16(b[7]) << 4,
 				Payload: append([]byte(nil), payload...), Truncated: int(b[1]>>3&3) * 7}
 			if end := seq + uint32(n); int32(end-high[ci][d]) > 0 {

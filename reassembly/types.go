@@ -11,29 +11,9 @@ package reassembly
 import (
 	"net/netip"
 	"time"
-)
 
-// TCP header flags, as in RFC 9293 section 3.1 (same values as capture).
-const (
-	FlagFIN uint8 = 1 << iota
-	FlagSYN
-	FlagRST
-	FlagPSH
-	FlagACK
-	FlagURG
+	"github.com/tlsdissect/tlsdissect/packet"
 )
-
-// Segment is one TCP segment. Its field set is identical to capture.Segment.
-// Payload is valid only during Assembler.Add.
-type Segment struct {
-	Timestamp time.Time
-	Src, Dst  netip.AddrPort
-	Seq, Ack  uint32
-	Flags     uint8
-	Window    uint16
-	Payload   []byte
-	Truncated int
-}
 
 // Place is where a segment stands in the whole capture, for an Assembler
 // that sees only some of its segments (AddPlaced).
@@ -43,21 +23,6 @@ type Place struct {
 	// Clock is the capture time reached at this segment: the latest
 	// timestamp of all segments up to it, whichever Assembler took them.
 	Clock time.Time
-}
-
-// Dir is the direction of data within a connection.
-type Dir uint8
-
-const (
-	ClientToServer Dir = 0
-	ServerToClient Dir = 1
-)
-
-func (d Dir) String() string {
-	if d == ClientToServer {
-		return "client"
-	}
-	return "server"
 }
 
 // ConnInfo describes a connection when it is first seen.
@@ -120,7 +85,7 @@ const (
 // Anomaly is something odd about a connection's TCP layer.
 type Anomaly struct {
 	Kind      string
-	Dir       Dir
+	Dir       packet.Dir
 	Timestamp time.Time
 	Bytes     int    // bytes concerned, where that applies
 	Detail    string // free text, from us, never from the wire
@@ -130,7 +95,7 @@ type Anomaly struct {
 type CloseInfo struct {
 	Reason    CloseReason
 	Timestamp time.Time // capture time of the last packet of the connection
-	// Bytes delivered, and bytes declared missing, per direction (index Dir).
+	// Bytes delivered, and bytes declared missing, per direction (index packet.Dir).
 	Delivered [2]uint64
 	Missing   [2]uint64
 	Packets   [2]uint64
@@ -142,10 +107,10 @@ type Handler interface {
 	// Data hands over the next contiguous bytes of one direction. data is
 	// valid only during the call. ts is the capture time of the segment that
 	// made the bytes contiguous.
-	Data(dir Dir, ts time.Time, data []byte)
+	Data(dir packet.Dir, ts time.Time, data []byte)
 	// Gap says n bytes of dir are missing and will never come; the next Data
 	// of dir continues after them.
-	Gap(dir Dir, ts time.Time, n int)
+	Gap(dir packet.Dir, ts time.Time, n int)
 	// Anomaly reports TCP-level oddities.
 	Anomaly(a Anomaly)
 	// Close is called exactly once, last.

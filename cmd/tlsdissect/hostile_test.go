@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -160,14 +161,14 @@ var (
 
 func (p *pipeline) seg(src, dst netip.AddrPort, seq, ack uint32, flags uint8, payload []byte) {
 	p.now = p.now.Add(time.Microsecond)
-	p.asm.Add(&reassembly.Segment{Timestamp: p.now, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload})
+	p.asm.Add(&packet.Segment{Timestamp: p.now, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload})
 }
 
 // open makes a three-way handshake and returns the next sequence numbers.
 func (p *pipeline) open() (cseq, sseq uint32) {
-	p.seg(floodClient, floodServer, 1000, 0, reassembly.FlagSYN, nil)
-	p.seg(floodServer, floodClient, 5000, 1001, reassembly.FlagSYN|reassembly.FlagACK, nil)
-	p.seg(floodClient, floodServer, 1001, 5001, reassembly.FlagACK, nil)
+	p.seg(floodClient, floodServer, 1000, 0, packet.FlagSYN, nil)
+	p.seg(floodServer, floodClient, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
+	p.seg(floodClient, floodServer, 1001, 5001, packet.FlagACK, nil)
 	return 1001, 5001
 }
 
@@ -175,7 +176,7 @@ func (p *pipeline) open() (cseq, sseq uint32) {
 func (p *pipeline) stream(seq uint32, data []byte) uint32 {
 	for len(data) > 0 {
 		n := min(len(data), 1460)
-		p.seg(floodClient, floodServer, seq, 5001, reassembly.FlagACK|reassembly.FlagPSH, data[:n])
+		p.seg(floodClient, floodServer, seq, 5001, packet.FlagACK|packet.FlagPSH, data[:n])
 		seq += uint32(n)
 		data = data[n:]
 	}
@@ -272,7 +273,7 @@ func TestFloodOutOfOrder(t *testing.T) {
 	peak := uint64(0)
 	for i := 0; i < n; i++ {
 		// Always beyond a one-byte hole at seq: never deliverable in order.
-		p.seg(floodClient, floodServer, seq+1+uint32(i*100), 5001, reassembly.FlagACK, payload)
+		p.seg(floodClient, floodServer, seq+1+uint32(i*100), 5001, packet.FlagACK, payload)
 		if i%200_000 == 0 {
 			peak = max(peak, heapInUse())
 		}
@@ -299,7 +300,7 @@ func TestFloodSYNs(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
-		p.seg(src, floodServer, uint32(i), 0, reassembly.FlagSYN, nil)
+		p.seg(src, floodServer, uint32(i), 0, packet.FlagSYN, nil)
 		if p.asm.Open() > maxConns {
 			t.Fatalf("%d connections open, budget %d", p.asm.Open(), maxConns)
 		}
@@ -344,15 +345,15 @@ func TestFloodLongChain(t *testing.T) {
 	var peak uint64
 	for c := 0; c < 40; c++ {
 		client := netip.AddrPortFrom(floodClient.Addr(), uint16(30000+c))
-		p.seg(client, floodServer, 1000, 0, reassembly.FlagSYN, nil)
-		p.seg(floodServer, client, 5000, 1001, reassembly.FlagSYN|reassembly.FlagACK, nil)
+		p.seg(client, floodServer, 1000, 0, packet.FlagSYN, nil)
+		p.seg(floodServer, client, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
 		seq := uint32(5001)
 		for len(flight[seq-5001:]) > 0 {
 			n := min(len(flight[seq-5001:]), 1460)
-			p.seg(floodServer, client, seq, 1001, reassembly.FlagACK, flight[seq-5001:seq-5001+uint32(n)])
+			p.seg(floodServer, client, seq, 1001, packet.FlagACK, flight[seq-5001:seq-5001+uint32(n)])
 			seq += uint32(n)
 		}
-		p.seg(client, floodServer, 1001, seq, reassembly.FlagRST|reassembly.FlagACK, nil)
+		p.seg(client, floodServer, 1001, seq, packet.FlagRST|packet.FlagACK, nil)
 		if c%10 == 9 {
 			peak = max(peak, heapInUse())
 		}

@@ -29,7 +29,7 @@ import (
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/flows/shard"
 	"github.com/tlsdissect/tlsdissect/output"
-	"github.com/tlsdissect/tlsdissect/reassembly"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 const progName = "tlsdissect"
@@ -181,7 +181,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	progress := newProgress(o, src, stderr)
 
 	// 4. The loop: one segment at a time, in capture order.
-	var seg capture.Segment
+	var seg packet.Segment
 	var readErr error
 	var lastTS time.Time    // capture time of the last segment
 	var lastWall time.Time  // wall time it was read (live only)
@@ -209,7 +209,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}
 		packets++
 		lastTS = seg.Timestamp
-		engine.Add((*reassembly.Segment)(&seg), src.Retained())
+		engine.Add(&seg, src.Retained())
 		if retain {
 			src.Done(engine.Done())
 		}

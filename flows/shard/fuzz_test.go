@@ -10,6 +10,7 @@ import (
 	"github.com/tlsdissect/tlsdissect/capture"
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/output"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -32,8 +33,8 @@ func fuzzEndpoints(conn byte) (client, server netip.AddrPort) {
 }
 
 // decodeFuzz turns an input into segments and the flush marks.
-func decodeFuzz(in []byte) ([]reassembly.Segment, []bool) {
-	var segs []reassembly.Segment
+func decodeFuzz(in []byte) ([]packet.Segment, []bool) {
+	var segs []packet.Segment
 	var flush []bool
 	at := fuzzStart
 	for len(in) >= fuzzHeader && len(segs) < 5000 {
@@ -42,7 +43,7 @@ func decodeFuzz(in []byte) ([]reassembly.Segment, []bool) {
 		n := min(int(binary.BigEndian.Uint16(h[12:])), len(in))
 		client, server := fuzzEndpoints(h[0] & 15)
 		at = at.Add(time.Duration(binary.BigEndian.Uint16(h[10:])) * time.Millisecond)
-		s := reassembly.Segment{Timestamp: at, Src: client, Dst: server, Flags: h[1],
+		s := packet.Segment{Timestamp: at, Src: client, Dst: server, Flags: h[1],
 			Seq: binary.BigEndian.Uint32(h[2:]), Ack: binary.BigEndian.Uint32(h[6:]), Window: 65535, Payload: in[:n]}
 		if h[0]&16 != 0 {
 			s.Src, s.Dst = server, client
@@ -66,7 +67,7 @@ func encodeFuzz(tb testing.TB, path string) []byte {
 	clients := map[byte]netip.AddrPort{}
 	var out []byte
 	var last time.Time
-	var seg capture.Segment
+	var seg packet.Segment
 	for src.Next(&seg) == nil {
 		k := [2]netip.AddrPort{seg.Src, seg.Dst}
 		if seg.Dst.Compare(seg.Src) < 0 {
@@ -98,7 +99,7 @@ func encodeFuzz(tb testing.TB, path string) []byte {
 }
 
 // runFuzz dissects segs on n shards and returns the JSON lines.
-func runFuzz(t *testing.T, segs []reassembly.Segment, flush []bool, n int) string {
+func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
 	var out bytes.Buffer
 	w, err := output.New("json", &out, output.Options{})
 	if err != nil {

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -45,7 +46,7 @@ type Engine interface {
 	// call, unless retained: then it must stay valid and unchanged until
 	// Done has passed the segment (a Source that retains its buffers
 	// saves a copy of every payload).
-	Add(seg *reassembly.Segment, retained bool)
+	Add(seg *packet.Segment, retained bool)
 	// Done returns how many segments (counted by Add) the Engine no
 	// longer needs the payloads of.
 	Done() uint64
@@ -88,7 +89,7 @@ func newSerial(rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Recor
 	return s
 }
 
-func (s *serial) Add(seg *reassembly.Segment, _ bool) {
+func (s *serial) Add(seg *packet.Segment, _ bool) {
 	s.index++
 	s.tracker.At(s.index)
 	s.asm.Add(seg)
@@ -140,7 +141,7 @@ const (
 type entry struct {
 	kind     uint8
 	inArena  bool
-	seg      reassembly.Segment
+	seg      packet.Segment
 	off, end int
 	place    reassembly.Place
 }
@@ -268,7 +269,7 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 // shardOf picks the shard of a segment's connection: the same for both
 // directions. Bulk transfers send runs of segments on one connection: the
 // comparison with the previous segment's endpoints saves the hash.
-func (s *sharded) shardOf(seg *reassembly.Segment) int {
+func (s *sharded) shardOf(seg *packet.Segment) int {
 	if (seg.Src == s.lastEnds[0] && seg.Dst == s.lastEnds[1]) || (seg.Src == s.lastEnds[1] && seg.Dst == s.lastEnds[0]) {
 		return s.lastShard
 	}
@@ -278,7 +279,7 @@ func (s *sharded) shardOf(seg *reassembly.Segment) int {
 	return s.lastShard
 }
 
-func (s *sharded) Add(seg *reassembly.Segment, retained bool) {
+func (s *sharded) Add(seg *packet.Segment, retained bool) {
 	s.index++
 	if seg.Timestamp.After(s.clock) {
 		s.clock = seg.Timestamp

@@ -15,6 +15,7 @@ import (
 	"github.com/tlsdissect/tlsdissect/capture"
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/output"
+	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -46,7 +47,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 			t.Error(err)
 		}
 	})
-	var seg capture.Segment
+	var seg packet.Segment
 	for {
 		err := src.Next(&seg)
 		if err == io.EOF {
@@ -56,7 +57,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 			// A damaged capture is dissected as far as it goes, here too.
 			break
 		}
-		e.Add((*reassembly.Segment)(&seg), src.Retained())
+		e.Add((*packet.Segment)(&seg), src.Retained())
 		src.Done(e.Done())
 	}
 	e.Close(seg.Timestamp)
@@ -211,10 +212,10 @@ func TestShardsBudgets(t *testing.T) {
 	e := New(4, reassembly.Config{MaxConns: 8}, flows.Config{ReportNonTLS: true}, func(*flows.Record) {})
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1000 {
-		seg := reassembly.Segment{
+		seg := packet.Segment{
 			Timestamp: base.Add(time.Duration(i) * time.Millisecond),
 			Seq:       uint32(i),
-			Flags:     reassembly.FlagSYN,
+			Flags:     packet.FlagSYN,
 		}
 		seg.Src = addrPort(10, uint16(1024+i))
 		seg.Dst = addrPort(20, 443)
@@ -276,8 +277,8 @@ func TestShardBalance(t *testing.T) {
 		counts := make([]int, n)
 		const conns = 20000
 		for i := range conns {
-			c := reassembly.Segment{Src: addrPort(byte(i%200), uint16(1024+i)), Dst: netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 7)}), 443)}
-			r := reassembly.Segment{Src: c.Dst, Dst: c.Src}
+			c := packet.Segment{Src: addrPort(byte(i%200), uint16(1024+i)), Dst: netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 7)}), 443)}
+			r := packet.Segment{Src: c.Dst, Dst: c.Src}
 			a := s.shardOf(&c)
 			s.lastEnds = [2]netip.AddrPort{} // hash the reply afresh
 			b := s.shardOf(&r)
@@ -297,16 +298,16 @@ func TestShardBalance(t *testing.T) {
 // segments reads a capture into memory, payloads copied, repeated copies
 // times with the client and server networks shifted so that every copy is
 // a different set of connections, later in time.
-func segments(tb testing.TB, path string, copies int) ([]reassembly.Segment, int64) {
+func segments(tb testing.TB, path string, copies int) ([]packet.Segment, int64) {
 	src, err := capture.OpenFile(path, capture.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer src.Close()
-	var one []reassembly.Segment
-	var seg capture.Segment
+	var one []packet.Segment
+	var seg packet.Segment
 	for src.Next(&seg) == nil {
-		s := reassembly.Segment(seg)
+		s := packet.Segment(seg)
 		s.Payload = bytes.Clone(seg.Payload)
 		one = append(one, s)
 	}
@@ -314,7 +315,7 @@ func segments(tb testing.TB, path string, copies int) ([]reassembly.Segment, int
 		tb.Fatal("no segments")
 	}
 	span := one[len(one)-1].Timestamp.Sub(one[0].Timestamp) + time.Second
-	var all []reassembly.Segment
+	var all []packet.Segment
 	var n int64
 	shift := func(ap netip.AddrPort, k int) netip.AddrPort {
 		a := ap.Addr().As4()
@@ -392,9 +393,9 @@ func closeOrder(t *testing.T, path string, n int) []*flows.Record {
 	defer src.Close()
 	var recs []*flows.Record
 	e := New(n, reassembly.Config{}, flows.Config{ReportNonTLS: true}, func(r *flows.Record) { recs = append(recs, r) })
-	var seg capture.Segment
+	var seg packet.Segment
 	for src.Next(&seg) == nil {
-		e.Add((*reassembly.Segment)(&seg), false)
+		e.Add((*packet.Segment)(&seg), false)
 		e.Flush()
 	}
 	e.Close(seg.Timestamp)

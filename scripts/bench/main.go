@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/capture"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func readOnly(path string) int {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1
 	}
-	var seg capture.Segment
+	var seg packet.Segment
 	n := 0
 	for {
 		err := src.Next(&seg)
