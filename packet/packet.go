@@ -69,3 +69,32 @@ type Datagram struct {
 	// Truncated is how many payload bytes the snap length cut off.
 	Truncated int
 }
+
+// Transport names the layer-4 protocol of a Packet.
+type Transport uint8
+
+const (
+	TCP Transport = iota + 1
+	UDP
+)
+
+func (t Transport) String() string {
+	switch t {
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	}
+	return "unknown"
+}
+
+// Packet is what a packet source hands up: a TCP segment or a UDP
+// datagram, whichever Transport says; the other half is stale. Frame
+// numbers the packet in its capture from 1, as tshark's frame.number
+// does, so that a connection's packets can be found again in the file.
+type Packet struct {
+	Transport Transport
+	Frame     uint64
+	Segment   Segment  // Transport == TCP
+	Datagram  Datagram // Transport == UDP
+}
