@@ -89,6 +89,7 @@ type PacketWriter struct {
 	ip4   layers.IPv4
 	ip6   layers.IPv6
 	tcp   layers.TCP
+	udp   layers.UDP
 	stack []gopacket.SerializableLayer
 	mss   [2]byte
 	mac   [2]net.HardwareAddr
@@ -143,8 +144,19 @@ func (pw *PacketWriter) Flush() error {
 	return pw.bw.Flush()
 }
 
-// Write lays out one packet of a connection between client and server.
+// Write lays out one TCP packet of a connection between client and server.
 func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
+	return pw.write(client, server, p, false)
+}
+
+// WriteUDP lays out one UDP datagram between client and server: p.From,
+// p.Time and p.Payload are used, the TCP fields are not. QUIC and DTLS
+// generators write their captures with it.
+func (pw *PacketWriter) WriteUDP(client, server netip.AddrPort, p *Packet) error {
+	return pw.write(client, server, p, true)
+}
+
+func (pw *PacketWriter) write(client, server netip.AddrPort, p *Packet, udp bool) error {
 	src, dst := client, server
 	srcMAC, dstMAC := pw.mac[p.From], pw.mac[p.From.peer()]
 	ttl := uint8(64)
@@ -157,6 +169,10 @@ func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
 	if v6 {
 		ethType = layers.EthernetTypeIPv6
 	}
+	proto := layers.IPProtocolTCP
+	if udp {
+		proto = layers.IPProtocolUDP
+	}
 	pw.stack = pw.stack[:0]
 	switch pw.link {
 	case LinkEthernet:
@@ -168,7 +184,7 @@ func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
 		pw.stack = append(pw.stack, &pw.eth, &pw.dot1q)
 	}
 	if v6 {
-		pw.ip6 = layers.IPv6{Version: 6, HopLimit: ttl, NextHeader: layers.IPProtocolTCP,
+		pw.ip6 = layers.IPv6{Version: 6, HopLimit: ttl, NextHeader: proto,
 			SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
 		pw.stack = append(pw.stack, &pw.ip6)
 	} else {
@@ -178,8 +194,13 @@ func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
 		}
 		pw.ipID[src.Addr()] = id + 1
 		pw.ip4 = layers.IPv4{Version: 4, IHL: 5, TTL: ttl, Id: id, Flags: layers.IPv4DontFragment,
-			Protocol: layers.IPProtocolTCP, SrcIP: src.Addr().Unmap().AsSlice(), DstIP: dst.Addr().Unmap().AsSlice()}
+			Protocol: proto, SrcIP: src.Addr().Unmap().AsSlice(), DstIP: dst.Addr().Unmap().AsSlice()}
 		pw.stack = append(pw.stack, &pw.ip4)
+	}
+	var l4 gopacket.SerializableLayer = &pw.tcp
+	if udp {
+		pw.udp = layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+		l4 = &pw.udp
 	}
 	pw.tcp = layers.TCP{
 		SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
@@ -187,16 +208,17 @@ func (pw *PacketWriter) Write(client, server netip.AddrPort, p *Packet) error {
 		FIN: p.Flags&FlagFIN != 0, SYN: p.Flags&FlagSYN != 0, RST: p.Flags&FlagRST != 0,
 		PSH: p.Flags&FlagPSH != 0, ACK: p.Flags&FlagACK != 0,
 	}
+	var nl gopacket.NetworkLayer = &pw.ip4
 	if v6 {
-		_ = pw.tcp.SetNetworkLayerForChecksum(&pw.ip6)
-	} else {
-		_ = pw.tcp.SetNetworkLayerForChecksum(&pw.ip4)
+		nl = &pw.ip6
 	}
-	if p.MSS != 0 {
+	_ = pw.tcp.SetNetworkLayerForChecksum(nl)
+	_ = pw.udp.SetNetworkLayerForChecksum(nl)
+	if p.MSS != 0 && !udp {
 		binary.BigEndian.PutUint16(pw.mss[:], p.MSS)
 		pw.tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: pw.mss[:]}}
 	}
-	pw.stack = append(pw.stack, &pw.tcp, gopacket.Payload(p.Payload))
+	pw.stack = append(pw.stack, l4, gopacket.Payload(p.Payload))
 	if err := gopacket.SerializeLayers(pw.buf, pw.opts, pw.stack...); err != nil {
 		return fmt.Errorf("testgen: serialize: %w", err)
 	}
