@@ -13,6 +13,7 @@ type countSink struct{ events, anomalies, bytes int }
 func (s *countSink) Event(e *Event)  { s.events++; s.bytes += e.Length }
 func (s *countSink) Anomaly(Anomaly) { s.anomalies++ }
 func (s *countSink) StartTLS(string) {}
+func (s *countSink) RolesSwapped()   {}
 
 // bulkConn returns a Conn past a TLS 1.2 handshake and a stream of
 // application-data records, as TCP segments of 1460 bytes would carry them.

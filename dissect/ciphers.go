@@ -370,16 +370,20 @@ var cipherSuiteNames = map[uint16]string{
 	0xfeff: "SSL_RSA_FIPS_WITH_3DES_EDE_CBC_SHA",
 }
 
-// CipherSuiteName returns the IANA name of a TLS cipher suite, "GREASE" for
-// the RFC 8701 values, else "0xHHHH".
-func CipherSuiteName(s uint16) string {
-	if n, ok := cipherSuiteNames[s]; ok {
+// CipherSuiteName returns the IANA name of a cipher suite as it appears in
+// a wire list (the ClientHello's cipher_suites).
+func CipherSuiteName(s uint16) string { return CipherSuite(s).String() }
+
+// String returns the IANA name of the suite, "GREASE" for the RFC 8701
+// values, else "0xHHHH".
+func (s CipherSuite) String() string {
+	if n, ok := cipherSuiteNames[uint16(s)]; ok {
 		return n
 	}
-	if IsGREASE(s) {
+	if IsGREASE(uint16(s)) {
 		return "GREASE"
 	}
-	return hex4(s)
+	return hex4(uint16(s))
 }
 
 // sslv2CipherKinds are the SSL 2.0 CIPHER-KINDs (3 bytes each); an SSLv2

@@ -134,7 +134,7 @@ type Conn struct {
 	tls13          bool // TLS 1.3 (supported_versions or an HRR)
 	pskAccepted    bool
 	version        Version
-	cipherSuite    uint16
+	cipherSuite    CipherSuite
 	clientFinished bool // the client's (TLS 1.3) Finished was labelled
 	eoedSeen       bool
 	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
@@ -142,6 +142,8 @@ type Conn struct {
 	chOffered13    bool // the client offered TLS 1.3 (supported_versions)
 	nullCipher     bool // the suite has no encryption: "ciphertext" is clear text and a MAC
 	clientAlerted  bool // the client sent an alert record after the ServerHello
+
+	st State // the story so far (state.go)
 }
 
 type nopSink struct{}
@@ -149,6 +151,7 @@ type nopSink struct{}
 func (nopSink) Event(*Event)    {}
 func (nopSink) Anomaly(Anomaly) {}
 func (nopSink) StartTLS(string) {}
+func (nopSink) RolesSwapped()   {}
 
 // NewConn returns a Conn that reports to sink. Zero caps in cfg take the
 // DefaultConfig values.
@@ -164,6 +167,7 @@ func NewConn(cfg Config, sink Sink) *Conn {
 		sink = nopSink{}
 	}
 	c := &Conn{cfg: cfg, sink: sink}
+	c.st.clientFinMsg = -1
 	c.h[0].wire = 0
 	c.h[1].wire = 1
 	return c
@@ -172,6 +176,16 @@ func NewConn(cfg Config, sink Sink) *Conn {
 // SawTLS reports whether anything TLS was recognised on this connection: a
 // valid record header or an SSLv2 hello.
 func (c *Conn) SawTLS() bool { return c.sawTLS }
+
+// State returns what the state machine knows of the connection; final
+// once End has returned. It stays owned by the Conn.
+func (c *Conn) State() *State { return &c.st }
+
+// emit takes e into the State and hands it to the Sink.
+func (c *Conn) emit(e *Event) {
+	c.observe(e)
+	c.sink.Event(e)
+}
 
 // role is the logical direction of a wire direction.
 func (c *Conn) role(wire packet.Dir) packet.Dir {
@@ -195,6 +209,12 @@ func (c *Conn) anomaly(d *half, ts time.Time, kind string, n int, detail string)
 	}
 	if d.anomalies == maxAnomalies {
 		detail += "; later anomalies of this direction are not reported"
+	}
+	switch kind {
+	case AnomalyMalformedRecord, AnomalyMalformedHandshake:
+		c.st.Malformed = true
+	case AnomalyHeartbleed:
+		c.st.Heartbleed = true
 	}
 	c.sink.Anomaly(Anomaly{Kind: kind, Dir: c.role(d.wire), Timestamp: ts, Bytes: n, Detail: detail})
 }
@@ -643,7 +663,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			ml := int(d.pre[1])<<16 | int(d.pre[2])<<8 | int(d.pre[3])
 			if ml+4 < d.recLen {
 				d.encHS++
-				c.sink.Event(c.event(d, ts, HandshakeMsg(HandshakeType(d.pre[0])), ml, false))
+				c.emit(c.event(d, ts, HandshakeMsg(HandshakeType(d.pre[0])), ml, false))
 				return
 			}
 		}
@@ -652,9 +672,9 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			t = MsgEncryptedHandshake // renegotiation under the old keys
 		}
 		d.encHS++
-		c.sink.Event(c.event(d, ts, t, d.recLen, true))
+		c.emit(c.event(d, ts, t, d.recLen, true))
 	case ContentChangeCipherSpec:
-		c.sink.Event(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
+		c.emit(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
 		if !c.tls13 && (c.shDone || !c.chSeen || !c.chOffered13) {
 			// Before TLS 1.3 the CCS switches this direction to the new
 			// keys; in TLS 1.3 it is a middlebox-compatibility no-op. A
@@ -685,13 +705,13 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 					ev.Alert = a
 				}
 			}
-			c.sink.Event(ev)
+			c.emit(ev)
 			return
 		}
-		c.sink.Event(c.event(d, ts, MsgAlert, d.recLen, true))
+		c.emit(c.event(d, ts, MsgAlert, d.recLen, true))
 	case ContentHeartbeat:
 		if c.encrypted(d) || d.damaged {
-			c.sink.Event(c.event(d, ts, MsgHeartbeat, d.recLen, c.encrypted(d)))
+			c.emit(c.event(d, ts, MsgHeartbeat, d.recLen, c.encrypted(d)))
 			// Encrypted, a heartbleed shows in sizes: a response far
 			// larger than the request it answers (the padding allows a
 			// little slack, not kilobytes).
@@ -708,21 +728,21 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		if err == nil {
 			ev.Heartbeat = hb
 		}
-		c.sink.Event(ev)
+		c.emit(ev)
 		if hb != nil && hb.Heartbleed {
 			c.anomaly(d, ts, AnomalyHeartbleed, hb.PayloadLength, "heartbeat payload_length "+strconv.Itoa(hb.PayloadLength)+
 				" with its 3-byte header and 16 bytes of padding does not fit its record of "+strconv.Itoa(d.recLen)+" bytes")
 		}
 	case ContentApplicationData:
 		t, enc := c.labelAppData(d)
-		c.sink.Event(c.event(d, ts, t, d.recLen, enc))
+		c.emit(c.event(d, ts, t, d.recLen, enc))
 		if t == MsgApplicationData {
 			d.lastIsApp = true
 			d.lastAppLen = d.recLen
 			d.lastAppTS = ts
 		}
 	case ContentTLS12CID:
-		c.sink.Event(c.event(d, ts, MsgTLS12CID, d.recLen, true))
+		c.emit(c.event(d, ts, MsgTLS12CID, d.recLen, true))
 	}
 }
 
@@ -800,7 +820,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			d.hsSkip -= n
 			p = p[n:]
 			if d.hsSkip == 0 && !d.hsSkipSaid {
-				c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 			}
 			continue
 		}
@@ -821,7 +841,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 				// The message takes its place in the sequence where its
 				// header was seen, unparsed (no body pointer): what follows
 				// in either direction then comes after it, as on the wire.
-				c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 				d.hs = d.hs[:0]
 				continue
 			}
@@ -910,7 +930,7 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	ev.ServerKeyExchange, ev.CertificateRequest = ske, cr
 	ev.NewSessionTicket, ev.CertificateStatus = nst, cs
 	ev.Raw = raw
-	c.sink.Event(ev)
+	c.emit(ev)
 }
 
 // typeDraftHelloRetryRequest is the HelloRetryRequest message of the TLS 1.3
@@ -924,6 +944,7 @@ func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
 		c.rolesFixed = true
 		if c.cfg.RolesInferred && c.role(d.wire) == packet.FromServer {
 			c.swapped = !c.swapped
+			c.sink.RolesSwapped()
 			c.anomaly(d, ts, AnomalyRolesSwapped, 0, "the ClientHello came from the side taken for the server")
 		}
 	}
@@ -949,7 +970,7 @@ func (c *Conn) onServerHello(sh *ServerHello) {
 		c.tls13 = c.version.IsTLS13()
 		// With a NULL bulk cipher (TLS_RSA_WITH_NULL_SHA256 and kin) the
 		// records after the CCS are in clear, a MAC appended.
-		c.nullCipher = !c.tls13 && strings.Contains(CipherSuiteName(sh.CipherSuite), "_NULL_")
+		c.nullCipher = !c.tls13 && strings.Contains(sh.CipherSuite.String(), "_NULL_")
 	}
 	if c.tls13 {
 		// A CCS sent before the ServerHello (compatibility mode with early
@@ -983,7 +1004,7 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 				}
 				ev := c.event(d, ts, MsgSSLv2ClientHello, d.recLen, false)
 				ev.ClientHello = ch
-				c.sink.Event(ev)
+				c.emit(ev)
 				return
 			case sslv2MsgServerHello:
 				sh, err := ParseSSLv2ServerHello(rec)
@@ -993,7 +1014,7 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 				c.sawTLS = true
 				ev := c.event(d, ts, MsgSSLv2ServerHello, d.recLen, false)
 				ev.SSLv2ServerHello = sh
-				c.sink.Event(ev)
+				c.emit(ev)
 				return
 			case sslv2MsgError:
 				e, err := ParseSSLv2Error(rec)
@@ -1002,17 +1023,17 @@ func (c *Conn) endSSLv2(d *half, ts time.Time) {
 				}
 				ev := c.event(d, ts, MsgSSLv2Error, d.recLen, false)
 				ev.SSLv2Error = e
-				c.sink.Event(ev)
+				c.emit(ev)
 				return
 			}
 		}
 	}
 	// CLIENT-MASTER-KEY (type 2) is the one later message sent in clear.
 	if d.preN > 0 && d.pre[0] == 2 && c.role(d.wire) == packet.FromClient && d.v2count == 2 {
-		c.sink.Event(c.event(d, ts, MsgSSLv2ClientMasterKey, d.recLen, false))
+		c.emit(c.event(d, ts, MsgSSLv2ClientMasterKey, d.recLen, false))
 		return
 	}
-	c.sink.Event(c.event(d, ts, MsgSSLv2Other, d.recLen, true))
+	c.emit(c.event(d, ts, MsgSSLv2Other, d.recLen, true))
 }
 
 // Gap says n bytes of dir are lost; the framer resynchronises after them.
@@ -1093,7 +1114,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 		}
 		d.hsSkip -= n
 		if d.hsSkip == 0 && !d.hsSkipSaid {
-			c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+			c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 		}
 		return true
 	}
@@ -1109,7 +1130,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 	d.hsSkip = rest - n
 	d.hs = d.hs[:0]
 	if d.hsSkip == 0 {
-		c.sink.Event(c.event(d, ts, HandshakeMsg(d.hsSkipType), ml, false))
+		c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), ml, false))
 	}
 	return true
 }
@@ -1149,8 +1170,7 @@ func (c *Conn) End(ts time.Time) {
 			}
 		}
 		if d.lastIsApp && c.tls13 && c.shDone && d.lastAppLen >= 2+1+c.aeadTag() && d.lastAppLen <= c.alertRecordMax() {
-			c.sink.Anomaly(Anomaly{Kind: AnomalyProbableAlert, Dir: c.role(d.wire), Timestamp: d.lastAppTS, Bytes: d.lastAppLen,
-				Detail: "last record of the direction has the size of an encrypted alert"})
+			c.st.noteProbableAlert(c.role(d.wire), d.lastAppTS, d.lastAppLen)
 			d.lastIsApp = false
 		}
 		d.inBody = false
@@ -1158,4 +1178,5 @@ func (c *Conn) End(ts time.Time) {
 		d.hs = nil
 		d.hsSkip = 0
 	}
+	c.st.settleProbableAlerts()
 }

@@ -26,7 +26,7 @@ var tls13Want = []string{
 	"S application_data", "C application_data", "C application_data",
 	// Both directions end with a record of an alert's size: the client's
 	// close_notify, and the server's 5-byte "world" (which only looks like one).
-	"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+	"S ~probable_alert", "C ~probable_alert",
 }
 
 func sameLines(t *testing.T, what string, got *logSink, want []string) {
@@ -44,7 +44,7 @@ func TestConnTLS12(t *testing.T) {
 	if ch := ev[0].ClientHello; ch == nil || ch.ServerName != "dissect.test" || ch.ALPN[0] != "h2" {
 		t.Errorf("client hello: %+v", ev[0].ClientHello)
 	}
-	if sh := ev[1].ServerHello; sh == nil || sh.Version() != VersionTLS12 || sh.ALPN != "h2" || !strings.HasPrefix(CipherSuiteName(sh.CipherSuite), "TLS_ECDHE_ECDSA") {
+	if sh := ev[1].ServerHello; sh == nil || sh.Version() != VersionTLS12 || sh.ALPN != "h2" || !strings.HasPrefix(sh.CipherSuite.String(), "TLS_ECDHE_ECDSA") {
 		t.Errorf("server hello: %+v", ev[1].ServerHello)
 	}
 	if c := ev[2].Certificate; c == nil || len(c.Chain) != 1 || len(c.Chain[0]) < 100 {
@@ -157,7 +157,7 @@ func TestConnTLS13ResumptionAndHRR(t *testing.T) {
 		"S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
 		"C change_cipher_spec", "C finished*",
 		"S application_data", "C application_data", "C application_data",
-		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+		"S ~probable_alert", "C ~probable_alert",
 	})
 	resumed := feed(DefaultConfig(), exchange(t, tls.VersionTLS13, tweak), 0)
 	sh := resumed.events[1].ServerHello
@@ -169,7 +169,7 @@ func TestConnTLS13ResumptionAndHRR(t *testing.T) {
 		"C client_hello", "S server_hello", "S change_cipher_spec", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
 		"C change_cipher_spec", "C finished*",
 		"S application_data", "C application_data", "C application_data",
-		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+		"S ~probable_alert", "C ~probable_alert",
 	})
 
 	hrr := feed(DefaultConfig(), exchange(t, tls.VersionTLS13, func(cc, sc *tls.Config) {
@@ -181,9 +181,9 @@ func TestConnTLS13ResumptionAndHRR(t *testing.T) {
 		"S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*", "S encrypted_handshake*",
 		"C finished*",
 		"S application_data", "C application_data", "C application_data",
-		"C !probable_encrypted_alert", "S !probable_encrypted_alert",
+		"S ~probable_alert", "C ~probable_alert",
 	})
-	if e := hrr.events[1]; e.ServerHello == nil || !e.ServerHello.IsHelloRetryRequest || e.ServerHello.KeyShareGroup != uint16(tls.CurveP384) {
+	if e := hrr.events[1]; e.ServerHello == nil || !e.ServerHello.IsHelloRetryRequest || e.ServerHello.KeyShareGroup != NamedGroup(tls.CurveP384) {
 		t.Errorf("hello_retry_request: %+v", e.ServerHello)
 	}
 }
@@ -196,7 +196,7 @@ func TestConnRolesSwapped(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RolesInferred = true
 	sink := feed(cfg, segs, 0)
-	want := append([]string{"C !roles_swapped"}, tls12Want...)
+	want := append([]string{"roles swapped", "C !roles_swapped"}, tls12Want...)
 	sameLines(t, "swapped", sink, want)
 	// Without RolesInferred the directions are taken as given.
 	sink = feed(DefaultConfig(), segs, 0)
@@ -432,7 +432,7 @@ func TestConnTLS13ClientAlertInsteadOfFinished(t *testing.T) {
 	enc := func(n int) []byte { return record(ContentApplicationData, 0x0303, make([]byte, n)) }
 	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(sh, enc(2000))}, {packet.FromClient, enc(19)}}, 0)
 	sameLines(t, "client alert", sink, []string{
-		"C client_hello", "S server_hello", "S encrypted_handshake*", "C application_data", "C !probable_encrypted_alert",
+		"C client_hello", "S server_hello", "S encrypted_handshake*", "C application_data", "C ~probable_alert",
 	})
 }
 
@@ -560,7 +560,7 @@ func TestConnTLS13DraftKeyShareAndClientAlert(t *testing.T) {
 		exts: []Extension{extVersionsCH(0x7f10), chks}})))
 	enc := func(n int) []byte { return record(ContentApplicationData, 0x0301, make([]byte, n)) }
 	sink := feed(DefaultConfig(), []segment{{packet.FromClient, ch}, {packet.FromServer, cat(sh, enc(400), enc(60))}, {packet.FromClient, record(ContentAlert, 0x0301, []byte{2, 48})}, {packet.FromServer, enc(19)}}, 0)
-	sameLines(t, "draft alert", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "C alert", "S application_data", "S !probable_encrypted_alert"})
+	sameLines(t, "draft alert", sink, []string{"C client_hello", "S server_hello", "S encrypted_handshake*", "S encrypted_handshake*", "C alert", "S application_data", "S ~probable_alert"})
 	if g := sink.events[1].ServerHello.KeyShareGroup; g != 24 {
 		t.Errorf("key share group %d", g)
 	}

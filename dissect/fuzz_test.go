@@ -104,6 +104,8 @@ func (s *checkSink) StartTLS(p string) {
 	}
 }
 
+func (s *checkSink) RolesSwapped() {}
+
 func FuzzRecordFramer(f *testing.F) {
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		f.Add(encodeOps(exchange(f, v, nil)))
@@ -162,13 +164,13 @@ func FuzzServerHello(f *testing.F) {
 		if sh.Extensions != nil {
 			exts = sh.Extensions
 		}
-		again := buildServerHello(helloSpec{version: uint16(sh.LegacyVersion), random: sh.Random, sid: sh.SessionID, suites: []uint16{sh.CipherSuite}, comp: []uint8{sh.CompressionMethod}, exts: exts})
+		again := buildServerHello(helloSpec{version: uint16(sh.LegacyVersion), random: sh.Random, sid: sh.SessionID, suites: []uint16{uint16(sh.CipherSuite)}, comp: []uint8{sh.CompressionMethod}, exts: exts})
 		if sh.SessionID == nil && sh.SupportedVersion == sh.LegacyVersion {
 			// The TLS 1.3 draft layout: no session id, no compression.
 			var b cryptobyte.Builder
 			b.AddUint16(uint16(sh.LegacyVersion))
 			b.AddBytes(sh.Random)
-			b.AddUint16(sh.CipherSuite)
+			b.AddUint16(uint16(sh.CipherSuite))
 			addExtensions(&b, exts)
 			again = mustBytes(&b)
 		}
@@ -224,7 +226,7 @@ func FuzzServerKeyExchange(f *testing.F) {
 	f.Add(buildSKEDHE(128), uint16(0x009e), uint16(0x0303))
 	f.Add(buildSKEECDHE(29, false), uint16(0), uint16(0x0301))
 	f.Fuzz(func(t *testing.T, body []byte, suite, version uint16) {
-		_, err := ParseServerKeyExchange(body, suite, Version(version))
+		_, err := ParseServerKeyExchange(body, CipherSuite(suite), Version(version))
 		checkParseErr(t, err)
 	})
 }
@@ -326,7 +328,7 @@ func FuzzStatusAndAlert(f *testing.F) {
 		if (err == nil) != (len(body) >= 2 && len(body)%2 == 0) {
 			t.Fatalf("alert of %d bytes: err %v", len(body), err)
 		}
-		if err == nil && (a.Level != body[0] || a.Description != body[1]) {
+		if err == nil && (uint8(a.Level) != body[0] || uint8(a.Description) != body[1]) {
 			t.Fatalf("alert %+v from %x", a, body)
 		}
 	})

@@ -504,7 +504,7 @@ func parseServerHello(body []byte, draft bool) (*ServerHello, error) {
 		// TLS 1.3 drafts before 22: version, random, cipher_suite,
 		// extensions; no session id, no compression.
 		sh.SupportedVersion = sh.LegacyVersion
-		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+		if err := c.u16("cipher_suite", (*uint16)(&sh.CipherSuite)); err != nil {
 			return nil, err
 		}
 	} else {
@@ -516,7 +516,7 @@ func parseServerHello(body []byte, draft bool) (*ServerHello, error) {
 			bad = sid.fail("legacy_session_id_echo", ErrMalformed)
 		}
 		sh.SessionID = sid.rest()
-		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+		if err := c.u16("cipher_suite", (*uint16)(&sh.CipherSuite)); err != nil {
 			return nil, err
 		}
 		if err := c.u8("legacy_compression_method", &sh.CompressionMethod); err != nil {
@@ -555,7 +555,7 @@ func ParseDraftHelloRetryRequest(body []byte) (*ServerHello, error) {
 	}
 	sh.LegacyVersion, sh.SupportedVersion = Version(v), Version(v)
 	if v>>8 == 0x7f && v&0xff >= 19 {
-		if err := c.u16("cipher_suite", &sh.CipherSuite); err != nil {
+		if err := c.u16("cipher_suite", (*uint16)(&sh.CipherSuite)); err != nil {
 			return nil, err
 		}
 	}
@@ -595,7 +595,7 @@ func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error 
 	case extKeyShare, extKeyShareDraft:
 		// KeyShareServerHello carries an entry; in a HelloRetryRequest only
 		// the selected_group (RFC 8446 4.2.8).
-		if err := c.u16("group", &sh.KeyShareGroup); err != nil {
+		if err := c.u16("group", (*uint16)(&sh.KeyShareGroup)); err != nil {
 			return err
 		}
 		if !sh.IsHelloRetryRequest {

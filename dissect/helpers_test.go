@@ -223,6 +223,8 @@ func (s *logSink) StartTLS(p string) {
 	s.starttls = append(s.starttls, p)
 }
 
+func (s *logSink) RolesSwapped() { s.lines = append(s.lines, "roles swapped") }
+
 func (s *logSink) String() string { return strings.Join(s.lines, "\n") }
 
 // feed runs segments through a new Conn, each segment cut into pieces of at
@@ -243,5 +245,12 @@ func feed(cfg Config, segs []segment, chunk int) *logSink {
 		}
 	}
 	c.End(ts.Add(time.Hour))
+	// Probable alerts are settled at End: they are facts of the State,
+	// logged after the events.
+	for _, a := range c.State().Alerts {
+		if a.Probable {
+			sink.lines = append(sink.lines, fmt.Sprintf("%c ~probable_alert", "CS"[a.From]))
+		}
+	}
 	return sink
 }

@@ -49,8 +49,8 @@ func ParseCertificate(body []byte, tls13 bool) (*Certificate, error) {
 // IANA name: "ecdhe", "dhe", "rsa", "psk", "ecdhe_psk", "dhe_psk",
 // "rsa_psk", "srp", "dh_anon", "ecdh_anon", "tls13" (no key exchange in the
 // suite) or "unknown".
-func KeyExchange(cipherSuite uint16) string {
-	name := CipherSuiteName(cipherSuite)
+func KeyExchange(cipherSuite CipherSuite) string {
+	name := cipherSuite.String()
 	switch {
 	case cipherSuite>>8 == 0x13, strings.HasPrefix(name, "TLS_SHA"), strings.HasPrefix(name, "TLS_SM4_"):
 		return "tls13"
@@ -85,7 +85,7 @@ func KeyExchange(cipherSuite uint16) string {
 // cipher suite chosen in the ServerHello tells its layout; with an unknown
 // suite (0) the layout is guessed from the first byte. version tells whether
 // a signature scheme precedes the signature (TLS 1.2).
-func ParseServerKeyExchange(body []byte, cipherSuite uint16, version Version) (*ServerKeyExchange, error) {
+func ParseServerKeyExchange(body []byte, cipherSuite CipherSuite, version Version) (*ServerKeyExchange, error) {
 	c := newCur("server_key_exchange", body)
 	kx := KeyExchange(cipherSuite)
 	if kx == "unknown" || kx == "tls13" {
@@ -156,7 +156,7 @@ func ParseServerKeyExchange(body []byte, cipherSuite uint16, version Version) (*
 			// decoded; what follows is not worth guessing.
 			return nil, c.fail("curve_type", ErrMalformed)
 		}
-		if err := c.u16("namedcurve", &ske.NamedCurve); err != nil {
+		if err := c.u16("namedcurve", (*uint16)(&ske.NamedCurve)); err != nil {
 			return nil, err
 		}
 		if _, err := c.vec8("public"); err != nil {
@@ -379,10 +379,10 @@ func ParseCertificateStatus(body []byte) (*CertificateStatus, error) {
 func ParseAlert(record []byte) (*Alert, error) {
 	c := newCur("alert", record)
 	a := &Alert{}
-	if err := c.u8("level", &a.Level); err != nil {
+	if err := c.u8("level", (*uint8)(&a.Level)); err != nil {
 		return nil, err
 	}
-	if err := c.u8("description", &a.Description); err != nil {
+	if err := c.u8("description", (*uint8)(&a.Description)); err != nil {
 		return nil, err
 	}
 	if len(c.s)%2 != 0 {

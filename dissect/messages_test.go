@@ -95,7 +95,7 @@ func TestServerKeyExchange(t *testing.T) {
 	cases := []struct {
 		name    string
 		body    []byte
-		suite   uint16
+		suite   CipherSuite
 		version Version
 		want    ServerKeyExchange
 	}{
@@ -121,13 +121,13 @@ func TestServerKeyExchange(t *testing.T) {
 }
 
 func TestKeyExchange(t *testing.T) {
-	for s, want := range map[uint16]string{
+	for s, want := range map[CipherSuite]string{
 		0xc02f: "ecdhe", 0x009e: "dhe", 0x002f: "rsa", 0x1301: "tls13", 0x00a8: "psk", 0xc035: "ecdhe_psk",
 		0x00aa: "dhe_psk", 0x00ac: "rsa_psk", 0xc01d: "srp", 0x0034: "dh_anon", 0xc018: "ecdh_anon", 0x0003: "rsa_export", 0xbeef: "unknown",
 		0xc0aa: "dhe_psk",
 	} {
 		if got := KeyExchange(s); got != want {
-			t.Errorf("KeyExchange(%s) = %q, want %q", CipherSuiteName(s), got, want)
+			t.Errorf("KeyExchange(%s) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -39,6 +39,12 @@ func (v Version) String() string {
 		return "TLS 1.2"
 	case VersionTLS13:
 		return "TLS 1.3"
+	case VersionDTLS10:
+		return "DTLS 1.0"
+	case VersionDTLS12:
+		return "DTLS 1.2"
+	case VersionDTLS13:
+		return "DTLS 1.3"
 	}
 	if v>>8 == 0x7f {
 		// draft-ietf-tls-tls13-NN advertised 0x7f00|NN.
@@ -318,15 +324,20 @@ var groupNames = map[uint16]string{
 	0xff02: "arbitrary_explicit_char2_curves",
 }
 
-// GroupName returns the IANA name of a supported group.
-func GroupName(g uint16) string {
-	if n, ok := groupNames[g]; ok {
+// GroupName returns the IANA name of a supported group as it appears in a
+// wire list (supported_groups, key_share).
+func GroupName(g uint16) string { return NamedGroup(g).String() }
+
+// String returns the IANA name of the group, "GREASE" for the RFC 8701
+// values, else "0xHHHH".
+func (g NamedGroup) String() string {
+	if n, ok := groupNames[uint16(g)]; ok {
 		return n
 	}
-	if IsGREASE(g) {
+	if IsGREASE(uint16(g)) {
 		return "GREASE"
 	}
-	return hex4(g)
+	return hex4(uint16(g))
 }
 
 // signatureSchemeNames is the IANA TLS SignatureScheme registry; the TLS 1.2
@@ -393,9 +404,9 @@ func SignatureSchemeName(s uint16) string {
 	return hex4(s)
 }
 
-// AlertDescriptionName returns the IANA TLS Alert description name, or the
-// number in decimal when unassigned.
-func AlertDescriptionName(d uint8) string {
+// String returns the IANA TLS Alert description name, or the number in
+// decimal when unassigned.
+func (d AlertDescription) String() string {
 	switch d {
 	case 0:
 		return "close_notify"
@@ -475,8 +486,8 @@ func AlertDescriptionName(d uint8) string {
 	return strconv.Itoa(int(d))
 }
 
-// AlertLevelName names an AlertLevel (RFC 5246 7.2).
-func AlertLevelName(l uint8) string {
+// String names an AlertLevel (RFC 5246 7.2).
+func (l AlertLevel) String() string {
 	switch l {
 	case 1:
 		return "warning"

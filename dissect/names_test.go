@@ -13,7 +13,7 @@ func TestVersionString(t *testing.T) {
 	}{
 		{0x0002, "SSL 2.0"}, {0x0300, "SSL 3.0"}, {0x0301, "TLS 1.0"}, {0x0302, "TLS 1.1"},
 		{0x0303, "TLS 1.2"}, {0x0304, "TLS 1.3"}, {0x7f17, "TLS 1.3 draft 23"}, {0x7f1c, "TLS 1.3 draft 28"},
-		{0x0a0a, "GREASE"}, {0xfafa, "GREASE"}, {0x0305, "0x0305"}, {0xfeff, "0xfeff"}, {0x0a1a, "0x0a1a"},
+		{0x0a0a, "GREASE"}, {0xfafa, "GREASE"}, {0x0305, "0x0305"}, {0xfeff, "DTLS 1.0"}, {0xfefd, "DTLS 1.2"}, {0xfefc, "DTLS 1.3"}, {0xfefe, "0xfefe"}, {0x0a1a, "0x0a1a"},
 	} {
 		if got := tc.v.String(); got != tc.want {
 			t.Errorf("Version(%#04x) = %q, want %q", uint16(tc.v), got, tc.want)
@@ -201,9 +201,9 @@ func TestExtensionGroupSchemeNames(t *testing.T) {
 		{SignatureSchemeName(0x0201), "rsa_pkcs1_sha1"},
 		{SignatureSchemeName(0x0905), "mldsa65"},
 		{SignatureSchemeName(0xeeee), "0xeeee"},
-		{AlertLevelName(1), "warning"},
-		{AlertLevelName(2), "fatal"},
-		{AlertLevelName(3), "3"},
+		{AlertLevel(1).String(), "warning"},
+		{AlertLevel(2).String(), "fatal"},
+		{AlertLevel(3).String(), "3"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -211,7 +211,7 @@ func TestExtensionGroupSchemeNames(t *testing.T) {
 	}
 }
 
-func TestAlertDescriptionName(t *testing.T) {
+func TestAlertDescriptionString(t *testing.T) {
 	want := map[uint8]string{
 		0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
 		22: "record_overflow", 30: "decompression_failure", 40: "handshake_failure", 41: "no_certificate",
@@ -225,13 +225,13 @@ func TestAlertDescriptionName(t *testing.T) {
 		117: "general_error", 120: "no_application_protocol", 121: "ech_required",
 	}
 	for d := 0; d < 256; d++ {
-		got := AlertDescriptionName(uint8(d))
+		got := AlertDescription(d).String()
 		w, ok := want[uint8(d)]
 		if !ok {
 			w = itoa(d)
 		}
 		if got != w {
-			t.Errorf("AlertDescriptionName(%d) = %q, want %q", d, got, w)
+			t.Errorf("AlertDescription(%d) = %q, want %q", d, got, w)
 		}
 	}
 }

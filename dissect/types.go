@@ -23,6 +23,12 @@ const (
 	VersionTLS11 Version = 0x0302
 	VersionTLS12 Version = 0x0303
 	VersionTLS13 Version = 0x0304
+
+	// DTLS (RFC 6347, RFC 9147): the ones' complement of the TLS version
+	// it is based on (DTLS 1.0 is TLS 1.1).
+	VersionDTLS10 Version = 0xfeff
+	VersionDTLS12 Version = 0xfefd
+	VersionDTLS13 Version = 0xfefc
 )
 
 // ContentType is the TLS record content type (RFC 8446 section 5.1, IANA).
@@ -83,6 +89,8 @@ const (
 	MsgTLS12CID                                  // tls12_cid record
 	MsgUnknownRecord                             // a record of an unknown content type
 	MsgSSLv2ClientMasterKey                      // sslv2_client_master_key: the SSLv2 CLIENT-MASTER-KEY, sent in clear
+
+	msgTypeEnd // one past the last MsgType
 )
 
 // HandshakeMsg makes a MsgType of a handshake type.
@@ -90,6 +98,66 @@ func HandshakeMsg(t HandshakeType) MsgType { return MsgType(t) }
 
 // IsHandshake reports whether m is a handshake message type.
 func (m MsgType) IsHandshake() bool { return m < 256 }
+
+// CipherSuite is a TLS cipher suite (IANA TLS Cipher Suites registry).
+// Lists read off the wire (ClientHello.CipherSuites) stay []uint16: they
+// are hashed by the fingerprints as they came, GREASE included.
+type CipherSuite uint16
+
+// NamedGroup is a key exchange group (RFC 8446 4.2.7, IANA TLS Supported
+// Groups), formerly the EC named curve of RFC 8422.
+type NamedGroup uint16
+
+// AlertLevel is an alert's level (RFC 5246 7.2).
+type AlertLevel uint8
+
+const (
+	AlertWarning AlertLevel = 1
+	AlertFatal   AlertLevel = 2
+)
+
+// AlertDescription is an alert's description (RFC 8446 6, IANA TLS Alerts).
+type AlertDescription uint8
+
+const (
+	AlertCloseNotify                  AlertDescription = 0
+	AlertUnexpectedMessage            AlertDescription = 10
+	AlertBadRecordMAC                 AlertDescription = 20
+	AlertDecryptionFailed             AlertDescription = 21
+	AlertRecordOverflow               AlertDescription = 22
+	AlertDecompressionFailure         AlertDescription = 30
+	AlertHandshakeFailure             AlertDescription = 40
+	AlertNoCertificate                AlertDescription = 41 // SSL 3.0
+	AlertBadCertificate               AlertDescription = 42
+	AlertUnsupportedCertificate       AlertDescription = 43
+	AlertCertificateRevoked           AlertDescription = 44
+	AlertCertificateExpired           AlertDescription = 45
+	AlertCertificateUnknown           AlertDescription = 46
+	AlertIllegalParameter             AlertDescription = 47
+	AlertUnknownCA                    AlertDescription = 48
+	AlertAccessDenied                 AlertDescription = 49
+	AlertDecodeError                  AlertDescription = 50
+	AlertDecryptError                 AlertDescription = 51
+	AlertTooManyCIDsRequested         AlertDescription = 52
+	AlertExportRestriction            AlertDescription = 60
+	AlertProtocolVersion              AlertDescription = 70
+	AlertInsufficientSecurity         AlertDescription = 71
+	AlertInternalError                AlertDescription = 80
+	AlertInappropriateFallback        AlertDescription = 86
+	AlertUserCanceled                 AlertDescription = 90
+	AlertNoRenegotiation              AlertDescription = 100
+	AlertMissingExtension             AlertDescription = 109
+	AlertUnsupportedExtension         AlertDescription = 110
+	AlertCertificateUnobtainable      AlertDescription = 111
+	AlertUnrecognizedName             AlertDescription = 112
+	AlertBadCertificateStatusResponse AlertDescription = 113
+	AlertBadCertificateHashValue      AlertDescription = 114
+	AlertUnknownPSKIdentity           AlertDescription = 115
+	AlertCertificateRequired          AlertDescription = 116
+	AlertGeneralError                 AlertDescription = 117
+	AlertNoApplicationProtocol        AlertDescription = 120
+	AlertECHRequired                  AlertDescription = 121
+)
 
 // Extension is one extension as it appeared on the wire, in wire order.
 type Extension struct {
@@ -163,15 +231,15 @@ type ServerHello struct {
 	LegacyVersion       Version
 	Random              []byte
 	SessionID           []byte
-	CipherSuite         uint16
+	CipherSuite         CipherSuite
 	CompressionMethod   uint8
 	Extensions          []Extension
 	IsHelloRetryRequest bool
 
 	SupportedVersion     Version // 0 when the extension is absent
 	ALPN                 string
-	KeyShareGroup        uint16 // the server's key_share group (the requested group in HRR)
-	HasPreSharedKey      bool   // pre_shared_key: the server accepted a PSK
+	KeyShareGroup        NamedGroup // the server's key_share group (the requested group in HRR)
+	HasPreSharedKey      bool       // pre_shared_key: the server accepted a PSK
 	SelectedIdentity     uint16
 	HasSessionTicketExt  bool // the server will send a NewSessionTicket (RFC 5077 3.2)
 	SecureRenegotiation  bool
@@ -200,10 +268,10 @@ type Certificate struct {
 // ServerKeyExchange is what a passive observer can read of a
 // ServerKeyExchange (RFC 8422 5.4, RFC 5246 7.4.3).
 type ServerKeyExchange struct {
-	Kind            string // "ecdhe", "dhe", "rsa", "psk", "unknown"
-	NamedCurve      uint16 // ECDHE named group
-	DHPrimeBits     int    // DHE: bit length of p
-	SignatureScheme uint16 // TLS 1.2 signature scheme; 0 if none / not known
+	Kind            string     // "ecdhe", "dhe", "rsa", "psk", "unknown"
+	NamedCurve      NamedGroup // ECDHE named group
+	DHPrimeBits     int        // DHE: bit length of p
+	SignatureScheme uint16     // TLS 1.2 signature scheme; 0 if none / not known
 }
 
 // CertificateRequest (RFC 8446 4.3.2, RFC 5246 7.4.4).
@@ -227,8 +295,8 @@ type CertificateStatus struct {
 
 // Alert is an alert record's content (RFC 8446 6).
 type Alert struct {
-	Level       uint8 // 1 warning, 2 fatal; 0 when encrypted
-	Description uint8 // 0 when encrypted
+	Level       AlertLevel
+	Description AlertDescription
 }
 
 // Heartbeat is a heartbeat message (RFC 6520 4).
@@ -295,7 +363,7 @@ const (
 	AnomalyTruncated          = "truncated"           // the stream ended inside a record
 	AnomalyHeartbleed         = "heartbleed"
 	AnomalyNotTLS             = "not_tls"
-	AnomalyProbableAlert      = "probable_encrypted_alert"
+	AnomalyLongChain          = "long_certificate_chain" // a chain longer than MaxChain; the rest was not kept
 	// AnomalyRolesSwapped: the roles were inferred (Config.RolesInferred) and
 	// the ClientHello came the other way; from then on Dir is corrected in
 	// every Event, and the Sink should swap its client and server endpoints.
@@ -320,6 +388,10 @@ type Sink interface {
 	// protocol ("smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "postgresql",
 	// "mysql", "http-connect").
 	StartTLS(protocol string)
+	// RolesSwapped reports that the roles were inferred (Config.RolesInferred)
+	// and the ClientHello came the other way: from then on every Dir is
+	// corrected, and the Sink should swap its client and server endpoints.
+	RolesSwapped()
 }
 
 // Config bounds what a Conn keeps.

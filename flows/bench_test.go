@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -9,46 +10,48 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
-// handshakeEvents is a TLS 1.2 full handshake with a ticket and some data.
-func handshakeEvents(chain [][]byte) []dissect.Event {
+// chunk is what one direction sent at once.
+type chunk struct {
+	dir  packet.Dir
+	data []byte
+}
+
+// handshakeBytes is a TLS 1.2 full handshake with a ticket and some data.
+func handshakeBytes(chain [][]byte) []chunk {
 	ch := ch12("www.example.com")
 	ch.SessionID = make([]byte, 32)
 	sh := sh12()
 	sh.SessionID = []byte("server-session-id-0123456789abcd")
-	hs := func(d packet.Dir, t dissect.HandshakeType, n int) dissect.Event {
-		return dissect.Event{Dir: d, Type: dissect.HandshakeMsg(t), Length: n}
+	hs := func(t dissect.HandshakeType, body []byte) []byte {
+		return tlsRecord(dissect.ContentHandshake, dissect.VersionTLS12, handshakeMsg(t, body))
 	}
-	ev := []dissect.Event{
-		{Dir: C, Type: dissect.HandshakeMsg(dissect.TypeClientHello), Length: 512, ClientHello: ch},
-		{Dir: S, Type: dissect.HandshakeMsg(dissect.TypeServerHello), Length: 80, ServerHello: sh},
-		{Dir: S, Type: dissect.HandshakeMsg(dissect.TypeCertificate), Length: 2500, Certificate: &dissect.Certificate{Chain: chain}},
-		{Dir: S, Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Length: 300, ServerKeyExchange: &dissect.ServerKeyExchange{Kind: "ecdhe", NamedCurve: 29}},
-		hs(S, dissect.TypeServerHelloDone, 0),
-		hs(C, dissect.TypeClientKeyExchange, 33),
-		{Dir: C, Type: dissect.MsgChangeCipherSpec, Length: 1},
-		{Dir: C, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 40, Encrypted: true},
-		{Dir: S, Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Length: 200, NewSessionTicket: &dissect.NewSessionTicket{LifetimeHint: 7200, Ticket: make([]byte, 192)}},
-		{Dir: S, Type: dissect.MsgChangeCipherSpec, Length: 1},
-		{Dir: S, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 40, Encrypted: true},
+	rec := func(t dissect.ContentType, body []byte) []byte { return tlsRecord(t, dissect.VersionTLS12, body) }
+	out := []chunk{
+		{C, hs(dissect.TypeClientHello, encodeClientHello(ch))},
+		{S, slices.Concat(hs(dissect.TypeServerHello, encodeServerHello(sh)), hs(dissect.TypeCertificate, encodeCertificate(chain)),
+			hs(dissect.TypeServerKeyExchange, ecdheServerKeyExchange(29)), hs(dissect.TypeServerHelloDone, nil))},
+		{C, slices.Concat(hs(dissect.TypeClientKeyExchange, minimalBody(dissect.TypeClientKeyExchange)),
+			rec(dissect.ContentChangeCipherSpec, []byte{1}), rec(dissect.ContentHandshake, ciphertext(40)))},
+		{S, slices.Concat(hs(dissect.TypeNewSessionTicket, encodeNewSessionTicket12(make([]byte, 192), 7200)),
+			rec(dissect.ContentChangeCipherSpec, []byte{1}), rec(dissect.ContentHandshake, ciphertext(40)))},
 	}
 	for range 8 {
-		ev = append(ev, dissect.Event{Dir: C, Type: dissect.MsgApplicationData, Length: 500, Encrypted: true})
-		ev = append(ev, dissect.Event{Dir: S, Type: dissect.MsgApplicationData, Length: 16000, Encrypted: true})
+		out = append(out, chunk{C, rec(dissect.ContentApplicationData, ciphertext(500))})
+		out = append(out, chunk{S, rec(dissect.ContentApplicationData, ciphertext(16000))})
 	}
-	ev = append(ev, dissect.Event{Dir: C, Type: dissect.MsgAlert, Length: 26, Encrypted: true, Alert: &dissect.Alert{}})
-	return ev
+	return append(out, chunk{C, rec(dissect.ContentAlert, ciphertext(26))})
 }
 
-// BenchmarkHandshakeEvents measures a full handshake's events through a
-// connection handler, Record built and emitted included. Bytes are the
-// TLS bytes the events stand for.
-func BenchmarkHandshakeEvents(b *testing.B) {
+// BenchmarkHandshake measures a full handshake's bytes through a
+// connection handler: the dissector's state machine, the Record built and
+// emitted.
+func BenchmarkHandshake(b *testing.B) {
 	ca := newPKI(b, "Bench CA")
 	leaf := ca.leaf(b, base, base.AddDate(1, 0, 0), "www.example.com")
-	events := handshakeEvents([][]byte{leaf, ca.caDER})
+	chunks := handshakeBytes([][]byte{leaf, ca.caDER})
 	total := 0
-	for _, e := range events {
-		total += e.Length + 5
+	for _, c := range chunks {
+		total += len(c.data)
 	}
 	b.SetBytes(int64(total))
 	b.ReportAllocs()
@@ -59,12 +62,10 @@ func BenchmarkHandshakeEvents(b *testing.B) {
 	for i := range b.N {
 		info.ID = uint64(i + 1)
 		c := tr.New(info).(*conn)
-		s := sinkAdapter{c}
 		ts := base
-		for j := range events {
+		for _, ch := range chunks {
 			ts = ts.Add(time.Millisecond)
-			events[j].Timestamp = ts
-			s.Event(&events[j])
+			c.Data(ch.dir, ts, ch.data)
 		}
 		c.Close(reassembly.CloseInfo{Reason: reassembly.CloseFIN, Timestamp: ts})
 	}
@@ -79,14 +80,9 @@ func BenchmarkHandshakeEvents(b *testing.B) {
 func TestApplicationDataDoesNotAllocate(t *testing.T) {
 	h := newHarness(t, Config{})
 	s := full12(h.conn(), "a.example", []byte{1}).app(C, 10).app(S, 10)
-	ev := []dissect.Event{
-		{Dir: S, Type: dissect.MsgApplicationData, Length: 16000, Encrypted: true, Timestamp: base},
-		{Dir: S, Type: dissect.MsgApplicationData, Length: 16000, Encrypted: true, Timestamp: base},
-	}
-	n := testing.AllocsPerRun(1000, func() {
-		s.sink.Event(&ev[0])
-		s.sink.Event(&ev[1])
-	})
+	two := slices.Concat(tlsRecord(dissect.ContentApplicationData, dissect.VersionTLS12, ciphertext(16000)),
+		tlsRecord(dissect.ContentApplicationData, dissect.VersionTLS12, ciphertext(16000)))
+	n := testing.AllocsPerRun(1000, func() { s.c.Data(S, s.ts, two) })
 	if n != 0 {
 		t.Errorf("%v allocations per application data record pair, want 0", n)
 	}

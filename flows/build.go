@@ -19,7 +19,8 @@ import (
 // reported (no TLS, and not asked for).
 func (c *conn) build(info reassembly.CloseInfo) *Record {
 	r := &c.rec
-	isTLS := c.sawTLS || c.dc.SawTLS()
+	st := c.dc.State()
+	isTLS := c.dc.SawTLS()
 	if !isTLS {
 		c.t.stats.NotTLS++
 		if !c.t.cfg.ReportNonTLS {
@@ -28,7 +29,6 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	} else {
 		c.t.stats.TLS++
 	}
-	c.settleProbableAlerts()
 
 	r.Schema = Schema
 	r.TS = Time{c.info.Start}
@@ -54,8 +54,8 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 		c.gapSeen[0] = info.Missing[cl] > 0
 		c.gapSeen[1] = info.Missing[sv] > 0
 	}
-	if c.msgDrops > 0 {
-		c.addAnomaly("messages_truncated", "", info.Timestamp, c.msgDrops, "messages past the per-connection cap were not kept")
+	if st.MessagesDropped > 0 {
+		c.addAnomaly("messages_truncated", "", info.Timestamp, st.MessagesDropped, "messages past the per-connection cap were not kept")
 	}
 
 	if !isTLS {
@@ -64,11 +64,12 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 		return r
 	}
 
-	hist := c.history
+	hist := st.History
 	if c.swapped {
 		hist = append([]byte{'^'}, hist...)
 	}
 	r.History = string(hist)
+	c.transcript(r, st)
 	c.resolveLineage()
 	c.negotiation(r)
 	c.resumption(r)
@@ -79,150 +80,47 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	return r
 }
 
-// alertEndedHandshake13 reports whether a TLS 1.3 encrypted alert at
-// message index i ended the handshake rather than the connection: the
-// client's alert stood where its Finished should have been, or the server's
-// was its first record after the client's Finished (a server rejecting the
-// client's flight, typically its certificate, answers so).
-func (c *conn) alertEndedHandshake13(d packet.Dir, i int) bool {
-	if !c.finished[0] || c.clientFinMsg < 0 {
-		return false
+// transcript writes the state machine's message sequence and alerts.
+func (c *conn) transcript(r *Record, st *dissect.State) {
+	r.Messages = make([]Message, len(st.Messages))
+	for i, m := range st.Messages {
+		r.Messages[i] = Message{TS: Time{m.Timestamp}, From: m.From.String(), Type: m.Type.String(), Length: m.Length,
+			Encrypted: m.Encrypted, Count: m.Count, Bytes: m.Bytes}
 	}
-	if d == packet.FromClient {
-		return i == c.clientFinMsg && c.encAfter[0] <= 1
-	}
-	if i <= c.clientFinMsg || c.rec.Messages[i].Count > 1 {
-		return false // server records came after the client's Finished
-	}
-	// A client asked for a certificate answers with a Certificate (empty
-	// or not) before its Finished. A flight that is one Finished alone
-	// means none was asked for: the alert is then no rejection of the
-	// client's flight, only the server closing.
-	if c.clientFlightLen13() <= finishedRecordLen(c.sh.CipherSuite) {
-		return false
-	}
-	for _, m := range c.rec.Messages[c.clientFinMsg+1 : i] {
-		if m.From == "server" {
-			return false
+	r.Renegotiations = st.Renegotiations
+	for _, a := range st.Alerts {
+		al := Alert{TS: Time{a.Timestamp}, From: a.From.String(), Code: -1, Encrypted: a.Encrypted}
+		if !a.Encrypted {
+			al.Level = alertLevelName(a.Level)
+			al.Description = a.Description.String()
+			al.Code = int(a.Description)
 		}
-	}
-	return true
-}
-
-// finishedRecordLen is the size of a TLS 1.3 record holding a Finished
-// alone: the handshake header, the suite's hash, the inner content type
-// and the AEAD tag (RFC 8446 4.4.4, 5.2).
-func finishedRecordLen(suite uint16) int {
-	hash, tag := 32, 16
-	switch suite {
-	case 0x1302: // TLS_AES_256_GCM_SHA384
-		hash = 48
-	case 0x1305: // TLS_AES_128_CCM_8_SHA256
-		tag = 8
-	}
-	return 4 + hash + 1 + tag
-}
-
-// settleProbableAlerts turns a probable encrypted alert that nothing
-// followed into an alert, and the record it named into an alert message.
-func (c *conn) settleProbableAlerts() {
-	// Decide on the sequence as it was which alerts ended the handshake,
-	// then rewrite the messages, earlier alert first.
-	var ended [2]bool
-	for d, p := range c.probAlert {
-		if p != nil && p.msg >= 0 && p.msg < len(c.rec.Messages) && c.tls13() {
-			ended[d] = c.alertEndedHandshake13(packet.Dir(d), p.msg)
-		}
-	}
-	order := [2]int{0, 1}
-	if p0, p1 := c.probAlert[0], c.probAlert[1]; p0 != nil && p1 != nil && p1.a.Timestamp.Before(p0.a.Timestamp) {
-		order = [2]int{1, 0}
-	}
-	for _, d := range order {
-		p := c.probAlert[d]
-		if p == nil {
-			continue
-		}
-		c.probAlert[d] = nil
-		if p.msg >= 0 && p.msg < len(c.rec.Messages) {
-			m := &c.rec.Messages[p.msg]
-			if m.Count > 1 {
-				// The alert was folded into a run: split it off, right
-				// after the run.
-				m.Count--
-				m.Bytes -= p.a.Bytes
-				if len(c.rec.Messages) < maxMessages {
-					al := Message{TS: Time{p.a.Timestamp}, From: m.From, Type: "alert", Length: p.a.Bytes, Encrypted: true, Count: 1, Bytes: p.a.Bytes}
-					c.rec.Messages = slices.Insert(c.rec.Messages, p.msg+1, al)
-					if c.clientFinMsg > p.msg {
-						c.clientFinMsg++
-					}
-					if o := c.probAlert[d^1]; o != nil && o.msg > p.msg {
-						o.msg++
-					}
-				}
-			} else {
-				m.Type = "alert"
-				m.Encrypted = true
-			}
-		}
-		if ended[d] {
-			c.finished[0] = false
-			c.established = false
-			c.fatal = nil // the alert added below is the one that ended it
-		}
-		c.addAlert(&alertFact{from: packet.Dir(d), ts: p.a.Timestamp, encrypted: true})
+		r.Alerts = append(r.Alerts, al)
 	}
 }
 
 func (c *conn) negotiation(r *Record) {
-	if ch := c.ch; ch != nil {
+	st := c.dc.State()
+	if ch := st.ClientHello; ch != nil {
 		r.SNI = ch.ServerName
 		r.ALPNOffered = append(r.ALPNOffered, ch.ALPN...)
 		r.OfferedVersions = offeredVersions(ch)
 	}
-	switch {
-	case c.sh != nil:
-		r.Version = versionName(c.sh.Version())
-		r.Cipher = cipherName(c.sh.CipherSuite)
-		r.ALPN = c.sh.ALPN
-		if !c.hrr || c.sh.KeyShareGroup != 0 {
-			r.Curve = groupName(c.sh.KeyShareGroup)
+	switch sh := st.ServerHello; {
+	case sh != nil:
+		r.Version = versionName(sh.Version())
+		r.Cipher = sh.CipherSuite.String()
+		r.ALPN = sh.ALPN
+		if !st.HelloRetryRequest || sh.KeyShareGroup != 0 {
+			r.Curve = groupName(sh.KeyShareGroup)
 		}
-	case c.sslv2:
+	case st.SSLv2:
 		r.Version = versionName(dissect.VersionSSL2)
 	}
-	if c.ske != nil && c.ske.NamedCurve != 0 {
-		r.Curve = groupName(c.ske.NamedCurve)
+	if ske := st.ServerKeyExchange; ske != nil && ske.NamedCurve != 0 {
+		r.Curve = groupName(ske.NamedCurve)
 	}
-	if c.ch != nil && c.ch.EarlyData {
-		r.EarlyData = c.earlyData()
-	}
-}
-
-// earlyData says what became of 0-RTT data offered (RFC 8446 4.2.10). The
-// server's answer is in its encrypted EncryptedExtensions, so we infer:
-//   - rejected: the server answered with a HelloRetryRequest, or did not
-//     accept a PSK, or accepted another than the first identity (early data
-//     is only ever sent under the first);
-//   - accepted: the PSK was accepted and, after the server's flight, the
-//     client's first encrypted record is no larger than an EndOfEarlyData,
-//     which a client sends only when early data was accepted;
-//   - offered: otherwise (we cannot tell).
-func (c *conn) earlyData() string {
-	if c.hrr && c.sh != nil {
-		return "rejected"
-	}
-	if c.sh == nil {
-		return "offered"
-	}
-	if !is13(c.sh.Version()) || !c.sh.HasPreSharedKey || c.sh.SelectedIdentity != 0 {
-		return "rejected"
-	}
-	if c.eoedSeen {
-		return "accepted"
-	}
-	return "offered"
+	r.EarlyData = st.EarlyData().String()
 }
 
 // offeredVersions lists the versions the client said it supports, highest
@@ -280,33 +178,11 @@ func maxOffered(ch *dissect.ClientHello) (max, min dissect.Version) {
 
 func (c *conn) resumption(r *Record) {
 	st := &r.SessionTicket
-	switch {
-	case c.tls13():
-		if c.sh.HasPreSharedKey {
-			r.Resumption = "psk"
-		}
-	case c.sslv2:
-		if c.sslv2Hit {
-			r.Resumption = "session_id"
-		}
-	case c.sh != nil:
-		// An abbreviated handshake: the server went from its hello to
-		// ChangeCipherSpec with no Certificate and no key exchange.
-		abbreviated := c.chain == nil && c.ske == nil && (c.ccs[1] || c.finished[1])
-		if !abbreviated {
-			break
-		}
-		switch {
-		case c.ch != nil && len(c.ch.SessionTicket) > 0:
-			r.Resumption = "ticket"
-		case c.sidEcho:
-			r.Resumption = "session_id"
-		}
-	}
 	// The server agreed to resume (it accepted the PSK, or went straight
 	// to ChangeCipherSpec) even if the capture or the handshake ended
 	// before both Finished: status says whether it completed.
-	if r.Resumption != "" {
+	if res := c.dc.State().Resumption(); res != dissect.ResumptionNone {
+		r.Resumption = res.String()
 		r.Resumed = true
 		r.ResumedFrom = c.resumedFrom
 	}
@@ -314,13 +190,14 @@ func (c *conn) resumption(r *Record) {
 }
 
 func (c *conn) certificates(r *Record) {
-	for i, der := range c.chain {
+	st := c.dc.State()
+	for i, der := range st.ServerChain {
 		r.Certificates = append(r.Certificates, certOf(c.t.certs.SummarizeSum(der, c.chainSum(i))))
 	}
-	for _, der := range c.cchain {
+	for _, der := range st.ClientChain {
 		r.ClientCertificates = append(r.ClientCertificates, certOf(c.t.certs.Summarize(der)))
 	}
-	if len(c.chain) == 0 {
+	if len(st.ServerChain) == 0 {
 		return
 	}
 	if roots := c.t.cfg.RootsFunc(); roots != nil {
@@ -328,7 +205,7 @@ func (c *conn) certificates(r *Record) {
 		key := validationKey(r.Certificates, at, r.SNI)
 		v, ok := c.t.validations.get(key)
 		if !ok {
-			v = validate(c.chain, roots, at, r.SNI)
+			v = validate(st.ServerChain, roots, at, r.SNI)
 			c.t.validations.put(key, v)
 		}
 		r.Validation = v
@@ -361,8 +238,8 @@ func validationKey(chain []Certificate, at time.Time, sni string) string {
 
 // certTime is the capture time the server certificate is judged at.
 func (c *conn) certTime() time.Time {
-	if !c.certTS.IsZero() {
-		return c.certTS
+	if at := c.dc.State().ServerChainAt; !at.IsZero() {
+		return at
 	}
 	return c.info.Start
 }
@@ -424,15 +301,16 @@ func validate(chain [][]byte, roots *x509.CertPool, at time.Time, sni string) st
 }
 
 func (c *conn) fingerprints(r *Record) {
-	if c.ch != nil {
-		r.JA3, r.JA3String = fingerprint.JA3(c.ch)
-		r.JA4, r.JA4R = fingerprint.JA4(c.ch, 't')
+	st := c.dc.State()
+	if ch := st.ClientHello; ch != nil {
+		r.JA3, r.JA3String = fingerprint.JA3(ch)
+		r.JA4, r.JA4R = fingerprint.JA4(ch, 't')
 	}
-	if c.sh != nil {
-		r.JA3S, r.JA3SString = fingerprint.JA3S(c.sh)
-		r.JA4S, r.JA4SR = fingerprint.JA4S(c.sh, 't')
+	if sh := st.ServerHello; sh != nil {
+		r.JA3S, r.JA3SString = fingerprint.JA3S(sh)
+		r.JA4S, r.JA4SR = fingerprint.JA4S(sh, 't')
 	}
-	for i, der := range c.chain {
+	for i, der := range st.ServerChain {
 		// A certificate is seen by many connections: its JA4X is kept
 		// by SHA-256 (from its summary) and computed once.
 		key := ""
@@ -454,19 +332,20 @@ func (c *conn) fingerprints(r *Record) {
 
 // outcome decides status and failure.
 func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
-	r.Established = c.established
+	st := c.dc.State()
+	r.Established = st.Established
 	switch {
-	case c.established && r.Resumed:
+	case st.Established && r.Resumed:
 		r.Status = StatusResumed
-	case c.established:
+	case st.Established:
 		r.Status = StatusEstablished
-	case c.fatal != nil:
+	case st.Fatal != nil:
 		r.Status = StatusFailed
-	case c.ch == nil:
+	case st.ClientHello == nil:
 		// Picked up after the ClientHello, or the client's side did not
 		// parse: too little of the handshake was seen to call it failed.
 		r.Status = StatusIncomplete
-	case !c.srvFlight && c.clientKX:
+	case !st.ServerAnswered && st.ClientKeyExchange:
 		// The client went on to its key exchange, so the server did
 		// answer: its direction was not captured.
 		r.Status = StatusIncomplete

@@ -10,16 +10,12 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
-// Caps on what one connection keeps, whatever the traffic.
-const (
-	maxMessages       = 1024
-	maxAlerts         = 64
-	maxAnomalyDetails = 64
-	maxChain          = 16
-)
+// maxAnomalyDetails caps the anomalies one Record details.
+const maxAnomalyDetails = 64
 
 // conn is the handler of one TCP connection and the dissect.Sink of its
-// dissect.Conn. It gathers evidence as events arrive and builds the Record
+// dissect.Conn. The dissect.Conn's State tells the TLS story; conn adds
+// the TCP facts, the memory across connections, and builds the Record
 // when the connection closes.
 type conn struct {
 	t    *Tracker
@@ -29,58 +25,13 @@ type conn struct {
 
 	swapped bool // the ClientHello came the other way: endpoints swapped
 	closed  bool
-	sawTLS  bool
 
-	rec      Record
-	history  []byte
-	kinds    map[string]bool // anomaly kinds already listed
-	msgDrops int             // messages not kept past maxMessages
+	rec     Record
+	kinds   map[string]bool // anomaly kinds already listed
+	gapSeen [2]bool
 
-	// Handshake evidence.
-	ch           *dissect.ClientHello
-	sh           *dissect.ServerHello
-	hrr          bool
-	ske          *dissect.ServerKeyExchange
-	sslv2        bool   // an SSLv2 ServerHello: SSL 2.0 was negotiated
-	sslv2At      [2]int // records per direction when it came
-	sslv2Hit     bool   // its SESSION-ID-HIT: a resumed SSL 2.0 session
-	chain        [][]byte
-	chainSums    [][32]byte // SHA-256 of chain[i], made once (chainSum)
-	cchain       [][]byte
-	clientCrt    bool // the client sent a Certificate message in clear
-	cchainUnread bool // ... which did not parse
-	serverCrt    bool // the server sent a Certificate message in clear (parsed or not)
-	clientKX     bool // the client sent a ClientKeyExchange or its Finished
-	heartbleed   bool
-	certReq      bool // the server sent a CertificateRequest in clear
-	certTS       time.Time
-
-	ccs       [2]bool      // ChangeCipherSpec seen per direction
-	finished  [2]bool      // Finished seen or inferred per direction
-	encAfter  [2]int       // encrypted records after this direction's CCS / the 1.3 ServerHello
-	appData   [2]bool      // application data seen after the handshake keys
-	lastTLS   [2]time.Time // time of the last TLS event per direction
-	lastDir   packet.Dir   // direction of the last TLS event
-	srvFlight bool         // the server answered the ClientHello (any record)
-	earlyRecs int          // client records between ClientHello and ServerHello (0-RTT)
-	eoedSeen  bool
-
-	established bool
-	inReneg     bool
-
-	// Alerts as they came; fatal is the first fatal (or encrypted before
-	// the handshake completed) alert, the one that ended the handshake.
-	fatal     *alertFact
-	lastAlert *alertFact
-	malformed bool // our own parser said a handshake or record was malformed
-	gapSeen   [2]bool
-	probAlert [2]*probable
-	recs      [2]int // TLS records (events) per direction
-	pendingHR bool   // a HelloRequest waits for its ClientHello
-
-	sidEcho      bool   // the ServerHello echoed the client's session ID
-	resumedFrom  string // uid of the connection whose session or ticket this one presented
-	clientFinMsg int    // TLS 1.3: index of the client's Finished-position record
+	chainSums   [][32]byte // SHA-256 of the server chain's certificates, made once (chainSum)
+	resumedFrom string     // uid of the connection whose session or ticket this one presented
 
 	// Lineage questions, answered when the Record is built.
 	seq     uint64          // lineage facts and questions so far (order.seq)
@@ -100,32 +51,11 @@ func (c *conn) now() order {
 	return order{pos: t.pos, conn: c.info.ID, seq: c.seq}
 }
 
-// alertFact is an alert as the diagnosis sees it.
-type alertFact struct {
-	from      packet.Dir
-	ts        time.Time
-	level     uint8
-	desc      uint8
-	encrypted bool
-	// sslv2 is the code of an SSL 2.0 ERROR message standing in for an
-	// alert (1 no-cipher, 2 no-certificate, 4 bad-certificate, 6
-	// unsupported-certificate-type); 0 for a TLS alert.
-	sslv2 uint16
-}
-
-// probable is a pending dissect.AnomalyProbableAlert: it becomes an alert
-// only if nothing else follows in its direction before the close.
-type probable struct {
-	a   dissect.Anomaly
-	msg int // index in rec.Messages of the record it names, -1 if not known yet
-}
-
 func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
-	c := &conn{t: t, info: info, uid: makeUID(info), clientFinMsg: -1}
+	c := &conn{t: t, info: info, uid: makeUID(info)}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewConn(cfg, sinkAdapter{c})
-	c.rec.Messages = make([]Message, 0, 16)
 	if info.RolesInferred {
 		c.addAnomaly(reassembly.AnomalyMidstream, "", info.Start, 0, "the start of the connection was not captured; roles were inferred")
 	}
@@ -201,23 +131,6 @@ func (c *conn) StartTLS(protocol string) { c.rec.StartTLS = protocol }
 
 // Anomaly of the dissector (dissect.Sink).
 func (c *conn) dissectAnomaly(a dissect.Anomaly) {
-	switch a.Kind {
-	case dissect.AnomalyRolesSwapped:
-		c.swapped = !c.swapped
-	case dissect.AnomalyProbableAlert:
-		p := &probable{a: a, msg: -1}
-		// The anomaly may name the record just reported.
-		if i := c.lastMsgFrom(a.Dir); i >= 0 && c.lastTLS[a.Dir&1].Equal(a.Timestamp) &&
-			(c.rec.Messages[i].Encrypted || c.rec.Messages[i].Type == "application_data") {
-			p.msg = i
-		}
-		c.probAlert[a.Dir&1] = p
-		return
-	case dissect.AnomalyMalformedRecord, dissect.AnomalyMalformedHandshake:
-		c.malformed = true
-	case dissect.AnomalyHeartbleed:
-		c.heartbleed = true
-	}
 	c.addAnomaly(a.Kind, a.Dir.String(), a.Timestamp, a.Bytes, a.Detail)
 }
 
@@ -234,16 +147,6 @@ func (c *conn) addAnomaly(kind, from string, ts time.Time, n int, detail string)
 	}
 }
 
-func (c *conn) lastMsgFrom(d packet.Dir) int {
-	from := d.String()
-	for i := len(c.rec.Messages) - 1; i >= 0; i-- {
-		if c.rec.Messages[i].From == from {
-			return i
-		}
-	}
-	return -1
-}
-
 // sinkAdapter lets conn be a dissect.Sink without exporting a second
 // Anomaly method next to reassembly.Handler's.
 type sinkAdapter struct{ c *conn }
@@ -251,14 +154,16 @@ type sinkAdapter struct{ c *conn }
 func (s sinkAdapter) Event(e *dissect.Event)    { s.c.event(e) }
 func (s sinkAdapter) Anomaly(a dissect.Anomaly) { s.c.dissectAnomaly(a) }
 func (s sinkAdapter) StartTLS(protocol string)  { s.c.StartTLS(protocol) }
+func (s sinkAdapter) RolesSwapped()             { s.c.swapped = !s.c.swapped }
 
 // chainSum returns the SHA-256 of the server's certificate i, computed
 // once per connection: the certificate summary, the leaf facts and the
 // leaf per SNI all key on it.
 func (c *conn) chainSum(i int) [32]byte {
-	if len(c.chainSums) != len(c.chain) {
-		c.chainSums = make([][32]byte, len(c.chain))
-		for j, der := range c.chain {
+	chain := c.dc.State().ServerChain
+	if len(c.chainSums) != len(chain) {
+		c.chainSums = make([][32]byte, len(chain))
+		for j, der := range chain {
 			c.chainSums[j] = sha256.Sum256(der)
 		}
 	}

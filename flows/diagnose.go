@@ -28,7 +28,7 @@ type evidence struct {
 	alpnOffered   []string
 	sni           string
 
-	alert *alertFact // the alert that ended it; nil when none
+	alert *dissect.AlertEvent // the alert that ended it; nil when none
 
 	serverFlight    bool   // the server answered the ClientHello
 	serverCert      bool   // its Certificate was seen in clear
@@ -66,54 +66,55 @@ type leafFacts struct {
 
 // evidence gathers a connection's facts for diagnose.
 func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
+	st := c.dc.State()
 	ev := &evidence{
 		at:             info.Timestamp,
-		sawCH:          c.ch != nil,
-		sawSH:          c.sh != nil,
-		tls13:          c.tls13(),
-		alert:          c.fatal,
-		serverFlight:   c.srvFlight,
-		serverCert:     c.serverCrt || c.chain != nil,
-		clientKX:       c.clientKX,
-		heartbleed:     c.heartbleed,
-		lastFrom:       c.lastDir,
-		certRequested:  c.certReq,
-		clientCertSent: c.clientCrt,
-		malformed:      c.malformed,
+		sawCH:          st.ClientHello != nil,
+		sawSH:          st.ServerHello != nil,
+		tls13:          st.TLS13(),
+		alert:          st.Fatal,
+		serverFlight:   st.ServerAnswered,
+		serverCert:     st.ServerCertificate || st.ServerChain != nil,
+		clientKX:       st.ClientKeyExchange,
+		heartbleed:     st.Heartbleed,
+		lastFrom:       st.LastFrom,
+		certRequested:  st.CertificateRequest,
+		clientCertSent: st.ClientCertificate,
+		malformed:      st.Malformed,
 		closeReason:    info.Reason,
 		validation:     c.rec.Validation,
 	}
 	// A warning alert ended the handshake only if nothing followed it
 	// (an unrecognized_name warning is often followed by a full handshake).
-	if a := c.lastAlert; ev.alert == nil && a != nil && c.lastDir == a.from && c.lastTLS[a.from].Equal(a.ts) {
+	if a := st.LastAlert; ev.alert == nil && a != nil && st.LastFrom == a.From && st.LastAt[a.From].Equal(a.Timestamp) {
 		ev.alert = a
 	}
 	if ev.alert != nil {
-		ev.at = ev.alert.ts
+		ev.at = ev.alert.Timestamp
 	}
-	if c.ch != nil {
-		ev.clientMax, ev.clientMin = maxOffered(c.ch)
-		ev.suites = len(c.ch.CipherSuites)
-		ev.alpnOffered = c.ch.ALPN
-		ev.sni = c.ch.ServerName
+	if ch := st.ClientHello; ch != nil {
+		ev.clientMax, ev.clientMin = maxOffered(ch)
+		ev.suites = len(ch.CipherSuites)
+		ev.alpnOffered = ch.ALPN
+		ev.sni = ch.ServerName
 	}
-	if c.sh != nil {
-		ev.serverVersion = c.sh.Version()
+	if st.ServerHello != nil {
+		ev.serverVersion = st.ServerHello.Version()
 	}
-	ev.clientCertEmpty = c.clientCrt && len(c.cchain) == 0 && !c.cchainUnread
+	ev.clientCertEmpty = st.ClientCertificate && len(st.ClientChain) == 0 && !st.ClientChainUnread
 	// The client answered the server's flight: anything it sent after the
 	// server's first record.
-	ev.clientFlight = c.clientAnswered()
+	ev.clientFlight = st.ClientAnswered()
 	if c.swapped {
 		ev.serverBytes = info.Delivered[packet.FromClient]
 	} else {
 		ev.serverBytes = info.Delivered[packet.FromServer]
 	}
 	if ev.tls13 {
-		ev.clientFlightLen = c.clientFlightLen13()
+		ev.clientFlightLen = st.ClientFlightLen13()
 	}
-	if len(c.chain) > 0 {
-		ev.leaf = c.t.leafFacts(c.chain[0], c.leafSHA256())
+	if len(st.ServerChain) > 0 {
+		ev.leaf = c.t.leafFacts(st.ServerChain[0], c.leafSHA256())
 		if ev.sni != "" && ev.leaf.sha256 != "" {
 			if prev, ok := c.t.lineage.find(c.t.lineage.sniLeaf, ev.sni, c.closeAt); ok && prev.leaf != ev.leaf.sha256 {
 				ev.otherLeaf = true
@@ -123,54 +124,16 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	return ev
 }
 
-// clientFlightLen13 adds up the client's TLS 1.3 records from the server's
-// first encrypted record to the client's Finished: its Certificate (empty
-// or not), CertificateVerify and Finished travel there.
-func (c *conn) clientFlightLen13() int {
-	n := 0
-	started := false
-	for i, m := range c.rec.Messages {
-		switch {
-		case m.From == "server" && m.Encrypted:
-			started = true
-		case m.From == "client" && started && m.Type != "change_cipher_spec" && m.Type != "alert":
-			n += m.Bytes
-		}
-		if c.clientFinMsg >= 0 && i >= c.clientFinMsg {
-			break
-		}
-	}
-	return n
-}
-
-// clientAnswered reports whether the client sent a handshake message (or
-// ChangeCipherSpec, or an encrypted record) after the server's first record.
-func (c *conn) clientAnswered() bool {
-	seenServer := false
-	for _, m := range c.rec.Messages {
-		switch {
-		case m.From == "server":
-			seenServer = true
-		case seenServer && m.Type != "alert":
-			// A TLS 1.3 client's compatibility ChangeCipherSpec is no answer.
-			if m.Type == "change_cipher_spec" && c.tls13() {
-				continue
-			}
-			return true
-		}
-	}
-	return false
-}
-
 // rememberLeaf notes the leaf a client accepted for an SNI, for the
 // interception check of later connections. It is noted at the close, not
 // when the Record is built, so that a sharded pipeline knows it before
 // building any later connection.
 func (c *conn) rememberLeaf() {
-	if c.ch == nil || c.ch.ServerName == "" || len(c.chain) == 0 || !c.established {
+	st := c.dc.State()
+	if st.ClientHello == nil || st.ClientHello.ServerName == "" || len(st.ServerChain) == 0 || !st.Established {
 		return
 	}
-	c.t.lineage.note(c.t.lineage.sniLeaf, c.ch.ServerName, fact{at: c.now(), leaf: c.leafSHA256()})
+	c.t.lineage.note(c.t.lineage.sniLeaf, st.ClientHello.ServerName, fact{at: c.now(), leaf: c.leafSHA256()})
 }
 
 // leafFacts returns what the diagnosis asks of a server's leaf, parsed
@@ -277,10 +240,10 @@ func versionSpan(min, max dissect.Version) string {
 	return lo + "–" + hi + " only"
 }
 
-func isCertAlert(d uint8) bool {
+func isCertAlert(d dissect.AlertDescription) bool {
 	switch d {
-	case alertBadCertificate, alertUnsupportedCertificate, alertCertificateRevoked,
-		alertCertificateExpired, alertCertificateUnknown, alertUnknownCA, alertAccessDenied:
+	case dissect.AlertBadCertificate, dissect.AlertUnsupportedCertificate, dissect.AlertCertificateRevoked,
+		dissect.AlertCertificateExpired, dissect.AlertCertificateUnknown, dissect.AlertUnknownCA, dissect.AlertAccessDenied:
 		return true
 	}
 	return false
@@ -291,11 +254,11 @@ func isCertAlert(d uint8) bool {
 func diagnose(ev *evidence) *Failure {
 	f := diagnoseReason(ev)
 	switch {
-	case ev.alert == nil || ev.alert.encrypted:
-	case ev.alert.sslv2 != 0:
+	case ev.alert == nil || ev.alert.Encrypted:
+	case ev.alert.SSLv2Error != 0:
 		f.Alert = "sslv2_error"
 	default:
-		f.Alert = alertName(ev.alert.desc)
+		f.Alert = ev.alert.Description.String()
 	}
 	return f
 }
@@ -305,19 +268,19 @@ func diagnoseReason(ev *evidence) *Failure {
 	if a == nil {
 		return diagnoseSilent(ev)
 	}
-	by := a.from.String()
-	if a.encrypted {
+	by := a.From.String()
+	if a.Encrypted {
 		return diagnoseEncrypted(ev)
 	}
-	if a.sslv2 != 0 {
+	if a.SSLv2Error != 0 {
 		return diagnoseSSLv2(ev)
 	}
-	name := alertName(a.desc)
-	fromServer := a.from == packet.FromServer
+	name := a.Description.String()
+	fromServer := a.From == packet.FromServer
 	legacyOnly := ev.clientMax != 0 && versionRank(ev.clientMax) < versionRank(dissect.VersionTLS12)
 
 	switch {
-	case a.desc == alertProtocolVersion:
+	case a.Description == dissect.AlertProtocolVersion:
 		if fromServer {
 			why := "the server supports none of them (it answered protocol_version)"
 			if legacyOnly {
@@ -328,13 +291,13 @@ func diagnoseReason(ev *evidence) *Failure {
 		}
 		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
 			Explanation: fmt.Sprintf("server chose %s, which the client refused with protocol_version", orUnknown(versionName(ev.serverVersion)))}
-	case fromServer && !ev.sawSH && legacyOnly && (a.desc == alertHandshakeFailure || a.desc == alertInternalError || a.desc == alertInsufficientSecurity || a.desc == alertIllegalParameter):
+	case fromServer && !ev.sawSH && legacyOnly && (a.Description == dissect.AlertHandshakeFailure || a.Description == dissect.AlertInternalError || a.Description == dissect.AlertInsufficientSecurity || a.Description == dissect.AlertIllegalParameter):
 		return &Failure{Reason: ReasonProtocolVersionMismatch, By: by,
 			Explanation: fmt.Sprintf("client offered %s; the server answered %s without a ServerHello, as servers that require TLS 1.2 or later do", versionSpan(ev.clientMin, ev.clientMax), name)}
-	case a.desc == alertCloseNotify || a.desc == alertUserCanceled:
+	case a.Description == dissect.AlertCloseNotify || a.Description == dissect.AlertUserCanceled:
 		if fromServer {
 			return &Failure{Reason: ReasonAbortedByServer, By: by,
-				Explanation: fmt.Sprintf("server gave up the handshake with %s %s", name, ev.position(a.from))}
+				Explanation: fmt.Sprintf("server gave up the handshake with %s %s", name, ev.position(a.From))}
 		}
 		what := "the server's hello"
 		if ev.serverCert {
@@ -345,39 +308,39 @@ func diagnoseReason(ev *evidence) *Failure {
 		}
 		return &Failure{Reason: ReasonAbortedByClient, By: by,
 			Explanation: fmt.Sprintf("client gave up the handshake with %s after %s, as a client does that rejects the certificate without saying why", name, what)}
-	case a.desc == alertInappropriateFallback:
+	case a.Description == dissect.AlertInappropriateFallback:
 		return &Failure{Reason: ReasonInappropriateFallback, By: by,
 			Explanation: fmt.Sprintf("client retried with %s and signalled a fallback (TLS_FALLBACK_SCSV); the server supports a higher version, so a downgrade was refused", orUnknown(versionName(ev.clientMax)))}
-	case a.desc == alertUnrecognizedName:
+	case a.Description == dissect.AlertUnrecognizedName:
 		if ev.sni == "" {
 			return &Failure{Reason: ReasonUnrecognizedName, By: by,
 				Explanation: "the handshake ended with unrecognized_name although the client sent no server name: the server wants one"}
 		}
 		return &Failure{Reason: ReasonUnrecognizedName, By: by,
 			Explanation: fmt.Sprintf("server does not serve the name %s the client asked for", ev.sni)}
-	case a.desc == alertNoApplicationProtocol:
+	case a.Description == dissect.AlertNoApplicationProtocol:
 		if len(ev.alpnOffered) == 0 {
 			return &Failure{Reason: ReasonNoApplicationProtocol, By: by,
 				Explanation: "the handshake ended with no_application_protocol although the client offered no ALPN list: the server wants one"}
 		}
 		return &Failure{Reason: ReasonNoApplicationProtocol, By: by,
 			Explanation: fmt.Sprintf("none of the application protocols the client offered (%s) is acceptable to the server", strings.Join(ev.alpnOffered, ", "))}
-	case a.desc == alertDecodeError:
+	case a.Description == dissect.AlertDecodeError:
 		return &Failure{Reason: ReasonDecodeError, By: by,
 			Explanation: fmt.Sprintf("the %s could not parse a message from the %s (decode_error)", by, other(by))}
-	case fromServer && !ev.sawSH && (a.desc == alertHandshakeFailure || a.desc == alertInsufficientSecurity):
+	case fromServer && !ev.sawSH && (a.Description == dissect.AlertHandshakeFailure || a.Description == dissect.AlertInsufficientSecurity):
 		return &Failure{Reason: ReasonNoSharedCipher, By: by,
 			Explanation: fmt.Sprintf("server answered the ClientHello with %s and no ServerHello: most likely none of the %d cipher suites the client offered is acceptable to it", name, ev.suites)}
-	case !fromServer && isCertAlert(a.desc):
+	case !fromServer && isCertAlert(a.Description):
 		return diagnoseServerCert(ev, name)
-	case fromServer && a.desc == alertCertificateRequired:
+	case fromServer && a.Description == dissect.AlertCertificateRequired:
 		return &Failure{Reason: ReasonClientCertRequired, By: by,
 			Explanation: "server requires a client certificate and the client sent none (certificate_required)"}
 	case fromServer && ev.certRequested && (!ev.clientCertSent || ev.clientCertEmpty) && ev.clientFlight &&
-		(a.desc == alertHandshakeFailure || a.desc == alertBadCertificate || a.desc == alertNoCertificate):
+		(a.Description == dissect.AlertHandshakeFailure || a.Description == dissect.AlertBadCertificate || a.Description == dissect.AlertNoCertificate):
 		return &Failure{Reason: ReasonClientCertRequired, By: by,
 			Explanation: fmt.Sprintf("server asked for a client certificate, the client sent none, and the server ended the handshake with %s", name)}
-	case fromServer && ev.clientCertSent && !ev.clientCertEmpty && (isCertAlert(a.desc) || a.desc == alertDecryptError):
+	case fromServer && ev.clientCertSent && !ev.clientCertEmpty && (isCertAlert(a.Description) || a.Description == dissect.AlertDecryptError):
 		return &Failure{Reason: ReasonClientCertUntrusted, By: by,
 			Explanation: fmt.Sprintf("server rejected the client's certificate with %s", name)}
 	case ev.malformed:
@@ -385,7 +348,7 @@ func diagnoseReason(ev *evidence) *Failure {
 			Explanation: fmt.Sprintf("a handshake message did not parse (see the anomalies), and the %s ended the handshake with %s", by, name)}
 	}
 	return &Failure{Reason: ReasonOther, By: by,
-		Explanation: fmt.Sprintf("the %s ended the handshake with %s %s", by, name, ev.position(a.from))}
+		Explanation: fmt.Sprintf("the %s ended the handshake with %s %s", by, name, ev.position(a.From))}
 }
 
 // position says where in the handshake the sender of an alert stopped.
@@ -414,10 +377,10 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 	lf := ev.leaf
 	if lf == nil || lf.cert == nil {
 		reason := ReasonBadCertificate
-		switch ev.alert.desc {
-		case alertUnknownCA:
+		switch ev.alert.Description {
+		case dissect.AlertUnknownCA:
 			reason = ReasonUnknownCA
-		case alertCertificateExpired:
+		case dissect.AlertCertificateExpired:
 			reason = ReasonCertificateExpired
 		}
 		return &Failure{Reason: reason, By: by,
@@ -452,8 +415,8 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 		}
 		return nil
 	}
-	switch ev.alert.desc {
-	case alertUnknownCA:
+	switch ev.alert.Description {
+	case dissect.AlertUnknownCA:
 		if lf.selfSigned {
 			return selfF()
 		}
@@ -462,7 +425,7 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 		}
 		return &Failure{Reason: ReasonUnknownCA, By: by,
 			Explanation: fmt.Sprintf("client does not trust the issuer of the certificate for %s (%s)", name, lf.issuer)}
-	case alertCertificateExpired:
+	case dissect.AlertCertificateExpired:
 		switch {
 		case expired:
 			return expiredF()
@@ -498,12 +461,12 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 // its direction and position speak.
 func diagnoseEncrypted(ev *evidence) *Failure {
 	a := ev.alert
-	by := a.from.String()
+	by := a.From.String()
 	switch {
-	case a.from == packet.FromClient && ev.serverFlight && !ev.clientFlight:
+	case a.From == packet.FromClient && ev.serverFlight && !ev.clientFlight:
 		return &Failure{Reason: ReasonBadCertificate, By: by,
 			Explanation: "client sent an alert right after the server's encrypted flight instead of its Finished; the alert is encrypted, but the client probably rejected the server's certificate"}
-	case a.from == packet.FromServer && ev.clientFlight && ev.tls13:
+	case a.From == packet.FromServer && ev.clientFlight && ev.tls13:
 		if ev.clientFlightLen > 0 && ev.clientFlightLen < 200 {
 			return &Failure{Reason: ReasonClientCertRequired, By: by,
 				Explanation: fmt.Sprintf("server sent an alert after the client's final flight of %d bytes, too small to hold a certificate but larger than a Finished alone (an empty Certificate); the alert is encrypted, but the server probably required a client certificate", ev.clientFlightLen)}
@@ -514,7 +477,7 @@ func diagnoseEncrypted(ev *evidence) *Failure {
 		}
 	}
 	return &Failure{Reason: ReasonOther, By: by,
-		Explanation: fmt.Sprintf("the %s ended the handshake with an encrypted alert %s; its description cannot be read", by, ev.position(a.from))}
+		Explanation: fmt.Sprintf("the %s ended the handshake with an encrypted alert %s; its description cannot be read", by, ev.position(a.From))}
 }
 
 // diagnoseSilent: the connection closed before the handshake completed,
@@ -585,17 +548,17 @@ func firstN(s []string, n int) []string {
 // diagnoseSSLv2 reads an SSL 2.0 ERROR message (SSL 2.0 specification,
 // error codes).
 func diagnoseSSLv2(ev *evidence) *Failure {
-	by := ev.alert.from.String()
-	switch ev.alert.sslv2 {
+	by := ev.alert.From.String()
+	switch ev.alert.SSLv2Error {
 	case 1:
 		return &Failure{Reason: ReasonNoSharedCipher, By: by, Explanation: "the " + by + " answered SSL 2.0 NO-CIPHER-ERROR: no cipher kind in common"}
 	case 2:
-		if ev.alert.from == packet.FromServer {
+		if ev.alert.From == packet.FromServer {
 			return &Failure{Reason: ReasonClientCertRequired, By: by, Explanation: "server answered SSL 2.0 NO-CERTIFICATE-ERROR: it wanted a client certificate"}
 		}
 		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client answered SSL 2.0 NO-CERTIFICATE-ERROR"}
 	case 4, 6:
-		if ev.alert.from == packet.FromServer {
+		if ev.alert.From == packet.FromServer {
 			return &Failure{Reason: ReasonClientCertUntrusted, By: by, Explanation: "server rejected the client's certificate with an SSL 2.0 error"}
 		}
 		return &Failure{Reason: ReasonBadCertificate, By: by, Explanation: "client rejected the server's certificate with an SSL 2.0 error"}

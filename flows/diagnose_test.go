@@ -3,7 +3,6 @@ package flows
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/packet"
@@ -35,93 +34,93 @@ func TestFailureReasons(t *testing.T) {
 		close   reassembly.CloseReason
 	}{
 		{"protocol_version alert", func(h *harness) *script {
-			return h.conn().ch(chLegacy(dissect.VersionTLS10)).alert(S, 2, alertProtocolVersion)
+			return h.conn().ch(chLegacy(dissect.VersionTLS10)).alert(S, dissect.AlertFatal, dissect.AlertProtocolVersion)
 		}, ReasonProtocolVersionMismatch, "server", "at most TLS 1.0", 0},
 		{"tls1.0-1.1 client answered internal_error", func(h *harness) *script {
 			ch := chLegacy(dissect.VersionTLS11)
 			ch.SupportedVersions = []dissect.Version{dissect.VersionTLS11, dissect.VersionTLS10}
-			return h.conn().ch(ch).alert(S, 2, alertInternalError)
+			return h.conn().ch(ch).alert(S, dissect.AlertFatal, dissect.AlertInternalError)
 		}, ReasonProtocolVersionMismatch, "server", "TLS 1.0–1.1 only", 0},
 		{"tls1.1 client answered handshake_failure", func(h *harness) *script {
-			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, 2, alertHandshakeFailure)
+			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
 		}, ReasonProtocolVersionMismatch, "server", "require TLS 1.2", 0},
 		{"client refuses the version chosen", func(h *harness) *script {
 			sh := sh12()
 			sh.LegacyVersion = dissect.VersionTLS10
-			return h.conn().ch(ch12("www.example.com")).sh(sh).alert(C, 2, alertProtocolVersion)
+			return h.conn().ch(ch12("www.example.com")).sh(sh).alert(C, dissect.AlertFatal, dissect.AlertProtocolVersion)
 		}, ReasonProtocolVersionMismatch, "client", "TLS 1.0", 0},
 		{"handshake_failure to a modern client", func(h *harness) *script {
-			return h.conn().ch(ch12("www.example.com")).alert(S, 2, alertHandshakeFailure)
+			return h.conn().ch(ch12("www.example.com")).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
 		}, ReasonNoSharedCipher, "server", "3 cipher suites", 0},
 		{"insufficient_security", func(h *harness) *script {
-			return h.conn().ch(ch13("www.example.com")).alert(S, 2, alertInsufficientSecurity)
+			return h.conn().ch(ch13("www.example.com")).alert(S, dissect.AlertFatal, dissect.AlertInsufficientSecurity)
 		}, ReasonNoSharedCipher, "server", "insufficient_security", 0},
 		{"expired certificate", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, 2, alertCertificateExpired)
+			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, dissect.AlertFatal, dissect.AlertCertificateExpired)
 		}, ReasonCertificateExpired, "client", "268 days before the capture", 0},
 		{"expired certificate answered bad_certificate", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, 2, alertBadCertificate)
+			return serverFlight12(h.conn(), "www.example.com", expired).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
 		}, ReasonCertificateExpired, "client", "expired", 0},
 		{"not yet valid answered bad_certificate (OpenSSL)", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", notYet).alert(C, 2, alertBadCertificate)
+			return serverFlight12(h.conn(), "www.example.com", notYet).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
 		}, ReasonCertificateNotYetValid, "client", "10 days after the capture", 0},
 		{"valid certificate called expired", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertCertificateExpired)
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, dissect.AlertFatal, dissect.AlertCertificateExpired)
 		}, ReasonClientClockSkew, "client", "clock", 0},
 		{"unknown ca", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertUnknownCA)
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, ReasonUnknownCA, "client", "Test Root CA", 0},
 		{"self-signed", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", self).alert(C, 2, alertUnknownCA)
+			return serverFlight12(h.conn(), "www.example.com", self).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, ReasonSelfSignedCertificate, "client", "self-signed", 0},
 		{"self-signed answered certificate_unknown", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", self).alert(C, 2, alertCertificateUnknown)
+			return serverFlight12(h.conn(), "www.example.com", self).alert(C, dissect.AlertFatal, dissect.AlertCertificateUnknown)
 		}, ReasonSelfSignedCertificate, "client", "certificate_unknown", 0},
 		{"hostname mismatch answered bad_certificate (OpenSSL)", func(h *harness) *script {
-			return serverFlight12(h.conn(), "mail.example.org", valid).alert(C, 2, alertBadCertificate)
+			return serverFlight12(h.conn(), "mail.example.org", valid).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
 		}, ReasonHostnameMismatch, "client", "mail.example.org", 0},
 		{"bad certificate otherwise fine", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 2, alertBadCertificate)
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
 		}, ReasonBadCertificate, "client", "within its validity", 0},
 		{"interception product issuer", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", intercepted).alert(C, 2, alertUnknownCA)
+			return serverFlight12(h.conn(), "www.example.com", intercepted).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, ReasonInterceptionSuspected, "client", "FortiGate", 0},
 		{"interception: another leaf for the same name", func(h *harness) *script {
 			serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).
 				close(reassembly.CloseFIN)
 			other := newPKI(t, "Corp Root")
 			return serverFlight12(h.conn(), "www.example.com", other.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "www.example.com")).
-				alert(C, 2, alertUnknownCA)
+				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, ReasonInterceptionSuspected, "client", "earlier in the capture", 0},
 		{"client certificate required, none sent", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
 				hs(S, dissect.TypeServerHelloDone).cert(C).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
-				alert(S, 2, alertHandshakeFailure)
+				alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
 		}, ReasonClientCertRequired, "server", "sent none", 0},
 		{"certificate_required alert", func(h *harness) *script {
-			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).alert(S, 2, alertCertificateRequired)
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).alert(S, dissect.AlertFatal, dissect.AlertCertificateRequired)
 		}, ReasonClientCertRequired, "server", "certificate_required", 0},
 		{"client certificate untrusted", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
 				hs(S, dissect.TypeServerHelloDone).cert(C, clientCert).hs(C, dissect.TypeClientKeyExchange).
-				hs(C, dissect.TypeCertificateVerify).ccs(C).encFin(C).alert(S, 2, alertUnknownCA)
+				hs(C, dissect.TypeCertificateVerify).ccs(C).encFin(C).alert(S, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, ReasonClientCertUntrusted, "server", "unknown_ca", 0},
 		{"unrecognized name", func(h *harness) *script {
-			return h.conn().ch(ch12("nothere.example.com")).alert(S, 2, alertUnrecognizedName)
+			return h.conn().ch(ch12("nothere.example.com")).alert(S, dissect.AlertFatal, dissect.AlertUnrecognizedName)
 		}, ReasonUnrecognizedName, "server", "nothere.example.com", 0},
 		{"no application protocol", func(h *harness) *script {
-			return h.conn().ch(ch13("www.example.com")).alert(S, 2, alertNoApplicationProtocol)
+			return h.conn().ch(ch13("www.example.com")).alert(S, dissect.AlertFatal, dissect.AlertNoApplicationProtocol)
 		}, ReasonNoApplicationProtocol, "server", "h2, http/1.1", 0},
 		{"inappropriate fallback", func(h *harness) *script {
-			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, 2, alertInappropriateFallback)
+			return h.conn().ch(chLegacy(dissect.VersionTLS11)).alert(S, dissect.AlertFatal, dissect.AlertInappropriateFallback)
 		}, ReasonInappropriateFallback, "server", "TLS_FALLBACK_SCSV", 0},
 		{"decode_error alert", func(h *harness) *script {
-			return h.conn().ch(ch12("www.example.com")).alert(S, 2, alertDecodeError)
+			return h.conn().ch(ch12("www.example.com")).alert(S, dissect.AlertFatal, dissect.AlertDecodeError)
 		}, ReasonDecodeError, "server", "decode_error", 0},
 		{"our parser found the hello malformed", func(h *harness) *script {
-			return h.conn().ch(ch12("www.example.com")).
-				anomaly(dissect.Anomaly{Kind: dissect.AnomalyMalformedHandshake, Dir: S, Detail: "server_hello: cipher_suite truncated"}).
-				alert(C, 2, alertIllegalParameter)
+			// A ServerHello cut short after its version and a byte of random.
+			return h.conn().ch(ch12("www.example.com")).msg(S, dissect.TypeServerHello, []byte{3, 3, 0}).
+				alert(C, dissect.AlertFatal, dissect.AlertIllegalParameter)
 		}, ReasonDecodeError, "client", "did not parse", 0},
 		{"client closes after the certificate", func(h *harness) *script {
 			return serverFlight12(h.conn(), "www.example.com", valid)
@@ -135,15 +134,16 @@ func TestFailureReasons(t *testing.T) {
 			return s
 		}, ReasonDecodeError, "server", "7 bytes that do not parse as TLS", reassembly.CloseFIN},
 		{"heartbleed instead of a key exchange", func(h *harness) *script {
-			s := h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).hs(S, dissect.TypeServerHelloDone).
-				ev(dissect.Event{Dir: C, Type: dissect.MsgHeartbeat, Length: 3, Heartbeat: &dissect.Heartbeat{Type: 1, PayloadLength: 16384, RecordLength: 3, Heartbleed: true}})
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyHeartbleed, Dir: C, Bytes: 16384})
+			// heartbeat_request (RFC 6520 4) claiming 16384 payload bytes
+			// and carrying none.
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).hs(S, dissect.TypeServerHelloDone).
+				rec(C, dissect.ContentHeartbeat, []byte{1, 0x40, 0x00})
 		}, ReasonOther, "client", "Heartbleed", reassembly.CloseFIN},
 		{"client closes with close_notify after the certificate", func(h *harness) *script {
-			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, 1, alertCloseNotify)
+			return serverFlight12(h.conn(), "www.example.com", valid).alert(C, dissect.AlertWarning, dissect.AlertCloseNotify)
 		}, ReasonAbortedByClient, "client", "close_notify after the server's certificate", reassembly.CloseFIN},
 		{"a warning that the handshake went past is no cause", func(h *harness) *script {
-			return h.conn().ch(ch12("www.example.com")).sh(sh12()).alert(S, 1, alertUnrecognizedName).cert(S, valid).
+			return h.conn().ch(ch12("www.example.com")).sh(sh12()).alert(S, dissect.AlertWarning, dissect.AlertUnrecognizedName).cert(S, valid).
 				ske().hs(S, dissect.TypeServerHelloDone)
 		}, ReasonAbortedByClient, "client", "silently", reassembly.CloseFIN},
 		{"server never answers", func(h *harness) *script {
@@ -154,20 +154,17 @@ func TestFailureReasons(t *testing.T) {
 		}, ReasonAbortedByServer, "server", "after the client's key exchange", reassembly.CloseRST},
 		{"other alert", func(h *harness) *script {
 			return serverFlight12(h.conn(), "www.example.com", valid).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
-				alert(S, 2, alertBadRecordMAC)
+				alert(S, dissect.AlertFatal, dissect.AlertBadRecordMAC)
 		}, ReasonOther, "server", "bad_record_mac", 0},
 		{"tls13 client encrypted alert after the server flight", func(h *harness) *script {
-			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 19)
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
+			return h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 19)
 		}, ReasonBadCertificate, "client", "the alert is encrypted", reassembly.CloseFIN},
 		{"tls13 server encrypted alert after a small client flight", func(h *harness) *script {
 			// An empty Certificate (25 bytes), then the Finished.
-			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 25).encFin(C).app(S, 19)
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+			return h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 25).encFin(C).app(S, 19)
 		}, ReasonClientCertRequired, "server", "probably", reassembly.CloseFIN},
 		{"tls13 server encrypted alert after a client certificate", func(h *harness) *script {
-			s := h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 1400).app(S, 19)
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+			return h.conn().ch(ch13("www.example.com")).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 1400).app(S, 19)
 		}, ReasonClientCertUntrusted, "server", "probably", reassembly.CloseFIN},
 	}
 	covered := map[string]bool{}
@@ -225,30 +222,24 @@ func TestStatus(t *testing.T) {
 			return s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(S, 900)
 		}, reassembly.CloseFIN, StatusEstablished, true},
 		{"tls13 established then closes with an alert", func(s *script) *script {
-			s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(S, 900).app(C, 19)
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
+			return s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(S, 900).app(C, 19)
 		}, reassembly.CloseFIN, StatusEstablished, true},
 		{"capture ended mid handshake", func(s *script) *script { return s.ch(ch12("a.example")).sh(sh12()) }, reassembly.CloseEndOfInput, StatusIncomplete, false},
 		{"idle mid handshake", func(s *script) *script { return s.ch(ch12("a.example")) }, reassembly.CloseIdle, StatusIncomplete, false},
 		{"a gap hid the end", func(s *script) *script {
 			s.ch(ch12("a.example")).sh(sh12())
-			s.c.Gap(packet.FromServer, s.ts, 1400)
-			return s
+			return s.gap(S, 1400)
 		}, reassembly.CloseFIN, StatusIncomplete, false},
 		{"tls13 short last records both ways are data, not failure", func(s *script) *script {
 			// The Illustrated TLS 1.3 connection: "ping" and "pong" are
 			// alert-sized last records.
-			s.ch(ch13("a.example")).sh(sh13()).ccs(S).ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 835, Encrypted: true}).
-				ccs(C).encFin(C).app(C, 21).app(S, 234).app(S, 234).app(S, 21)
-			s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 21, Timestamp: s.ts.Add(-3 * time.Millisecond)})
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 21})
+			return s.ch(ch13("a.example")).sh(sh13()).ccs(S).app(S, 835).
+				ccs(C).app(C, 53).app(C, 21).app(S, 234).app(S, 234).app(S, 21)
 		}, reassembly.CloseFIN, StatusEstablished, true},
 		{"tls13 server closes after a Finished-only client flight", func(s *script) *script {
 			// No Certificate in the client's flight: none was asked
 			// for, so the server's short last record is no rejection.
-			s.ch(ch13("a.example")).sh(sh13()).ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 500, Encrypted: true}).
-				ev(dissect.Event{Dir: C, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 53, Encrypted: true}).app(S, 19)
-			return s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: S, Bytes: 19})
+			return s.ch(ch13("a.example")).sh(sh13()).app(S, 500).app(C, 53).app(S, 19)
 		}, reassembly.CloseFIN, StatusEstablished, true},
 		{"midstream encrypted alert only", func(s *script) *script {
 			return s.encAlert(C)
@@ -293,14 +284,13 @@ func TestNotTLS(t *testing.T) {
 func TestProbableAlertNotLast(t *testing.T) {
 	h := newHarness(t, Config{})
 	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 19)
-	s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Bytes: 19})
 	s.app(C, 400).app(S, 800)
 	r := s.close(reassembly.CloseFIN)
 	if len(r.Alerts) != 0 || r.Status != StatusEstablished {
 		t.Errorf("alerts %+v status %q, want none and established", r.Alerts, r.Status)
 	}
 	for _, k := range r.Anomalies {
-		if k == dissect.AnomalyProbableAlert {
+		if strings.Contains(k, "probable") {
 			t.Error("probable alert listed as an anomaly")
 		}
 	}
@@ -308,8 +298,7 @@ func TestProbableAlertNotLast(t *testing.T) {
 
 func TestProbableAlertConverted(t *testing.T) {
 	h := newHarness(t, Config{})
-	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(C, 19)
-	s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyProbableAlert, Dir: C, Timestamp: s.ts, Bytes: 19})
+	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(C, 300).app(C, 19)
 	r := s.close(reassembly.CloseFIN)
 	if len(r.Alerts) != 1 || !r.Alerts[0].Encrypted || r.Alerts[0].Description != "" || r.Alerts[0].Code != -1 {
 		t.Fatalf("alerts %+v, want one encrypted", r.Alerts)
@@ -319,8 +308,8 @@ func TestProbableAlertConverted(t *testing.T) {
 		t.Errorf("last message %+v, want the alert split from the run", last)
 	}
 	prev := r.Messages[len(r.Messages)-2]
-	if prev.Type != "application_data" || prev.Count != 2 || prev.Bytes != 53+300 {
-		t.Errorf("run %+v, want the 53- and 300-byte records left", prev)
+	if prev.Type != "application_data" || prev.Count != 2 || prev.Bytes != 600 {
+		t.Errorf("run %+v, want the two 300-byte records left", prev)
 	}
 }
 
@@ -336,8 +325,8 @@ var allReasons = []string{
 // event sequence of ours reaches easily.
 func TestDiagnoseEvidence(t *testing.T) {
 	at := base
-	alert := func(from packet.Dir, desc uint8) *alertFact {
-		return &alertFact{from: from, ts: at, level: 2, desc: desc}
+	alert := func(from packet.Dir, desc dissect.AlertDescription) *dissect.AlertEvent {
+		return &dissect.AlertEvent{From: from, Timestamp: at, Level: dissect.AlertFatal, Description: desc}
 	}
 	tests := []struct {
 		name   string
@@ -346,20 +335,20 @@ func TestDiagnoseEvidence(t *testing.T) {
 		alert  string
 	}{
 		{"certificate alert, certificate not visible (TLS 1.3)",
-			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: alert(C, alertUnknownCA)}, ReasonUnknownCA, "unknown_ca"},
+			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: alert(C, dissect.AlertUnknownCA)}, ReasonUnknownCA, "unknown_ca"},
 		{"certificate_expired, certificate not visible",
-			evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, alertCertificateExpired)}, ReasonCertificateExpired, "certificate_expired"},
+			evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, dissect.AlertCertificateExpired)}, ReasonCertificateExpired, "certificate_expired"},
 		{"encrypted server alert with no client flight",
-			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: &alertFact{from: S, ts: at, encrypted: true}}, ReasonOther, ""},
+			evidence{sawCH: true, sawSH: true, tls13: true, serverFlight: true, alert: &dissect.AlertEvent{From: S, Timestamp: at, Encrypted: true}}, ReasonOther, ""},
 		{"tls 1.2 encrypted client alert after its Finished",
-			evidence{sawCH: true, sawSH: true, serverFlight: true, clientFlight: true, clientKX: true, alert: &alertFact{from: C, ts: at, encrypted: true}}, ReasonOther, ""},
-		{"sslv2 no-cipher", evidence{sawCH: true, alert: &alertFact{from: S, ts: at, level: 2, sslv2: 1}}, ReasonNoSharedCipher, "sslv2_error"},
-		{"sslv2 no-certificate from the server", evidence{sawCH: true, alert: &alertFact{from: S, ts: at, level: 2, sslv2: 2}}, ReasonClientCertRequired, "sslv2_error"},
-		{"sslv2 bad-certificate from the client", evidence{sawCH: true, alert: &alertFact{from: C, ts: at, level: 2, sslv2: 4}}, ReasonBadCertificate, "sslv2_error"},
-		{"illegal_parameter from the client", evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, alertIllegalParameter)}, ReasonOther, "illegal_parameter"},
+			evidence{sawCH: true, sawSH: true, serverFlight: true, clientFlight: true, clientKX: true, alert: &dissect.AlertEvent{From: C, Timestamp: at, Encrypted: true}}, ReasonOther, ""},
+		{"sslv2 no-cipher", evidence{sawCH: true, alert: &dissect.AlertEvent{From: S, Timestamp: at, Level: dissect.AlertFatal, SSLv2Error: 1}}, ReasonNoSharedCipher, "sslv2_error"},
+		{"sslv2 no-certificate from the server", evidence{sawCH: true, alert: &dissect.AlertEvent{From: S, Timestamp: at, Level: dissect.AlertFatal, SSLv2Error: 2}}, ReasonClientCertRequired, "sslv2_error"},
+		{"sslv2 bad-certificate from the client", evidence{sawCH: true, alert: &dissect.AlertEvent{From: C, Timestamp: at, Level: dissect.AlertFatal, SSLv2Error: 4}}, ReasonBadCertificate, "sslv2_error"},
+		{"illegal_parameter from the client", evidence{sawCH: true, sawSH: true, serverFlight: true, alert: alert(C, dissect.AlertIllegalParameter)}, ReasonOther, "illegal_parameter"},
 		{"no hello at all", evidence{closeReason: reassembly.CloseRST}, ReasonOther, ""},
 		{"no hello, our parser failed", evidence{malformed: true, closeReason: reassembly.CloseFIN}, ReasonDecodeError, ""},
-		{"server gives up with user_canceled", evidence{sawCH: true, alert: alert(S, alertUserCanceled)}, ReasonAbortedByServer, "user_canceled"},
+		{"server gives up with user_canceled", evidence{sawCH: true, alert: alert(S, dissect.AlertUserCanceled)}, ReasonAbortedByServer, "user_canceled"},
 	}
 	for _, tc := range tests {
 		f := diagnose(&tc.ev)
@@ -392,7 +381,7 @@ func TestInterceptionHints(t *testing.T) {
 	leaf := mitm.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "fw.corp")
 	h := newHarness(t, Config{})
 	r := h.conn().ch(ch12("fw.corp")).sh(sh12()).cert(S, leaf).ske().hs(S, dissect.TypeServerHelloDone).
-		alert(C, 2, alertUnknownCA).close(reassembly.CloseFIN)
+		alert(C, dissect.AlertFatal, dissect.AlertUnknownCA).close(reassembly.CloseFIN)
 	if r.Failure == nil || r.Failure.Reason != ReasonUnknownCA {
 		t.Errorf("failure %+v, want unknown_ca", r.Failure)
 	}

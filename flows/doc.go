@@ -25,7 +25,7 @@
 //     gap hid the end, the ClientHello was not seen, or only the client's
 //     direction was captured.
 //
-// A probable encrypted alert (dissect.AnomalyProbableAlert) becomes an alert
+// A probable encrypted alert (dissect.AlertEvent.Probable) becomes an alert
 // only if nothing followed it in its direction. In TLS 1.3 it ends the
 // handshake when it stands where the client's Finished should be, or when it
 // is the server's first record after the client's Finished (a server

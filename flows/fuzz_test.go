@@ -9,9 +9,9 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
-// FuzzFlowEvents plays arbitrary sequences of events, anomalies, gaps and
-// closes over several connections of one Tracker: no panic, and every
-// Record has every field.
+// FuzzFlowEvents plays arbitrary sequences of TLS messages, raw bytes,
+// gaps, anomalies and closes over several connections of one Tracker: no
+// panic, and every Record has every field.
 func FuzzFlowEvents(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	f.Add([]byte{1, 0, 0x13, 1, 2, 11, 11, 3, 12, 12, 9, 9, 15, 0, 1, 0x13, 1, 7, 3})
@@ -74,13 +74,13 @@ func fuzzFlow(t *testing.T, data []byte) {
 			data = data[1:]
 			return b
 		}
-		var open []*conn
+		var open []*script
 		var id uint64
 		ts := base
 		newConn := func() {
 			id++
 			c := tr.New(reassembly.ConnInfo{ID: id, Client: netipPort(1, uint16(id)), Server: netipPort(2, 443), Start: ts, RolesInferred: id%3 == 0}).(*conn)
-			open = append(open, c)
+			open = append(open, &script{c: c})
 		}
 		newConn()
 		for len(data) > 0 {
@@ -89,9 +89,10 @@ func fuzzFlow(t *testing.T, data []byte) {
 			if len(open) == 0 {
 				newConn()
 			}
-			c := open[int(op>>4)%len(open)]
+			s := open[int(op>>4)%len(open)]
+			s.ts = ts
 			d := packet.Dir(next() & 1)
-			e := dissect.Event{Timestamp: ts, Dir: d, Length: int(next())}
+			length := int(next())
 			switch op & 15 {
 			case 0:
 				ch := ch12(string(rune('a' + next()%4)))
@@ -107,7 +108,7 @@ func fuzzFlow(t *testing.T, data []byte) {
 					ch.EarlyData = b&2 != 0
 				}
 				ch.SessionID = []byte{next()}
-				e.Type, e.ClientHello = dissect.HandshakeMsg(dissect.TypeClientHello), ch
+				s.ch(ch)
 			case 1:
 				sh := sh12()
 				sh.LegacyVersion = dissect.Version(0x0300 + uint16(next()%5))
@@ -119,7 +120,7 @@ func fuzzFlow(t *testing.T, data []byte) {
 				sh.IsHelloRetryRequest = b&2 != 0
 				sh.SessionID = []byte{next()}
 				sh.SelectedIdentity = uint16(b >> 4)
-				e.Type, e.ServerHello = dissect.HandshakeMsg(dissect.TypeServerHello), sh
+				s.sh(sh)
 			case 2:
 				n := int(next() % 4)
 				chain := make([][]byte, 0, n)
@@ -131,52 +132,50 @@ func fuzzFlow(t *testing.T, data []byte) {
 					}
 					chain = append(chain, der)
 				}
-				e.Type, e.Certificate = dissect.HandshakeMsg(dissect.TypeCertificate), &dissect.Certificate{Chain: chain}
+				s.cert(d, chain...)
 			case 3:
-				e.Type = dissect.HandshakeMsg(dissect.HandshakeType(next()))
-				e.Encrypted = next()&1 != 0
-			case 4:
-				e.Type = dissect.MsgChangeCipherSpec
-			case 5:
-				e.Type, e.Encrypted = dissect.HandshakeMsg(dissect.TypeFinished), true
-			case 6:
-				e.Type, e.Encrypted = dissect.MsgEncryptedHandshake, true
-			case 7, 8:
-				e.Type, e.Encrypted = dissect.MsgApplicationData, true
-			case 9:
-				e.Type = dissect.MsgAlert
-				if b := next(); b&1 != 0 {
-					e.Encrypted = true
+				t := dissect.HandshakeType(next())
+				if next()&1 != 0 {
+					s.rec(d, dissect.ContentHandshake, ciphertext(length))
 				} else {
-					e.Alert = &dissect.Alert{Level: b >> 6, Description: next()}
+					s.msg(d, t, ciphertext(length))
+				}
+			case 4:
+				s.ccs(d)
+			case 5:
+				s.encFin(d)
+			case 6, 7, 8:
+				s.app(d, length)
+			case 9:
+				if b := next(); b&1 != 0 {
+					s.encAlert(d)
+				} else {
+					s.alert(d, dissect.AlertLevel(b>>6), dissect.AlertDescription(next()))
 				}
 			case 10:
-				e.Type = dissect.HandshakeMsg(dissect.TypeNewSessionTicket)
-				e.NewSessionTicket = &dissect.NewSessionTicket{LifetimeHint: uint32(next()), Ticket: []byte{next()}}
+				s.nst([]byte{next()}, uint32(length))
 			case 11:
-				kinds := []string{dissect.AnomalyRolesSwapped, dissect.AnomalyProbableAlert, dissect.AnomalyMalformedHandshake, dissect.AnomalyTruncated, dissect.AnomalyNotTLS}
-				sinkAdapter{c}.Anomaly(dissect.Anomaly{Kind: kinds[int(next())%len(kinds)], Dir: d, Timestamp: ts, Bytes: int(next())})
-				continue
+				// Raw bytes: whatever the dissector makes of them.
+				n := min(length, len(data))
+				s.data(d, data[:n])
+				data = data[n:]
 			case 12:
-				c.Gap(packet.Dir(d), ts, int(next()))
-				continue
+				s.gap(d, length)
 			case 13:
-				c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyOverlapConflict, Dir: packet.Dir(d), Timestamp: ts})
-				continue
+				s.c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyOverlapConflict, Dir: d, Timestamp: ts})
 			case 14:
 				i := int(op>>4) % len(open)
-				open[i].Close(reassembly.CloseInfo{Reason: reassembly.CloseReason(1 + next()%5), Timestamp: ts})
+				open[i].c.Close(reassembly.CloseInfo{Reason: reassembly.CloseReason(1 + next()%5), Timestamp: ts})
 				open = append(open[:i], open[i+1:]...)
-				continue
 			case 15:
 				newConn()
-				continue
 			}
-			e.Type = e.Type % 300
-			sinkAdapter{c}.Event(&e)
+			if s.ts.After(ts) {
+				ts = s.ts
+			}
 		}
-		for _, c := range open {
-			c.Close(reassembly.CloseInfo{Reason: reassembly.CloseEndOfInput, Timestamp: ts})
+		for _, s := range open {
+			s.c.Close(reassembly.CloseInfo{Reason: reassembly.CloseEndOfInput, Timestamp: ts})
 		}
 		tr.Flush()
 		for _, r := range recs {

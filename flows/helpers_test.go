@@ -32,14 +32,26 @@ func newHarness(tb testing.TB, cfg Config) *harness {
 	return h
 }
 
-// script drives one connection's handler with constructed events.
+// script drives one connection through its reassembly.Handler with TLS
+// bytes built from the message structs of package dissect: the state
+// machine under test is the real one, fed as reassembly would feed it.
 type script struct {
-	h    *harness
-	c    *conn
-	sink dissect.Sink
-	ts   time.Time
+	h  *harness
+	c  *conn
+	ts time.Time
+	// flip sends every record in the other wire direction, as when the
+	// capture missed the SYN and reassembly guessed the roles wrong.
+	flip bool
+	// encrypted is set per direction by its ChangeCipherSpec: its later
+	// records are ciphertext.
+	encrypted [2]bool
+	// tls13 is set by a TLS 1.3 ServerHello: from then on ciphertext
+	// travels as application_data and ChangeCipherSpec changes nothing.
+	tls13 bool
 	// extra is TCP payload that carried no TLS, per direction.
 	extra [2]uint64
+	// wire is the bytes delivered per wire direction.
+	wire [2]uint64
 }
 
 func (h *harness) conn() *script { return h.connAt(base.Add(time.Duration(h.next) * time.Second)) }
@@ -53,7 +65,7 @@ func (h *harness) connAt(start time.Time) *script {
 		Start:  start,
 	}
 	c := h.tr.New(info).(*conn)
-	return &script{h: h, c: c, sink: sinkAdapter{c}, ts: start}
+	return &script{h: h, c: c, ts: start}
 }
 
 func itoa(n int) string {
@@ -65,64 +77,94 @@ func itoa(n int) string {
 	return string(b)
 }
 
-func (s *script) ev(e dissect.Event) *script {
+// data delivers b from TLS direction d, a millisecond after the last.
+func (s *script) data(d packet.Dir, b []byte) *script {
 	s.ts = s.ts.Add(time.Millisecond)
-	e.Timestamp = s.ts
-	s.sink.Event(&e)
+	if s.flip {
+		d ^= 1
+	}
+	s.wire[d] += uint64(len(b))
+	s.c.Data(d, s.ts, b)
 	return s
 }
 
+// rec sends one record of content type t from d.
+func (s *script) rec(d packet.Dir, t dissect.ContentType, body []byte) *script {
+	return s.data(d, tlsRecord(t, dissect.VersionTLS12, body))
+}
+
+// msg sends a handshake message from d: in clear, or as ciphertext of the
+// same size once d changed cipher spec.
+func (s *script) msg(d packet.Dir, t dissect.HandshakeType, body []byte) *script {
+	m := handshakeMsg(t, body)
+	if s.encrypted[d] {
+		return s.rec(d, dissect.ContentHandshake, ciphertext(len(m)+24))
+	}
+	return s.rec(d, dissect.ContentHandshake, m)
+}
+
+// hs sends a minimal well-formed message of type t from d.
 func (s *script) hs(d packet.Dir, t dissect.HandshakeType) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(t), Length: 40})
+	return s.msg(d, t, minimalBody(t))
 }
 
 func (s *script) ch(ch *dissect.ClientHello) *script {
-	return s.ev(dissect.Event{Dir: packet.FromClient, Type: dissect.HandshakeMsg(dissect.TypeClientHello), Length: 200, ClientHello: ch})
+	return s.msg(C, dissect.TypeClientHello, encodeClientHello(ch))
 }
 
 func (s *script) sh(sh *dissect.ServerHello) *script {
-	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerHello), Length: 80, ServerHello: sh})
+	s.tls13 = s.tls13 || sh.Version().IsTLS13()
+	return s.msg(S, dissect.TypeServerHello, encodeServerHello(sh))
 }
 
 func (s *script) cert(d packet.Dir, chain ...[]byte) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeCertificate), Length: 900, Certificate: &dissect.Certificate{Chain: chain}})
+	return s.msg(d, dissect.TypeCertificate, encodeCertificate(chain))
 }
 
 func (s *script) ske() *script {
-	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Length: 300,
-		ServerKeyExchange: &dissect.ServerKeyExchange{Kind: "ecdhe", NamedCurve: 23}})
+	return s.msg(S, dissect.TypeServerKeyExchange, ecdheServerKeyExchange(23))
 }
 
 func (s *script) ccs(d packet.Dir) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgChangeCipherSpec, Length: 1})
+	s.rec(d, dissect.ContentChangeCipherSpec, []byte{1})
+	s.encrypted[d] = s.encrypted[d] || !s.tls13
+	return s
 }
 
+// encFin sends the Finished that follows d's ChangeCipherSpec.
 func (s *script) encFin(d packet.Dir) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.HandshakeMsg(dissect.TypeFinished), Length: 40, Encrypted: true})
+	if s.tls13 {
+		return s.app(d, 53) // a SHA-256 Finished, sealed (RFC 8446 5.2)
+	}
+	return s.rec(d, dissect.ContentHandshake, ciphertext(40))
 }
 
+// app sends an application_data record of n bytes from d (in TLS 1.3,
+// also what the encrypted handshake travels in).
 func (s *script) app(d packet.Dir, n int) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgApplicationData, Length: n, Encrypted: true})
+	return s.rec(d, dissect.ContentApplicationData, ciphertext(n))
 }
 
-func (s *script) alert(d packet.Dir, level, desc uint8) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 2, Alert: &dissect.Alert{Level: level, Description: desc}})
+func (s *script) alert(d packet.Dir, level dissect.AlertLevel, desc dissect.AlertDescription) *script {
+	return s.rec(d, dissect.ContentAlert, []byte{byte(level), byte(desc)})
 }
 
+// encAlert sends an encrypted alert record from d.
 func (s *script) encAlert(d packet.Dir) *script {
-	return s.ev(dissect.Event{Dir: d, Type: dissect.MsgAlert, Length: 26, Encrypted: true, Alert: &dissect.Alert{}})
+	return s.rec(d, dissect.ContentAlert, ciphertext(26))
 }
 
 func (s *script) nst(ticket []byte, lifetime uint32) *script {
-	return s.ev(dissect.Event{Dir: packet.FromServer, Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Length: 6 + len(ticket),
-		NewSessionTicket: &dissect.NewSessionTicket{LifetimeHint: lifetime, Ticket: ticket}})
+	return s.msg(S, dissect.TypeNewSessionTicket, encodeNewSessionTicket12(ticket, lifetime))
 }
 
-func (s *script) anomaly(a dissect.Anomaly) *script {
-	if a.Timestamp.IsZero() {
-		a.Timestamp = s.ts
+// gap reports n bytes lost in TLS direction d.
+func (s *script) gap(d packet.Dir, n int) *script {
+	s.ts = s.ts.Add(time.Millisecond)
+	if s.flip {
+		d ^= 1
 	}
-	s.sink.Anomaly(a)
+	s.c.Gap(d, s.ts, n)
 	return s
 }
 
@@ -130,19 +172,9 @@ func (s *script) anomaly(a dissect.Anomaly) *script {
 // none was).
 func (s *script) close(reason reassembly.CloseReason) *Record {
 	n := len(s.h.recs)
-	// The bytes delivered are those the messages stand for, in the
-	// reassembly's (possibly swapped) directions.
-	delivered := s.extra
-	for _, m := range s.c.rec.Messages {
-		d := 0
-		if m.From == "server" {
-			d = 1
-		}
-		if s.c.swapped {
-			d ^= 1
-		}
-		delivered[d] += uint64(m.Bytes + 5*m.Count)
-	}
+	delivered := s.wire
+	delivered[0] += s.extra[0]
+	delivered[1] += s.extra[1]
 	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: delivered})
 	if len(s.h.recs) == n {
 		return nil

@@ -45,10 +45,10 @@ func TestHistoryZeekBaselines(t *testing.T) {
 			s.ch(ch13("a.example")).sh(hrr).ccs(S).ccs(C).ch(ch13("a.example")).sh(sh13()).app(S, 2000).app(C, 53)
 		}, "CjiICs"},
 		{"handshake failure (tls-1.2-handshake-failure baseline)", func(s *script) {
-			s.ch(ch12("a.example")).alert(S, 2, alertHandshakeFailure)
+			s.ch(ch12("a.example")).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
 		}, "Cl"},
 		{"client alert after server hello (tls13draft16-ff52 baseline)", func(s *script) {
-			s.ch(ch13("a.example")).sh(sh13()).alert(C, 2, alertUnknownCA)
+			s.ch(ch13("a.example")).sh(sh13()).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
 		}, "CsL"},
 	}
 	for _, tc := range tests {
@@ -64,75 +64,14 @@ func TestHistoryZeekBaselines(t *testing.T) {
 	}
 }
 
-// TestHistoryLetters checks every letter and the case rule.
-func TestHistoryLetters(t *testing.T) {
-	tests := []struct {
-		e    dissect.Event
-		want byte
-	}{
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeHelloRequest), Dir: S}, 'h'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeClientHello)}, 'C'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeServerHello), Dir: S}, 's'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeServerHello), Dir: S, ServerHello: &dissect.ServerHello{IsHelloRetryRequest: true}}, 'j'},
-		{dissect.Event{Type: dissect.MsgHelloRetryRequest, Dir: S}, 'j'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeHelloVerifyRequest), Dir: S}, 'v'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeNewSessionTicket), Dir: S}, 't'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeEndOfEarlyData)}, 'E'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeEncryptedExtensions), Dir: S}, 'o'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCertificate)}, 'X'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeServerKeyExchange), Dir: S}, 'k'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCertificateRequest), Dir: S}, 'r'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeServerHelloDone), Dir: S}, 'n'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCertificateVerify)}, 'Y'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeClientKeyExchange)}, 'G'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeFinished)}, 'F'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeFinished), Encrypted: true}, 0},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCertificateURL)}, 'W'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCertificateStatus), Dir: S}, 'u'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeSupplementalData)}, 'A'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeKeyUpdate)}, 'P'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeMessageHash)}, 'M'},
-		{dissect.Event{Type: dissect.HandshakeMsg(dissect.TypeCompressedCert)}, 'Z'},
-		{dissect.Event{Type: dissect.HandshakeMsg(99), Dir: S}, 'z'},
-		{dissect.Event{Type: dissect.MsgChangeCipherSpec, Dir: S}, 'i'},
-		{dissect.Event{Type: dissect.MsgHeartbeat}, 'B'},
-		{dissect.Event{Type: dissect.MsgHeartbeat, Encrypted: true}, 0},
-		{dissect.Event{Type: dissect.MsgApplicationData}, 0},
-		{dissect.Event{Type: dissect.MsgApplicationData, Encrypted: true}, 0},
-		{dissect.Event{Type: dissect.MsgAlert, Dir: S}, 'l'},
-		{dissect.Event{Type: dissect.MsgAlert, Encrypted: true}, 0},
-		{dissect.Event{Type: dissect.MsgUnknownRecord}, 'Q'},
-		{dissect.Event{Type: dissect.MsgSSLv2ClientHello}, 'C'},
-		{dissect.Event{Type: dissect.MsgSSLv2ServerHello, Dir: S}, 's'},
-		{dissect.Event{Type: dissect.MsgEncryptedHandshake, Encrypted: true}, 0},
-	}
-	for _, tc := range tests {
-		h := appendHistory(nil, &tc.e)
-		got := byte(0)
-		if len(h) == 1 {
-			got = h[0]
-		}
-		if got != tc.want {
-			t.Errorf("%v from %v: letter %q, want %q", tc.e.Type, tc.e.Dir, got, tc.want)
-		}
-	}
-	// The history is bounded.
-	var h []byte
-	e := dissect.Event{Type: dissect.MsgChangeCipherSpec}
-	for range 500 {
-		h = appendHistory(h, &e)
-	}
-	if len(h) != maxHistory {
-		t.Errorf("history grew to %d, want the cap %d", len(h), maxHistory)
-	}
-}
-
 func TestRolesSwapped(t *testing.T) {
 	h := newHarness(t, Config{})
 	s := h.conn()
-	s.c.info.RolesInferred = true
+	cfg := dissect.DefaultConfig()
+	cfg.RolesInferred = true
+	s.c.dc = dissect.NewConn(cfg, sinkAdapter{s.c})
 	client, server := s.c.info.Client, s.c.info.Server
-	s.anomaly(dissect.Anomaly{Kind: dissect.AnomalyRolesSwapped, Dir: C})
+	s.flip = true // reassembly took the server for the client
 	full12(s, "a.example", []byte{1})
 	r := s.close(reassembly.CloseFIN)
 	if r.Client.Port != server.Port() || r.Server.Port != client.Port() {
@@ -141,15 +80,8 @@ func TestRolesSwapped(t *testing.T) {
 	if r.History[0] != '^' {
 		t.Errorf("history %q does not start with ^", r.History)
 	}
-	var fromClient, fromServer uint64
-	for _, m := range r.Messages {
-		if m.From == "client" {
-			fromClient += uint64(m.Bytes + 5*m.Count)
-		} else {
-			fromServer += uint64(m.Bytes + 5*m.Count)
-		}
-	}
-	if r.ClientBytes != fromClient || r.ServerBytes != fromServer || fromClient == fromServer {
-		t.Errorf("bytes not swapped: client %d server %d", r.ClientBytes, r.ServerBytes)
+	// Reassembly's wire direction 1 carried the client's bytes.
+	if r.ClientBytes != s.wire[1] || r.ServerBytes != s.wire[0] || s.wire[0] == s.wire[1] {
+		t.Errorf("bytes not swapped: client %d server %d, wire %v", r.ClientBytes, r.ServerBytes, s.wire)
 	}
 }

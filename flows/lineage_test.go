@@ -186,16 +186,13 @@ func TestRenegotiation(t *testing.T) {
 		{"hello request then client hello", func(s *script) *script {
 			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12())
 		}, 1},
-		{"second client hello in clear", func(s *script) *script {
-			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).ch(ch12("a.example"))
+		{"two encrypted client hellos apart", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).app(S, 10).ch(ch12("a.example"))
 		}, 2},
 		{"encrypted handshake after the handshake", func(s *script) *script {
 			full12(s, "a.example", []byte{1}).app(C, 10).app(S, 10)
-			s.ev(dissect.Event{Dir: S, Type: dissect.MsgEncryptedHandshake, Length: 32, Encrypted: true})
-			s.ev(dissect.Event{Dir: C, Type: dissect.MsgEncryptedHandshake, Length: 300, Encrypted: true})
-			s.app(C, 10)
-			s.ev(dissect.Event{Dir: C, Type: dissect.MsgEncryptedHandshake, Length: 300, Encrypted: true})
-			return s
+			return s.rec(S, dissect.ContentHandshake, ciphertext(32)).rec(C, dissect.ContentHandshake, ciphertext(300)).
+				app(C, 10).rec(C, dissect.ContentHandshake, ciphertext(300))
 		}, 2},
 		{"hello retry is no renegotiation", func(s *script) *script {
 			hrr := sh13()
@@ -221,8 +218,8 @@ func TestLineageBounded(t *testing.T) {
 	h := newHarness(t, Config{MaxLineage: 8})
 	for i := range 100 {
 		s := h.conn()
-		full12(s, "a.example", []byte{1})
-		s.nst([]byte{byte(i), byte(i >> 8), 1, 2, 3}, 60)
+		s.ch(ch12("a.example")).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+			hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).nst([]byte{byte(i), byte(i >> 8), 1, 2, 3}, 60).ccs(S).encFin(S)
 		s.close(reassembly.CloseFIN)
 	}
 	if n := h.tr.lineage.tickets.len(); n != 8 {
@@ -272,7 +269,7 @@ func TestLineageAsksOnlyTheEarlier(t *testing.T) {
 			close(reassembly.CloseFIN)
 	}
 	refused := func(h *harness) {
-		serverFlight12(h.conn(), "www.example.com", other).alert(C, 2, alertUnknownCA).close(reassembly.CloseFIN)
+		serverFlight12(h.conn(), "www.example.com", other).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA).close(reassembly.CloseFIN)
 	}
 	for _, tc := range []struct {
 		name         string

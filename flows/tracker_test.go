@@ -163,7 +163,7 @@ func TestRecordJSONComplete(t *testing.T) {
 	recs := []*Record{
 		h.conn().close(reassembly.CloseFIN), // not TLS
 		full12(h.conn(), "a.example", leaf, ca.caDER).app(C, 10).close(reassembly.CloseFIN),
-		h.conn().ch(ch12("a.example")).alert(S, 2, alertHandshakeFailure).close(reassembly.CloseFIN),
+		h.conn().ch(ch12("a.example")).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure).close(reassembly.CloseFIN),
 		h.conn().app(S, 10).close(reassembly.CloseEndOfInput),
 		h.conn().ch(ch12("")).sh(sh12()).cert(S, leaf).cert(C, leaf).close(reassembly.CloseRST),
 	}
@@ -230,7 +230,7 @@ func TestMessagesBounded(t *testing.T) {
 		s.app(C, 1).app(S, 1)
 	}
 	r := s.close(reassembly.CloseFIN)
-	if len(r.Messages) != maxMessages || !hasAnomaly(r, "messages_truncated") {
+	if len(r.Messages) != dissect.MaxMessages || !hasAnomaly(r, "messages_truncated") {
 		t.Errorf("%d messages, anomalies %v", len(r.Messages), r.Anomalies)
 	}
 }
@@ -274,7 +274,7 @@ func TestGapAndMidstreamAnomalies(t *testing.T) {
 	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyMidstream, Timestamp: base})
 	c.Gap(packet.FromClient, base.Add(time.Second), 1234)
 	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyRetransmission, Dir: packet.FromServer, Timestamp: base, Bytes: 10})
-	sinkAdapter{c}.Event(&dissect.Event{Timestamp: base, Dir: S, Type: dissect.MsgApplicationData, Encrypted: true, Length: 100})
+	c.Data(S, base, tlsRecord(dissect.ContentApplicationData, dissect.VersionTLS12, ciphertext(100)))
 	c.Close(reassembly.CloseInfo{Reason: reassembly.CloseFIN, Timestamp: base.Add(2 * time.Second), Missing: [2]uint64{1234, 0}})
 	r := h.recs[len(h.recs)-1]
 	if strings.Join(r.Anomalies, ",") != "midstream,gap,retransmission" {
@@ -294,7 +294,8 @@ func TestGapAndMidstreamAnomalies(t *testing.T) {
 func TestStartTLS(t *testing.T) {
 	h := newHarness(t, Config{})
 	s := h.conn()
-	s.sink.StartTLS("smtp")
+	s.data(S, []byte("220 mail.example ESMTP\r\n")).data(C, []byte("EHLO x\r\n")).
+		data(S, []byte("250-mail.example\r\n250 STARTTLS\r\n")).data(C, []byte("STARTTLS\r\n")).data(S, []byte("220 go ahead\r\n"))
 	r := full12(s, "mail.example", []byte{1}).close(reassembly.CloseFIN)
 	if r.StartTLS != "smtp" {
 		t.Errorf("starttls %q", r.StartTLS)
@@ -307,7 +308,7 @@ func TestStats(t *testing.T) {
 	ch := ch12("a.example")
 	ch.SessionTicket = []byte("t")
 	abbreviated12(h.conn(), ch, sh12()).close(reassembly.CloseFIN)
-	h.conn().ch(ch12("a.example")).alert(S, 2, alertHandshakeFailure).close(reassembly.CloseFIN)
+	h.conn().ch(ch12("a.example")).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure).close(reassembly.CloseFIN)
 	h.conn().ch(ch12("a.example")).close(reassembly.CloseEndOfInput)
 	h.conn().close(reassembly.CloseFIN) // no TLS
 	st := h.tr.Stats()

@@ -6,7 +6,9 @@
 package packet
 
 import (
+	"errors"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -27,6 +29,22 @@ func (d Dir) String() string {
 		return "client"
 	}
 	return "server"
+}
+
+// MarshalText implements encoding.TextMarshaler: "client" or "server".
+func (d Dir) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Dir) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "client":
+		*d = FromClient
+	case "server":
+		*d = FromServer
+	default:
+		return errors.New("packet: direction " + strconv.Quote(string(b)) + " is neither client nor server")
+	}
+	return nil
 }
 
 // Reverse returns the other direction.

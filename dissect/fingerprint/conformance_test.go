@@ -634,10 +634,10 @@ func testParseServerHello(body []byte) (*dissect.ServerHello, bool) {
 	sh.LegacyVersion = dissect.Version(v)
 	if v>>8 == 0x7f {
 		// TLS 1.3 drafts up to 21: no session id, no compression method.
-		if !s.ReadUint16(&sh.CipherSuite) {
+		if !s.ReadUint16((*uint16)(&sh.CipherSuite)) {
 			return nil, false
 		}
-	} else if !s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16(&sh.CipherSuite) || !s.ReadUint8(&sh.CompressionMethod) {
+	} else if !s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16((*uint16)(&sh.CipherSuite)) || !s.ReadUint8(&sh.CompressionMethod) {
 		return nil, false
 	}
 	sh.Extensions, _ = testReadExtensions(&s)

@@ -298,7 +298,7 @@ func JA4S(sh *dissect.ServerHello, transport byte) (fp, raw string) {
 	a[5], a[6] = alpnChars(alpn)
 
 	var cs [4]byte
-	putHex16(cs[:], sh.CipherSuite)
+	putHex16(cs[:], uint16(sh.CipherSuite))
 	cRaw := appendHexList(make([]byte, 0, 5*len(exts)), exts)
 
 	out := make([]byte, 0, 7+1+4+1+12)

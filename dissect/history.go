@@ -1,7 +1,6 @@
-package flows
+package dissect
 
 import (
-	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/packet"
 )
 
@@ -27,84 +26,84 @@ const maxHistory = 100
 // (the Finished of TLS 1.2, everything after the ServerHello of TLS 1.3, an
 // encrypted alert) adds no letter. Its baselines bear this out: a TLS 1.2
 // handshake is "CsxknGIi" with no F, a TLS 1.3 one "CsiI".
-func historyLetter(e *dissect.Event) byte {
+func historyLetter(e *Event) byte {
 	if e.Encrypted {
 		return 0
 	}
 	switch e.Type {
-	case dissect.MsgChangeCipherSpec:
+	case MsgChangeCipherSpec:
 		return 'I'
-	case dissect.MsgAlert:
+	case MsgAlert:
 		return 'L'
-	case dissect.MsgHeartbeat:
+	case MsgHeartbeat:
 		return 'B'
-	case dissect.MsgApplicationData:
+	case MsgApplicationData:
 		// Zeek's table has D for application_data, but its baselines
 		// show none for the application data every connection carries:
 		// it is never recorded for encrypted traffic, which is all of it.
 		return 0
-	case dissect.MsgHelloRetryRequest:
+	case MsgHelloRetryRequest:
 		return 'J'
-	case dissect.MsgSSLv2ClientHello:
+	case MsgSSLv2ClientHello:
 		return 'C'
-	case dissect.MsgSSLv2ServerHello:
+	case MsgSSLv2ServerHello:
 		return 'S'
-	case dissect.MsgUnknownRecord:
+	case MsgUnknownRecord:
 		return 'Q'
-	case dissect.MsgEncryptedHandshake, dissect.MsgSSLv2Error, dissect.MsgSSLv2Other, dissect.MsgTLS12CID:
+	case MsgEncryptedHandshake, MsgSSLv2Error, MsgSSLv2Other, MsgTLS12CID:
 		return 0
 	}
 	if !e.Type.IsHandshake() {
 		return 0
 	}
-	switch dissect.HandshakeType(e.Type) {
-	case dissect.TypeHelloRequest:
+	switch HandshakeType(e.Type) {
+	case TypeHelloRequest:
 		return 'H'
-	case dissect.TypeClientHello:
+	case TypeClientHello:
 		return 'C'
-	case dissect.TypeServerHello:
+	case TypeServerHello:
 		if e.ServerHello != nil && e.ServerHello.IsHelloRetryRequest {
 			return 'J'
 		}
 		return 'S'
-	case dissect.TypeHelloVerifyRequest:
+	case TypeHelloVerifyRequest:
 		return 'V'
-	case dissect.TypeNewSessionTicket:
+	case TypeNewSessionTicket:
 		return 'T'
-	case dissect.TypeEndOfEarlyData:
+	case TypeEndOfEarlyData:
 		return 'E'
-	case dissect.TypeEncryptedExtensions:
+	case TypeEncryptedExtensions:
 		return 'O'
-	case dissect.TypeCertificate:
+	case TypeCertificate:
 		return 'X'
-	case dissect.TypeServerKeyExchange:
+	case TypeServerKeyExchange:
 		return 'K'
-	case dissect.TypeCertificateRequest:
+	case TypeCertificateRequest:
 		return 'R'
-	case dissect.TypeServerHelloDone:
+	case TypeServerHelloDone:
 		return 'N'
-	case dissect.TypeCertificateVerify:
+	case TypeCertificateVerify:
 		return 'Y'
-	case dissect.TypeClientKeyExchange:
+	case TypeClientKeyExchange:
 		return 'G'
-	case dissect.TypeFinished:
+	case TypeFinished:
 		return 'F'
-	case dissect.TypeCertificateURL:
+	case TypeCertificateURL:
 		return 'W'
-	case dissect.TypeCertificateStatus:
+	case TypeCertificateStatus:
 		return 'U'
-	case dissect.TypeSupplementalData:
+	case TypeSupplementalData:
 		return 'A'
-	case dissect.TypeKeyUpdate:
+	case TypeKeyUpdate:
 		return 'P'
-	case dissect.TypeMessageHash:
+	case TypeMessageHash:
 		return 'M'
 	}
 	return 'Z'
 }
 
 // appendHistory adds the letter for e to h, lower-cased for the server.
-func appendHistory(h []byte, e *dissect.Event) []byte {
+func appendHistory(h []byte, e *Event) []byte {
 	l := historyLetter(e)
 	if l == 0 || len(h) >= maxHistory {
 		return h
