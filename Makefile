@@ -19,7 +19,7 @@ demo: build
 	$(BIN) -r testdata/captures/fail-version.pcap -F json
 
 # test: set up and pass every test: format, vet, unit/golden/e2e tests,
-# the sharded pipeline under the race detector, each fuzz target briefly,
+# the pipeline under the race detector, each fuzz target briefly,
 # every Go benchmark once, and (when
 # TLSDISSECT_CONFORMANCE names the peer captures) the conformance scorecard.
 test:
@@ -27,7 +27,7 @@ test:
 	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@echo "== go vet"; $(GO) vet ./...
 	@echo "== go test"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -count=1 -timeout 20m ./...
-	@echo "== race detector on the concurrent packages"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -race -count=1 ./flows/shard ./capture
+	@echo "== race detector on the concurrent packages"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -race -count=1 ./pipeline ./capture
 	@echo "== benchmarks (1x, to keep them compiling)"; $(GO) test -run='^$$' -bench=. -benchtime=1x ./... >/tmp/tlsdissect-bench.log || { cat /tmp/tlsdissect-bench.log; exit 1; }
 	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
 	@echo "== all tests passed"

@@ -68,6 +68,7 @@ func BenchmarkHandshake(b *testing.B) {
 			c.Data(ch.dir, ts, ch.data)
 		}
 		c.Close(reassembly.CloseInfo{Reason: reassembly.CloseFIN, Timestamp: ts})
+		tr.Flush()
 	}
 	if emitted != b.N {
 		b.Fatalf("emitted %d of %d", emitted, b.N)

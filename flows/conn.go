@@ -43,12 +43,8 @@ type conn struct {
 
 // now places a lineage fact or question of c (see order).
 func (c *conn) now() order {
-	t := c.t
-	if !t.placed {
-		t.pos++
-	}
 	c.seq++
-	return order{pos: t.pos, conn: c.info.ID, seq: c.seq}
+	return order{pos: c.t.pos, conn: c.info.ID, seq: c.seq}
 }
 
 func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
@@ -109,12 +105,9 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 	c.closed = true
 	c.closeAt = c.now()
 	c.rememberLeaf()
-	if c.t.placed || c.t.cfg.Deferred {
-		// Built when its place is complete (Tracker.At), or when asked.
-		c.t.pending = append(c.t.pending, closing{c: c, info: info})
-		return
-	}
-	c.t.finish(c.info.ID, c.record(info))
+	// Built when the driver knows every fact placed before the close
+	// (Tracker.BuildClosed).
+	c.t.pending = append(c.t.pending, closing{c: c, info: info})
 }
 
 // record builds the Record and notes where the connection closed.

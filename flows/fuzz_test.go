@@ -61,10 +61,10 @@ func fuzzFlow(t *testing.T, data []byte) {
 		if len(data) == 0 || len(data) > 4096 {
 			return
 		}
-		ordered := data[0]&1 == 1
+		late := data[0]&1 == 1 // build closed connections only at the end
 		data = data[1:]
 		var recs []*Record
-		tr := NewTracker(Config{Ordered: ordered, ReportNonTLS: data != nil && len(data)%2 == 0, MaxLineage: 4, MaxHeld: 3},
+		tr := NewTracker(Config{ReportNonTLS: data != nil && len(data)%2 == 0, MaxLineage: 4},
 			func(r *Record) { recs = append(recs, r) })
 		next := func() byte {
 			if len(data) == 0 {
@@ -83,7 +83,10 @@ func fuzzFlow(t *testing.T, data []byte) {
 			open = append(open, &script{c: c})
 		}
 		newConn()
+		var pos uint64
 		for len(data) > 0 {
+			pos++
+			tr.At(pos)
 			op := next()
 			ts = ts.Add(time.Duration(next()) * time.Millisecond)
 			if len(open) == 0 {
@@ -167,6 +170,9 @@ func fuzzFlow(t *testing.T, data []byte) {
 				i := int(op>>4) % len(open)
 				open[i].c.Close(reassembly.CloseInfo{Reason: reassembly.CloseReason(1 + next()%5), Timestamp: ts})
 				open = append(open[:i], open[i+1:]...)
+				if !late {
+					tr.Flush()
+				}
 			case 15:
 				newConn()
 			}
@@ -192,7 +198,7 @@ func fuzzFlow(t *testing.T, data []byte) {
 				t.Fatalf("status %q", r.Status)
 			}
 		}
-		if st := tr.Stats(); st.Records != uint64(len(recs)) || st.Held != 0 {
+		if st := tr.Stats(); st.Records != uint64(len(recs)) || tr.Pending() != 0 {
 			t.Fatalf("stats %+v with %d records", st, len(recs))
 		}
 	}

@@ -24,6 +24,17 @@ type harness struct {
 	tr   *Tracker
 	recs []*Record
 	next uint64
+	// pos places each step in the capture, as the pipeline does.
+	pos uint64
+	// late leaves closed connections unbuilt until the test calls
+	// BuildClosed, as when other Trackers have not yet passed the close.
+	late bool
+}
+
+// step places the next step of the capture.
+func (h *harness) step() {
+	h.pos++
+	h.tr.At(h.pos)
 }
 
 func newHarness(tb testing.TB, cfg Config) *harness {
@@ -82,6 +93,9 @@ func (s *script) data(d packet.Dir, b []byte) *script {
 	s.ts = s.ts.Add(time.Millisecond)
 	if s.flip {
 		d ^= 1
+	}
+	if s.h != nil {
+		s.h.step()
 	}
 	s.wire[d] += uint64(len(b))
 	s.c.Data(d, s.ts, b)
@@ -175,7 +189,11 @@ func (s *script) close(reason reassembly.CloseReason) *Record {
 	delivered := s.wire
 	delivered[0] += s.extra[0]
 	delivered[1] += s.extra[1]
+	s.h.step()
 	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: delivered})
+	if !s.h.late {
+		s.h.tr.Flush()
+	}
 	if len(s.h.recs) == n {
 		return nil
 	}

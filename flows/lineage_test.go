@@ -253,7 +253,7 @@ func TestResumedButCut(t *testing.T) {
 
 // TestLineageAsksOnlyTheEarlier: a question about earlier connections is
 // answered from facts placed before it, even when later facts are already
-// known, as they are when connections are built late (Deferred, sharded).
+// known, as they are when connections are built late (sharded).
 // b fails with a leaf other than the one a accepted for the same name; a
 // closes after b, so b must not be called an interception, however late
 // it is built. In the opposite order it is.
@@ -280,7 +280,8 @@ func TestLineageAsksOnlyTheEarlier(t *testing.T) {
 		{"the accepted leaf closes first", false, ReasonInterceptionSuspected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Config{Deferred: true})
+			h := newHarness(t, Config{})
+			h.late = true
 			if tc.refusedFirst {
 				refused(h)
 				accepted(h)

@@ -26,27 +26,16 @@ type Config struct {
 	// ReportNonTLS emits a Record of status not_tls for TCP connections
 	// that never carried TLS.
 	ReportNonTLS bool
-	// Ordered releases Records in connection-start order (for files);
-	// otherwise each is emitted as its connection ends (live).
-	Ordered bool
 	// CommunitySeed is the Community ID seed.
 	CommunitySeed uint16
 	// Lineage is the memory across connections; Trackers that share a
 	// capture (connections sharded over goroutines) share one. nil makes
 	// one of MaxLineage keys per map.
 	Lineage *Lineage
-	// Deferred holds each closed connection until BuildClosed, instead of
-	// building its Record at once. A sharded pipeline builds only when
-	// every shard has passed the close, so that the lineage of earlier
-	// connections, wherever they were, is known.
-	Deferred bool
 
 	// MaxLineage caps each cross-connection map (tickets, session IDs,
 	// presented identities, leaf per server name); 0 means 65536.
 	MaxLineage int
-	// MaxHeld caps the Records waiting for an earlier connection in
-	// Ordered mode; past it the oldest are released anyway. 0 means 10000.
-	MaxHeld int
 }
 
 // Stats counts what a Tracker saw.
@@ -63,7 +52,9 @@ type Stats struct {
 	// Anomalies counts TLS connections by anomaly kind (once per connection).
 	Anomalies map[string]uint64
 	Records   uint64 // Records emitted
-	Held      int    // Records waiting for an earlier connection now
+	// Held counts Records built and waiting for their turn in the
+	// pipeline's ordered merge; a Tracker holds none.
+	Held int
 }
 
 // Add adds o's counters to s: the totals of several Trackers that share a
@@ -92,9 +83,17 @@ func (s *Stats) Add(o Stats) {
 	}
 }
 
-// Tracker makes a handler per connection and emits a Record when each ends.
-// It is a reassembly.Factory. Not safe for concurrent use: reassembly calls
-// it from one goroutine.
+// Tracker makes a handler per connection and, when its driver says so,
+// builds and emits the Record of each connection that ended. It is a
+// reassembly.Factory. Not safe for concurrent use: reassembly calls it from
+// one goroutine.
+//
+// It has one way of working, whoever drives it: the driver places every
+// step in the capture (At), connections that close wait, and BuildClosed
+// builds them once the driver knows every fact placed before their close
+// is in the Lineage (with one Tracker at once; with several, when every
+// one has passed the place). Records come out in close order; putting
+// them in connection order is the pipeline's merge.
 type Tracker struct {
 	cfg   Config
 	emit  func(*Record)
@@ -103,10 +102,8 @@ type Tracker struct {
 
 	lineage *Lineage
 	// pos is the place in the capture of the segment being processed (see
-	// order). A driver sets it with At; without one each lineage fact or
-	// question takes the next place, which is processing order.
-	pos    uint64
-	placed bool
+	// order), set by At.
+	pos uint64
 
 	ja4x *boundedMap[string] // certificate SHA-256 -> JA4X, computed once
 	// validations caches chain verification verdicts (see validationKey):
@@ -114,17 +111,15 @@ type Tracker struct {
 	validations *boundedMap[string]
 	leaves      *boundedMap[*leafFacts] // leaf SHA-256 -> parsed facts (diagnosis)
 
-	// Connections not yet finished, and (Ordered) finished Records waiting
-	// for them, both by ConnInfo.ID.
+	// Connections not yet finished, by ConnInfo.ID.
 	open   idHeap
 	closed map[uint64]bool // IDs in open that have finished (lazy removal)
-	held   recHeap
 
-	// Deferred: connections closed, waiting for BuildClosed.
+	// Connections closed, waiting for BuildClosed.
 	pending []closing
 }
 
-// closing is a connection closed in Deferred mode.
+// closing is a closed connection waiting for BuildClosed.
 type closing struct {
 	c    *conn
 	info reassembly.CloseInfo
@@ -139,9 +134,6 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 	}
 	if cfg.MaxLineage <= 0 {
 		cfg.MaxLineage = 1 << 16
-	}
-	if cfg.MaxHeld <= 0 {
-		cfg.MaxHeld = 10000
 	}
 	c := cfg.Certs
 	if c == nil {
@@ -180,34 +172,16 @@ func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 }
 
 // At places what follows in the capture: pos is the index of the segment
-// about to be processed (reassembly.Place.Index). A driver that shards a
-// capture over several Trackers calls it before every segment and Tick.
-//
-// A connection that closes is built once its place is complete (the next
-// At with another place, Settle, or Flush): lineage questions are answered
-// from every fact placed before them, and a Tick closes several
-// connections at one place in whatever order its lists hold them.
-func (t *Tracker) At(pos uint64) {
-	if t.placed && pos != t.pos {
-		t.Settle()
-	}
-	t.placed = true
-	t.pos = pos
-}
-
-// Settle says that nothing more happens at the current place: the
-// connections closed there are built (unless Deferred).
-func (t *Tracker) Settle() {
-	if !t.cfg.Deferred {
-		t.BuildClosed(len(t.pending))
-	}
-}
+// (or Tick) about to be processed (reassembly.Place.Index). Lineage facts
+// and questions are ordered by it, so the answers are the same however
+// the capture's connections are shared among Trackers.
+func (t *Tracker) At(pos uint64) { t.pos = pos }
 
 // Pending returns how many closed connections wait for BuildClosed.
 func (t *Tracker) Pending() int { return len(t.pending) }
 
-// BuildClosed builds the Records of the first n connections waiting
-// (Deferred mode), in the order they closed, and hands them on.
+// BuildClosed builds the Records of the first n connections waiting, in
+// the order they closed, and hands them on.
 func (t *Tracker) BuildClosed(n int) {
 	n = min(n, len(t.pending))
 	for i := range n {
@@ -260,53 +234,25 @@ func (t *Tracker) Stats() Stats {
 	for k, v := range t.stats.Anomalies {
 		s.Anomalies[k] = v
 	}
-	s.Held = len(t.held)
 	return s
 }
 
-// Flush builds what closed and releases every Record held for ordering,
-// in ID order. Call it after the assembler has closed every connection.
-func (t *Tracker) Flush() {
-	t.Settle()
-	for len(t.held) > 0 {
-		t.release(heap.Pop(&t.held).(heldRec))
-	}
-}
+// Flush builds every connection that closed. Call it when every fact
+// before the closes is known: after the last Tick, or at the end.
+func (t *Tracker) Flush() { t.BuildClosed(len(t.pending)) }
 
 // finish takes a connection's outcome: rec is nil for a connection that is
 // not reported.
 func (t *Tracker) finish(id uint64, rec *Record) {
-	if rec != nil {
-		t.count(rec)
-		rec.connID = id
-	}
 	t.closed[id] = true
-	if !t.cfg.Ordered {
-		t.dropFinished()
-		if rec != nil {
-			t.stats.Records++
-			t.emit(rec)
-		}
-		return
-	}
-	heap.Push(&t.held, heldRec{id: id, rec: rec})
 	t.dropFinished()
-	for len(t.held) > 0 {
-		h := t.held[0]
-		if len(t.open) > 0 && t.open[0] < h.id && len(t.held) <= t.cfg.MaxHeld {
-			break
-		}
-		heap.Pop(&t.held)
-		t.release(h)
-	}
-}
-
-func (t *Tracker) release(h heldRec) {
-	if h.rec == nil {
+	if rec == nil {
 		return
 	}
+	t.count(rec)
+	rec.connID = id
 	t.stats.Records++
-	t.emit(h.rec)
+	t.emit(rec)
 }
 
 func (t *Tracker) count(r *Record) {
@@ -379,25 +325,6 @@ func (h *idHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
 func (h *idHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-type heldRec struct {
-	id  uint64
-	rec *Record
-}
-
-type recHeap []heldRec
-
-func (h recHeap) Len() int           { return len(h) }
-func (h recHeap) Less(i, j int) bool { return h[i].id < h[j].id }
-func (h recHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *recHeap) Push(x any)        { *h = append(*h, x.(heldRec)) }
-func (h *recHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = heldRec{}
 	*h = old[:len(old)-1]
 	return x
 }

@@ -13,58 +13,6 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
-func TestOrderedRelease(t *testing.T) {
-	h := newHarness(t, Config{Ordered: true})
-	s1, s2, s3, s4 := h.conn(), h.conn(), h.conn(), h.conn()
-	full12(s4, "d.example", []byte{1}).close(reassembly.CloseFIN)
-	full12(s2, "b.example", []byte{1}).close(reassembly.CloseFIN)
-	if len(h.recs) != 0 {
-		t.Fatalf("released %d records before connection 1 ended", len(h.recs))
-	}
-	// Connection 1 carried no TLS: it releases silently, and 2 follows.
-	s1.close(reassembly.CloseFIN)
-	if len(h.recs) != 1 || h.recs[0].SNI != "b.example" {
-		t.Fatalf("after 1 closed: %d records", len(h.recs))
-	}
-	full12(s3, "c.example", []byte{1}).close(reassembly.CloseFIN)
-	var got []string
-	for _, r := range h.recs {
-		got = append(got, r.SNI)
-	}
-	if strings.Join(got, ",") != "b.example,c.example,d.example" {
-		t.Errorf("order %v", got)
-	}
-	if st := h.tr.Stats(); st.Held != 0 || st.Records != 3 {
-		t.Errorf("stats %+v", st)
-	}
-}
-
-func TestOrderedFlushAndBound(t *testing.T) {
-	h := newHarness(t, Config{Ordered: true, MaxHeld: 3})
-	first := h.conn() // never closes until the end
-	for range 5 {
-		full12(h.conn(), "x.example", []byte{1}).close(reassembly.CloseFIN)
-	}
-	// Past the bound the oldest held go out anyway, in ID order.
-	if len(h.recs) != 2 || h.tr.Stats().Held != 3 {
-		t.Fatalf("released %d, held %d; want 2 and 3", len(h.recs), h.tr.Stats().Held)
-	}
-	full12(first, "first.example", []byte{1})
-	first.c.Close(reassembly.CloseInfo{Reason: reassembly.CloseEndOfInput, Timestamp: first.ts})
-	h.tr.Flush()
-	if len(h.recs) != 6 {
-		t.Fatalf("after flush %d records, want 6", len(h.recs))
-	}
-	// IDs 2 and 3 went out at the bound; the flush releases 1, 4, 5, 6.
-	var got []int
-	for _, r := range h.recs {
-		got = append(got, int(r.TS.Sub(base)/time.Second))
-	}
-	if !reflect.DeepEqual(got, []int{1, 2, 0, 3, 4, 5}) {
-		t.Errorf("release order by start second %v", got)
-	}
-}
-
 func TestUnordered(t *testing.T) {
 	h := newHarness(t, Config{})
 	a, b := h.conn(), h.conn()
@@ -276,6 +224,7 @@ func TestGapAndMidstreamAnomalies(t *testing.T) {
 	c.Anomaly(reassembly.Anomaly{Kind: reassembly.AnomalyRetransmission, Dir: packet.FromServer, Timestamp: base, Bytes: 10})
 	c.Data(S, base, tlsRecord(dissect.ContentApplicationData, dissect.VersionTLS12, ciphertext(100)))
 	c.Close(reassembly.CloseInfo{Reason: reassembly.CloseFIN, Timestamp: base.Add(2 * time.Second), Missing: [2]uint64{1234, 0}})
+	h.tr.Flush()
 	r := h.recs[len(h.recs)-1]
 	if strings.Join(r.Anomalies, ",") != "midstream,gap,retransmission" {
 		t.Errorf("anomalies %v", r.Anomalies)
@@ -303,7 +252,7 @@ func TestStartTLS(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	h := newHarness(t, Config{Ordered: true})
+	h := newHarness(t, Config{})
 	full12(h.conn(), "a.example", []byte{1}).app(C, 1).close(reassembly.CloseFIN)
 	ch := ch12("a.example")
 	ch.SessionTicket = []byte("t")
@@ -314,7 +263,7 @@ func TestStats(t *testing.T) {
 	st := h.tr.Stats()
 	want := Stats{Connections: 5, TLS: 4, NotTLS: 1, Established: 2, Resumed: 1, Failed: 1, Incomplete: 1, Records: 4}
 	if st.Connections != want.Connections || st.TLS != want.TLS || st.NotTLS != want.NotTLS || st.Established != want.Established ||
-		st.Resumed != want.Resumed || st.Failed != want.Failed || st.Incomplete != want.Incomplete || st.Records != want.Records || st.Held != 0 {
+		st.Resumed != want.Resumed || st.Failed != want.Failed || st.Incomplete != want.Incomplete || st.Records != want.Records {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
 	if st.Failures[ReasonNoSharedCipher] != 1 || len(st.Failures) != 1 {

@@ -59,64 +59,31 @@ const (
 // handlers are called from it. A Handler must not call back into the
 // Assembler.
 type Assembler struct {
-	cfg       Config
-	factory   Factory
-	conns     map[connKey]*conn
-	lru       connList // open connections, least recently active first
-	tombs     connList // closed by FIN/RST, in TimeWait, oldest first
-	waiting   connList // open connections holding data or a FIN beyond a hole
-	free      *conn
-	nfree     int
-	clock     time.Time // the latest capture time seen; never goes back
-	lastTick  time.Time
-	tickEvery time.Duration
-	index     uint64 // place in the capture of the segment being added
-	bufTotal  int
-	stats     Stats
-	last      *conn // the connection of the previous segment, or nil
+	cfg      Config
+	factory  Factory
+	conns    map[connKey]*conn
+	lru      connList // open connections, least recently active first
+	tombs    connList // closed by FIN/RST, in TimeWait, oldest first
+	waiting  connList // open connections holding data or a FIN beyond a hole
+	free     *conn
+	nfree    int
+	clock    time.Time // the latest capture time seen; never goes back
+	index    uint64    // place in the capture of the segment being added
+	bufTotal int
+	stats    Stats
+	last     *conn // the connection of the previous segment, or nil
 }
 
 // New returns an Assembler with the budgets of cfg; zero (or negative)
 // fields take the values of DefaultConfig.
 func New(cfg Config, f Factory) *Assembler {
-	def := DefaultConfig()
-	if cfg.MaxBufferedPerConn <= 0 {
-		cfg.MaxBufferedPerConn = def.MaxBufferedPerConn
-	}
-	if cfg.MaxBufferedTotal <= 0 {
-		cfg.MaxBufferedTotal = def.MaxBufferedTotal
-	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = def.MaxConns
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = def.IdleTimeout
-	}
-	if cfg.GapTimeout <= 0 {
-		cfg.GapTimeout = def.GapTimeout
-	}
-	if cfg.TimeWait <= 0 {
-		cfg.TimeWait = def.TimeWait
-	}
-	cfg.TimeWait = min(cfg.TimeWait, cfg.IdleTimeout)
-	// Timeouts are checked a few times per shortest timeout: often enough
-	// to be on time to a quarter, rarely enough to cost nothing per packet.
-	shortest := min(cfg.GapTimeout, cfg.IdleTimeout, cfg.TimeWait)
-	tick := min(max(shortest/4, time.Millisecond), shortest)
+	cfg = cfg.withDefaults()
 	return &Assembler{
-		cfg:       cfg,
-		factory:   f,
-		conns:     make(map[connKey]*conn),
-		waiting:   connList{buf: true},
-		tickEvery: tick,
+		cfg:     cfg,
+		factory: f,
+		conns:   make(map[connKey]*conn),
+		waiting: connList{buf: true},
 	}
-}
-
-// NeedsTick reports whether a capture whose clock stands at now is due a
-// Tick, given the time of the last one: the rule Add applies to itself,
-// for a caller that drives several Assemblers (AddPlaced).
-func (a *Assembler) NeedsTick(lastTick, now time.Time) bool {
-	return now.Sub(lastTick) >= a.tickEvery
 }
 
 // Config returns the budgets in force, defaults filled in.
@@ -134,32 +101,18 @@ func (a *Assembler) Stats() Stats {
 }
 
 // Add takes the next segment in capture order. seg.Payload is read only
-// during the call: what must wait is copied. The segment is placed as the
-// next one this Assembler saw; see AddPlaced for one shard of several.
-func (a *Assembler) Add(seg *packet.Segment) {
-	clock := a.clock
-	if seg.Timestamp.After(clock) {
-		clock = seg.Timestamp
-	}
-	a.AddPlaced(seg, Place{Index: a.stats.Segments + 1, Clock: clock})
-}
-
-// AddPlaced takes the next segment of a capture whose segments are shared
-// among several Assemblers (connections sharded over goroutines). p says
-// where the segment stands in the whole capture, so that this Assembler
-// names connections and keeps time exactly as a single one fed every
-// segment would: a connection's ID is the Index of the segment that
-// created it, and timeouts run on the capture's clock, not on the part of
-// it this Assembler sees. The caller calls Tick on every Assembler when the
-// capture's clock passes TickEvery (see NeedsTick).
-func (a *Assembler) AddPlaced(seg *packet.Segment, p Place) {
+// during the call: what must wait is copied. at says where the segment
+// stands in the whole capture, so that connections are named and time is
+// kept the same however the capture's connections are shared among
+// Assemblers: a connection's ID is the Index of the segment that created
+// it, and timeouts run on the capture's clock. The Assembler never ticks
+// itself: the driver calls Tick every Config.TickEvery of capture time.
+func (a *Assembler) Add(seg *packet.Segment, at Place) {
+	p := at
 	a.stats.Segments++
 	a.index = p.Index
 	if p.Clock.After(a.clock) {
 		a.clock = p.Clock
-	}
-	if a.clock.Sub(a.lastTick) >= a.tickEvery {
-		a.Tick(a.clock)
 	}
 	key := keyOf(seg.Src, seg.Dst)
 	c := a.last
@@ -208,15 +161,14 @@ func (a *Assembler) AddPlaced(seg *packet.Segment, p Place) {
 }
 
 // Tick expires, by capture time, holes that waited GapTimeout, connections
-// idle for IdleTimeout and closed connections past TimeWait. Add calls it
-// every quarter of the shortest timeout; call it when packets are scarce
-// (a live capture) so that idle connections still end.
+// idle for IdleTimeout and closed connections past TimeWait. The driver
+// calls it every Config.TickEvery of capture time, and when packets are
+// scarce (a live capture) so that idle connections still end.
 func (a *Assembler) Tick(now time.Time) {
 	if now.After(a.clock) {
 		a.clock = now
 	}
 	now = a.clock
-	a.lastTick = now
 	for c := a.waiting.head; c != nil; {
 		next := a.waiting.next(c)
 		a.checkTimeouts(c, now)

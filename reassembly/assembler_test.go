@@ -35,13 +35,13 @@ func TestAssembler(t *testing.T) {
 		closeAll bool
 		want     []string // the log of every connection, in call order
 		kinds    []string // anomaly kinds of connection 1, in order
-		check    func(t *testing.T, a *Assembler, f *recFactory)
+		check    func(t *testing.T, a *driven, f *recFactory)
 	}{
 		{
 			name:  "handshake data and FINs",
 			steps: script(handshake, []step{hello, world}, fins),
 			want:  []string{"1 client:hello", "1 server:world", "1 close:fin"},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				r := f.conns[0]
 				if r.info.Client != cli || r.info.Server != srv || r.info.RolesInferred {
 					t.Errorf("roles %v -> %v inferred=%v", r.info.Client, r.info.Server, r.info.RolesInferred)
@@ -83,7 +83,7 @@ func TestAssembler(t *testing.T) {
 				{from: packet.FromClient, flags: fA, seq: 1005, ack: 5006}, // the last ACK: a late packet
 			}),
 			want: []string{"1 client:bye", "1 server:ciao", "1 close:fin"},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.Ignored != 1 {
 					t.Errorf("Ignored = %d, want the last ACK absorbed", s.Ignored)
 				}
@@ -115,7 +115,7 @@ func TestAssembler(t *testing.T) {
 			steps: []step{{from: packet.FromServer, flags: fPA, seq: 7000, ack: 3000, data: "x"}, {from: packet.FromClient, flags: fPA, seq: 3000, ack: 7001, data: "y"}},
 			want:  []string{"1 server:x", "1 client:y"},
 			kinds: []string{AnomalyMidstream},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				r := f.conns[0]
 				if r.info.Client != cli || r.info.Server != srv || !r.info.RolesInferred {
 					t.Errorf("roles %v -> %v inferred=%v", r.info.Client, r.info.Server, r.info.RolesInferred)
@@ -136,7 +136,7 @@ func TestAssembler(t *testing.T) {
 			name:  "SYN-ACK without SYN gives the roles",
 			steps: []step{{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001}, hello},
 			want:  []string{"1 client:hello"},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if r := f.conns[0]; r.info.Client != cli || r.info.RolesInferred {
 					t.Errorf("roles %v inferred=%v", r.info.Client, r.info.RolesInferred)
 				}
@@ -152,7 +152,7 @@ func TestAssembler(t *testing.T) {
 				{from: packet.FromClient, flags: fFA | packet.FlagPSH, seq: 1, ack: 2, data: "fin data"},
 			},
 			want: nil,
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.Ignored != 5 || s.Connections != 0 || a.Open() != 0 {
 					t.Errorf("stats %+v", s)
 				}
@@ -168,7 +168,7 @@ func TestAssembler(t *testing.T) {
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 client:world", "1 client:!", "1 close:end_of_input"},
 			kinds:    []string{AnomalyOutOfOrder},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				an, _ := f.conns[0].anomaly(AnomalyOutOfOrder)
 				if an.Bytes != 6 || an.Detail != "2 client, 0 server segments" {
 					t.Errorf("out_of_order anomaly %+v", an)
@@ -184,7 +184,7 @@ func TestAssembler(t *testing.T) {
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 server:world", "1 close:end_of_input"},
 			kinds:    []string{AnomalyRetransmission},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				an := f.conns[0].anomalies
 				if an[0].Dir != packet.FromClient || an[0].Bytes != 15 || an[0].Detail != "2 client, 1 server segments" {
 					t.Errorf("retransmission %+v", an[0])
@@ -206,7 +206,7 @@ func TestAssembler(t *testing.T) {
 			// Then "hello" in order: 'h', then held 'e' ("e" vs "e"), then "LLO" vs "llo": 3 differ.
 			want:  []string{"1 client:h", "1 client:e", "1 client:LLO", "1 close:end_of_input"},
 			kinds: []string{AnomalyOverlapConflict, AnomalyOverlapConflict, AnomalyRetransmission, AnomalyOutOfOrder},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				an := f.conns[0].anomalies
 				if an[0].Bytes != 3 || an[1].Bytes != 3 {
 					t.Errorf("conflict bytes %d, %d; want 3, 3", an[0].Bytes, an[1].Bytes)
@@ -225,7 +225,7 @@ func TestAssembler(t *testing.T) {
 				{from: packet.FromClient, flags: fPA, seq: 1011, ack: 5001, data: "!", at: time.Second},
 			}),
 			want: []string{"1 gap client 5", "1 client:world", "1 client:!"},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.GapBytes != 5 {
 					t.Errorf("GapBytes = %d", s.GapBytes)
 				}
@@ -265,7 +265,7 @@ func TestAssembler(t *testing.T) {
 			closeAll: true,
 			want:     []string{"1 gap client 5", "1 client:world", "1 close:end_of_input"},
 			kinds:    []string{AnomalyOutOfOrder},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if ci := f.conns[0].close; ci.Missing[0] != 5 || ci.Delivered[0] != 5 {
 					t.Errorf("close info %+v", ci)
 				}
@@ -314,7 +314,7 @@ func TestAssembler(t *testing.T) {
 				{from: packet.FromClient, flags: fS, seq: 1000, at: time.Second},
 			}, handshake[1:], []step{hello}),
 			want: []string{"1 client:hello"},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.Connections != 1 {
 					t.Errorf("Connections = %d", s.Connections)
 				}
@@ -481,7 +481,7 @@ func TestAssembler(t *testing.T) {
 			},
 			want:  []string{"1 gap client 10", "1 client:0123456789"},
 			kinds: []string{AnomalyBudget},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.BufferedBytes != 148 || s.GapBytes != 10 {
 					t.Errorf("stats %+v", s)
 				}
@@ -497,7 +497,7 @@ func TestAssembler(t *testing.T) {
 			closeAll: true,
 			want:     []string{"1 client:hello", "1 close:end_of_input"},
 			kinds:    []string{AnomalyRetransmission},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				if s := a.Stats(); s.DroppedBytes != 7 {
 					t.Errorf("DroppedBytes = %d, want 7", s.DroppedBytes)
 				}
@@ -546,7 +546,7 @@ func TestAssembler(t *testing.T) {
 				{from: packet.FromClient, flags: fS, seq: 1000},
 				{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001},
 			},
-			check: func(t *testing.T, a *Assembler, f *recFactory) {
+			check: func(t *testing.T, a *driven, f *recFactory) {
 				for i, port := range []uint16{1, 2, 3} {
 					a.Add(&packet.Segment{Timestamp: t0.Add(time.Duration(i+1) * time.Second), Src: netip.AddrPortFrom(cli.Addr(), port), Dst: srv, Flags: fS, Seq: 1})
 				}

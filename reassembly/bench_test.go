@@ -31,9 +31,9 @@ func (f *sinkFactory) New(ConnInfo) Handler { return &f.s }
 
 // established returns an Assembler with one connection past its handshake
 // (client ISN 1000, server ISN 5000).
-func established(tb testing.TB, cfg Config) (*Assembler, *sinkFactory) {
+func established(tb testing.TB, cfg Config) (*driven, *sinkFactory) {
 	f := &sinkFactory{}
-	a := New(cfg, f)
+	a := drive(cfg, f)
 	for _, s := range handshake {
 		a.Add(s.segment(cli, srv))
 	}
@@ -89,7 +89,7 @@ func TestSYNFlood(t *testing.T) {
 // heap grew.
 func flood(tb testing.TB, n, maxConns int) uint64 {
 	f := &sinkFactory{}
-	a := New(Config{MaxConns: maxConns}, f)
+	a := drive(Config{MaxConns: maxConns}, f)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -150,7 +150,7 @@ func BenchmarkInOrder(b *testing.B) {
 func BenchmarkInOrderManyConns(b *testing.B) {
 	const n = 10_000
 	f := &sinkFactory{}
-	a := New(Config{}, f)
+	a := drive(Config{}, f)
 	payload := make([]byte, 1448)
 	segs := make([]packet.Segment, n)
 	for i := range segs {
@@ -201,7 +201,7 @@ func BenchmarkImpaired2pct(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const nseg, size = 1000, 1448
 	f := &sinkFactory{}
-	a := New(Config{}, f)
+	a := drive(Config{}, f)
 	var streams [16][]packet.Segment
 	var total int
 	for i := range streams {

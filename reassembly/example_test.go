@@ -33,6 +33,7 @@ func Example() {
 	s := netip.MustParseAddrPort("198.51.100.7:443")
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := reassembly.New(reassembly.Config{}, factory{})
+	var i uint64
 	for _, seg := range []packet.Segment{
 		{Timestamp: t, Src: c, Dst: s, Seq: 100, Flags: packet.FlagSYN},
 		{Timestamp: t, Src: s, Dst: c, Seq: 900, Ack: 101, Flags: packet.FlagSYN | packet.FlagACK},
@@ -40,7 +41,10 @@ func Example() {
 		{Timestamp: t, Src: c, Dst: s, Seq: 101, Ack: 901, Flags: packet.FlagACK, Payload: []byte("hello")},
 		{Timestamp: t, Src: s, Dst: c, Seq: 901, Ack: 111, Flags: packet.FlagACK, Payload: []byte("hi")},
 	} {
-		a.Add(&seg)
+		// The driver numbers the segments and keeps the clock (see
+		// Place); a real one also calls Tick every Config.TickEvery.
+		i++
+		a.Add(&seg, reassembly.Place{Index: i, Clock: t})
 	}
 	a.CloseAll(t)
 	// Output:

@@ -170,11 +170,44 @@ func (f *recFactory) New(info ConnInfo) Handler {
 	return r
 }
 
+// driven is an Assembler fed as the pipeline feeds one: segments numbered
+// in capture order, the capture's clock kept, and a Tick every TickEvery.
+type driven struct {
+	*Assembler
+	index           uint64
+	clock, lastTick time.Time
+	every           time.Duration
+}
+
+func drive(cfg Config, f Factory) *driven {
+	return &driven{Assembler: New(cfg, f), every: cfg.TickEvery()}
+}
+
+// Add places seg and ticks first when the clock says so.
+func (d *driven) Add(seg *packet.Segment) {
+	d.index++
+	if seg.Timestamp.After(d.clock) {
+		d.clock = seg.Timestamp
+	}
+	if d.clock.Sub(d.lastTick) >= d.every {
+		d.Tick(d.clock)
+	}
+	d.Assembler.Add(seg, Place{Index: d.index, Clock: d.clock})
+}
+
+func (d *driven) Tick(now time.Time) {
+	if now.After(d.clock) {
+		d.clock = now
+	}
+	d.lastTick = d.clock
+	d.Assembler.Tick(now)
+}
+
 // run feeds a script to a new Assembler and returns it, unclosed.
-func run(t testing.TB, cfg Config, steps []step) (*Assembler, *recFactory) {
+func run(t testing.TB, cfg Config, steps []step) (*driven, *recFactory) {
 	t.Helper()
 	f := &recFactory{t: t}
-	a := New(cfg, f)
+	a := drive(cfg, f)
 	for _, s := range steps {
 		if s.tick {
 			a.Tick(t0.Add(s.at))

@@ -95,7 +95,7 @@ func TestPermutationProperty(t *testing.T) {
 			segs = append(segs, cs.rest...)
 		}
 		f := &recFactory{t: t, nolog: true}
-		a := New(cfg, f)
+		a := drive(cfg, f)
 		for _, s := range segs {
 			// Add must not keep the payload: scribble on a copy after.
 			p := append([]byte(nil), s.Payload...)
@@ -170,7 +170,7 @@ func fuzzAssembler(t *testing.T, in []byte) {
 		cfg := Config{MaxBufferedPerConn: 600, MaxBufferedTotal: 1000, MaxConns: 3,
 			IdleTimeout: 2 * time.Second, GapTimeout: 300 * time.Millisecond, TimeWait: time.Second}
 		fac := &recFactory{t: t, nolog: true}
-		a := New(cfg, fac)
+		a := drive(cfg, fac)
 		var high [4][2]uint32
 		var pattern, noise [256]byte
 		for i := range pattern {
@@ -217,10 +217,10 @@ func fuzzAssembler(t *testing.T, in []byte) {
 			}
 			a.Add(seg)
 			clear(seg.Payload) // the assembler must have copied what it kept
-			checkInvariants(t, a)
+			checkInvariants(t, a.Assembler)
 		}
 		a.CloseAll(now)
-		checkInvariants(t, a)
+		checkInvariants(t, a.Assembler)
 		if a.Open() != 0 || a.Stats().BufferedBytes != 0 || len(a.conns) != 0 {
 			t.Fatalf("after CloseAll: open %d, buffered %d, table %d", a.Open(), a.Stats().BufferedBytes, len(a.conns))
 		}

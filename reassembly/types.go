@@ -15,8 +15,10 @@ import (
 	"github.com/tlsdissect/tlsdissect/packet"
 )
 
-// Place is where a segment stands in the whole capture, for an Assembler
-// that sees only some of its segments (AddPlaced).
+// Place is where a segment stands in the whole capture. Its driver (the
+// pipeline) counts the segments and keeps the capture's clock, so that an
+// Assembler fed only some of a capture's connections names and times them
+// exactly as one fed them all.
 type Place struct {
 	// Index numbers the capture's segments from 1, in capture order.
 	Index uint64
@@ -149,6 +151,40 @@ func DefaultConfig() Config {
 		GapTimeout:         2 * time.Second,
 		TimeWait:           15 * time.Second,
 	}
+}
+
+// withDefaults fills zero (or negative) fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	def := DefaultConfig()
+	if c.MaxBufferedPerConn <= 0 {
+		c.MaxBufferedPerConn = def.MaxBufferedPerConn
+	}
+	if c.MaxBufferedTotal <= 0 {
+		c.MaxBufferedTotal = def.MaxBufferedTotal
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = def.MaxConns
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = def.IdleTimeout
+	}
+	if c.GapTimeout <= 0 {
+		c.GapTimeout = def.GapTimeout
+	}
+	if c.TimeWait <= 0 {
+		c.TimeWait = def.TimeWait
+	}
+	c.TimeWait = min(c.TimeWait, c.IdleTimeout)
+	return c
+}
+
+// TickEvery is how often, in capture time, the driver calls Tick: a few
+// times per shortest timeout, often enough to be on time to a quarter of
+// it, rarely enough to cost nothing per packet.
+func (c Config) TickEvery() time.Duration {
+	c = c.withDefaults()
+	shortest := min(c.GapTimeout, c.IdleTimeout, c.TimeWait)
+	return min(max(shortest/4, time.Millisecond), shortest)
 }
 
 // Stats counts the assembler's work over its life.

@@ -139,17 +139,21 @@ func absurdRecordLengths(in []byte) []byte {
 	return d
 }
 
-// pipeline is reassembly feeding flows, in process, for the flood tests.
-type pipeline struct {
-	asm     *reassembly.Assembler
-	tracker *flows.Tracker
-	records []*flows.Record
-	now     time.Time
+// inproc is reassembly feeding flows, in process, for the flood tests:
+// one Assembler and one Tracker, driven as a pipeline worker drives them.
+type inproc struct {
+	asm      *reassembly.Assembler
+	tracker  *flows.Tracker
+	records  []*flows.Record
+	now      time.Time
+	index    uint64
+	lastTick time.Time
+	every    time.Duration
 }
 
-func newPipeline(cfg reassembly.Config) *pipeline {
-	p := &pipeline{now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)}
-	p.tracker = flows.NewTracker(flows.Config{Ordered: true}, func(r *flows.Record) { p.records = append(p.records, r) })
+func newPipeline(cfg reassembly.Config) *inproc {
+	p := &inproc{now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), every: cfg.TickEvery()}
+	p.tracker = flows.NewTracker(flows.Config{}, func(r *flows.Record) { p.records = append(p.records, r) })
 	p.asm = reassembly.New(cfg, p.tracker)
 	return p
 }
@@ -159,13 +163,21 @@ var (
 	floodServer = netip.MustParseAddrPort("198.51.100.1:443")
 )
 
-func (p *pipeline) seg(src, dst netip.AddrPort, seq, ack uint32, flags uint8, payload []byte) {
+func (p *inproc) seg(src, dst netip.AddrPort, seq, ack uint32, flags uint8, payload []byte) {
 	p.now = p.now.Add(time.Microsecond)
-	p.asm.Add(&packet.Segment{Timestamp: p.now, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload})
+	p.index++
+	p.tracker.At(p.index)
+	if p.now.Sub(p.lastTick) >= p.every {
+		p.asm.Tick(p.now)
+		p.lastTick = p.now
+		p.tracker.Flush()
+	}
+	p.asm.Add(&packet.Segment{Timestamp: p.now, Src: src, Dst: dst, Seq: seq, Ack: ack, Flags: flags, Window: 65535, Payload: payload},
+		reassembly.Place{Index: p.index, Clock: p.now})
 }
 
 // open makes a three-way handshake and returns the next sequence numbers.
-func (p *pipeline) open() (cseq, sseq uint32) {
+func (p *inproc) open() (cseq, sseq uint32) {
 	p.seg(floodClient, floodServer, 1000, 0, packet.FlagSYN, nil)
 	p.seg(floodServer, floodClient, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
 	p.seg(floodClient, floodServer, 1001, 5001, packet.FlagACK, nil)
@@ -173,7 +185,7 @@ func (p *pipeline) open() (cseq, sseq uint32) {
 }
 
 // stream sends data from the client in MSS-sized segments, in order.
-func (p *pipeline) stream(seq uint32, data []byte) uint32 {
+func (p *inproc) stream(seq uint32, data []byte) uint32 {
 	for len(data) > 0 {
 		n := min(len(data), 1460)
 		p.seg(floodClient, floodServer, seq, 5001, packet.FlagACK|packet.FlagPSH, data[:n])

@@ -8,6 +8,10 @@
 //	capture.Source ──Segment──► reassembly.Assembler ──bytes──► flows.Tracker ──Record──► output.Writer
 //	  (pcap, pcapng,             (TCP streams, both           (dissect.Conn per           (table, ladder,
 //	   live interface)            directions, in order)        connection, diagnosis)      json, ecs, zeek, ...)
+//
+// The middle runs in package pipeline (workers, ordered merge, the
+// capture's clock); this command is flags, the source, the writer and the
+// exit code.
 package main
 
 import (
@@ -27,9 +31,8 @@ import (
 
 	"github.com/tlsdissect/tlsdissect/capture"
 	"github.com/tlsdissect/tlsdissect/flows"
-	"github.com/tlsdissect/tlsdissect/flows/shard"
 	"github.com/tlsdissect/tlsdissect/output"
-	"github.com/tlsdissect/tlsdissect/packet"
+	"github.com/tlsdissect/tlsdissect/pipeline"
 )
 
 const progName = "tlsdissect"
@@ -135,9 +138,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	// emit runs on one goroutine at a time: this one, or with several
-	// workers the engine's merger. writeErr is read here only once the
-	// engine has closed; failed and written may be read any time.
+	// emit runs on one goroutine at a time, the pipeline's merger.
+	// writeErr is read here only once Run has returned; failed and
+	// written may be read any time.
 	var writeErr error
 	var failed atomic.Bool
 	var written atomic.Uint64
@@ -158,79 +161,29 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		written.Add(1)
 	}
 
-	// 3. The middle: TCP reassembly feeding one TLS flow per connection.
+	// 3. The middle and its loop: the pipeline.
 	roots, err := loadRoots(o.caBundle)
 	if err != nil {
 		return err
 	}
-	engine := shard.New(o.workers, o.reassemblyConfig(), flows.Config{
-		RootsFunc:    roots,
-		ReportNonTLS: o.reportNonTLS,
-		Ordered:      o.live == "", // files: deterministic order by connection start
-	}, emit)
-
-	// With several workers a file's payloads go to them without a copy:
-	// the Source keeps its buffers until every worker is done with them.
-	retain := o.live == "" && o.workers > 1
-	if retain {
-		src.Retain()
-	}
-
-	var packets uint64
 	stats := newStatsPrinter(o.statsEvery, stderr)
 	progress := newProgress(o, src, stderr)
-
-	// 4. The loop: one segment at a time, in capture order.
-	var seg packet.Segment
-	var readErr error
-	var lastTS time.Time    // capture time of the last segment
-	var lastWall time.Time  // wall time it was read (live only)
-	var lastFlush time.Time // wall time the engine was last flushed (live only)
-	for ctx.Err() == nil && !failed.Load() {
-		if o.count > 0 && packets >= o.count {
-			break
-		}
-		err := src.Next(&seg)
-		if errors.Is(err, capture.ErrNoPacket) {
-			// A quiet live link: capture time stands still, so move it on
-			// by the wall time that passed, and let idle connections end.
-			if !lastTS.IsZero() {
-				engine.Tick(lastTS.Add(time.Since(lastWall)))
-			}
-			stats.maybePrint(src, packets, engine.Open(), written.Load())
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		packets++
-		lastTS = seg.Timestamp
-		engine.Add(&seg, src.Retained())
-		if retain {
-			src.Done(engine.Done())
-		}
-		if o.live != "" {
-			lastWall = time.Now()
-			// Workers take segments in batches; on a slow link, hand them
-			// over often so that records come out as connections end.
-			if lastWall.Sub(lastFlush) >= liveFlushEvery {
-				engine.Flush()
-				lastFlush = lastWall
-			}
-		}
-		if packets&1023 == 0 {
-			progress.update(packets)
-			stats.maybePrint(src, packets, engine.Open(), written.Load())
-		}
-	}
+	sum, readErr := pipeline.Run(ctx, src, pipeline.Config{
+		Workers:    o.workers,
+		Reassembly: o.reassemblyConfig(),
+		Flows:      flows.Config{RootsFunc: roots, ReportNonTLS: o.reportNonTLS},
+		Live:       o.live != "",
+		Now:        time.Now,
+		Count:      o.count,
+		Stop:       failed.Load,
+		Progress: func(p pipeline.Progress) {
+			progress.update(p.Segments)
+			stats.maybePrint(src, p.Segments, p.Open, written.Load())
+		},
+	}, emit)
 	progress.done()
 
-	// 5. The end: every open connection is reported, in order.
-	engine.Close(seg.Timestamp)
+	// 4. The end: the writer is flushed.
 	if err := w.Close(); err != nil && writeErr == nil {
 		writeErr = fmt.Errorf("writing %s: %w", sink.name, err)
 	}
@@ -239,8 +192,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 
 	if !o.quiet {
-		as, fs := engine.Stats()
-		printSummary(stderr, src.Stats(), as, fs, written.Load(), time.Since(started))
+		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, written.Load(), time.Since(started))
 	}
 	if writeErr != nil {
 		return writeErr
@@ -251,9 +203,6 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 	return nil
 }
-
-// liveFlushEvery bounds how long a live record waits in the workers.
-const liveFlushEvery = 100 * time.Millisecond
 
 // openSource opens the file or interface the flags name.
 func openSource(o *options, stdin io.Reader) (*capture.Source, error) {

@@ -1,31 +1,33 @@
-// Package shard runs the middle of the pipeline, TCP reassembly and the
-// TLS flows, on several goroutines: connections are sharded by a hash of
-// their endpoints, each shard owns an Assembler and a Tracker, and the
+// The engine is the middle of the pipeline, TCP reassembly and the TLS
+// flows, on one goroutine per worker: connections are sharded by a hash of
+// their endpoints, each worker owns an Assembler and a Tracker, and the
 // Records come out exactly as one Assembler and one Tracker fed the whole
-// capture would give them, in the same order.
+// capture would give them, in the same order. One worker is the same path
+// with n = 1.
 //
 // Three things make that exact:
 //
 //   - Every segment carries its place in the whole capture
 //     (reassembly.Place): connection IDs, and so uids, are the index of
-//     the opening segment, and each shard's clock is the capture's clock.
-//     The dispatcher decides when timeouts are checked, by the rule an
-//     Assembler applies to itself, and tells every shard at the same place.
+//     the opening segment, and each worker's clock is the capture's clock.
+//     The dispatcher decides when timeouts are checked
+//     (reassembly.Config.TickEvery) and tells every worker at the same
+//     place.
 //   - Lineage across connections (tickets, sessions, leaves per server
-//     name) lives in one flows.Lineage shared by the shards, where a
+//     name) lives in one flows.Lineage shared by the workers, where a
 //     question asks only about facts placed before it (see flows.order).
 //   - Segments go out in epochs, a slice of the capture sent to every
-//     shard at once. A connection that closed in an epoch is built only
-//     when every shard has finished that epoch, so every fact placed
+//     worker at once. A connection that closed in an epoch is built only
+//     when every worker has finished that epoch, so every fact placed
 //     before its questions is known; finished Records are released in
-//     connection-ID order once no shard holds a smaller ID (or, live, in
+//     connection-ID order once no worker holds a smaller ID (or, live, in
 //     the order the connections closed).
 //
-// What differs from one Assembler: the budgets (MaxConns and
-// MaxBufferedTotal) are divided among the shards, so a capture that hits
-// them may be evicted differently, and the lineage maps may forget at their
-// cap in a different order.
-package shard
+// What differs with more workers: the budgets (MaxConns and
+// MaxBufferedTotal) are divided among them, so a capture that hits them may
+// be evicted differently, and the lineage maps may forget at their cap in a
+// different order.
+package pipeline
 
 import (
 	"container/heap"
@@ -38,87 +40,6 @@ import (
 	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
-
-// Engine takes a capture's TCP segments in capture order and hands on
-// each connection's Record.
-type Engine interface {
-	// Add takes the next segment. seg.Payload is read only during the
-	// call, unless retained: then it must stay valid and unchanged until
-	// Done has passed the segment (a Source that retains its buffers
-	// saves a copy of every payload).
-	Add(seg *packet.Segment, retained bool)
-	// Done returns how many segments (counted by Add) the Engine no
-	// longer needs the payloads of.
-	Done() uint64
-	// Tick moves the capture's clock on when packets are scarce (live).
-	Tick(now time.Time)
-	// Flush hands on what has been added so far, so that the Records of
-	// connections that closed are not held back by a slow trickle of
-	// segments (live: call it every fraction of a second).
-	Flush()
-	// Close ends the input at ts: every connection is closed and every
-	// Record emitted before it returns. The Engine is done afterwards.
-	Close(ts time.Time)
-	// Open returns the connections open now (approximate while running).
-	Open() int
-	// Stats returns the counters; exact once Close has returned.
-	Stats() (reassembly.Stats, flows.Stats)
-}
-
-// New returns an Engine of the given number of shards; 1 or less is the
-// plain pipeline on the caller's goroutine. emit receives each Record, from
-// one goroutine at a time (with several shards, not the caller's), and
-// only until Close returns.
-func New(shards int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) Engine {
-	if shards <= 1 {
-		return newSerial(rcfg, fcfg, emit)
-	}
-	return newSharded(shards, rcfg, fcfg, emit)
-}
-
-// serial is one Assembler and one Tracker on the caller's goroutine.
-type serial struct {
-	asm     *reassembly.Assembler
-	tracker *flows.Tracker
-	index   uint64
-}
-
-func newSerial(rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) *serial {
-	s := &serial{tracker: flows.NewTracker(fcfg, emit)}
-	s.asm = reassembly.New(rcfg, s.tracker)
-	return s
-}
-
-func (s *serial) Add(seg *packet.Segment, _ bool) {
-	s.index++
-	s.tracker.At(s.index)
-	s.asm.Add(seg)
-}
-
-// Tick takes a place of its own, as a segment would, so that what it
-// closes is built at once.
-func (s *serial) Tick(now time.Time) {
-	s.index++
-	s.tracker.At(s.index)
-	s.asm.Tick(now)
-	s.tracker.Settle()
-}
-
-func (s *serial) Flush() {}
-
-func (s *serial) Close(ts time.Time) {
-	s.tracker.At(s.index + 1)
-	s.asm.CloseAll(ts)
-	s.tracker.Flush()
-}
-
-func (s *serial) Done() uint64 { return s.index }
-
-func (s *serial) Open() int { return s.asm.Open() }
-
-func (s *serial) Stats() (reassembly.Stats, flows.Stats) {
-	return s.asm.Stats(), s.tracker.Stats()
-}
 
 // Epochs end after this many segments, or when they carry this many
 // payload bytes: small enough that what is in flight stays a few MiB,
@@ -163,16 +84,17 @@ type result struct {
 	// and sent everything and stops.
 	last, final bool
 	records     []*flows.Record
-	// low is the smallest key (see sharded.key) the shard may still
+	// low is the smallest key (see engine.key) the shard may still
 	// emit: its oldest unfinished connection (files) or earliest unbuilt
 	// close (live), or else just past the epoch's last index.
 	low uint64
 }
 
-type sharded struct {
+type engine struct {
 	shards  []*worker
 	ordered bool
 	maxHeld int
+	every   time.Duration // reassembly.Config.TickEvery
 	emit    func(*flows.Record)
 
 	// The dispatcher's side (the caller's goroutine).
@@ -222,7 +144,24 @@ type epochEnd struct {
 	epoch, last uint64
 }
 
-func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flows.Record)) *sharded {
+// engineConfig is what the engine needs of Config.
+type engineConfig struct {
+	workers    int
+	reassembly reassembly.Config
+	flows      flows.Config
+	// ordered releases Records in connection-start order (files);
+	// otherwise in the order connections closed (live).
+	ordered bool
+	// maxHeld caps the Records held for an earlier connection; past it
+	// the oldest go out anyway. 0 means 10000.
+	maxHeld int
+}
+
+// newEngine starts the workers and the merger. emit receives each Record,
+// from the merger's goroutine, until close returns.
+func newEngine(cfg engineConfig, emit func(*flows.Record)) *engine {
+	n := max(cfg.workers, 1)
+	rcfg, fcfg := cfg.reassembly, cfg.flows
 	def := reassembly.DefaultConfig()
 	if rcfg.MaxConns <= 0 {
 		rcfg.MaxConns = def.MaxConns
@@ -235,9 +174,10 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 	if fcfg.Lineage == nil {
 		fcfg.Lineage = flows.NewLineage(fcfg.MaxLineage)
 	}
-	s := &sharded{
-		ordered: fcfg.Ordered,
-		maxHeld: fcfg.MaxHeld,
+	s := &engine{
+		ordered: cfg.ordered,
+		maxHeld: cfg.maxHeld,
+		every:   rcfg.TickEvery(),
 		emit:    emit,
 		results: make(chan result, 2*n),
 		allDone: make(chan struct{}),
@@ -247,9 +187,7 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 	if s.maxHeld <= 0 {
 		s.maxHeld = 10000
 	}
-	// Each shard's Tracker emits as it builds; the merger orders.
-	fcfg.Ordered = false
-	fcfg.Deferred = true
+	// Each worker's Tracker emits as it builds; the merger orders.
 	for i := range n {
 		w := &worker{
 			id:   i,
@@ -269,7 +207,7 @@ func newSharded(n int, rcfg reassembly.Config, fcfg flows.Config, emit func(*flo
 // shardOf picks the shard of a segment's connection: the same for both
 // directions. Bulk transfers send runs of segments on one connection: the
 // comparison with the previous segment's endpoints saves the hash.
-func (s *sharded) shardOf(seg *packet.Segment) int {
+func (s *engine) shardOf(seg *packet.Segment) int {
 	if (seg.Src == s.lastEnds[0] && seg.Dst == s.lastEnds[1]) || (seg.Src == s.lastEnds[1] && seg.Dst == s.lastEnds[0]) {
 		return s.lastShard
 	}
@@ -279,14 +217,18 @@ func (s *sharded) shardOf(seg *packet.Segment) int {
 	return s.lastShard
 }
 
-func (s *sharded) Add(seg *packet.Segment, retained bool) {
+// Add takes the next segment. seg.Payload is read only during the call,
+// unless retained: then it must stay valid and unchanged until Done has
+// passed the segment (a Source that retains its buffers saves a copy of
+// every payload).
+func (s *engine) Add(seg *packet.Segment, retained bool) {
 	s.index++
 	if seg.Timestamp.After(s.clock) {
 		s.clock = seg.Timestamp
 	}
-	if s.shards[0].asm.NeedsTick(s.lastTick, s.clock) {
-		// The Assembler would tick itself here, before the segment; every
-		// shard does, at the same place.
+	if s.clock.Sub(s.lastTick) >= s.every {
+		// Timeouts are due: every worker ticks here, before the segment,
+		// at the same place.
 		s.broadcast(kindTick, s.clock, s.index)
 	}
 	b := s.cur[s.shardOf(seg)]
@@ -305,9 +247,10 @@ func (s *sharded) Add(seg *packet.Segment, retained bool) {
 	}
 }
 
-// Done implements Engine: the last segment of the newest epoch every
+// Done returns how many segments (counted by Add) the engine no longer
+// needs the payloads of: the last segment of the newest epoch every
 // shard has finished.
-func (s *sharded) Done() uint64 {
+func (s *engine) Done() uint64 {
 	r := s.resolved.Load()
 	for len(s.ends) > 0 && s.ends[0].epoch <= r {
 		s.done = s.ends[0].last
@@ -316,7 +259,8 @@ func (s *sharded) Done() uint64 {
 	return s.done
 }
 
-func (s *sharded) Tick(now time.Time) {
+// Tick moves the capture's clock on when packets are scarce (live).
+func (s *engine) Tick(now time.Time) {
 	if now.After(s.clock) {
 		s.clock = now
 	}
@@ -326,13 +270,18 @@ func (s *sharded) Tick(now time.Time) {
 	s.endEpoch(false)
 }
 
-func (s *sharded) Flush() {
+// Flush hands on what has been added so far, so that the Records of
+// connections that closed are not held back by a slow trickle of segments
+// (live: call it every fraction of a second).
+func (s *engine) Flush() {
 	if !s.closed {
 		s.endEpoch(false)
 	}
 }
 
-func (s *sharded) Close(ts time.Time) {
+// Close ends the input at ts: every connection is closed and every Record
+// emitted before it returns. The engine is done afterwards.
+func (s *engine) Close(ts time.Time) {
 	if s.closed {
 		return
 	}
@@ -351,7 +300,7 @@ func (s *sharded) Close(ts time.Time) {
 // broadcast adds a Tick or the end of input to every shard's batch, at
 // place index: the segment it comes before (or with, for a Tick that Add
 // makes).
-func (s *sharded) broadcast(kind uint8, now time.Time, index uint64) {
+func (s *engine) broadcast(kind uint8, now time.Time, index uint64) {
 	if kind == kindTick {
 		s.lastTick = now
 	}
@@ -362,7 +311,7 @@ func (s *sharded) broadcast(kind uint8, now time.Time, index uint64) {
 }
 
 // endEpoch hands every shard its batch.
-func (s *sharded) endEpoch(final bool) {
+func (s *engine) endEpoch(final bool) {
 	s.epoch++
 	for i, w := range s.shards {
 		b := s.cur[i]
@@ -376,7 +325,8 @@ func (s *sharded) endEpoch(final bool) {
 	s.inEpoch, s.epochLen = 0, 0
 }
 
-func (s *sharded) Open() int {
+// Open returns the connections open now (approximate while running).
+func (s *engine) Open() int {
 	n := 0
 	for _, w := range s.shards {
 		n += int(w.open.Load())
@@ -384,7 +334,8 @@ func (s *sharded) Open() int {
 	return n
 }
 
-func (s *sharded) Stats() (reassembly.Stats, flows.Stats) {
+// Stats returns the counters; exact once Close has returned.
+func (s *engine) Stats() (reassembly.Stats, flows.Stats) {
 	var rs reassembly.Stats
 	var fs flows.Stats
 	for _, w := range s.shards {
@@ -409,7 +360,7 @@ func (w *worker) batch() *batch {
 }
 
 // run is the shard's goroutine.
-func (w *worker) run(s *sharded) {
+func (w *worker) run(s *engine) {
 	for b := range w.in {
 		for i := range b.entries {
 			e := &b.entries[i]
@@ -419,7 +370,7 @@ func (w *worker) run(s *sharded) {
 				if e.inArena {
 					e.seg.Payload = b.arena[e.off:e.end:e.end]
 				}
-				w.asm.AddPlaced(&e.seg, e.place)
+				w.asm.Add(&e.seg, e.place)
 				e.seg.Payload = nil
 			case kindTick:
 				w.asm.Tick(e.place.Clock)
@@ -467,7 +418,7 @@ func (w *worker) build(resolved uint64) {
 	}
 }
 
-func (w *worker) send(s *sharded, b *batch, last, final bool) {
+func (w *worker) send(s *engine, b *batch, last, final bool) {
 	r := result{shard: w.id, epoch: b.epoch, last: last, final: final, records: w.out, low: b.last + 1}
 	if s.ordered {
 		if id, ok := w.tracker.Oldest(); ok {
@@ -482,7 +433,7 @@ func (w *worker) send(s *sharded, b *batch, last, final bool) {
 
 // merge is the merger's goroutine: it counts finished epochs and releases
 // Records in order.
-func (s *sharded) merge() {
+func (s *engine) merge() {
 	n := len(s.shards)
 	done := make(map[uint64]int) // epoch -> shards that finished it
 	low := make([]uint64, n)
@@ -526,14 +477,14 @@ func (s *sharded) merge() {
 	close(s.merged)
 }
 
-func (s *sharded) release(r *flows.Record) {
+func (s *engine) release(r *flows.Record) {
 	s.records++
 	s.emit(r)
 }
 
 // key orders the Records the merger releases: connection start (ID) for
 // files, close for a live capture, as one Tracker emits them.
-func (s *sharded) key(r *flows.Record) uint64 {
+func (s *engine) key(r *flows.Record) uint64 {
 	if s.ordered {
 		return r.ConnID()
 	}

@@ -1,4 +1,4 @@
-package shard
+package pipeline
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(n, rcfg, flows.Config{Ordered: true, ReportNonTLS: true}, func(r *flows.Record) {
+	e := newEngine(engineConfig{workers: n, reassembly: rcfg, flows: flows.Config{ReportNonTLS: true}, ordered: true}, func(r *flows.Record) {
 		if err := w.Write(r); err != nil {
 			t.Error(err)
 		}
@@ -71,7 +71,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 // captures returns the committed captures and, when TLSDISSECT_CONFORMANCE
 // names them, the peer captures.
 func captures(t *testing.T) []string {
-	files, err := filepath.Glob("../../testdata/captures/*.pcap*")
+	files, err := filepath.Glob("../testdata/captures/*.pcap*")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed captures (%v)", err)
 	}
@@ -134,7 +134,7 @@ func TestShardsAgree(t *testing.T) {
 // one shard gives from copies. A buffer reused too early shows as damaged
 // handshakes.
 func TestShardsRetained(t *testing.T) {
-	path := bigCapture(t, "../../testdata/captures/multi.pcap", 300)
+	path := bigCapture(t, "../testdata/captures/multi.pcap", 300)
 	want, _, wantF := dissect(t, path, 1, reassembly.Config{})
 	if wantF.Records < 3000 {
 		t.Fatalf("only %d records from the big capture", wantF.Records)
@@ -197,7 +197,7 @@ func bigCapture(t *testing.T, path string, copies int) string {
 // TestShardsLineage checks the capture where lineage crosses shards: each
 // resumed connection names the connection that issued its ticket.
 func TestShardsLineage(t *testing.T) {
-	out, _, _ := dissect(t, "../../testdata/captures/multi.pcap", 3, reassembly.Config{})
+	out, _, _ := dissect(t, "../testdata/captures/multi.pcap", 3, reassembly.Config{})
 	if n := strings.Count(out, `"issued_by":"C`); n == 0 {
 		t.Fatalf("no ticket traced to its issuer with 3 shards:\n%s", out)
 	}
@@ -209,7 +209,7 @@ func TestShardsLineage(t *testing.T) {
 // TestShardsBudgets: each shard gets its part of the connection budget, so
 // that the total stays within it.
 func TestShardsBudgets(t *testing.T) {
-	e := New(4, reassembly.Config{MaxConns: 8}, flows.Config{ReportNonTLS: true}, func(*flows.Record) {})
+	e := newEngine(engineConfig{workers: 4, reassembly: reassembly.Config{MaxConns: 8}, flows: flows.Config{ReportNonTLS: true}, ordered: false}, func(*flows.Record) {})
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1000 {
 		seg := packet.Segment{
@@ -238,7 +238,7 @@ func TestShardsBudgets(t *testing.T) {
 // cleanly.
 func TestShardsEmptyAndTick(t *testing.T) {
 	var got []*flows.Record
-	e := New(3, reassembly.Config{}, flows.Config{}, func(r *flows.Record) { got = append(got, r) })
+	e := newEngine(engineConfig{workers: 3, reassembly: reassembly.Config{}, flows: flows.Config{}, ordered: false}, func(r *flows.Record) { got = append(got, r) })
 	e.Tick(time.Now())
 	e.Tick(time.Now())
 	e.Close(time.Now())
@@ -273,7 +273,7 @@ func addrPort(host byte, port uint16) netip.AddrPort {
 // both directions of one connection land on the same shard.
 func TestShardBalance(t *testing.T) {
 	for _, n := range []int{2, 3, 4, 8} {
-		s := &sharded{shards: make([]*worker, n)}
+		s := &engine{shards: make([]*worker, n)}
 		counts := make([]int, n)
 		const conns = 20000
 		for i := range conns {
@@ -337,13 +337,13 @@ func segments(tb testing.TB, path string, copies int) ([]packet.Segment, int64) 
 // (1,100 connections: full, resumed and failed handshakes), on one shard
 // and on two.
 func BenchmarkEngine(b *testing.B) {
-	segs, n := segments(b, "../../testdata/captures/multi.pcap", 100)
+	segs, n := segments(b, "../testdata/captures/multi.pcap", 100)
 	for _, shards := range []int{1, 2} {
 		b.Run("shards="+strconv.Itoa(shards), func(b *testing.B) {
 			b.SetBytes(n)
 			b.ReportAllocs()
 			for b.Loop() {
-				e := New(shards, reassembly.Config{}, flows.Config{Ordered: true}, func(*flows.Record) {})
+				e := newEngine(engineConfig{workers: shards, reassembly: reassembly.Config{}, flows: flows.Config{}, ordered: true}, func(*flows.Record) {})
 				for i := range segs {
 					e.Add(&segs[i], true)
 				}
@@ -392,7 +392,7 @@ func closeOrder(t *testing.T, path string, n int) []*flows.Record {
 	}
 	defer src.Close()
 	var recs []*flows.Record
-	e := New(n, reassembly.Config{}, flows.Config{ReportNonTLS: true}, func(r *flows.Record) { recs = append(recs, r) })
+	e := newEngine(engineConfig{workers: n, reassembly: reassembly.Config{}, flows: flows.Config{ReportNonTLS: true}, ordered: false}, func(r *flows.Record) { recs = append(recs, r) })
 	var seg packet.Segment
 	for src.Next(&seg) == nil {
 		e.Add((*packet.Segment)(&seg), false)

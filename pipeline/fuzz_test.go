@@ -1,4 +1,4 @@
-package shard
+package pipeline
 
 import (
 	"bytes"
@@ -106,7 +106,7 @@ func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
 		t.Fatal(err)
 	}
 	rcfg := reassembly.Config{IdleTimeout: 20 * time.Second, GapTimeout: 300 * time.Millisecond, TimeWait: 2 * time.Second}
-	e := New(n, rcfg, flows.Config{Ordered: true, ReportNonTLS: true}, func(r *flows.Record) {
+	e := newEngine(engineConfig{workers: n, reassembly: rcfg, flows: flows.Config{ReportNonTLS: true}, ordered: true}, func(r *flows.Record) {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
 // one writes, byte for byte.
 func FuzzShards(f *testing.F) {
 	for _, c := range []string{"multi.pcap", "tls12-ticket-resumed.pcap", "tls13-psk-resumed.pcap", "lossy.pcap", "fail-untrusted-tls13.pcap"} {
-		f.Add(encodeFuzz(f, "../../testdata/captures/"+c))
+		f.Add(encodeFuzz(f, "../testdata/captures/"+c))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		segs, flush := decodeFuzz(in)
