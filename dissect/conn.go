@@ -751,12 +751,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 const maxServerFlightRecords = 10
 
 // aeadTag is the authentication tag length of the TLS 1.3 suite in use.
-func (c *Conn) aeadTag() int {
-	if c.cipherSuite == 0x1305 { // TLS_AES_128_CCM_8_SHA256
-		return 8
-	}
-	return 16
-}
+func (c *Conn) aeadTag() int { return aeadTagLen(c.cipherSuite) }
 
 // alertRecordMax is the largest TLS 1.3 record that is more likely an alert
 // than anything else: 2 bytes of alert, 1 of inner content type, the tag,

@@ -477,11 +477,6 @@ func (s *State) clientHello(e *Event) {
 	}
 }
 
-// eoedMaxLen is the largest ciphertext record an EndOfEarlyData alone can
-// make: a 4-byte handshake header, the inner content type and a 16-byte
-// AEAD tag (RFC 8446 5.2), with a little padding allowed.
-const eoedMaxLen = 4 + 1 + 16 + 3
-
 // encrypted takes a record seen only as ciphertext (or application data).
 func (s *State) encrypted(e *Event, appData bool) {
 	d := e.Dir & 1
@@ -522,32 +517,19 @@ func (s *State) encrypted13(e *Event) {
 		}
 		return
 	}
+	// The framer labelled the client's records (Conn.labelAppData): its
+	// Finished and EndOfEarlyData came as such; what is left is
+	// application data, 0-RTT data, or a record too short to be a
+	// Finished (most likely an alert, which End confirms if it is last).
 	switch {
 	case s.encAfter[1] == 0:
 		// Before the server's flight: 0-RTT data sent on the ClientHello.
 		s.earlyRecs++
-	case !s.Finished[0]:
-		if s.earlyRecs > 0 && !s.eoedSeen && e.Length <= eoedMaxLen {
-			s.eoedSeen = true
-			return
-		}
-		if e.Length <= alertRecordMax16 {
-			// Too short for a Finished: most likely an alert, which End
-			// confirms if it is last.
-			return
-		}
-		s.Finished[0] = true
-		s.clientFinMsg = len(s.Messages) - 1
-		s.encAfter[0]++
-		s.checkEstablished()
-	default:
+	case s.Finished[0]:
 		s.encAfter[0]++
 		s.appData[0] = true
 	}
 }
-
-// alertRecordMax16 is alertRecordMax for a 16-byte tag.
-const alertRecordMax16 = 2 + 1 + 16 + 16
 
 func (s *State) checkEstablished() {
 	if s.Finished[0] && s.Finished[1] && !s.Established {
