@@ -362,6 +362,11 @@ func TestInterceptionHints(t *testing.T) {
 	for name, want := range map[string]bool{
 		"www.example.com": true, "api.bank.co.uk.": true, "intranet": false, "printer.local": false,
 		"10.0.0.1": false, "2001:db8::1": false, "git.corp": false, "": false,
+		// Every private suffix (RFC 6761, RFC 8375, ICANN's .internal and
+		// the names home routers use), and public look-alikes.
+		"db.internal": false, "nas.lan": false, "tv.home": false, "box.localdomain": false, "app.localhost": false,
+		"x.test": false, "x.invalid": false, "www.example": false, "portal.intranet": false, "hub.home.arpa": false,
+		"localbank.com": true, "corp.com": true, "my.homes": true, "lan.party.io": true, "example.org": true,
 	} {
 		if got := publicName(name); got != want {
 			t.Errorf("publicName(%q) = %v, want %v", name, got, want)

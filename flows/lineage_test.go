@@ -305,3 +305,40 @@ func TestLineageAsksOnlyTheEarlier(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewedNeedsATicket: a ticket is renewed only when one is issued on
+// a connection that resumed by ticket.
+func TestRenewedNeedsATicket(t *testing.T) {
+	ticket := []byte("opaque-ticket-0001")
+	chTicket := ch12("a.example")
+	chTicket.SessionTicket, chTicket.HasSessionTicketExt = ticket, true
+	chSession := ch12("a.example")
+	chSession.SessionID = []byte("0123456789abcdef0123456789abcdef")
+	shSession := sh12()
+	shSession.SessionID = chSession.SessionID
+	for _, tc := range []struct {
+		name    string
+		play    func(s *script) *script
+		renewed bool
+	}{
+		{"resumed by ticket, a new one issued", func(s *script) *script {
+			return s.ch(chTicket).sh(sh12()).nst([]byte("opaque-ticket-0002"), 60).ccs(S).encFin(S).ccs(C).encFin(C)
+		}, true},
+		{"resumed by ticket, none issued", func(s *script) *script {
+			return s.ch(chTicket).sh(sh12()).ccs(S).encFin(S).ccs(C).encFin(C)
+		}, false},
+		{"resumed by session id, a ticket issued", func(s *script) *script {
+			return s.ch(chSession).sh(shSession).nst([]byte("opaque-ticket-0003"), 60).ccs(S).encFin(S).ccs(C).encFin(C)
+		}, false},
+		{"full handshake, a ticket issued", func(s *script) *script {
+			return s.ch(ch12("a.example")).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
+				hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).nst([]byte("opaque-ticket-0004"), 60).ccs(S).encFin(S)
+		}, false},
+	} {
+		h := newHarness(t, Config{})
+		r := tc.play(h.conn()).close(reassembly.CloseFIN)
+		if r.SessionTicket.Renewed != tc.renewed {
+			t.Errorf("%s: renewed %v, want %v (resumed %v by %q, issued %v)", tc.name, r.SessionTicket.Renewed, tc.renewed, r.Resumed, r.Resumption, r.SessionTicket.Issued)
+		}
+	}
+}
