@@ -69,22 +69,34 @@ func TestRSTWindow(t *testing.T) {
 }
 
 // TestOverlapConflictBytes: a segment overlapping two held pieces, each
-// with different bytes, reports the differing bytes of both.
+// with different bytes, reports the differing bytes of both, whether it
+// arrives ahead of the stream (held too) or in order (delivered).
 func TestOverlapConflictBytes(t *testing.T) {
-	steps := script(handshake, []step{
-		{from: packet.FromClient, flags: fPA, seq: 1003, ack: 5001, data: "LL"}, // held: 1003-1004
-		{from: packet.FromClient, flags: fPA, seq: 1007, ack: 5001, data: "OO"}, // held: 1007-1008
-		{from: packet.FromClient, flags: fPA, seq: 1002, ack: 5001, data: "eXXyzZZ"},
-	})
-	a, f := run(t, testConfig(), steps)
-	a.CloseAll(t0.Add(time.Hour))
-	var conflict []int
-	for _, an := range f.conns[0].anomalies {
-		if an.Kind == AnomalyOverlapConflict {
-			conflict = append(conflict, an.Bytes)
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"ahead of the stream", []step{
+			{from: packet.FromClient, flags: fPA, seq: 1003, ack: 5001, data: "LL"}, // held: 1003-1004
+			{from: packet.FromClient, flags: fPA, seq: 1007, ack: 5001, data: "OO"}, // held: 1007-1008
+			{from: packet.FromClient, flags: fPA, seq: 1002, ack: 5001, data: "eXXyzZZ"},
+		}},
+		{"in order", []step{
+			{from: packet.FromClient, flags: fPA, seq: 1002, ack: 5001, data: "EE"}, // held: 1002-1003
+			{from: packet.FromClient, flags: fPA, seq: 1005, ack: 5001, data: "OO"}, // held: 1005-1006
+			{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hxxlyy"},
+		}},
+	} {
+		a, f := run(t, testConfig(), script(handshake, tc.steps))
+		a.CloseAll(t0.Add(time.Hour))
+		var conflict []int
+		for _, an := range f.conns[0].anomalies {
+			if an.Kind == AnomalyOverlapConflict {
+				conflict = append(conflict, an.Bytes)
+			}
 		}
-	}
-	if !slices.Equal(conflict, []int{4}) {
-		t.Errorf("conflict reports %v, want one of 4 bytes (2 against each held piece)", conflict)
+		if !slices.Equal(conflict, []int{4}) {
+			t.Errorf("%s: conflict reports %v, want one of 4 bytes (2 against each held piece)", tc.name, conflict)
+		}
 	}
 }
