@@ -84,12 +84,12 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 func (c *conn) transcript(r *Record, st *dissect.State) {
 	r.Messages = make([]Message, len(st.Messages))
 	for i, m := range st.Messages {
-		r.Messages[i] = Message{TS: Time{m.Timestamp}, From: m.From.String(), Type: m.Type.String(), Length: m.Length,
+		r.Messages[i] = Message{TS: Time{m.Timestamp}, From: m.From, Type: m.Type, Length: m.Length,
 			Encrypted: m.Encrypted, Count: m.Count, Bytes: m.Bytes}
 	}
 	r.Renegotiations = st.Renegotiations
 	for _, a := range st.Alerts {
-		al := Alert{TS: Time{a.Timestamp}, From: a.From.String(), Code: -1, Encrypted: a.Encrypted}
+		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted}
 		if !a.Encrypted {
 			al.Level = alertLevelName(a.Level)
 			al.Description = a.Description.String()

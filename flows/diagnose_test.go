@@ -304,11 +304,11 @@ func TestProbableAlertConverted(t *testing.T) {
 		t.Fatalf("alerts %+v, want one encrypted", r.Alerts)
 	}
 	last := r.Messages[len(r.Messages)-1]
-	if last.Type != "alert" || last.Bytes != 19 || last.Count != 1 {
+	if last.Type != dissect.MsgAlert || last.Bytes != 19 || last.Count != 1 {
 		t.Errorf("last message %+v, want the alert split from the run", last)
 	}
 	prev := r.Messages[len(r.Messages)-2]
-	if prev.Type != "application_data" || prev.Count != 2 || prev.Bytes != 600 {
+	if prev.Type != dissect.MsgApplicationData || prev.Count != 2 || prev.Bytes != 600 {
 		t.Errorf("run %+v, want the two 300-byte records left", prev)
 	}
 }

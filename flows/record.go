@@ -2,6 +2,9 @@ package flows
 
 import (
 	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // Schema names the JSON contract a Record is written in.
@@ -47,11 +50,11 @@ type Endpoint struct {
 
 // Message is one entry of the message sequence (DESIGN.md, "messages[]").
 type Message struct {
-	TS        Time   `json:"ts"`
-	From      string `json:"from"` // "client" or "server"
-	Type      string `json:"type"` // dissect.MsgType.String(): client_hello, change_cipher_spec, ...
-	Length    int    `json:"length"`
-	Encrypted bool   `json:"encrypted"`
+	TS        Time            `json:"ts"`
+	From      packet.Dir      `json:"from"` // "client" or "server"
+	Type      dissect.MsgType `json:"type"` // client_hello, change_cipher_spec, ...
+	Length    int             `json:"length"`
+	Encrypted bool            `json:"encrypted"`
 	// Count and Bytes fold a run of application data in one direction:
 	// Count records, Bytes in all. 1 and Length for other entries.
 	Count int `json:"count"`
@@ -100,12 +103,12 @@ type Certificate struct {
 
 // Alert is one alert, in clear or encrypted.
 type Alert struct {
-	TS          Time   `json:"ts"`
-	From        string `json:"from"`
-	Level       string `json:"level"`       // "warning", "fatal", "" when encrypted
-	Description string `json:"description"` // IANA name, e.g. "handshake_failure"; "" when encrypted
-	Code        int    `json:"code"`        // -1 when encrypted
-	Encrypted   bool   `json:"encrypted"`
+	TS          Time       `json:"ts"`
+	From        packet.Dir `json:"from"`
+	Level       string     `json:"level"`       // "warning", "fatal", "" when encrypted
+	Description string     `json:"description"` // IANA name, e.g. "handshake_failure"; "" when encrypted
+	Code        int        `json:"code"`        // -1 when encrypted
+	Encrypted   bool       `json:"encrypted"`
 }
 
 // Failure says why a handshake failed.

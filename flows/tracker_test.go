@@ -160,7 +160,7 @@ func TestMessagesFolded(t *testing.T) {
 	}{{"client", 10, 1000}, {"server", 2, 1500}, {"client", 1, 1}}
 	for i, w := range want {
 		m := tail[i]
-		if m.Type != "application_data" || m.From != w.from || m.Count != w.count || m.Bytes != w.bytes {
+		if m.Type.String() != "application_data" || m.From.String() != w.from || m.Count != w.count || m.Bytes != w.bytes {
 			t.Errorf("message %d: %+v, want %+v", i, m, w)
 		}
 	}

@@ -237,10 +237,7 @@ func serverKey(r *flows.Record) string {
 // alertKey is "sender level description" of an alert ("server fatal
 // handshake_failure", "client encrypted").
 func alertKey(al flows.Alert) string {
-	from := al.From
-	if from == "" {
-		from = "unknown"
-	}
+	from := al.From.String()
 	if al.Encrypted {
 		return from + " encrypted"
 	}

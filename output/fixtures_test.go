@@ -3,7 +3,9 @@ package output
 import (
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // base is the capture time of the first fixture connection.
@@ -14,11 +16,28 @@ func at(ms float64) flows.Time {
 }
 
 func msg(ms float64, from, typ string, length int, enc bool) flows.Message {
-	return flows.Message{TS: at(ms), From: from, Type: typ, Length: length, Encrypted: enc, Count: 1, Bytes: length}
+	return flows.Message{TS: at(ms), From: dirOf(from), Type: typeOf(typ), Length: length, Encrypted: enc, Count: 1, Bytes: length}
 }
 
 func appData(ms float64, from string, count, bytes int) flows.Message {
-	return flows.Message{TS: at(ms), From: from, Type: "application_data", Length: bytes / max(count, 1), Encrypted: true, Count: count, Bytes: bytes}
+	return flows.Message{TS: at(ms), From: dirOf(from), Type: dissect.MsgApplicationData, Length: bytes / max(count, 1), Encrypted: true, Count: count, Bytes: bytes}
+}
+
+// dirOf and typeOf read the contract's words, as a JSON reader does.
+func dirOf(s string) packet.Dir {
+	var d packet.Dir
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func typeOf(s string) dissect.MsgType {
+	var t dissect.MsgType
+	if err := t.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return t
 }
 
 // hostileSNI carries every kind of terminal and HTML trouble: a screen
@@ -73,7 +92,7 @@ func fixtures() []*flows.Record {
 		SessionTicket: flows.SessionTicket{Issued: true, LifetimeHint: 7200, Length: 192,
 			SHA256: "3f2a9c0d8e7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877"},
 		Certificates: []flows.Certificate{leaf, inter},
-		Alerts:       []flows.Alert{{TS: at(5230.1), From: "client", Code: -1, Encrypted: true}},
+		Alerts:       []flows.Alert{{TS: at(5230.1), From: packet.FromClient, Code: -1, Encrypted: true}},
 		Status:       flows.StatusEstablished, Validation: "ok",
 		JA3: "e7d705a3286e19ea42f587b344ee6865", JA3String: "771,49195-49199,0-23-65281-10-11-35-16,29-23-24,0",
 		JA3S: "f4febc55ea12b31ae17cfb7e614afda8", JA3SString: "771,49199,65281-0-11-35-16",
@@ -119,7 +138,7 @@ func fixtures() []*flows.Record {
 			msg(0.2+6000, "client", "client_hello", 1750, false),
 			msg(18.9+6000, "server", "server_hello", 122, false),
 			msg(18.9+6000, "server", "change_cipher_spec", 1, false),
-			{TS: at(18.95 + 6000), From: "server", Type: "encrypted_handshake", Length: 3410, Encrypted: true, Count: 4, Bytes: 3410},
+			{TS: at(18.95 + 6000), From: packet.FromServer, Type: dissect.MsgEncryptedHandshake, Length: 3410, Encrypted: true, Count: 4, Bytes: 3410},
 			msg(21.3+6000, "client", "change_cipher_spec", 1, false),
 			msg(21.3+6000, "client", "finished", 53, true),
 			appData(21.4+6000, "client", 1, 300),
@@ -148,7 +167,7 @@ func fixtures() []*flows.Record {
 			Key:  "ECDSA P-256", SignatureAlgorithm: "ECDSA-SHA256", SelfSigned: true,
 			NotBefore: flows.Time{Time: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)},
 			NotAfter:  flows.Time{Time: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)}}},
-		Alerts: []flows.Alert{{TS: at(7011.7), From: "client", Level: "fatal", Description: "unknown_ca", Code: 48}},
+		Alerts: []flows.Alert{{TS: at(7011.7), From: packet.FromClient, Level: "fatal", Description: "unknown_ca", Code: 48}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonSelfSignedCertificate, By: "client", Alert: "unknown_ca",
 			Explanation: "The server sent a self-signed certificate (CN=intranet.corp.example) that the client does not trust; the client answered unknown_ca."},
@@ -162,7 +181,7 @@ func fixtures() []*flows.Record {
 			msg(8000.1, "client", "client_hello", 180, false),
 			msg(8002.0, "server", "alert", 2, false),
 		},
-		Alerts: []flows.Alert{{TS: at(8002), From: "server", Level: "fatal", Description: "protocol_version", Code: 70}},
+		Alerts: []flows.Alert{{TS: at(8002), From: packet.FromServer, Level: "fatal", Description: "protocol_version", Code: 70}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonProtocolVersionMismatch, By: "server", Alert: "protocol_version",
 			Explanation: "The client offered only TLS 1.0; the server requires TLS 1.2 or later."},
@@ -172,7 +191,7 @@ func fixtures() []*flows.Record {
 	version2.TS, version2.EndTS, version2.UID = at(9500), at(9504), "CvE7r8S9i0O1n2M3b"
 	version2.Client.Port = 33340
 	version2.Messages = []flows.Message{msg(9500.4, "client", "client_hello", 180, false), msg(9502.9, "server", "alert", 2, false)}
-	version2.Alerts = []flows.Alert{{TS: at(9502.9), From: "server", Level: "fatal", Description: "protocol_version", Code: 70}}
+	version2.Alerts = []flows.Alert{{TS: at(9502.9), From: packet.FromServer, Level: "fatal", Description: "protocol_version", Code: 70}}
 	expired := &flows.Record{
 		Schema: flows.Schema, TS: at(10000), EndTS: at(10060), UID: "CeX1p2I3r4E5d6A7b",
 		Client: flows.Endpoint{IP: "192.0.2.10", Port: 51010}, Server: flows.Endpoint{IP: "192.0.2.200", Port: 443},
@@ -189,7 +208,7 @@ func fixtures() []*flows.Record {
 			SignatureAlgorithm: "SHA256-RSA", SAN: []string{"old.example.org"},
 			NotBefore: flows.Time{Time: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
 			NotAfter:  flows.Time{Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}}},
-		Alerts: []flows.Alert{{TS: at(10021), From: "client", Level: "fatal", Description: "bad_certificate", Code: 42}},
+		Alerts: []flows.Alert{{TS: at(10021), From: packet.FromClient, Level: "fatal", Description: "bad_certificate", Code: 42}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonCertificateExpired, By: "client", Alert: "bad_certificate",
 			Explanation: "The server's certificate expired on 2025-01-01, 437 days before this connection; the client rejected it with bad_certificate."},
@@ -221,7 +240,7 @@ func fixtures() []*flows.Record {
 		Certificates: []flows.Certificate{{Subject: "CN=\x1b[31mred\u202e,O=<b>bold</b>", Issuer: "CN=\x1b[31mred\u202e",
 			Serial: "DEAD", SAN: []string{"\x1b[2J", "<script>alert(2)</script>"},
 			SHA256: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", Key: "RSA 1024"}},
-		Alerts: []flows.Alert{{TS: at(13011), From: "client", Level: "fatal", Description: "certificate_unknown", Code: 46}},
+		Alerts: []flows.Alert{{TS: at(13011), From: packet.FromClient, Level: "fatal", Description: "certificate_unknown", Code: 46}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonHostnameMismatch, By: "client", Alert: "certificate_unknown",
 			Explanation: "The certificate does not name " + hostileSNI + "; it names \x1b[2J."},

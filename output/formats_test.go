@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // fullRecord is a record with every field set, so that every optional
@@ -22,7 +23,7 @@ func fullRecord() *flows.Record {
 	r.Certificates = f.Certificates
 	r.Certificates[1].ParseError = "x509: unsupported critical extension"
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
-	r.Alerts = []flows.Alert{{TS: at(4300), From: "server", Level: "warning", Description: "close_notify", Code: 0}}
+	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0}}
 	r.Status = flows.StatusFailed
 	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test"}
 	r.Curve, r.EarlyData, r.Renegotiations = "x25519", "accepted", 1

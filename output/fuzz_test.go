@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // FuzzFormats puts arbitrary strings wherever the wire or a producer
@@ -23,8 +25,15 @@ func FuzzFormats(f *testing.F) {
 		r := base[0]
 		r.SNI, r.ALPN, r.ALPNOffered = sni, alpn, []string{alpn, sni}
 		r.Certificates[0].Subject, r.Certificates[0].SAN = subject, []string{sni}
-		r.Messages = append(r.Messages, flows.Message{TS: at(float64(count)), From: from, Type: typ, Count: count, Bytes: count})
-		r.Alerts = append(r.Alerts, flows.Alert{From: from, Level: level, Description: desc, Code: count})
+		// A record read back from JSON holds only the contract's words;
+		// any other value is still written safely.
+		var mt dissect.MsgType
+		if mt.UnmarshalText([]byte(typ)) != nil {
+			mt = dissect.MsgType(len(typ) * 37)
+		}
+		dir := packet.Dir(len(from) & 1)
+		r.Messages = append(r.Messages, flows.Message{TS: at(float64(count)), From: dir, Type: mt, Count: count, Bytes: count})
+		r.Alerts = append(r.Alerts, flows.Alert{From: dir, Level: level, Description: desc, Code: count})
 		r.Status = desc
 		r.Failure = &flows.Failure{Reason: typ, By: from, Alert: desc, Explanation: subject}
 		r.Anomalies = []string{typ}

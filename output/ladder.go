@@ -7,7 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // ladderWriter draws each connection as it arrives.
@@ -69,7 +71,7 @@ func Ladder(r *flows.Record, width int) string {
 	const gutter = timeCol + 2 + 2 + len(arrowRight) + 2
 	clientW := len("Client")
 	for i, m := range r.Messages {
-		if m.From != "server" {
+		if m.From != packet.FromServer {
 			clientW = max(clientW, utf8.RuneCountInString(labels[i]))
 		}
 	}
@@ -82,7 +84,7 @@ func Ladder(r *flows.Record, width int) string {
 		if !m.TS.IsZero() && !r.TS.IsZero() {
 			ts = since(m.TS.Sub(r.TS.Time))
 		}
-		if m.From == "server" {
+		if m.From == packet.FromServer {
 			lines := wrap(labels[i], serverW)
 			if len(lines) == 0 {
 				lines = []string{""}
@@ -97,7 +99,7 @@ func Ladder(r *flows.Record, width int) string {
 			continue
 		}
 		arrow := arrowRight
-		if m.From != "client" {
+		if m.From != packet.FromClient {
 			arrow = "    ?    "
 		}
 		lines := wrap(labels[i], clientW)
@@ -191,22 +193,22 @@ func ladderHeader(b *strings.Builder, r *flows.Record, width int) {
 func ladderLabels(r *flows.Record) []string {
 	labels := make([]string, len(r.Messages))
 	// Alerts are matched to alert messages in order, per direction.
-	alertsBy := map[string][]flows.Alert{}
+	alertsBy := map[packet.Dir][]flows.Alert{}
 	for _, a := range r.Alerts {
 		alertsBy[a.From] = append(alertsBy[a.From], a)
 	}
 	nst := 0
 	for _, m := range r.Messages {
-		if m.Type == "new_session_ticket" && m.From == "server" {
+		if m.Type == dissect.HandshakeMsg(dissect.TypeNewSessionTicket) && m.From == packet.FromServer {
 			nst++
 		}
 	}
 	seenNST := 0
 	for i, m := range r.Messages {
-		name := msgName(m.Type)
+		name := msgName(m.Type.String())
 		var note string
 		switch m.Type {
-		case "client_hello":
+		case dissect.HandshakeMsg(dissect.TypeClientHello):
 			var notes []string
 			if st := r.SessionTicket; st.Offered {
 				kind := "ticket"
@@ -225,11 +227,11 @@ func ladderLabels(r *flows.Record) []string {
 			if len(notes) > 0 {
 				note = " [" + strings.Join(notes, ", ") + "]"
 			}
-		case "new_session_ticket":
+		case dissect.HandshakeMsg(dissect.TypeNewSessionTicket):
 			seenNST++
 			st := r.SessionTicket
 			// The record keeps the last ticket issued.
-			if m.From == "server" && st.Issued && seenNST == nst {
+			if m.From == packet.FromServer && st.Issued && seenNST == nst {
 				parts := []string{}
 				if st.SHA256 != "" {
 					parts = append(parts, nbsp("ticket "+shortHash(st.SHA256)))
@@ -242,12 +244,12 @@ func ladderLabels(r *flows.Record) []string {
 				}
 				note = " [" + strings.Join(parts, ", ") + "]"
 			}
-		case "certificate":
+		case dissect.HandshakeMsg(dissect.TypeCertificate):
 			certs := r.Certificates
-			if m.From == "client" {
+			if m.From == packet.FromClient {
 				certs = r.ClientCertificates
 			}
-			if len(certs) == 0 && !m.Encrypted && m.From == "client" {
+			if len(certs) == 0 && !m.Encrypted && m.From == packet.FromClient {
 				// RFC 5246 7.4.6: a client without a suitable certificate
 				// answers a CertificateRequest with an empty list.
 				note = " [empty]"
@@ -262,7 +264,7 @@ func ladderLabels(r *flows.Record) []string {
 				}
 				note = " [" + s + "]"
 			}
-		case "alert":
+		case dissect.MsgAlert:
 			as := alertsBy[m.From]
 			if len(as) > 0 {
 				a := as[0]
@@ -271,7 +273,7 @@ func ladderLabels(r *flows.Record) []string {
 					note = " " + alertText(a)
 				}
 			}
-		case "application_data":
+		case dissect.MsgApplicationData:
 			n := max(m.Count, 1)
 			bytes := m.Bytes
 			if bytes == 0 {

@@ -6,7 +6,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // msgNames maps the contract's snake_case message types to the CamelCase
@@ -189,14 +191,11 @@ func byteSize(n int64) string {
 }
 
 // sideLetter is the one-letter sender prefix used in alert summaries.
-func sideLetter(from string) string {
-	switch from {
-	case "client":
+func sideLetter(from packet.Dir) string {
+	if from == packet.FromClient {
 		return "C"
-	case "server":
-		return "S"
 	}
-	return "?"
+	return "S"
 }
 
 // alertText is an alert in words: "fatal handshake_failure", or
@@ -225,19 +224,19 @@ func handshakeDuration(r *flows.Record) (time.Duration, bool) {
 			continue
 		}
 		switch m.Type {
-		case "client_hello", "sslv2_client_hello":
+		case dissect.HandshakeMsg(dissect.TypeClientHello), dissect.MsgSSLv2ClientHello:
 			if start.IsZero() {
 				start = m.TS.Time
 			}
 			continue
-		case "application_data":
+		case dissect.MsgApplicationData:
 			// The handshake is over once data flows; a TLS 1.3
 			// NewSessionTicket after it is not part of its duration.
 			if !start.IsZero() && !end.IsZero() {
 				return end.Sub(start), true
 			}
 			continue
-		case "alert", "heartbeat":
+		case dissect.MsgAlert, dissect.MsgHeartbeat:
 			continue
 		}
 		if !start.IsZero() {

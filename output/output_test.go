@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -203,7 +204,7 @@ func TestCompactMessagesCapped(t *testing.T) {
 		if i%2 == 1 {
 			from = "server"
 		}
-		ms = append(ms, flows.Message{From: from, Type: "application_data", Count: 1})
+		ms = append(ms, flows.Message{From: dirOf(from), Type: typeOf("application_data"), Count: 1})
 	}
 	got := compactMessages(ms)
 	if !strings.HasSuffix(got, " …+976") || strings.Count(got, "AD") != maxTokens {
@@ -215,15 +216,15 @@ func TestCompactMessagesCapped(t *testing.T) {
 	// Alike messages in a row fold, counts add up; a change of type,
 	// direction or encryption ends the run.
 	run := []flows.Message{
-		{From: "client", Type: "client_hello"},
-		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 1},
-		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 1},
-		{From: "server", Type: "encrypted_handshake", Encrypted: true, Count: 2},
-		{From: "server", Type: "application_data", Encrypted: true, Count: 3},
-		{From: "server", Type: "application_data", Encrypted: true, Count: 2},
-		{From: "client", Type: "application_data", Encrypted: true, Count: 1},
-		{From: "client", Type: "alert", Encrypted: false},
-		{From: "client", Type: "alert", Encrypted: true},
+		{From: packet.FromClient, Type: typeOf("client_hello")},
+		{From: packet.FromServer, Type: typeOf("encrypted_handshake"), Encrypted: true, Count: 1},
+		{From: packet.FromServer, Type: typeOf("encrypted_handshake"), Encrypted: true, Count: 1},
+		{From: packet.FromServer, Type: typeOf("encrypted_handshake"), Encrypted: true, Count: 2},
+		{From: packet.FromServer, Type: typeOf("application_data"), Encrypted: true, Count: 3},
+		{From: packet.FromServer, Type: typeOf("application_data"), Encrypted: true, Count: 2},
+		{From: packet.FromClient, Type: typeOf("application_data"), Encrypted: true, Count: 1},
+		{From: packet.FromClient, Type: typeOf("alert"), Encrypted: false},
+		{From: packet.FromClient, Type: typeOf("alert"), Encrypted: true},
 	}
 	if got, want := compactMessages(run), "→CH ←{EH}×4 AD×5 →AD A {A}"; got != want {
 		t.Errorf("folded notation %q, want %q", got, want)

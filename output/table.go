@@ -12,7 +12,9 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // tableLegend explains the table's notation; it is printed under the table.
@@ -191,7 +193,7 @@ func ticketNotes(r *flows.Record, ref func(uid string) string) []string {
 // has them all.
 func compactMessages(ms []flows.Message) string {
 	var b strings.Builder
-	from := ""
+	var from packet.Dir
 	tokens := 0
 	for i := 0; i < len(ms); {
 		m := ms[i]
@@ -210,17 +212,14 @@ func compactMessages(ms []flows.Message) string {
 		}
 		if m.From != from || tokens == 0 {
 			from = m.From
-			switch from {
-			case "client":
+			if from == packet.FromClient {
 				b.WriteString("→")
-			case "server":
+			} else {
 				b.WriteString("←")
-			default:
-				b.WriteString("?")
 			}
 		}
-		tok := msgAbbrev(m.Type)
-		if m.Encrypted && m.Type != "application_data" {
+		tok := msgAbbrev(m.Type.String())
+		if m.Encrypted && m.Type != dissect.MsgApplicationData {
 			tok = "{" + tok + "}"
 		}
 		b.WriteString(tok)

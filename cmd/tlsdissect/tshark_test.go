@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // TestAgainstTshark checks, for every committed capture, that each
@@ -45,19 +46,20 @@ func TestAgainstTshark(t *testing.T) {
 				var c2s, s2c []string
 				for _, m := range rec.Messages {
 					tok := ""
+					typ := m.Type.String()
 					switch {
-					case m.Type == "change_cipher_spec":
+					case typ == "change_cipher_spec":
 						tok = "CCS"
-					case m.Encrypted || m.Type == "application_data" || m.Type == "alert" || m.Type == "heartbeat" || m.Type == "encrypted_handshake":
+					case m.Encrypted || typ == "application_data" || typ == "alert" || typ == "heartbeat" || typ == "encrypted_handshake":
 						continue
 					default:
-						n, ok := handshakeNumber(m.Type)
+						n, ok := handshakeNumber(typ)
 						if !ok {
 							continue
 						}
 						tok = strconv.Itoa(n)
 					}
-					if m.From == "client" {
+					if m.From == packet.FromClient {
 						c2s = append(c2s, tok)
 					} else {
 						s2c = append(s2c, tok)

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // The fixtures below are invented (addresses from documentation ranges,
@@ -149,7 +151,24 @@ func ts(s string) flows.Time {
 }
 
 func msg(from, typ string, enc bool, count int) flows.Message {
-	return flows.Message{From: from, Type: typ, Encrypted: enc, Count: count}
+	return flows.Message{From: dirOf(from), Type: typeOf(typ), Encrypted: enc, Count: count}
+}
+
+// dirOf and typeOf read the contract's words, as a JSON reader does.
+func dirOf(s string) packet.Dir {
+	var d packet.Dir
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func typeOf(s string) dissect.MsgType {
+	var t dissect.MsgType
+	if err := t.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return t
 }
 
 // fixRecords are our records for the fixture: the first agrees with every
@@ -170,7 +189,7 @@ func fixRecords() []flows.Record {
 			msg("server", "finished", true, 1), msg("client", "application_data", true, 3),
 			msg("server", "application_data", true, 1), msg("client", "alert", true, 1),
 		},
-		Alerts: []flows.Alert{{From: "client", Encrypted: true, Code: -1}},
+		Alerts: []flows.Alert{{From: packet.FromClient, Encrypted: true, Code: -1}},
 		Certificates: []flows.Certificate{{Subject: "CN=a.example,O=Example\\, Inc.,C=XX", Issuer: "CN=Example CA,O=Example",
 			Serial: "0A0B", NotBefore: ts("2020-01-01T00:00:00Z"), NotAfter: ts("2021-01-01T00:00:00Z"), SAN: []string{"a.example"},
 			SHA256: fixSHA256, Key: "RSA 2048"}},
@@ -187,7 +206,7 @@ func fixRecords() []flows.Record {
 			msg("client", "change_cipher_spec", false, 1), msg("client", "finished", true, 1),
 			msg("server", "alert", false, 1),
 		},
-		Alerts: []flows.Alert{{From: "server", Level: "fatal", Description: "handshake_failure", Code: 40}},
+		Alerts: []flows.Alert{{From: packet.FromServer, Level: "fatal", Description: "handshake_failure", Code: 40}},
 	}
 	return []flows.Record{r1, r2}
 }

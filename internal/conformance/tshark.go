@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // tsharkFile is NAME.tshark-conn.json (the fields used here).
@@ -219,7 +220,7 @@ func (e *capEval) compareTshark(c *tsharkConn, o *ourConn, tsClient string) {
 		if a.Encrypted {
 			continue
 		}
-		d := dirLetter(a.From, clientIsTs)
+		d := dirLetter(a.From.String(), clientIsTs)
 		ourAl = append(ourAl, fmt.Sprintf("%s:Alert(%d,%d)", d, levelCode(a.Level), a.Code))
 	}
 	if len(refAl) > 0 || len(ourAl) > 0 {
@@ -288,15 +289,15 @@ func ourTokens(r *flows.Record, clientIsRefClient, tls13 bool) []string {
 	// The alerts of each direction, in order, give alert messages their
 	// level, code and whether they were read in clear (alerts[] is the
 	// detailed account; a message and its alert entry are paired by order).
-	alerts := map[string][]flows.Alert{}
+	alerts := map[packet.Dir][]flows.Alert{}
 	for _, a := range r.Alerts {
 		alerts[a.From] = append(alerts[a.From], a)
 	}
 	var out []string
 	for _, m := range r.Messages {
-		d := dirLetter(m.From, clientIsRefClient)
+		d := dirLetter(m.From.String(), clientIsRefClient)
 		var tok string
-		switch t := m.Type; {
+		switch t := m.Type.String(); {
 		case t == "application_data":
 			continue
 		case t == "change_cipher_spec":
