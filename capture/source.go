@@ -146,6 +146,13 @@ func openError(path string, err error) error {
 	return &FileError{Name: path, Offset: -1, Msg: msg, Err: err}
 }
 
+// OpenReader reads a pcap or pcapng capture from r, as OpenFile does a
+// file; name is used in errors ("-" reads as "stdin"). Close does not
+// close r.
+func OpenReader(r io.Reader, name string, opts Options) (*Source, error) {
+	return openReader(r, name, opts)
+}
+
 // openReader reads a capture from r; name is used in errors. It does not
 // close r.
 func openReader(r io.Reader, name string, opts Options) (*Source, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -53,7 +54,18 @@ type result struct {
 	code           int
 }
 
+// runBin runs the command in process: run is the whole program but for
+// the process around it (main), so the tests need no build and no fork.
+// TestRealBinary checks that the built binary says the same.
 func runBin(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	var so, se bytes.Buffer
+	code := run(context.Background(), args, bytes.NewReader(stdin), &so, &se, nil)
+	return result{so.String(), se.String(), code}
+}
+
+// execBin runs the real binary, built once.
+func execBin(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	var so, se bytes.Buffer
@@ -69,6 +81,39 @@ func runBin(t *testing.T, stdin []byte, args ...string) result {
 		t.Fatalf("running %v: %v", args, err)
 	}
 	return result{so.String(), se.String(), code}
+}
+
+// TestRealBinary runs the built command, as a user does, on a committed
+// capture in every format and on bad input, and holds it to what the
+// in-process runs (every other test here) say: output, messages and exit
+// codes.
+func TestRealBinary(t *testing.T) {
+	file := filepath.Join(capturesDir, "multi.pcap")
+	for _, args := range [][]string{
+		{"-q", "-F", "json", "-r", file},
+		{"-q", "-F", "table", "-workers", "2", "-r", file},
+		{"-q", "-F", "ladder", "-r", file},
+		{"-r", file, "-F", "summary"},
+		{"-r", "/nonexistent.pcap"},
+		{"-F", "nosuchformat", "-r", file},
+	} {
+		want := runBin(t, nil, args...)
+		got := execBin(t, nil, args...)
+		if got.code != want.code || got.stdout != want.stdout {
+			t.Errorf("%v: binary exit %d, %d bytes out; in process exit %d, %d bytes", args, got.code, len(got.stdout), want.code, len(want.stdout))
+		}
+		// The summary's timing differs run to run; its first word does not.
+		if g, w := firstWord(got.stderr), firstWord(want.stderr); g != w {
+			t.Errorf("%v: binary stderr %q, in process %q", args, g, w)
+		}
+	}
+}
+
+func firstWord(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 func committedCaptures(t *testing.T) []string {

@@ -219,6 +219,11 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 			WakeOnTimeout: true,
 		})
 	}
+	if o.file == "-" {
+		// The command's standard input, which is the process's in main
+		// and a buffer in the tests.
+		return capture.OpenReader(stdin, "-", capture.Options{Filter: filter, Snaplen: o.snaplen})
+	}
 	return capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
 }
 
