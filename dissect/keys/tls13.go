@@ -20,6 +20,11 @@ type TLS13Opener struct {
 	key    []byte       // the ChaCha20 key, for Peek
 	iv     [12]byte
 	seq    uint64
+	// Scratch, kept here because what crosses the cipher.AEAD and
+	// cipher.Block interfaces escapes: on the stack it would be an
+	// allocation per record.
+	nonce [12]byte
+	ks    [64]byte
 }
 
 // NewTLS13Opener returns an opener for records protected with a traffic
@@ -78,20 +83,20 @@ func (o *TLS13Opener) SetSeq(seq uint64) { o.seq = seq }
 
 // check validates a record and takes its sequence number; it returns the
 // nonce and the length of the encrypted inner plaintext.
-func (o *TLS13Opener) check(hdr, body []byte) (nonce [12]byte, n int, err error) {
+func (o *TLS13Opener) check(hdr, body []byte) (nonce []byte, n int, err error) {
 	if err := checkHeader(hdr, body, MaxTLS13Ciphertext); err != nil {
-		return nonce, 0, err
+		return nil, 0, err
 	}
 	if hdr[0] != ContentApplicationData {
-		return nonce, 0, fmt.Errorf("keys: TLS 1.3 record of outer type %d: %w", hdr[0], ErrRecordHeader)
+		return nil, 0, fmt.Errorf("keys: TLS 1.3 record of outer type %d: %w", hdr[0], ErrRecordHeader)
 	}
 	n = len(body) - o.aead.Overhead()
 	if n < 1 {
-		return nonce, 0, fmt.Errorf("keys: TLS 1.3 record body of %d bytes: %w", len(body), ErrRecordLength)
+		return nil, 0, fmt.Errorf("keys: TLS 1.3 record body of %d bytes: %w", len(body), ErrRecordLength)
 	}
-	xorNonce(&nonce, o.iv[:], o.seq)
+	xorNonce(&o.nonce, o.iv[:], o.seq)
 	o.seq++
-	return nonce, n, nil
+	return o.nonce[:], n, nil
 }
 
 // Open implements Opener: it authenticates the record, decrypts it and
@@ -102,7 +107,7 @@ func (o *TLS13Opener) Open(dst, hdr, body []byte) (uint8, []byte, error) {
 		return 0, nil, err
 	}
 	seq := o.seq - 1
-	out, err := o.aead.Open(dst, nonce[:], body, hdr)
+	out, err := o.aead.Open(dst, nonce, body, hdr)
 	if err != nil {
 		return 0, nil, fmt.Errorf("keys: %s record %d: %w", o.suite.Name, seq, ErrAuthentication)
 	}
@@ -129,7 +134,7 @@ func (o *TLS13Opener) Peek(hdr, body []byte) (uint8, int, error) {
 		return 0, 0, err
 	}
 	ct := body[:n]
-	var ks [64]byte
+	ks := &o.ks
 	bs := 16
 	if o.suite.Cipher == CipherChaCha20Poly1305 {
 		bs = 64
@@ -137,7 +142,7 @@ func (o *TLS13Opener) Peek(hdr, body []byte) (uint8, int, error) {
 	for end := len(ct); end > 0; {
 		j := (end - 1) / bs
 		start := j * bs
-		if err := o.keystream(&ks, nonce[:], j); err != nil {
+		if err := o.keystream(ks, nonce, j); err != nil {
 			return 0, 0, err
 		}
 		for i := end - 1; i >= start; i-- {
