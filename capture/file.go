@@ -225,12 +225,10 @@ func (r *fileReader) readPcapHeader(bigEndian, nanos, modified bool) error {
 	// The upper bits carry FCS information (draft-ietf-opsawg-pcap
 	// section 5.8); the link type is the low 16 bits.
 	r.linkType = LinkType(r.u32(h[20:24]) & 0xffff)
+	// A link type we do not decode is no reason to refuse the file:
+	// its packets are counted as skipped (SkipLinkType).
 	if err := r.skip(pcapHeaderLen, "pcap file header"); err != nil {
 		return err
-	}
-	if !r.linkType.supported() {
-		return &FileError{Name: r.name, Offset: -1, Err: ErrUnsupportedLinkType,
-			Msg: fmt.Sprintf("unsupported link type %d (%s)", uint32(r.linkType), r.linkType)}
 	}
 	r.publish()
 	return nil
@@ -435,11 +433,7 @@ func (r *fileReader) readFirstInterface() error {
 			return err
 		}
 	}
-	r.linkType = r.ifaces[0].linkType
-	if !r.linkType.supported() {
-		return &FileError{Name: r.name, Offset: -1, Err: ErrUnsupportedLinkType,
-			Msg: fmt.Sprintf("unsupported link type %d (%s)", uint32(r.linkType), r.linkType)}
-	}
+	r.linkType = r.ifaces[0].linkType // other interfaces may differ; unsupported ones are skipped
 	r.publish()
 	return nil
 }

@@ -65,7 +65,7 @@ func FuzzDecodePacket(f *testing.F) {
 				wire += 1000
 			}
 			var seg packet.Segment
-			v := d.decode(lt, frame[2:], wire, t0.Add(time.Duration(i)*time.Millisecond), &seg)
+			v := d.decode(lt, frame[2:], wire, t0.Add(time.Duration(i)*time.Millisecond), &seg, nil)
 			if v == vSegment {
 				if len(seg.Payload) > maxDatagram || seg.Truncated < 0 || seg.Truncated > 1<<16 {
 					t.Fatalf("segment with %d payload bytes, %d truncated", len(seg.Payload), seg.Truncated)
