@@ -644,7 +644,11 @@ func (d *decoder) udp(b []byte, src, dst netip.Addr, missing int) verdict {
 		// The UDP length can be shorter than what IP carries (trailing
 		// bytes are not the datagram's); nothing is missing then.
 		payload, missing = b[8:length], 0
-	case missing == 0 && d.snapCut:
+	case missing > 0:
+		// Cut by the snap length: the UDP length tells the datagram's
+		// end when IP carries more, but never more than IP lost.
+		missing = min(missing, length-len(b))
+	case d.snapCut:
 		missing = length - len(b)
 	}
 	dg := d.dg
