@@ -39,6 +39,10 @@ type Stats struct {
 	// timed out, overran the memory budget, overlapped an earlier fragment
 	// with different bytes, or was malformed.
 	FragmentsDropped uint64
+	// Secrets counts the TLS key logs read from pcapng Decryption
+	// Secrets Blocks (see Source.Secrets); SecretsDropped those skipped
+	// as malformed or beyond the memory bound.
+	Secrets, SecretsDropped uint64
 	// Live capture only, from libpcap: received and dropped by the kernel
 	// and by the interface.
 	PcapReceived, PcapDropped, PcapIfDropped uint64

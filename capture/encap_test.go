@@ -196,7 +196,9 @@ func encapCases() []encapCase {
 			return serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeDot1Q},
 				&layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypePPPoESession}, gopacket.Payload(pppoe(in.ip)))
 		}},
-		{"mpls one label", LinkTypeEthernet, "", func(t testing.TB, in inner) []byte { return eth(t, layers.EthernetTypeMPLSUnicast, mplsStack(1, in.ip)) }},
+		{"mpls one label", LinkTypeEthernet, "", func(t testing.TB, in inner) []byte {
+			return eth(t, layers.EthernetTypeMPLSUnicast, mplsStack(1, in.ip))
+		}},
 		{"mpls three labels multicast", LinkTypeEthernet, "", func(t testing.TB, in inner) []byte {
 			return eth(t, layers.EthernetTypeMPLSMulticast, mplsStack(3, in.ip))
 		}},

@@ -184,6 +184,12 @@ func FuzzOpenReader(f *testing.F) {
 	pb = bo.AppendUint32(pb, uint32(len(frame)))
 	ng = append(ng, ngBlock(bo, pcapngPacketBlock, append(pb, frame...))...)
 	f.Add(ng)
+	// Decryption Secrets Blocks, and UDP datagrams.
+	dsb := append(ngSHB(bo), ngDSB(bo, pcapngSecretsTLS, 40, keyLog(1, "fuzz")[:40])...)
+	dsb = append(dsb, ngIDB(bo, ngIface{lt: LinkTypeRaw, tsres: -1})...)
+	udp, _ := udpPacket(f, spec.src, spec.dst, []byte("datagram"))
+	dsb = append(dsb, ngEPB(bo, ngIface{lt: LinkTypeRaw, tsres: -1}, rec{ts: t0, data: udp})...)
+	f.Add(append(dsb, ngDSB(bo, pcapngSecretsTLS, 9, []byte("truncated"))...))
 	f.Fuzz(func(t *testing.T, file []byte) {
 		s, err := openReader(bytes.NewReader(file), "fuzz", Options{MaxFragmentBytes: 64 << 10})
 		if err != nil {
@@ -253,6 +259,13 @@ func FuzzOpenReader(f *testing.F) {
 			}
 		}
 		st := u.Stats()
+		total := 0
+		for _, b := range u.Secrets() {
+			total += len(b)
+		}
+		if total > maxSecretsBytes || uint64(len(u.Secrets())) != st.Secrets {
+			t.Fatalf("%d secrets of %d bytes, Stats.Secrets %d", len(u.Secrets()), total, st.Secrets)
+		}
 		var skipped uint64
 		for _, n := range st.Skipped {
 			skipped += n

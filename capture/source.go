@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -352,6 +353,23 @@ func (s *Source) publishLive() {
 	s.liveMu.Lock()
 	s.shared = s.stats
 	s.liveMu.Unlock()
+}
+
+// Secrets returns copies of the TLS key logs (NSS key log text, as
+// SSLKEYLOGFILE writes it) found so far in the file's pcapng Decryption
+// Secrets Blocks, in file order; nil when there are none. Such blocks
+// usually precede the packets they decrypt, so the ones before the first
+// interface are there as soon as the file is open; call it again after
+// reading packets for the others. Only from the goroutine that calls Next.
+func (s *Source) Secrets() [][]byte {
+	if s.file == nil || len(s.file.secrets) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(s.file.secrets))
+	for i, b := range s.file.secrets {
+		out[i] = bytes.Clone(b)
+	}
+	return out
 }
 
 // LinkType names the link layer as libpcap does ("EN10MB", "LINUX_SLL", ...).
