@@ -47,7 +47,7 @@ func TestDecryptionSecrets(t *testing.T) {
 		file = append(file, ngDSB(bo, pcapngSecretsTLS, len(first), first)...)
 		file = append(file, ngIDB(bo, ifc)...)
 		file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frame})...)
-		file = append(file, ngDSB(bo, 0x57474b4c, 4, []byte("WGKL"))...)     // WireGuard: not ours
+		file = append(file, ngDSB(bo, 0x57474b4c, 4, []byte("WGKL"))...)           // WireGuard: not ours
 		file = append(file, ngDSB(bo, pcapngSecretsTLS, 4000, []byte("short"))...) // overruns its block
 		file = append(file, ngDSB(bo, pcapngSecretsTLS, len(second), second)...)
 		file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frame})...)
