@@ -52,7 +52,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.SetBytes(int64(len(frame)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if d.decode(tc.lt, frame, len(frame), t0, &seg) != vSegment {
+				if d.decode(tc.lt, frame, len(frame), t0, &seg, nil) != vSegment {
 					b.Fatal("not a segment")
 				}
 			}

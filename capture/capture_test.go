@@ -312,8 +312,6 @@ func TestFileErrors(t *testing.T) {
 		{"elf", []byte("\x7fELF\x02\x01\x01"), ErrNotCapture, 0, nil, "not a pcap or pcapng file"},
 		{"short header", three[:20], ErrTruncated, 0, nil, "pcap file header"},
 		{"bad version", badVersion, ErrCorrupt, 0, nil, "unsupported version 3.4"},
-		{"unsupported link type", pcapBytes(105, pcapOpts{}), ErrUnsupportedLinkType, 0, nil, "unsupported link type 105 (IEEE802_11)"},
-		{"unsupported pcapng link type", pcapngBytes(false, []ngIface{{lt: 127, tsres: -1}}), ErrUnsupportedLinkType, 0, nil, "IEEE802_11_RADIO"},
 		{"pcapng bad byte order", badBOM, ErrCorrupt, 0, nil, "byte-order magic"},
 		{"pcapng if_tsresol out of range", tsres, ErrCorrupt, 0, nil, "if_tsresol"},
 		{"truncated in packet data", three[:24+2*recLen+16+10], nil, 2, ErrTruncated, "packet data: truncated"},
@@ -383,7 +381,7 @@ func TestPcapngFeatures(t *testing.T) {
 	ifaces := []ngIface{
 		{lt: LinkTypeEthernet, tsres: 9},                       // nanoseconds
 		{lt: LinkTypeRaw, tsres: 0x80 | 20, offset: 1_000_000}, // 2^-20 s, offset
-		{lt: 105, tsres: -1},                                   // unsupported: its packets are decode errors
+		{lt: 105, tsres: -1},                                   // unsupported: its packets are skipped
 	}
 	ts1 := t0.Add(time.Second)
 	file := pcapngBytes(false, ifaces,
@@ -414,8 +412,8 @@ func TestPcapngFeatures(t *testing.T) {
 	wantSeg(t, segs[1], raw, ts1)
 	wantSeg(t, segs[2], eth, ts1)
 	wantSeg(t, segs[3], eth, t0)
-	if st.DecodeErrors != 1 || st.Packets != 5 {
-		t.Errorf("stats %+v, want 1 decode error of 5 packets", st)
+	if st.DecodeErrors != 0 || st.Packets != 5 || st.Skipped[SkipLinkType] != 1 || st.NonTCP != 1 || st.UnsupportedLinkType != 105 {
+		t.Errorf("stats %+v, want 1 packet of link type 105 skipped of 5 packets", st)
 	}
 }
 

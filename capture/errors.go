@@ -14,7 +14,9 @@ var (
 	ErrTruncated = errors.New("capture: truncated")
 	// ErrNotCapture: the input is neither a pcap nor a pcapng file.
 	ErrNotCapture = errors.New("capture: not a pcap or pcapng file")
-	// ErrUnsupportedLinkType: the capture's link layer is not one we decode.
+	// ErrUnsupportedLinkType: a live interface's link layer is not one we
+	// decode. A file of such a link type opens; its packets are skipped
+	// and counted (Stats.Skipped[SkipLinkType]).
 	ErrUnsupportedLinkType = errors.New("capture: unsupported link type")
 	// ErrCorrupt: a file or block header is inconsistent, so the framing of
 	// the rest of the file cannot be trusted.

@@ -30,6 +30,11 @@ const (
 	readBufSize = maxCaptureLen + 64<<10
 	// maxInterfaces bounds the interface table of a pcapng section.
 	maxInterfaces = 4096
+	// maxSecretsBytes bounds the key log text kept from Decryption
+	// Secrets Blocks: some 90,000 lines of NSS key log, far more than a
+	// capture that fits in memory needs. Blocks beyond it are counted in
+	// Stats.SecretsDropped and skipped.
+	maxSecretsBytes = 16 << 20
 )
 
 // File magic numbers, as read little-endian from the first four bytes.
@@ -46,6 +51,8 @@ const (
 	pcapngPacketBlock   = 2 // obsolete Packet Block
 	pcapngSimplePacket  = 3
 	pcapngEnhancedPkt   = 6
+	pcapngDSB           = 0x0a       // Decryption Secrets Block
+	pcapngSecretsTLS    = 0x544c534b // "TLSK": an NSS key log
 	pcapngOptEndOfOpt   = 0
 	pcapngOptTSResol    = 9
 	pcapngOptTSOffset   = 14
@@ -103,6 +110,10 @@ type fileReader struct {
 	// pcapng
 	ifaces []ngInterface
 	lastTS time.Time
+	// secrets are the TLS key logs of Decryption Secrets Blocks, copied
+	// out of the read buffer; secretBytes is their total length.
+	secrets     [][]byte
+	secretBytes int
 }
 
 func (r *fileReader) u16(b []byte) uint16 {
@@ -225,12 +236,10 @@ func (r *fileReader) readPcapHeader(bigEndian, nanos, modified bool) error {
 	// The upper bits carry FCS information (draft-ietf-opsawg-pcap
 	// section 5.8); the link type is the low 16 bits.
 	r.linkType = LinkType(r.u32(h[20:24]) & 0xffff)
+	// A link type we do not decode is no reason to refuse the file:
+	// its packets are counted as skipped (SkipLinkType).
 	if err := r.skip(pcapHeaderLen, "pcap file header"); err != nil {
 		return err
-	}
-	if !r.linkType.supported() {
-		return &FileError{Name: r.name, Offset: -1, Err: ErrUnsupportedLinkType,
-			Msg: fmt.Sprintf("unsupported link type %d (%s)", uint32(r.linkType), r.linkType)}
 	}
 	r.publish()
 	return nil
@@ -428,6 +437,8 @@ func (r *fileReader) readFirstInterface() error {
 			err = r.interfaceDescription(length)
 		case pcapngPacketBlock, pcapngSimplePacket, pcapngEnhancedPkt:
 			return r.fail(ErrCorrupt, "packet block", "packet before any interface description block")
+		case pcapngDSB:
+			err = r.secretsBlock(length)
 		default:
 			err = r.skip(int(length), "block")
 		}
@@ -435,11 +446,7 @@ func (r *fileReader) readFirstInterface() error {
 			return err
 		}
 	}
-	r.linkType = r.ifaces[0].linkType
-	if !r.linkType.supported() {
-		return &FileError{Name: r.name, Offset: -1, Err: ErrUnsupportedLinkType,
-			Msg: fmt.Sprintf("unsupported link type %d (%s)", uint32(r.linkType), r.linkType)}
-	}
+	r.linkType = r.ifaces[0].linkType // other interfaces may differ; unsupported ones are skipped
 	r.publish()
 	return nil
 }
@@ -475,9 +482,11 @@ func (r *fileReader) nextNg(p *rawPacket) error {
 			if ok {
 				return nil
 			}
+		case pcapngDSB:
+			err = r.secretsBlock(length)
 		default:
-			// Name resolution, interface statistics, decryption
-			// secrets, custom blocks: not ours.
+			// Name resolution, interface statistics, custom blocks:
+			// not ours.
 			err = r.skip(int(length), "block")
 		}
 		if err != nil {
@@ -551,4 +560,77 @@ func (r *fileReader) packetBlock(typ, length uint32, p *rawPacket) (ok bool, err
 	p.linkType = r.ifaces[ifID].linkType
 	// data stays valid: Discard does not refill the buffer.
 	return true, r.skip(int(length), field)
+}
+
+// secretsBlock reads a Decryption Secrets Block: type(4) length(4)
+// secrets type(4) secrets length(4) secrets data, padded to 4 octets,
+// options, length(4). A TLS key log ("TLSK") is kept; other secrets
+// (WireGuard, ZigBee, ...) are skipped. The block may be larger than the
+// read buffer (editcap --inject-secrets writes a whole key log file into
+// one), so its data is copied out in pieces rather than peeked at whole.
+// A block whose secrets length overruns it is skipped as malformed.
+func (r *fileReader) secretsBlock(length uint32) error {
+	const field = "decryption secrets block"
+	if length < 20 {
+		r.stats.SecretsDropped++
+		return r.skip(int(length), field)
+	}
+	h, err := r.peek(16, field, false)
+	if err != nil {
+		return err
+	}
+	typ, n := r.u32(h[8:12]), r.u32(h[12:16])
+	if typ != pcapngSecretsTLS || n > length-20 {
+		if typ == pcapngSecretsTLS {
+			r.stats.SecretsDropped++
+		}
+		return r.skipBlock(length, 0, field)
+	}
+	if err := r.skip(16, field); err != nil {
+		return err
+	}
+	keep := r.secretBytes+int(n) <= maxSecretsBytes
+	var text []byte
+	if keep {
+		text = make([]byte, 0, n) // n is bounded by maxSecretsBytes here
+	}
+	for left := int(n); left > 0; {
+		k := min(left, 64<<10)
+		b, err := r.peek(k, field, false)
+		if err != nil {
+			return err
+		}
+		if keep {
+			text = append(text, b...)
+		}
+		if err := r.skip(k, field); err != nil {
+			return err
+		}
+		left -= k
+	}
+	if keep {
+		r.secrets = append(r.secrets, text)
+		r.secretBytes += len(text)
+		r.stats.Secrets++
+	} else {
+		r.stats.SecretsDropped++
+	}
+	return r.skipBlock(length, 16+int64(n), field)
+}
+
+// skipBlock skips the rest of a block of which done bytes were consumed,
+// checking its trailing length copy, without holding the block in the
+// read buffer.
+func (r *fileReader) skipBlock(length uint32, done int64, field string) error {
+	if err := r.skip(int(int64(length)-done-4), field); err != nil {
+		return err
+	}
+	t, err := r.peek(4, field, false)
+	if err != nil {
+		return err
+	}
+	if trailer := r.u32(t); trailer != length {
+		return r.fail(ErrCorrupt, field, "trailing block length %d differs from %d", trailer, length)
+	}
+	return r.skip(4, field)
 }

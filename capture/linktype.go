@@ -15,8 +15,12 @@ type LinkType uint32
 const (
 	LinkTypeNull      LinkType = 0   // BSD loopback: 4-byte address family in host byte order
 	LinkTypeEthernet  LinkType = 1   // IEEE 802.3 Ethernet, with 802.1Q/802.1ad tags
+	LinkTypePPP       LinkType = 9   // PPP (RFC 1661), with or without the RFC 1662 address and control octets
 	LinkTypeRawDLT12  LinkType = 12  // DLT_RAW on most systems: raw IPv4/IPv6
 	LinkTypeRawDLT14  LinkType = 14  // DLT_RAW on OpenBSD
+	LinkTypePPPHDLC   LinkType = 50  // PPP in HDLC-like framing (RFC 1662), or Cisco HDLC
+	LinkTypePPPoE     LinkType = 51  // LINKTYPE_PPP_ETHER: a PPPoE session header (RFC 2516) without Ethernet
+	LinkTypeCHDLC     LinkType = 104 // Cisco HDLC: address(1) control(1) ethertype(2)
 	LinkTypeRaw       LinkType = 101 // LINKTYPE_RAW: raw IPv4/IPv6
 	LinkTypeLoop      LinkType = 108 // OpenBSD loopback: 4-byte address family in network byte order
 	LinkTypeLinuxSLL  LinkType = 113 // Linux cooked capture v1, 16-byte header
@@ -48,18 +52,18 @@ func (t LinkType) String() string {
 		return "IPV6"
 	case LinkTypeLinuxSLL2:
 		return "LINUX_SLL2"
-	// A few unsupported ones that people do meet, so that the error
-	// message names them.
+	case LinkTypePPP:
+		return "PPP"
+	case LinkTypePPPHDLC:
+		return "PPP_HDLC"
+	case LinkTypePPPoE:
+		return "PPP_ETHER"
+	case LinkTypeCHDLC:
+		return "C_HDLC"
+	// A few unsupported ones that people do meet, so that the summary
+	// names them.
 	case 6:
 		return "IEEE802"
-	case 9:
-		return "PPP"
-	case 50:
-		return "PPP_HDLC"
-	case 51:
-		return "PPP_ETHER"
-	case 104:
-		return "C_HDLC"
 	case 105:
 		return "IEEE802_11"
 	case 119:
@@ -74,6 +78,8 @@ func (t LinkType) String() string {
 		return "IEEE802_15_4"
 	case 220:
 		return "USB_LINUX_MMAPPED"
+	case 227:
+		return "CAN_SOCKETCAN"
 	case 239:
 		return "NFLOG"
 	case 249:
@@ -84,11 +90,15 @@ func (t LinkType) String() string {
 	return "LINKTYPE_" + strconv.FormatUint(uint64(t), 10)
 }
 
-// supported reports whether the decoder knows this link type.
-func (t LinkType) supported() bool {
+// Supported reports whether the decoder knows this link type. The frames
+// of a file's other link types are skipped and counted in
+// Stats.Skipped[SkipLinkType]; a live interface of another link type
+// cannot be opened.
+func (t LinkType) Supported() bool {
 	switch t {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRawDLT12, LinkTypeRawDLT14, LinkTypeRaw,
-		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2:
+		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2,
+		LinkTypePPP, LinkTypePPPHDLC, LinkTypePPPoE, LinkTypeCHDLC:
 		return true
 	}
 	return false

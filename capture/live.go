@@ -116,7 +116,7 @@ func OpenLive(iface string, opts LiveOptions) (*Source, error) {
 			lt = LinkTypeLinuxSLL2
 		}
 	}
-	if !lt.supported() {
+	if !lt.Supported() {
 		handle.Close()
 		return nil, &FileError{Name: iface, Offset: -1, Err: ErrUnsupportedLinkType,
 			Msg: fmt.Sprintf("unsupported link type %d (%s)", uint32(lt), lt)}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -57,7 +58,8 @@ func (o Options) withDefaults() Options {
 }
 
 // Source reads packets from a capture file or an interface and hands out
-// TCP segments. Next must be called from one goroutine; Offset, Size,
+// TCP segments and UDP datagrams. Next and NextPacket must be called from
+// one goroutine; Offset, Size,
 // LinkType and Close may be called from any, Stats from any for a live
 // capture (see Stats).
 type Source struct {
@@ -72,9 +74,10 @@ type Source struct {
 	file   *fileReader
 	closer io.Closer
 	pkt    rawPacket
-	// Retaining: buffers to release once segments are done (see Done).
+	// Retaining: buffers to release once packets are done (see Done).
 	marks    []bufferMark
 	lastMark uint64
+	handed   uint64 // segments and datagrams returned by Next and NextPacket
 
 	handle   *pcap.Handle
 	liveMu   sync.Mutex // guards handle use by Stats against Close, pcap and shared
@@ -86,10 +89,11 @@ type Source struct {
 	wakeOnTimeout bool
 }
 
-// bufferMark: chunk mark began with the segment numbered segment (1 =
-// the first Next returned); the chunks before it hold earlier segments.
+// bufferMark: chunk mark began with the packet numbered packet (1 = the
+// first Next or NextPacket returned); the chunks before it hold earlier
+// packets.
 type bufferMark struct {
-	segment, mark uint64
+	packet, mark uint64
 }
 
 func newSource(name string, opts Options) *Source {
@@ -167,8 +171,14 @@ func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 	if opts.Filter != "" && s.linkType != linkTypeNone {
 		s.filter = &filter{expr: opts.Filter, snaplen: opts.Snaplen}
 		// Compile now for the file's link type so that a bad
-		// expression is reported at open time.
-		if err := s.filter.compile(s.linkType); err != nil {
+		// expression is reported at open time. A link type we do not
+		// decode is skipped before filtering: check the expression
+		// against Ethernet instead, which every libpcap compiles for.
+		lt := s.linkType
+		if !lt.Supported() {
+			lt = LinkTypeEthernet
+		}
+		if err := s.filter.compile(lt); err != nil {
 			return nil, &FileError{Name: name, Offset: -1, Err: errors.Join(ErrFilter, err),
 				Msg: fmt.Sprintf("invalid filter %q: %v", opts.Filter, err)}
 		}
@@ -178,9 +188,29 @@ func openReader(r io.Reader, name string, opts Options) (*Source, error) {
 
 // Next fills seg with the next TCP segment. It returns io.EOF at the
 // clean end of the input or after Close. Payload is valid until the next
-// call. Packets that are not TCP, are rejected by the filter, or cannot be
-// decoded are counted in Stats and skipped.
+// call. Packets that are not TCP (UDP included), are rejected by the
+// filter, or cannot be decoded are counted in Stats and skipped.
 func (s *Source) Next(seg *packet.Segment) error {
+	return s.next(seg, nil, nil)
+}
+
+// NextPacket fills p with the next TCP segment or UDP datagram, as
+// p.Transport says, and p.Frame with the packet's number in the capture
+// (1 for the first packet read, as tshark numbers frames). Fragments of
+// both are reassembled; UDP datagrams to the registered ports of GTP-U,
+// VXLAN, VXLAN-GPE and GENEVE are decapsulated instead of handed out. It
+// returns io.EOF at the clean end of the input or after Close. Payload is
+// valid until the next call to Next or NextPacket, or longer when
+// retained (see Retain). Mixing calls to Next and NextPacket is allowed
+// but rarely useful: UDP datagrams Next passes over are gone.
+func (s *Source) NextPacket(p *packet.Packet) error {
+	return s.next(&p.Segment, &p.Datagram, p)
+}
+
+// next reads packets until one decodes to a segment (into seg) or, when
+// dg is not nil, a datagram (into dg). p, when not nil, gets the
+// transport and the frame number.
+func (s *Source) next(seg *packet.Segment, dg *packet.Datagram, p *packet.Packet) error {
 	if s.handle != nil {
 		// Live counters are read by a status printer on another
 		// goroutine: publish them whenever Next returns.
@@ -228,33 +258,56 @@ func (s *Source) Next(seg *packet.Segment) error {
 		}
 		s.stats.Packets++
 		s.stats.Bytes += uint64(len(data))
+		if !lt.Supported() {
+			// Before the filter, which may not compile for lt.
+			if s.stats.Skipped[SkipLinkType] == 0 {
+				s.stats.UnsupportedLinkType = lt
+			}
+			s.stats.Skipped[SkipLinkType]++
+			s.stats.NonTCP++
+			continue
+		}
 		if s.filter != nil && !s.filter.match(lt, data, ts, wire) {
 			s.stats.Filtered++
 			continue
 		}
 		s.dec.frag.expire(ts)
-		switch s.dec.decode(lt, data, wire, ts, seg) {
-		case vSegment:
-			s.stats.TCPSegments++
+		switch v := s.dec.decode(lt, data, wire, ts, seg, dg); v {
+		case vSegment, vDatagram:
+			if v == vSegment {
+				s.stats.TCPSegments++
+			} else {
+				s.stats.UDPDatagrams++
+			}
+			s.handed++
+			if p != nil {
+				p.Transport = packet.TCP
+				if v == vDatagram {
+					p.Transport = packet.UDP
+				}
+				p.Frame = s.stats.Packets
+			}
 			if s.file != nil && s.file.br.retain {
-				// This segment is the first of a new buffer: the ones
-				// before it are free once their segments are done.
+				// This packet is the first of a new buffer: the ones
+				// before it are free once their packets are done.
 				if m := s.file.br.mark(); m != s.lastMark {
-					s.marks = append(s.marks, bufferMark{segment: s.stats.TCPSegments, mark: m})
+					s.marks = append(s.marks, bufferMark{packet: s.handed, mark: m})
 					s.lastMark = m
 				}
 			}
 			return nil
-		case vNonTCP:
+		case vSkip:
 			s.stats.NonTCP++
+			s.stats.Skipped[s.dec.reason]++
 		case vBad:
 			s.stats.DecodeErrors++
 		}
 	}
 }
 
-// Retain keeps the payloads of a file's segments valid after the next
-// call to Next, until Done says they are no longer in use: the file is
+// Retain keeps the payloads of a file's segments and datagrams valid
+// after the next call to Next or NextPacket, until Done says they are no
+// longer in use: the file is
 // read into fresh buffers instead of one reused buffer, so a payload can
 // be handed to another goroutine without a copy. The buffers held grow
 // until Done is called; a caller keeps them bounded by calling it as its
@@ -267,17 +320,17 @@ func (s *Source) Retain() {
 	}
 }
 
-// Retained reports whether the payload of the segment Next returned last
-// stays valid until released.
+// Retained reports whether the payload of the segment or datagram Next
+// or NextPacket returned last stays valid until released.
 func (s *Source) Retained() bool {
 	return s.file != nil && s.file.br.retain && !s.dec.reassembled
 }
 
-// Done tells a retaining Source that the payloads of the first n segments
-// Next returned are no longer in use: the buffers that held only those
-// may be reused.
+// Done tells a retaining Source that the payloads of the first n packets
+// (segments and datagrams) Next and NextPacket returned are no longer in
+// use: the buffers that held only those may be reused.
 func (s *Source) Done(n uint64) {
-	for len(s.marks) > 0 && s.marks[0].segment <= n {
+	for len(s.marks) > 0 && s.marks[0].packet <= n {
 		s.file.br.release(s.marks[0].mark)
 		s.marks = s.marks[1:]
 	}
@@ -307,6 +360,23 @@ func (s *Source) publishLive() {
 	s.liveMu.Lock()
 	s.shared = s.stats
 	s.liveMu.Unlock()
+}
+
+// Secrets returns copies of the TLS key logs (NSS key log text, as
+// SSLKEYLOGFILE writes it) found so far in the file's pcapng Decryption
+// Secrets Blocks, in file order; nil when there are none. Such blocks
+// usually precede the packets they decrypt, so the ones before the first
+// interface are there as soon as the file is open; call it again after
+// reading packets for the others. Only from the goroutine that calls Next.
+func (s *Source) Secrets() [][]byte {
+	if s.file == nil || len(s.file.secrets) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(s.file.secrets))
+	for i, b := range s.file.secrets {
+		out[i] = bytes.Clone(b)
+	}
+	return out
 }
 
 // LinkType names the link layer as libpcap does ("EN10MB", "LINUX_SLL", ...).
