@@ -215,7 +215,7 @@ func TestDecodePacketNumber(t *testing.T) {
 		{0x1ff, 0xfe, 1, 0x1fe},
 		{0xabe8b3, 0xac5c02, 3, 0xac5c02}, // RFC 9000 17.1 example window
 		{0xabe8b3, 0xace8fe, 3, 0xace8fe},
-		{1000, 0x10, 1, 1040}, // 1040 = 0x410, nearest to 1001
+		{1000, 0x10, 1, 1040},               // 1040 = 0x410, nearest to 1001
 		{MaxVarint - 1, 0xff, 1, MaxVarint}, // no wrap past 2^62
 	}
 	for _, tt := range tests {
