@@ -325,6 +325,11 @@ func (c *Conn) datagram(dir packet.Dir, ts time.Time, b []byte, replay bool) {
 			return // padding after the last packet (RFC 9000 12.2 allows it)
 		}
 		h, err := ParsePacket(b, len(c.cid[dir.Reverse()]))
+		if err == nil && !first && !h.FixedBit() {
+			// Only a peer that negotiated grease_quic_bit clears it, and
+			// then not in the middle of a datagram of garbage.
+			err = &ParseError{Msg: h.Type.String(), Field: "fixed_bit", Err: ErrMalformed}
+		}
 		if err != nil {
 			if isUnsupported(err) {
 				c.stats.Packets++
