@@ -223,6 +223,10 @@ type Conn struct {
 	curDir   packet.Dir
 	curLevel Level
 	deliver  func([]byte)
+	onFrame  func(*Frame) error
+	flagged  bool
+	frameBuf Frame
+	info     PacketInfo // handed to Sink.Packet; reused
 
 	stats Stats
 }
@@ -236,6 +240,7 @@ func NewConn(sink Sink, cfg Config) *Conn {
 		}
 	}
 	c.deliver = c.deliverCrypto
+	c.onFrame = c.frame
 	return c
 }
 
@@ -365,10 +370,11 @@ func allZero(b []byte) bool {
 }
 
 func (c *Conn) packet(dir packet.Dir, ts time.Time, h *Header, pkt []byte, replay bool) {
-	info := PacketInfo{Time: ts, Type: h.Type, Level: h.Type.Level(), Version: h.Version, Size: len(pkt), DCID: h.DCID, SCID: h.SCID}
+	c.info = PacketInfo{Time: ts, Type: h.Type, Level: h.Type.Level(), Version: h.Version, Size: len(pkt), DCID: h.DCID, SCID: h.SCID}
+	info := &c.info
 	switch h.Type {
 	case PacketVersionNegotiation:
-		c.sink.Packet(dir, &info)
+		c.sink.Packet(dir, info)
 		if dir != packet.FromServer {
 			c.sink.Anomaly(AnomalyUnexpectedPacket, "version negotiation from the client")
 			return
@@ -379,7 +385,7 @@ func (c *Conn) packet(dir packet.Dir, ts time.Time, h *Header, pkt []byte, repla
 		c.resetInitial()
 		return
 	case PacketRetry:
-		c.sink.Packet(dir, &info)
+		c.sink.Packet(dir, info)
 		c.onRetry(dir, h, pkt)
 		return
 	}
@@ -394,7 +400,7 @@ func (c *Conn) packet(dir packet.Dir, ts time.Time, h *Header, pkt []byte, repla
 		} else {
 			c.stats.Undecrypted++
 		}
-		c.sink.Packet(dir, &info)
+		c.sink.Packet(dir, info)
 		return
 	}
 	payload, pn, ok := c.open(dir, level, k, h, pkt)
@@ -402,7 +408,7 @@ func (c *Conn) packet(dir packet.Dir, ts time.Time, h *Header, pkt []byte, repla
 		info.Decrypted, info.PN = true, pn
 	}
 	if !replay {
-		c.sink.Packet(dir, &info)
+		c.sink.Packet(dir, info)
 	}
 	if ok {
 		c.frames(dir, level, payload)
@@ -555,31 +561,36 @@ func (c *Conn) open(dir packet.Dir, level Level, k *Keys, h *Header, pkt []byte)
 }
 
 func (c *Conn) frames(dir packet.Dir, level Level, payload []byte) {
-	flagged := false
-	err := ParseFrames(payload, func(f *Frame) error {
-		if (level == LevelInitial || level == LevelHandshake) && !f.Type.allowedEarly() && !flagged {
-			flagged = true
-			c.sink.Anomaly(AnomalyFrameNotAllowed, f.Type.String()+" frame in a "+level.String()+" packet")
-		}
-		switch f.Type {
-		case FrameCrypto:
-			if level == Level0RTT {
-				c.sink.Anomaly(AnomalyFrameNotAllowed, "crypto frame in a 0rtt packet")
-				return nil
-			}
-			c.crypto(dir, level, f)
-		case FrameConnectionClose, FrameConnectionCloseApp:
-			c.sink.ConnectionClose(dir, level, f)
-		}
-		return nil
-	})
-	if err != nil {
+	c.curDir, c.curLevel, c.flagged = dir, level, false
+	if err := parseFrames(payload, &c.frameBuf, c.onFrame); err != nil {
 		kind := AnomalyMalformedFrame
 		if errors.Is(err, ErrUnsupportedFrame) {
 			kind = AnomalyUnknownFrame
 		}
 		c.sink.Anomaly(kind, level.String()+" packet: "+err.Error())
 	}
+}
+
+// frame handles one frame of the packet c.curDir and c.curLevel name; a
+// method value made once, so that parsing frames allocates nothing.
+func (c *Conn) frame(f *Frame) error {
+	dir, level := c.curDir, c.curLevel
+	if (level == LevelInitial || level == LevelHandshake) && !f.Type.allowedEarly() && !c.flagged {
+		c.flagged = true
+		c.sink.Anomaly(AnomalyFrameNotAllowed, f.Type.String()+" frame in a "+level.String()+" packet")
+	}
+	switch f.Type {
+	case FrameCrypto:
+		if level == Level0RTT {
+			c.sink.Anomaly(AnomalyFrameNotAllowed, "crypto frame in a 0rtt packet")
+			return nil
+		}
+		c.crypto(dir, level, f)
+		c.curDir, c.curLevel = dir, level
+	case FrameConnectionClose, FrameConnectionCloseApp:
+		c.sink.ConnectionClose(dir, level, f)
+	}
+	return nil
 }
 
 func (c *Conn) crypto(dir packet.Dir, level Level, f *Frame) {

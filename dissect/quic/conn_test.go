@@ -21,7 +21,7 @@ func (s *recSink) Crypto(dir packet.Dir, l Level, b []byte) {
 	s.crypto[dir][l] = append(s.crypto[dir][l], b...)
 }
 func (s *recSink) ConnectionClose(dir packet.Dir, l Level, f *Frame) { s.closes = append(s.closes, *f) }
-func (s *recSink) Anomaly(k AnomalyKind, d string)                  { s.anoms = append(s.anoms, k.String()+": "+d) }
+func (s *recSink) Anomaly(k AnomalyKind, d string)                   { s.anoms = append(s.anoms, k.String()+": "+d) }
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 

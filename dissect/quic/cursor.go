@@ -8,6 +8,10 @@ type cur struct {
 	s   cryptobyte.String
 	end int    // offset of the end of s in the whole buffer
 	msg string // structure name for errors
+	// Inside a frame the name is "frame " + the type, built only when an
+	// error is.
+	inFrame bool
+	frame   FrameType
 }
 
 func newCur(msg string, b []byte) cur {
@@ -17,7 +21,11 @@ func newCur(msg string, b []byte) cur {
 func (c *cur) off() int { return c.end - len(c.s) }
 
 func (c *cur) fail(field string, err error) *ParseError {
-	return &ParseError{Msg: c.msg, Field: field, Offset: c.off(), Err: err}
+	msg := c.msg
+	if c.inFrame {
+		msg = "frame " + c.frame.String()
+	}
+	return &ParseError{Msg: msg, Field: field, Offset: c.off(), Err: err}
 }
 
 func (c *cur) u8(field string, v *uint8) error {

@@ -149,17 +149,22 @@ func (f *Frame) TLSAlert() (alert uint8, ok bool) {
 // it does not know cannot be skipped (frames carry no length): it returns
 // a ParseError wrapping ErrUnsupportedFrame after the frames before it.
 func ParseFrames(payload []byte, fn func(*Frame) error) error {
+	return parseFrames(payload, new(Frame), fn)
+}
+
+// parseFrames is ParseFrames with the Frame supplied, so that a Conn
+// parses without allocating.
+func parseFrames(payload []byte, f *Frame, fn func(*Frame) error) error {
 	c := newCur("frame", payload)
-	var f Frame
 	for len(c.s) > 0 {
-		f = Frame{}
+		*f = Frame{}
 		var t uint64
 		if err := c.varint("frame_type", &t); err != nil {
 			return err
 		}
 		f.Type = FrameType(t)
-		c.msg = "frame " + f.Type.String()
-		if err := parseFrame(&c, &f); err != nil {
+		c.inFrame, c.frame = true, f.Type
+		if err := parseFrame(&c, f); err != nil {
 			return err
 		}
 		if f.Type == FramePadding {
@@ -169,8 +174,8 @@ func ParseFrames(payload []byte, fn func(*Frame) error) error {
 				f.Padding++
 			}
 		}
-		c.msg = "frame"
-		if err := fn(&f); err != nil {
+		c.inFrame = false
+		if err := fn(f); err != nil {
 			return err
 		}
 	}

@@ -282,8 +282,8 @@ func TestTransportParameters(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"0102", "010140", // integer not a whole varint
-		"0c0100",           // flag with a value
-		"0201aa",           // reset token of 1 byte
+		"0c0100", // flag with a value
+		"0201aa", // reset token of 1 byte
 		"110401020304" + "1103010203",
 		"01011e01011e", // duplicate
 	} {
