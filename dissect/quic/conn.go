@@ -96,6 +96,10 @@ type PacketInfo struct {
 	// its frames are reported if SetTrafficSecret installs them (no second
 	// Packet call is made).
 	Pending bool
+	// Restart marks the client's first Initial after a Retry or a
+	// Version Negotiation: the Initial CRYPTO streams of both directions
+	// start again at offset 0 with this packet (a new ClientHello follows).
+	Restart bool
 }
 
 // Sink receives what a Conn finds, synchronously, in wire order. Byte
@@ -107,8 +111,8 @@ type Sink interface {
 	Packet(dir packet.Dir, p *PacketInfo)
 	// Crypto delivers the next bytes of the CRYPTO stream of one level
 	// and direction: TLS handshake messages, contiguous and in order. After
-	// a Packet of type Retry or Version Negotiation the Initial streams
-	// restart at offset 0: the client sends a new ClientHello.
+	// a Packet with Restart set the Initial streams start again at offset
+	// 0: the client sends a new ClientHello.
 	Crypto(dir packet.Dir, level Level, data []byte)
 	// ConnectionClose reports a CONNECTION_CLOSE frame (types 0x1c and
 	// 0x1d); f.TLSAlert tells a TLS alert carried as a CRYPTO_ERROR.
@@ -169,6 +173,24 @@ type Stats struct {
 	CryptoBytes        [2][numLevels]uint64
 }
 
+// initialKeys caches the Initial keys of one connection ID and version.
+type initialKeys struct {
+	v   Version
+	cid []byte
+	k   [2]*Keys
+}
+
+func (ik *initialKeys) get(v Version, cid []byte, dir packet.Dir) *Keys {
+	if ik.k[dir] == nil || ik.v != v || !bytes.Equal(ik.cid, cid) {
+		ck, sk, err := InitialKeys(v, cid)
+		if err != nil {
+			return nil
+		}
+		ik.k, ik.v, ik.cid = [2]*Keys{ck, sk}, v, append(ik.cid[:0], cid...)
+	}
+	return ik.k[dir]
+}
+
 type pendingPkt struct {
 	dir  packet.Dir
 	ts   time.Time
@@ -198,9 +220,12 @@ type Conn struct {
 	midstrm  bool
 	retryBad bool
 
-	initial    [2]*Keys
-	initialFor Version
-	initialCID []byte
+	initial    initialKeys // for keyCID
+	preRetry   initialKeys // for prevCID
+	prevCID    []byte      // the DCID before a Retry
+	restartDue bool        // a Retry or VN was seen; the client's next Initial restarts
+	restarted  bool        // ...and it has: packets with prevCID are stale
+	stale      bool        // the packet being handled is from before the restart
 	keys       [2][numLevels]*Keys
 	next1RTT   [2]*Keys
 	phase      [2]byte
@@ -381,16 +406,27 @@ func (c *Conn) packet(dir packet.Dir, ts time.Time, h *Header, pkt []byte, repla
 		}
 		c.vn = h.SupportedVersions()
 		// The client starts over, perhaps with another DCID.
-		c.keyCID, c.odcid = nil, nil
-		c.resetInitial()
+		c.keyCID, c.odcid, c.prevCID = nil, nil, nil
+		c.restartDue = true
 		return
 	case PacketRetry:
 		c.sink.Packet(dir, info)
 		c.onRetry(dir, h, pkt)
 		return
 	}
+	c.stale = false
 	if h.Long {
 		c.learn(dir, h)
+	}
+	if c.restartDue && dir == packet.FromClient && h.Type == PacketInitial && bytes.Equal(h.DCID, c.keyCID) {
+		c.restartDue, c.restarted = false, true
+		info.Restart = true
+		for d := range c.streams {
+			if s := c.streams[d][LevelInitial]; s != nil {
+				s.Reset()
+			}
+			c.cryptoCap[d][LevelInitial] = false
+		}
 	}
 	level := info.Level
 	k := c.keysFor(dir, h)
@@ -450,19 +486,12 @@ func (c *Conn) onRetry(dir packet.Dir, h *Header, pkt []byte) {
 	c.retried = true
 	c.retry = append([]byte(nil), h.SCID...)
 	c.token = append([]byte(nil), h.Token...)
+	// Initials the client sent before it saw the Retry may follow in the
+	// capture: they keep the old DCID and its keys.
+	c.prevCID = c.keyCID
 	c.keyCID = c.retry
 	c.cid[packet.FromServer] = append(c.cid[packet.FromServer][:0], h.SCID...)
-	c.resetInitial()
-}
-
-func (c *Conn) resetInitial() {
-	c.initial = [2]*Keys{}
-	for d := range c.streams {
-		if s := c.streams[d][LevelInitial]; s != nil {
-			s.Reset()
-		}
-		c.cryptoCap[d][LevelInitial] = false
-	}
+	c.restartDue = true
 }
 
 // keysFor returns the keys of a packet's level and direction, nil when
@@ -477,18 +506,16 @@ func (c *Conn) keysFor(dir packet.Dir, h *Header) *Keys {
 			}
 			return nil
 		}
-		if c.initial[dir] == nil || c.initialFor != h.Version || !bytes.Equal(c.initialCID, c.keyCID) {
-			// Compatible version negotiation (RFC 9368) switches the
-			// server's Initials to another version's keys, same DCID.
-			ck, sk, err := InitialKeys(h.Version, c.keyCID)
-			if err != nil {
-				return nil
-			}
-			c.initial = [2]*Keys{ck, sk}
-			c.initialFor = h.Version
-			c.initialCID = append(c.initialCID[:0], c.keyCID...)
+		if dir == packet.FromClient && c.prevCID != nil && bytes.Equal(h.DCID, c.prevCID) && !bytes.Equal(h.DCID, c.keyCID) {
+			// Sent before the client saw the Retry. Once the new
+			// ClientHello has begun, its CRYPTO belongs to no stream.
+			c.stale = c.restarted
+			return c.preRetry.get(h.Version, c.prevCID, dir)
 		}
-		return c.initial[dir]
+		// Keys follow the packet's version: compatible version
+		// negotiation (RFC 9368) switches the server's Initials to
+		// another version's keys, same DCID.
+		return c.initial.get(h.Version, c.keyCID, dir)
 	case Packet0RTT:
 		if dir != packet.FromClient {
 			return nil
@@ -581,6 +608,9 @@ func (c *Conn) frame(f *Frame) error {
 	}
 	switch f.Type {
 	case FrameCrypto:
+		if c.stale {
+			return nil
+		}
 		if level == Level0RTT {
 			c.sink.Anomaly(AnomalyFrameNotAllowed, "crypto frame in a 0rtt packet")
 			return nil

@@ -61,11 +61,19 @@ func TestConnRetryAndVN(t *testing.T) {
 	if !ok || string(token) != "token" || !bytes.Equal(scid, unhex("f067a5502a4262b5")) || len(s.anoms) != 0 {
 		t.Fatalf("retry: %v %q %x %v", ok, token, scid, s.anoms)
 	}
-	// After the Retry the Initial keys come from its SCID: the old
-	// client Initial no longer opens.
+	// An Initial the client sent before it saw the Retry still opens with
+	// the keys of the original DCID.
 	c.Datagram(packet.FromClient, t0, rfcClientInitial)
-	if !strings.Contains(strings.Join(s.anoms, ","), "quic_decrypt_failed") {
-		t.Errorf("anomalies %v", s.anoms)
+	if last := s.packets[len(s.packets)-1]; !last.Decrypted || last.Restart || len(s.anoms) != 0 {
+		t.Errorf("pre-retry initial: %+v %v", last, s.anoms)
+	}
+	// Initials with the Retry's SCID use new keys: the A.2 packet
+	// rewritten with that DCID (same length) does not open.
+	moved := append([]byte(nil), rfcClientInitial...)
+	copy(moved[6:14], scid)
+	c.Datagram(packet.FromClient, t0, moved)
+	if !strings.Contains(strings.Join(s.anoms, ","), "quic_decrypt_failed") || !s.packets[len(s.packets)-1].Restart {
+		t.Errorf("post-retry initial: %+v %v", s.packets[len(s.packets)-1], s.anoms)
 	}
 	// A Retry whose tag does not verify is refused.
 	s2 := &recSink{}

@@ -33,9 +33,17 @@ type sink struct {
 	types   map[quic.PacketType]int
 	anoms   []string
 	suite   quic.Suite
+
+	restarts, restartAt int
 }
 
-func (s *sink) Packet(dir packet.Dir, p *quic.PacketInfo) { s.types[p.Type]++ }
+func (s *sink) Packet(dir packet.Dir, p *quic.PacketInfo) {
+	s.types[p.Type]++
+	if p.Restart {
+		s.restarts++
+		s.restartAt = len(s.crypto[packet.FromClient][quic.LevelInitial])
+	}
+}
 
 func (s *sink) Crypto(dir packet.Dir, level quic.Level, data []byte) {
 	s.crypto[dir][level] = append(s.crypto[dir][level], data...)
@@ -179,9 +187,13 @@ func check(t *testing.T, sc Scenario, s *sink) {
 		if _, token, ok := s.conn.Retry(); !ok || len(token) == 0 {
 			t.Error("retry not recorded")
 		}
-		// Two ClientHellos: before and after the Retry.
+		// Two ClientHellos, before and after the Retry; the stream
+		// restarted once, where the second begins.
 		if n := bytes.Count(ch, []byte("www.example.com")); n != 2 {
 			t.Errorf("%d ClientHellos, want 2", n)
+		}
+		if s.restarts != 1 || s.restartAt == 0 || ch[s.restartAt] != 0x01 {
+			t.Errorf("%d restarts, at %d", s.restarts, s.restartAt)
 		}
 	}
 	for _, a := range s.anoms {
