@@ -309,7 +309,7 @@ func TestBadInput(t *testing.T) {
 	truncated := filepath.Join(dir, "cut.pcap")
 	os.WriteFile(truncated, good[:len(good)-37], 0o644)
 	badLink := filepath.Join(dir, "badlink.pcap")
-	hdr := append([]byte(nil), good[:24]...)
+	hdr := append([]byte(nil), good...) // every packet of a good file, under a link type we do not read
 	hdr[20], hdr[21], hdr[22], hdr[23] = 0xe3, 0, 0, 0 // link type 227 (CAN), little endian
 	os.WriteFile(badLink, hdr, 0o644)
 	empty := filepath.Join(dir, "empty.pcap")

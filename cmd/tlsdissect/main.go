@@ -201,6 +201,11 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		// capture's errors already name the file and the problem.
 		return readErr
 	}
+	if cs := src.Stats(); cs.Packets > 0 && cs.Skipped[capture.SkipLinkType] == cs.Packets {
+		// Nothing at all could be read: say why rather than report an
+		// empty capture.
+		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.file, cs.UnsupportedLinkType)
+	}
 	return nil
 }
 

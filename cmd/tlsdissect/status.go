@@ -23,6 +23,9 @@ func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.S
 	if cs.DecodeErrors > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
 	}
+	if n := cs.Skipped[capture.SkipLinkType]; n > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d packets of unsupported link type %s", n, cs.UnsupportedLinkType))
+	}
 	if cs.Truncated > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d snaplen-truncated segments", cs.Truncated))
 	}
