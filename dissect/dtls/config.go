@@ -1,7 +1,7 @@
 package dtls
 
 // Config bounds what a Conn holds for one association. The zero value of
-// a field takes its default (see Defaults); a Config is copied by NewConn.
+// a field takes its default (see DefaultConfig); a Config is copied by NewConn.
 type Config struct {
 	// MaxMessage is the largest handshake message joined, in bytes; a
 	// larger one is skipped with handshake_too_large. crypto/tls caps
@@ -22,27 +22,30 @@ type Config struct {
 	MaxSeqAhead int
 }
 
-// Defaults is the Config that zero fields take.
-var Defaults = Config{
-	MaxMessage:         64 << 10,
-	MaxPendingMessages: 16,
-	MaxPendingBytes:    256 << 10,
-	MaxPieces:          64,
-	MaxSeqAhead:        32,
+// DefaultConfig returns the Config that zero fields take.
+func DefaultConfig() Config {
+	return Config{
+		MaxMessage:         64 << 10,
+		MaxPendingMessages: 16,
+		MaxPendingBytes:    256 << 10,
+		MaxPieces:          64,
+		MaxSeqAhead:        32,
+	}
 }
 
-// withDefaults fills the zero (or negative) fields from Defaults.
+// withDefaults fills the zero (or negative) fields from DefaultConfig.
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	fill := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
 		}
 	}
-	fill(&c.MaxMessage, Defaults.MaxMessage)
-	fill(&c.MaxPendingMessages, Defaults.MaxPendingMessages)
-	fill(&c.MaxPendingBytes, Defaults.MaxPendingBytes)
-	fill(&c.MaxPieces, Defaults.MaxPieces)
-	fill(&c.MaxSeqAhead, Defaults.MaxSeqAhead)
+	fill(&c.MaxMessage, d.MaxMessage)
+	fill(&c.MaxPendingMessages, d.MaxPendingMessages)
+	fill(&c.MaxPendingBytes, d.MaxPendingBytes)
+	fill(&c.MaxPieces, d.MaxPieces)
+	fill(&c.MaxSeqAhead, d.MaxSeqAhead)
 	c.MaxMessage = min(c.MaxMessage, MaxMessageLen)
 	return c
 }

@@ -78,41 +78,40 @@ func LooksLikeSTUN(b []byte) bool {
 	return n%4 == 0 && 20+n == len(b) && cookie == stunMagicCookie
 }
 
-// LooksLikeDTLS is the cheap test for DTLS on any port: every record of the
-// datagram has a plausible header (a DTLS content type and version, a
-// length within MaxRecordLen) and the records fill the datagram exactly.
-// A unified-header record (DTLS 1.3 ciphertext) counts only with its
-// length field or as the datagram's last record, and only without a
-// connection ID (whose length only the hellos tell); a tls12_cid record
-// is tried with the CID lengths 0 to 32. The first record of an
-// association is a plaintext ClientHello, which always passes.
+// LooksLikeDTLS is the port-independent test for DTLS: the datagram
+// begins with a sane plain record header (a content type of 20-26, a
+// version of 0xfeff, 0xfefd or 0xfefc, a length within MaxRecordLen and
+// within the datagram; a plaintext handshake record must begin with a
+// handshake fragment that parses), and what follows is more records that
+// fill the datagram exactly. Later records may have the unified header
+// (DTLS 1.3 coalesces ciphertext after a plaintext ServerHello) or be
+// tls12_cid records, whose CID length is tried from 0 to 32.
+//
+// A datagram of unified-header records only is not claimed: its first
+// byte and length are all there is to check. Conn.Plausible accepts
+// those once the association's handshake was seen.
 func LooksLikeDTLS(b []byte) bool {
-	if len(b) < 1 || b[0] < 20 || b[0] > 63 {
+	if len(b) < PlainHeaderLen || b[0] < 20 || b[0] > byte(ContentACK) || b[0] == byte(ContentTLS12CID) {
 		return false
 	}
-	return walk(b, CIDUnknown)
-}
-
-// walk reports whether b is a sequence of plausible records. cid is the
-// CID length of tls12_cid records, once guessed: the guess recurses once.
-func walk(b []byte, cid int) bool {
-	for len(b) > 0 {
-		if b[0]&unifiedFixMask == unifiedFixed && b[0]&unifiedCID != 0 {
-			return false
-		}
-		if b[0] == byte(ContentTLS12CID) && cid == CIDUnknown {
-			for n := 0; n <= 32; n++ {
-				if walk(b, n) {
-					return true
-				}
-			}
-			return false
-		}
-		r, used, err := ParseRecord(b, cid)
-		if err != nil || r.Type > ContentACK {
-			return false
-		}
-		b = b[used:]
+	switch Version(uint16(b[1])<<8 | uint16(b[2])) {
+	case VersionDTLS10, VersionDTLS12, VersionDTLS13:
+	default:
+		return false
 	}
-	return true
+	r, n, err := ParseRecord(b, CIDUnknown)
+	if err != nil {
+		return false
+	}
+	if r.Type == ContentHandshake && r.Epoch == 0 {
+		if _, _, err := ParseFragment(r.Fragment); err != nil {
+			return false
+		}
+	}
+	rest := b[n:]
+	if len(rest) == 0 || fits(rest, CIDUnknown) {
+		return true
+	}
+	_, ok := guessCID(rest)
+	return ok
 }

@@ -88,14 +88,27 @@ func ParseHelloVerifyRequest(body []byte) (HelloVerifyRequest, error) {
 	return h, c.done("cookie")
 }
 
-// ClientHelloTLS returns a DTLS ClientHello body in the TLS layout (RFC
-// 5246 7.4.1.2), which is the DTLS one (RFC 6347 4.2.1) without the
-// cookie after the session ID, appended to dst; and the cookie, which
-// aliases body. The framing of every vector is checked (session ID of 32
-// bytes at most, non-empty cipher_suites of even length, non-empty
-// compression methods, an extensions block that fills the rest), so that
-// what is returned is a TLS hello the TLS parser can read; the contents
-// are left to it.
+// ClientHelloTLS converts a DTLS ClientHello body to the TLS layout, so
+// that a TLS ClientHello parser reads it unchanged. The DTLS body (RFC
+// 6347 4.2.1) is
+//
+//	ProtocolVersion client_version;        2 bytes (0xfeff, 0xfefd)
+//	Random random;                         32 bytes
+//	SessionID session_id;                  uint8 length, 0..32 bytes
+//	opaque cookie<0..2^8-1>;               uint8 length, then the cookie  <- DTLS only
+//	CipherSuite cipher_suites<2..2^16-2>;  uint16 length
+//	CompressionMethod compression_methods<1..2^8-1>; uint8 length
+//	Extension extensions<0..2^16-1>;       uint16 length, optional
+//
+// and the TLS one (RFC 5246 7.4.1.2, RFC 8446 4.1.2) is the same without
+// the cookie line; client_version stays the DTLS value. ClientHelloTLS
+// appends the body without the cookie's length byte and bytes to dst and
+// returns it, and the cookie, which aliases body. The framing of every
+// vector is checked (session ID of 32 bytes at most, non-empty
+// cipher_suites of even length, non-empty compression methods, an
+// extensions block that fills the rest), so that what is returned is a
+// hello the TLS parser can frame; the contents are left to it. On error
+// dst is returned unchanged.
 func ClientHelloTLS(dst, body []byte) (tls, cookie []byte, err error) {
 	c := newCur("client_hello", body)
 	var skip []byte
@@ -235,3 +248,58 @@ func isHelloRetryRequest(body []byte) bool {
 // helloRetryRandom is SHA-256("HelloRetryRequest").
 const helloRetryRandom = "\xcf\x21\xad\x74\xe5\x9a\x61\x11\xbe\x1d\x8c\x02\x1e\x65\xb8\x91" +
 	"\xc2\xa2\x11\x16\x7a\xbb\x8c\x5e\x07\x9e\x09\xe2\xc8\xa8\x33\x9c"
+
+// ClientHelloMessageTLS is ClientHelloTLS for a whole message as a Conn
+// delivers it (msg_type 1, uint24 length, DTLS ClientHello body): it
+// appends to dst the TLS message, with the length fixed for the body
+// without its cookie, and returns the cookie, which aliases msg.
+func ClientHelloMessageTLS(dst, msg []byte) (tls, cookie []byte, err error) {
+	c := newCur("client_hello", msg)
+	var typ uint8
+	var n uint32
+	if err := c.u8("msg_type", &typ); err != nil {
+		return dst, nil, err
+	}
+	if HandshakeType(typ) != TypeClientHello {
+		return dst, nil, &ParseError{Msg: "client_hello", Field: "msg_type", Err: ErrMalformed}
+	}
+	if err := c.u24("length", &n); err != nil {
+		return dst, nil, err
+	}
+	if int(n) != len(c.s) {
+		if int(n) > len(c.s) {
+			return dst, nil, c.fail("length", ErrTruncated)
+		}
+		return dst, nil, c.fail("length", ErrMalformed)
+	}
+	start := len(dst)
+	dst = appendTLSHeader(dst, TypeClientHello, 0)
+	dst, cookie, err = ClientHelloTLS(dst, c.rest())
+	if err != nil {
+		return dst[:start], nil, err
+	}
+	body := len(dst) - start - 4
+	dst[start+1], dst[start+2], dst[start+3] = byte(body>>16), byte(body>>8), byte(body)
+	return dst, cookie, nil
+}
+
+// clientHelloCookie returns the cookie of a DTLS ClientHello body,
+// aliasing it.
+func clientHelloCookie(body []byte) ([]byte, error) {
+	c := newCur("client_hello", body)
+	var skip []byte
+	if err := c.bytes("client_version", 2, &skip); err != nil {
+		return nil, err
+	}
+	if err := c.bytes("random", 32, &skip); err != nil {
+		return nil, err
+	}
+	if _, err := c.vec8("session_id"); err != nil {
+		return nil, err
+	}
+	ck, err := c.vec8("cookie")
+	if err != nil {
+		return nil, err
+	}
+	return ck.rest(), nil
+}
