@@ -7,15 +7,17 @@
 // RTP and QUIC (RFC 7983, RFC 9443).
 //
 // One association is a Conn, fed whole datagrams with their direction and
-// capture time; what it finds goes to a Handler. The handshake messages it
-// delivers are in the TLS layout after their 12-byte DTLS header, except
-// the ClientHello, which carries a cookie: ClientHelloTLS removes it, so
-// that one TLS hello parser reads both.
+// capture time; what it finds goes to a Sink. The handshake messages it
+// delivers are in the TLS layout (msg_type, uint24 length, body: the 8
+// DTLS-only header bytes are gone), each once, however it was fragmented
+// and however often it was retransmitted; retransmissions are reported as
+// such. The ClientHello body still carries its cookie: ClientHelloTLS and
+// ClientHelloMessageTLS remove it, so that one TLS hello parser reads
+// both.
 //
-// Records of an epoch above 0, and every unified-header record, are
-// ciphertext: they are reported with their epoch, sequence number and
-// length, and decrypted only when an Opener for their direction and epoch
-// was plugged in (SetOpener).
+// Records of an epoch above 0, and every tls12_cid and unified-header
+// record, are ciphertext: they are reported with their epoch and size.
+// Nothing is decrypted here.
 //
 // The package imports only the standard library, x/crypto/cryptobyte and
 // packet, so that dissect can import it.

@@ -152,12 +152,6 @@ const (
 	ExtConnectionIDDraft uint16 = 53 // draft-ietf-tls-dtls-connection-id before -08
 )
 
-// Alert is a plaintext alert (RFC 5246 7.2); the names are dissect's.
-type Alert struct {
-	Level       uint8
-	Description uint8
-}
-
 // Anomaly kinds reported by a Conn.
 const (
 	AnomalyMalformedRecord    = "malformed_record"    // a record header that cannot be right; the rest of the datagram is skipped
@@ -173,7 +167,6 @@ const (
 	AnomalySeqJump            = "message_seq_jump"    // a fragment too far ahead of the next expected message_seq; dropped
 	AnomalyCIDGuessed         = "cid_length_guessed"  // a CID record arrived before the hellos said the CID length; it was inferred from the framing
 	AnomalyCookieMismatch     = "cookie_mismatch"     // a second ClientHello whose cookie is not the HelloVerifyRequest's
-	AnomalyOpenFailed         = "decrypt_failed"      // an Opener failed on a record of its epoch
 )
 
 // Anomaly is something a Conn found wrong or skipped.
