@@ -33,6 +33,7 @@ const (
 	bodyHandshake                 // plaintext handshake: joined into messages
 	bodyPrefix                    // only the first bytes are kept: alert, CCS, heartbeat
 	bodySSLv2                     // an SSLv2 hello, buffered whole
+	bodyOpen                      // ciphertext with known keys: buffered whole, then opened
 )
 
 // startBytes is how many bytes decide how a stream begins: an SSLv2 hello
@@ -68,6 +69,9 @@ type half struct {
 	hsSkipSaid bool // the skipped message's Event was already emitted (oversized)
 
 	v2buf []byte // the SSLv2 record being buffered, header included
+
+	ct    []byte                // the ciphertext record being buffered to open (bodyOpen), at most maxCiphertext
+	ctHdr [recordHeaderLen]byte // its header
 
 	scan      []byte // bytes held while deciding or scanning; at most MaxPrelude
 	scanPos   int    // next offset of scan to try
@@ -135,7 +139,9 @@ type Conn struct {
 	pskAccepted    bool
 	version        Version
 	cipherSuite    CipherSuite
-	clientFinished bool // the client's (TLS 1.3) Finished was labelled
+	clientETM      bool  // the ClientHello offered encrypt_then_mac
+	keys           crypt // decryption with a key log (decrypt.go)
+	clientFinished bool  // the client's (TLS 1.3) Finished was labelled
 	eoedSeen       bool
 	serverEncRecs  int  // server application_data records after a TLS 1.3 ServerHello
 	chSeen         bool // a ClientHello was seen
@@ -167,6 +173,7 @@ func NewConn(cfg Config, sink Sink) *Conn {
 		sink = nopSink{}
 	}
 	c := &Conn{cfg: cfg, sink: sink}
+	c.keys.lookup = cfg.Keys
 	c.st.clientFinMsg = -1
 	c.h[0].wire = 0
 	c.h[1].wire = 1
@@ -228,6 +235,7 @@ func (c *Conn) event(d *half, ts time.Time, t MsgType, length int, encrypted boo
 		Type:          t,
 		Length:        length,
 		Encrypted:     encrypted,
+		Decrypted:     c.keys.decrypting,
 		RecordVersion: d.recVersion,
 	}
 	return &c.ev
@@ -508,6 +516,11 @@ func (c *Conn) records(d *half, ts time.Time, b []byte) int {
 				}
 			case bodySSLv2:
 				d.v2buf = append(d.v2buf, b[:n]...)
+			case bodyOpen:
+				if d.preN < len(d.pre) {
+					d.preN += copy(d.pre[d.preN:], b[:n])
+				}
+				d.ct = append(d.ct, b[:n]...)
 			}
 			d.remaining -= n
 			b = b[n:]
@@ -609,6 +622,11 @@ func (c *Conn) beginRecord(d *half, ts time.Time) bool {
 	default:
 		d.kind = bodySkip
 	}
+	if c.canOpen(d, typ) {
+		d.kind = bodyOpen
+		d.ct = d.ct[:0]
+		d.ctHdr = d.hdr
+	}
 	d.inBody = true
 	if d.remaining == 0 {
 		c.endRecord(d, ts)
@@ -653,6 +671,9 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		c.endSSLv2(d, ts)
 		return
 	}
+	if d.kind == bodyOpen && c.openRecord(d, ts) {
+		return
+	}
 	switch d.recType {
 	case ContentHandshake:
 		if d.kind == bodyHandshake {
@@ -687,6 +708,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			d.ccs = true
 			d.encHS = 0
 			d.hs = d.hs[:0]
+			c.keysAtCCS(c.role(d.wire))
 		}
 	case ContentAlert:
 		if c.role(d.wire) == packet.FromClient && c.shDone {
@@ -926,6 +948,7 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	ev.NewSessionTicket, ev.CertificateStatus = nst, cs
 	ev.Raw = raw
 	c.emit(ev)
+	c.keysAfterMessage(c.role(d.wire), typ)
 }
 
 // typeDraftHelloRetryRequest is the HelloRetryRequest message of the TLS 1.3
@@ -944,6 +967,8 @@ func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
 		}
 	}
 	if c.role(d.wire) == packet.FromClient {
+		c.keysForClientHello(ch)
+		c.clientETM = ch.EncryptThenMAC
 		c.earlyData = ch.EarlyData
 		for _, v := range ch.SupportedVersions {
 			if v.IsTLS13() {
@@ -971,6 +996,9 @@ func (c *Conn) onServerHello(sh *ServerHello) {
 		// A CCS sent before the ServerHello (compatibility mode with early
 		// data) did not switch keys.
 		c.h[0].ccs, c.h[1].ccs = false, false
+	}
+	if !c.nullCipher {
+		c.keysForServerHello(sh)
 	}
 }
 
@@ -1040,6 +1068,9 @@ func (c *Conn) Gap(dir packet.Dir, ts time.Time, n int) {
 		return
 	}
 	d := &c.h[dir]
+	// Lost records take their sequence numbers with them: the side's
+	// records can no longer be opened.
+	c.keys.open[c.role(dir)] = nil
 	if d.mode == modeScan && len(d.scan) > 0 {
 		// A header candidate still waiting for confirmation is taken: its
 		// record's length is the best guess of where the gap ends, and
@@ -1174,4 +1205,8 @@ func (c *Conn) End(ts time.Time) {
 		d.hsSkip = 0
 	}
 	c.st.settleProbableAlerts()
+	c.st.Keys = c.keys.status
+	if c.keys.lookup != nil && c.st.Keys == KeysNone {
+		c.st.Keys = KeysMissing // no ClientHello to look up
+	}
 }

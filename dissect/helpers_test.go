@@ -232,6 +232,20 @@ func (s *logSink) String() string { return strings.Join(s.lines, "\n") }
 func feed(cfg Config, segs []segment, chunk int) *logSink {
 	sink := &logSink{}
 	c := NewConn(cfg, sink)
+	feedConn(c, segs, chunk)
+	// Probable alerts are settled at End: they are facts of the State,
+	// logged after the events.
+	for _, a := range c.State().Alerts {
+		if a.Probable {
+			sink.lines = append(sink.lines, fmt.Sprintf("%c ~probable_alert", "CS"[a.From]))
+		}
+	}
+	return sink
+}
+
+// feedConn runs segments through c, each cut into pieces of at most chunk
+// bytes (0: whole), and ends it.
+func feedConn(c *Conn, segs []segment, chunk int) {
 	ts := time.Unix(1700000000, 0)
 	for i, s := range segs {
 		b := s.data
@@ -245,12 +259,4 @@ func feed(cfg Config, segs []segment, chunk int) *logSink {
 		}
 	}
 	c.End(ts.Add(time.Hour))
-	// Probable alerts are settled at End: they are facts of the State,
-	// logged after the events.
-	for _, a := range c.State().Alerts {
-		if a.Probable {
-			sink.lines = append(sink.lines, fmt.Sprintf("%c ~probable_alert", "CS"[a.From]))
-		}
-	}
-	return sink
 }

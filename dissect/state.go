@@ -32,6 +32,7 @@ type Message struct {
 	Type      MsgType
 	Length    int  // handshake: body length; records: record length
 	Encrypted bool // seen only as ciphertext; Type is what it must be
+	Decrypted bool // read from a record opened with the key log's secrets
 	// Count and Bytes fold a run of application data in one direction:
 	// Count records, Bytes in all. 1 and Length for other entries.
 	Count int
@@ -105,6 +106,9 @@ func (r Resumption) String() string {
 // updates it as records arrive; it is final after End. Everything it
 // points to is owned by it.
 type State struct {
+	// Keys says whether the key log opened this connection's records
+	// (KeysNone without a key log).
+	Keys KeyStatus
 	// ClientHello is the first ClientHello (TLS or SSLv2-compatible);
 	// ServerHello the first that is not a HelloRetryRequest.
 	ClientHello       *ClientHello
@@ -388,6 +392,13 @@ func (c *Conn) observe(e *Event) {
 		if !a.Encrypted {
 			a.Level, a.Description = e.Alert.Level, e.Alert.Description
 		}
+		if !a.Encrypted && a.Level == AlertFatal && d == packet.FromServer && s.TLS13() && s.Established && !s.appData[1] {
+			// A TLS 1.3 server checks the client's flight (its
+			// certificate, RFC 8446 4.4.2.4) after the client's Finished:
+			// a fatal alert before any data of its own is the handshake
+			// failing, not the connection closing. Readable only with keys.
+			s.Established = false
+		}
 		s.addAlert(a)
 	}
 }
@@ -433,7 +444,7 @@ func (s *State) addMessage(e *Event) int {
 	msgs := s.Messages
 	if e.Type == MsgApplicationData && len(msgs) > 0 {
 		last := &msgs[len(msgs)-1]
-		if last.Type == MsgApplicationData && last.From == e.Dir && last.Encrypted == e.Encrypted {
+		if last.Type == MsgApplicationData && last.From == e.Dir && last.Encrypted == e.Encrypted && last.Decrypted == e.Decrypted {
 			last.Count++
 			last.Bytes += e.Length
 			return len(msgs) - 1
@@ -449,7 +460,7 @@ func (s *State) addMessage(e *Event) int {
 	}
 	s.Messages = append(msgs, Message{
 		Timestamp: e.Timestamp, From: e.Dir, Type: typ, Length: e.Length,
-		Encrypted: e.Encrypted, Count: 1, Bytes: e.Length,
+		Encrypted: e.Encrypted, Decrypted: e.Decrypted, Count: 1, Bytes: e.Length,
 	})
 	return len(s.Messages) - 1
 }

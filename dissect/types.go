@@ -334,6 +334,7 @@ type Event struct {
 	Type          MsgType
 	Length        int     // handshake: body length; record events: record length
 	Encrypted     bool    // seen only as ciphertext; Type is then what it must be
+	Decrypted     bool    // read from a record opened with the key log's secrets
 	RecordVersion Version // the version field of the record that carried it
 
 	ClientHello        *ClientHello
@@ -405,6 +406,11 @@ type Config struct {
 	// RolesInferred says the caller only guessed which direction is the
 	// client's; the Conn then trusts the ClientHello (AnomalyRolesSwapped).
 	RolesInferred bool
+	// Keys, when set, holds the secrets of a key log: the records of a
+	// connection whose ClientHello random it knows are opened, and what
+	// they hold is dissected as if it had been sent in clear
+	// (Event.Decrypted).
+	Keys KeyLookup
 }
 
 // DefaultConfig returns caps large enough for real certificate chains.

@@ -84,10 +84,11 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 func (c *conn) transcript(r *Record, st *dissect.State) {
 	r.Messages = make([]Message, len(st.Messages))
 	for i, m := range st.Messages {
-		r.Messages[i] = Message{TS: Time{m.Timestamp}, From: m.From, Type: m.Type, Length: m.Length,
+		r.Messages[i] = Message{TS: Time{m.Timestamp}, From: m.From, Type: m.Type, Length: m.Length, Decrypted: m.Decrypted,
 			Encrypted: m.Encrypted, Count: m.Count, Bytes: m.Bytes}
 	}
 	r.Renegotiations = st.Renegotiations
+	r.Keys = st.Keys.String()
 	for _, a := range st.Alerts {
 		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted}
 		if !a.Encrypted {

@@ -55,6 +55,9 @@ type Message struct {
 	Type      dissect.MsgType `json:"type"` // client_hello, change_cipher_spec, ...
 	Length    int             `json:"length"`
 	Encrypted bool            `json:"encrypted"`
+	// Decrypted marks a message read from a record opened with the key
+	// log (-keylog); written only when true.
+	Decrypted bool `json:"decrypted,omitempty"`
 	// Count and Bytes fold a run of application data in one direction:
 	// Count records, Bytes in all. 1 and Length for other entries.
 	Count int `json:"count"`
@@ -162,7 +165,12 @@ type Record struct {
 	Failure            *Failure      `json:"failure"` // null unless Status is "failed"
 	// Validation of the server chain against the trust store as of the
 	// capture time: "", "ok", or the reason it fails.
-	Validation     string    `json:"validation"`
+	Validation string `json:"validation"`
+	// Keys is what the key log did for this connection: "found" (its
+	// records were opened), "missing" (no secrets for it), "failed" (a
+	// record did not authenticate, or its suite cannot be opened); empty
+	// without a key log.
+	Keys           string    `json:"keys,omitempty"`
 	StartTLS       string    `json:"starttls"` // the plaintext protocol TLS was started from, if any
 	JA3            string    `json:"ja3"`
 	JA3String      string    `json:"ja3_string"`

@@ -127,10 +127,9 @@ type closing struct {
 
 // NewTracker returns a Tracker that hands each finished Record to emit.
 func NewTracker(cfg Config, emit func(*Record)) *Tracker {
+	def := dissect.DefaultConfig()
 	if cfg.Dissect.MaxHandshake == 0 && cfg.Dissect.MaxPrelude == 0 {
-		rolesInferred := cfg.Dissect.RolesInferred
-		cfg.Dissect = dissect.DefaultConfig()
-		cfg.Dissect.RolesInferred = rolesInferred
+		cfg.Dissect.MaxHandshake, cfg.Dissect.MaxPrelude = def.MaxHandshake, def.MaxPrelude
 	}
 	if cfg.MaxLineage <= 0 {
 		cfg.MaxLineage = 1 << 16

@@ -134,6 +134,9 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		b = strconv.AppendInt(b, int64(m.Length), 10)
 		b = append(b, `,"encrypted":`...)
 		b = strconv.AppendBool(b, m.Encrypted)
+		if m.Decrypted {
+			b = append(b, `,"decrypted":true`...)
+		}
 		b = append(b, `,"count":`...)
 		b = strconv.AppendInt(b, int64(m.Count), 10)
 		b = append(b, `,"bytes":`...)
@@ -219,6 +222,10 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	}
 	b = append(b, `,"validation":`...)
 	b = appendString(b, r.Validation)
+	if r.Keys != "" {
+		b = append(b, `,"keys":`...)
+		b = appendString(b, r.Keys)
+	}
 	b = append(b, `,"starttls":`...)
 	b = appendString(b, r.StartTLS)
 	b = append(b, `,"ja3":`...)

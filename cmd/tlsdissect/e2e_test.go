@@ -138,36 +138,48 @@ func committedCaptures(t *testing.T) []string {
 // the number of workers.
 func TestGolden(t *testing.T) {
 	for _, file := range committedCaptures(t) {
-		for _, format := range []string{"table", "ladder", "json", "summary"} {
-			for _, workers := range []string{"1", "3"} {
-				name := filepath.Base(file) + "." + format
-				t.Run(name+"/workers="+workers, func(t *testing.T) {
-					t.Parallel()
-					if *update && workers != "1" {
-						t.Skip("goldens are written from one worker")
+		// A capture committed with its key log (NAME.keys, written by
+		// tlsgen -keylog) is also dissected with it: NAME.keylog.FORMAT.
+		variants := [][]string{nil}
+		if _, err := os.Stat(file + ".keys"); err == nil {
+			variants = append(variants, []string{"-keylog", file + ".keys"})
+		}
+		for _, extra := range variants {
+			for _, format := range []string{"table", "ladder", "json", "summary"} {
+				for _, workers := range []string{"1", "3"} {
+					name := filepath.Base(file) + "." + format
+					if extra != nil {
+						name = filepath.Base(file) + ".keylog." + format
 					}
-					r := runBin(t, nil, "-q", "-F", format, "-workers", workers, "-r", file)
-					if r.code != 0 {
-						t.Fatalf("exit %d, stderr: %s", r.code, r.stderr)
-					}
-					golden := filepath.Join("testdata", "golden", name)
-					if *update {
-						if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-							t.Fatal(err)
+					t.Run(name+"/workers="+workers, func(t *testing.T) {
+						t.Parallel()
+						if *update && workers != "1" {
+							t.Skip("goldens are written from one worker")
 						}
-						if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-							t.Fatal(err)
+						args := append([]string{"-q", "-F", format, "-workers", workers, "-r", file}, extra...)
+						r := runBin(t, nil, args...)
+						if r.code != 0 {
+							t.Fatalf("exit %d, stderr: %s", r.code, r.stderr)
 						}
-						return
-					}
-					want, err := os.ReadFile(golden)
-					if err != nil {
-						t.Fatalf("%v (run go test ./cmd/tlsdissect -update)", err)
-					}
-					if got := r.stdout; got != string(want) {
-						t.Errorf("output differs from %s (go test ./cmd/tlsdissect -update rewrites it):\n%s", golden, lineDiff(string(want), got))
-					}
-				})
+						golden := filepath.Join("testdata", "golden", name)
+						if *update {
+							if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+								t.Fatal(err)
+							}
+							if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+								t.Fatal(err)
+							}
+							return
+						}
+						want, err := os.ReadFile(golden)
+						if err != nil {
+							t.Fatalf("%v (run go test ./cmd/tlsdissect -update)", err)
+						}
+						if got := r.stdout; got != string(want) {
+							t.Errorf("output differs from %s (go test ./cmd/tlsdissect -update rewrites it):\n%s", golden, lineDiff(string(want), got))
+						}
+					})
+				}
 			}
 		}
 	}
@@ -309,7 +321,7 @@ func TestBadInput(t *testing.T) {
 	truncated := filepath.Join(dir, "cut.pcap")
 	os.WriteFile(truncated, good[:len(good)-37], 0o644)
 	badLink := filepath.Join(dir, "badlink.pcap")
-	hdr := append([]byte(nil), good...) // every packet of a good file, under a link type we do not read
+	hdr := append([]byte(nil), good...)                // every packet of a good file, under a link type we do not read
 	hdr[20], hdr[21], hdr[22], hdr[23] = 0xe3, 0, 0, 0 // link type 227 (CAN), little endian
 	os.WriteFile(badLink, hdr, 0o644)
 	empty := filepath.Join(dir, "empty.pcap")

@@ -33,6 +33,7 @@ type options struct {
 	quiet       bool
 	statsEvery  time.Duration
 	caBundle    string
+	keylogs     stringList
 	width       int
 	version     bool
 	cpuProfile  string
@@ -75,6 +76,8 @@ Output (data to stdout, diagnostics to stderr):
   -not-tls        also report TCP connections that never carried TLS
 
 Analysis:
+  -keylog FILE    NSS key log (SSLKEYLOGFILE) to decrypt with; repeat for several
+                  (secrets in a pcapng Decryption Secrets Block are used anyway)
   -ca-bundle FILE PEM trust store to validate server chains as of the capture
                   time (default: the system roots)
   -idle DUR       close a connection idle this long in capture time (default 5m)
@@ -117,6 +120,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.statsEvery, "stats", 0, "")
 	fs.BoolVar(&o.reportNonTLS, "not-tls", false, "")
 	fs.StringVar(&o.caBundle, "ca-bundle", "", "")
+	fs.Var(&o.keylogs, "keylog", "")
 	fs.DurationVar(&o.idleTimeout, "idle", 5*time.Minute, "")
 	fs.DurationVar(&o.gapTimeout, "gap-wait", 2*time.Second, "")
 	fs.IntVar(&o.maxConns, "max-conns", 1<<20, "")
@@ -216,4 +220,14 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }

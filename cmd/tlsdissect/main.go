@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/capture"
+	"github.com/tlsdissect/tlsdissect/dissect/keys"
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/output"
 	"github.com/tlsdissect/tlsdissect/pipeline"
@@ -166,12 +167,20 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	keylog, err := loadKeyLog(o.keylogs, src.Secrets(), stderr)
+	if err != nil {
+		return err
+	}
+	fcfg := flows.Config{RootsFunc: roots, ReportNonTLS: o.reportNonTLS}
+	if keylog != nil {
+		fcfg.Dissect.Keys = keylog
+	}
 	stats := newStatsPrinter(o.statsEvery, stderr)
 	progress := newProgress(o, src, stderr)
 	sum, readErr := pipeline.Run(ctx, src, pipeline.Config{
 		Workers:    o.workers,
 		Reassembly: o.reassemblyConfig(),
-		Flows:      flows.Config{RootsFunc: roots, ReportNonTLS: o.reportNonTLS},
+		Flows:      fcfg,
 		Live:       o.live != "",
 		Now:        time.Now,
 		Count:      o.count,
@@ -259,6 +268,43 @@ func loadRoots(path string) (func() *x509.CertPool, error) {
 		return nil, fmt.Errorf("-ca-bundle %s: no PEM certificate found", path)
 	}
 	return func() *x509.CertPool { return pool }, nil
+}
+
+// maxKeyLogWarnings bounds the lines reporting a damaged key log.
+const maxKeyLogWarnings = 5
+
+// loadKeyLog reads the -keylog files and the key logs a pcapng carried;
+// nil when there are none. A file that cannot be read is an error; lines
+// that do not parse are reported on stderr (a few, then a count) and
+// skipped, as is any line of a damaged log.
+func loadKeyLog(files []string, embedded [][]byte, stderr io.Writer) (*keys.KeyLog, error) {
+	if len(files) == 0 && len(embedded) == 0 {
+		return nil, nil
+	}
+	kl := keys.NewKeyLog(keys.Limits{})
+	var problems []error
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("-keylog: %w", err)
+		}
+		problems = append(problems, kl.Parse(f, name)...)
+		f.Close()
+	}
+	for i, text := range embedded {
+		problems = append(problems, kl.ParseKeyLogText(text, fmt.Sprintf("decryption secrets block %d", i+1))...)
+	}
+	for i, p := range problems {
+		if i == maxKeyLogWarnings {
+			fmt.Fprintf(stderr, "%s: warning: %d more key log lines skipped\n", progName, len(problems)-i)
+			break
+		}
+		fmt.Fprintf(stderr, "%s: warning: %s\n", progName, output.Sanitize(p.Error()))
+	}
+	if kl.Len() == 0 && len(files) > 0 {
+		fmt.Fprintf(stderr, "%s: warning: the key log holds no secrets\n", progName)
+	}
+	return kl, nil
 }
 
 func listDevices(stdout, stderr io.Writer) int {

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "testdata/captures", "output directory")
 	only := fs.String("only", "", "write only the captures whose names contain this")
 	verbose := fs.Bool("v", false, "print each connection's outcome")
-	keylog := fs.Bool("keylog", false, "also write NAME.keys (NSS key log) beside each capture, for decryption in Wireshark; not committed")
+	keylog := fs.Bool("keylog", false, "also write NAME.keys (NSS key log) beside each capture, for decryption (tlsdissect -keylog, Wireshark); a few are committed for the golden tests")
 	benchHS := fs.Int("bench-handshakes", 0, "write bench-handshakes.pcap with this many connections (and nothing else)")
 	benchBulk := fs.Int64("bench-bulk", 0, "write bench-bulk.pcap carrying about this many bytes of TLS over 20 connections (and nothing else)")
 	if err := fs.Parse(args); err != nil {

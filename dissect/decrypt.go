@@ -1,0 +1,308 @@
+package dissect
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/dissect/keys"
+	"github.com/tlsdissect/tlsdissect/packet"
+)
+
+// KeyLookup finds a connection's secrets by its ClientHello random; a
+// *keys.KeyLog is one. Lookups may come from several Conns at once.
+type KeyLookup interface {
+	Lookup(clientRandom [32]byte) (keys.Secrets, bool)
+}
+
+// KeyStatus says what became of decryption for a connection.
+type KeyStatus uint8
+
+const (
+	KeysNone    KeyStatus = iota // no key log was given
+	KeysMissing                  // the key log holds nothing for this connection
+	KeysFound                    // its secrets were found and its records opened
+	KeysFailed                   // secrets were found but a record did not authenticate, or its suite is not supported
+)
+
+func (k KeyStatus) String() string {
+	switch k {
+	case KeysMissing:
+		return "missing"
+	case KeysFound:
+		return "found"
+	case KeysFailed:
+		return "failed"
+	}
+	return ""
+}
+
+// maxCiphertext bounds the record body buffered for opening: the largest
+// ciphertext RFC 8446 5.2 and RFC 5246 6.2.3 allow.
+const maxCiphertext = 1<<14 + 2048
+
+// crypt is a connection's decryption state. The openers are indexed by
+// role (packet.FromClient, packet.FromServer), not by wire direction.
+type crypt struct {
+	lookup  KeyLookup
+	sec     keys.Secrets
+	have    bool
+	status  KeyStatus
+	random  [2][]byte // client and server random of the handshake in force
+	open    [2]keys.Opener
+	pending [2]keys.Opener // TLS 1.2: taken over at that side's ChangeCipherSpec
+	// next13 are the application traffic openers each side moves to
+	// after its Finished (TLS 1.3).
+	next13 [2]keys.Opener
+	// early is the client's 0-RTT opener, kept while the client may still
+	// be sending early data; handshake is the one that follows it.
+	early, handshake keys.Opener
+	decrypting       bool // the Events being emitted come from an opened record
+}
+
+// setStatus moves the status on; failed is final.
+func (k *crypt) setStatus(s KeyStatus) {
+	if k.status != KeysFailed {
+		k.status = s
+	}
+}
+
+// keysForClientHello looks the client's secrets up.
+func (c *Conn) keysForClientHello(ch *ClientHello) {
+	k := &c.keys
+	if k.lookup == nil || len(ch.Random) != 32 {
+		return
+	}
+	var cr [32]byte
+	copy(cr[:], ch.Random)
+	k.random[0] = append(k.random[0][:0], ch.Random...)
+	k.sec, k.have = k.lookup.Lookup(cr)
+	if !k.have {
+		k.setStatus(KeysMissing)
+		return
+	}
+	k.setStatus(KeysFound)
+	if ch.EarlyData && len(k.sec.ClientEarlyTraffic) > 0 {
+		// 0-RTT records are protected with the early traffic secret, under
+		// the suite of the PSK; the first offered TLS 1.3 suite is the
+		// usual one and the ServerHello confirms it.
+		for _, s := range ch.CipherSuites {
+			if s>>8 == 0x13 {
+				if o, err := keys.NewTLS13Opener(s, k.sec.ClientEarlyTraffic); err == nil {
+					k.early = o
+					k.open[0] = o
+				}
+				break
+			}
+		}
+	}
+}
+
+// keysForServerHello derives the openers the ServerHello makes possible.
+func (c *Conn) keysForServerHello(sh *ServerHello) {
+	k := &c.keys
+	if !k.have || sh.IsHelloRetryRequest {
+		return
+	}
+	k.random[1] = append(k.random[1][:0], sh.Random...)
+	suite := uint16(sh.CipherSuite)
+	if sh.Version().IsTLS13() {
+		fail := func(err error) bool {
+			if err != nil {
+				k.setStatus(KeysFailed)
+				return true
+			}
+			return false
+		}
+		var err error
+		var ch, sv, ca, sa *keys.TLS13Opener
+		if len(k.sec.ClientHandshakeTraffic) > 0 {
+			ch, err = keys.NewTLS13Opener(suite, k.sec.ClientHandshakeTraffic)
+			if fail(err) {
+				return
+			}
+		}
+		if len(k.sec.ServerHandshakeTraffic) > 0 {
+			sv, err = keys.NewTLS13Opener(suite, k.sec.ServerHandshakeTraffic)
+			if fail(err) {
+				return
+			}
+		}
+		if len(k.sec.ClientTraffic0) > 0 {
+			ca, err = keys.NewTLS13Opener(suite, k.sec.ClientTraffic0)
+			if fail(err) {
+				return
+			}
+		}
+		if len(k.sec.ServerTraffic0) > 0 {
+			sa, err = keys.NewTLS13Opener(suite, k.sec.ServerTraffic0)
+			if fail(err) {
+				return
+			}
+		}
+		if sv != nil {
+			k.open[1] = sv
+		}
+		if sa != nil {
+			k.next13[1] = sa
+		}
+		if ca != nil {
+			k.next13[0] = ca
+		}
+		if ch != nil {
+			k.handshake = ch
+			if k.early == nil || !sh.HasPreSharedKey {
+				// No early data can have been accepted: the client's next
+				// records are its handshake.
+				k.open[0] = ch
+				k.early = nil
+			}
+		}
+		return
+	}
+	if len(k.sec.MasterSecret) == 0 || len(k.random[0]) != 32 || len(sh.Random) != 32 {
+		return
+	}
+	cl, sv, err := keys.NewTLS12Openers(keys.Params{
+		Suite: suite, Version: uint16(sh.Version()), ClientRandom: k.random[0], ServerRandom: sh.Random,
+		EncryptThenMAC: sh.EncryptThenMAC && c.clientETM,
+	}, k.sec.MasterSecret)
+	if err != nil {
+		k.setStatus(KeysFailed)
+		return
+	}
+	k.pending = [2]keys.Opener{cl, sv}
+}
+
+// keysAtCCS hands a TLS 1.2 side the opener of the keys just agreed.
+func (c *Conn) keysAtCCS(role packet.Dir) {
+	k := &c.keys
+	if p := k.pending[role]; p != nil {
+		k.open[role] = p
+		k.pending[role] = nil
+	}
+}
+
+// canOpen reports whether the record d is starting will be opened.
+func (c *Conn) canOpen(d *half, typ ContentType) bool {
+	if c.keys.open[c.role(d.wire)] == nil || d.recLen > maxCiphertext || d.recLen == 0 {
+		return false
+	}
+	switch typ {
+	case ContentHandshake, ContentAlert, ContentApplicationData, ContentHeartbeat:
+		return c.encrypted(d) || c.keys.early != nil && c.role(d.wire) == packet.FromClient && typ == ContentApplicationData
+	}
+	return false
+}
+
+// openRecord opens the record buffered in d.ct and emits what it holds.
+// It returns false when the record could not be opened: the caller then
+// labels it as ciphertext.
+func (c *Conn) openRecord(d *half, ts time.Time) bool {
+	k := &c.keys
+	role := c.role(d.wire)
+	o := k.open[role]
+	if o == nil || d.damaged || len(d.ct) != d.recLen {
+		return false
+	}
+	hdr := d.ctHdr[:]
+	seq := o.Seq()
+	var typ uint8
+	var pt []byte
+	var err error
+	bulk := d.recType == ContentApplicationData && c.bulkPhase(role)
+	if bulk {
+		// Application data is only counted: its type and size come from
+		// the record's tail, without authenticating the whole of it.
+		var n int
+		typ, n, err = o.Peek(hdr, d.ct)
+		if err == nil && typ == uint8(ContentApplicationData) {
+			c.emitOpened(d, ts, ContentApplicationData, nil, n)
+			return true
+		}
+		o.SetSeq(seq) // not data after all: open it properly
+	}
+	typ, pt, err = o.Open(d.ct[:0], hdr, d.ct)
+	if err != nil && role == packet.FromClient && o == k.early && k.handshake != nil {
+		// The server refused the early data: the client moved on to its
+		// handshake keys without an EndOfEarlyData.
+		k.early = nil
+		k.open[0] = k.handshake
+		o = k.handshake
+		typ, pt, err = o.Open(d.ct[:0], hdr, d.ct)
+	}
+	if err != nil {
+		if errors.Is(err, keys.ErrAuthentication) {
+			k.setStatus(KeysFailed)
+		}
+		// The direction's record numbers are lost: stop opening it.
+		k.open[role] = nil
+		return false
+	}
+	c.emitOpened(d, ts, ContentType(typ), pt, len(pt))
+	return true
+}
+
+// bulkPhase reports whether a side's application_data records are past
+// the handshake: only then is one peeked rather than opened.
+func (c *Conn) bulkPhase(role packet.Dir) bool {
+	if !c.tls13 {
+		return true
+	}
+	return c.keys.next13[role] == nil && c.keys.open[role] != c.keys.early
+}
+
+// emitOpened emits the content of an opened record of inner type typ.
+func (c *Conn) emitOpened(d *half, ts time.Time, typ ContentType, pt []byte, n int) {
+	k := &c.keys
+	k.decrypting = true
+	defer func() { k.decrypting = false }()
+	switch typ {
+	case ContentHandshake:
+		c.handshakeBytes(d, ts, pt)
+	case ContentAlert:
+		ev := c.event(d, ts, MsgAlert, n, false)
+		if a, err := ParseAlert(pt); err == nil {
+			ev.Alert = a
+		}
+		c.emit(ev)
+	case ContentApplicationData:
+		c.emit(c.event(d, ts, MsgApplicationData, n, false))
+	case ContentHeartbeat:
+		ev := c.event(d, ts, MsgHeartbeat, n, false)
+		if hb, err := heartbeatFrom(pt, n); err == nil {
+			ev.Heartbeat = hb
+		}
+		c.emit(ev)
+	case ContentChangeCipherSpec:
+		c.emit(c.event(d, ts, MsgChangeCipherSpec, n, false))
+	default:
+		c.emit(c.event(d, ts, MsgUnknownRecord, n, false))
+	}
+}
+
+// keysAfterMessage moves a side to its next keys after the handshake
+// message that ends the current ones (RFC 8446 7.2, 4.5).
+func (c *Conn) keysAfterMessage(role packet.Dir, typ HandshakeType) {
+	k := &c.keys
+	if !k.decrypting || !c.tls13 {
+		return
+	}
+	switch typ {
+	case TypeFinished:
+		if n := k.next13[role]; n != nil {
+			k.open[role] = n
+			k.next13[role] = nil
+		}
+	case TypeEndOfEarlyData:
+		if role == packet.FromClient && k.handshake != nil {
+			k.open[0] = k.handshake
+			k.early = nil
+		}
+	case TypeKeyUpdate:
+		if o, ok := k.open[role].(*keys.TLS13Opener); ok && k.next13[role] == nil {
+			if err := o.KeyUpdate(); err != nil {
+				k.open[role] = nil
+			}
+		}
+	}
+}
