@@ -34,6 +34,7 @@ const (
 	bodyPrefix                    // only the first bytes are kept: alert, CCS, heartbeat
 	bodySSLv2                     // an SSLv2 hello, buffered whole
 	bodyOpen                      // ciphertext with known keys: buffered whole, then opened
+	bodyPeek                      // bulk ciphertext with known keys: only its tail is kept, to peek at its type
 )
 
 // startBytes is how many bytes decide how a stream begins: an SSLv2 hello
@@ -521,6 +522,11 @@ func (c *Conn) records(d *half, ts time.Time, b []byte) int {
 					d.preN += copy(d.pre[d.preN:], b[:n])
 				}
 				d.ct = append(d.ct, b[:n]...)
+			case bodyPeek:
+				if pos, tail := d.recLen-d.remaining, d.recLen-peekTail; pos+n > tail {
+					from := max(tail-pos, 0)
+					copy(d.ct[pos+from:], b[from:n])
+				}
 			}
 			d.remaining -= n
 			b = b[n:]
@@ -626,6 +632,15 @@ func (c *Conn) beginRecord(d *half, ts time.Time) bool {
 		d.kind = bodyOpen
 		d.ct = d.ct[:0]
 		d.ctHdr = d.hdr
+		if typ == ContentApplicationData && d.recLen > peekOnlyAbove && c.peekable(c.role(d.wire)) {
+			// Bulk data: its type and size come from its last bytes, so
+			// only they are copied; the rest of the buffer is not read.
+			d.kind = bodyPeek
+			if cap(d.ct) < d.recLen {
+				d.ct = make([]byte, 0, maxCiphertext)
+			}
+			d.ct = d.ct[:d.recLen]
+		}
 	}
 	d.inBody = true
 	if d.remaining == 0 {
@@ -671,7 +686,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		c.endSSLv2(d, ts)
 		return
 	}
-	if d.kind == bodyOpen && c.openRecord(d, ts) {
+	if (d.kind == bodyOpen || d.kind == bodyPeek) && c.openRecord(d, ts) {
 		return
 	}
 	switch d.recType {

@@ -1,7 +1,11 @@
 package dissect
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect/keys"
@@ -40,6 +44,15 @@ func (k KeyStatus) String() string {
 // ciphertext RFC 8446 5.2 and RFC 5246 6.2.3 allow.
 const maxCiphertext = 1<<14 + 2048
 
+// Records of application data longer than peekOnlyAbove, once a side's
+// handshake is over, are peeked at from their last peekTail bytes (the
+// last keystream blocks and the tag) instead of being copied whole; the
+// shorter ones that may carry a NewSessionTicket or a KeyUpdate are opened.
+const (
+	peekOnlyAbove = 4096
+	peekTail      = 64
+)
+
 // crypt is a connection's decryption state. The openers are indexed by
 // role (packet.FromClient, packet.FromServer), not by wire direction.
 type crypt struct {
@@ -57,6 +70,10 @@ type crypt struct {
 	// be sending early data; handshake is the one that follows it.
 	early, handshake keys.Opener
 	decrypting       bool // the Events being emitted come from an opened record
+	// compressed: the ServerHello chose DEFLATE; inflate is set per side
+	// at its ChangeCipherSpec.
+	compressed bool
+	inflate    [2]*inflater
 }
 
 // setStatus moves the status on; failed is final.
@@ -171,6 +188,7 @@ func (c *Conn) keysForServerHello(sh *ServerHello) {
 		return
 	}
 	k.pending = [2]keys.Opener{cl, sv}
+	k.compressed = sh.CompressionMethod == 1 // DEFLATE (RFC 3749)
 }
 
 // keysAtCCS hands a TLS 1.2 side the opener of the keys just agreed.
@@ -179,6 +197,9 @@ func (c *Conn) keysAtCCS(role packet.Dir) {
 	if p := k.pending[role]; p != nil {
 		k.open[role] = p
 		k.pending[role] = nil
+		if k.compressed {
+			k.inflate[role] = &inflater{}
+		}
 	}
 }
 
@@ -204,12 +225,25 @@ func (c *Conn) openRecord(d *half, ts time.Time) bool {
 	if o == nil || d.damaged || len(d.ct) != d.recLen {
 		return false
 	}
+	if d.kind == bodyPeek {
+		seq := o.Seq()
+		typ, n, err := o.Peek(d.ctHdr[:], d.ct)
+		if err == nil && typ == uint8(ContentApplicationData) {
+			c.emitOpened(d, ts, ContentApplicationData, nil, n)
+			return true
+		}
+		// A long record that is not data (a large post-handshake message)
+		// was not kept whole: it is counted as ciphertext, and its
+		// sequence number is used up.
+		o.SetSeq(seq + 1)
+		return false
+	}
 	hdr := d.ctHdr[:]
 	seq := o.Seq()
 	var typ uint8
 	var pt []byte
 	var err error
-	bulk := d.recType == ContentApplicationData && c.bulkPhase(role)
+	bulk := d.recType == ContentApplicationData && c.peekable(role)
 	if bulk {
 		// Application data is only counted: its type and size come from
 		// the record's tail, without authenticating the whole of it.
@@ -238,17 +272,78 @@ func (c *Conn) openRecord(d *half, ts time.Time) bool {
 		k.open[role] = nil
 		return false
 	}
+	if z := k.inflate[role]; z != nil {
+		if pt, err = z.record(pt); err != nil {
+			k.setStatus(KeysFailed)
+			k.open[role] = nil
+			return false
+		}
+	}
 	c.emitOpened(d, ts, ContentType(typ), pt, len(pt))
 	return true
 }
 
-// bulkPhase reports whether a side's application_data records are past
-// the handshake: only then is one peeked rather than opened.
-func (c *Conn) bulkPhase(role packet.Dir) bool {
+// inflater undoes TLS DEFLATE compression (RFC 3749) of one direction:
+// one zlib stream over the records, each ending on a sync flush, so each
+// record is inflated on its own with the stream's last 32 KiB as the
+// dictionary.
+type inflater struct {
+	started bool
+	window  []byte
+	out     []byte
+}
+
+// maxPlaintext bounds a record's inflated content (RFC 5246 6.2.2 allows
+// 2^14 bytes, and 1024 more of expansion on the way in).
+const maxPlaintext = 1<<14 + 1024
+
+func (z *inflater) record(p []byte) ([]byte, error) {
+	if !z.started {
+		// The zlib header (RFC 1950): CMF, FLG; no preset dictionary.
+		if len(p) < 2 || p[0]&0x0f != 8 || (uint16(p[0])<<8|uint16(p[1]))%31 != 0 || p[1]&0x20 != 0 {
+			return nil, errors.New("dissect: compressed record: bad zlib header")
+		}
+		p = p[2:]
+		z.started = true
+	}
+	r := flate.NewReaderDict(bytes.NewReader(p), z.window)
+	z.out = z.out[:0]
+	var buf [4096]byte
+	for len(z.out) <= maxPlaintext {
+		n, err := r.Read(buf[:])
+		z.out = append(z.out, buf[:n]...)
+		if err != nil {
+			// The record ends on a sync flush, not the stream's end: the
+			// reader runs out of input there.
+			if !errors.Is(err, io.ErrUnexpectedEOF) && err != io.EOF {
+				return nil, fmt.Errorf("dissect: compressed record: %w", err)
+			}
+			break
+		}
+	}
+	if len(z.out) > maxPlaintext {
+		return nil, errors.New("dissect: compressed record inflates past 2^14+1024 bytes")
+	}
+	z.window = append(z.window, z.out...)
+	if over := len(z.window) - 32<<10; over > 0 {
+		z.window = append(z.window[:0], z.window[over:]...)
+	}
+	return z.out, nil
+}
+
+// peekable reports whether a side's application_data records are past
+// the handshake, so that one may be peeked at rather than opened: not in
+// a compressed stream, which needs every byte, nor for RC4-like stream
+// state (none is supported).
+func (c *Conn) peekable(role packet.Dir) bool {
+	k := &c.keys
+	if k.inflate[role] != nil {
+		return false
+	}
 	if !c.tls13 {
 		return true
 	}
-	return c.keys.next13[role] == nil && c.keys.open[role] != c.keys.early
+	return k.next13[role] == nil && k.open[role] != k.early
 }
 
 // emitOpened emits the content of an opened record of inner type typ.

@@ -3,6 +3,7 @@ package dissect
 import (
 	"bytes"
 	"crypto/tls"
+	"io"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 
 // keyedExchange runs a crypto/tls exchange that writes its key log, and
 // returns the segments and the parsed log.
-func keyedExchange(t *testing.T, version uint16, suites []uint16) ([]segment, *keys.KeyLog) {
+func keyedExchange(t testing.TB, version uint16, suites []uint16) ([]segment, *keys.KeyLog) {
 	t.Helper()
 	var log bytes.Buffer
 	segs := exchange(t, version, func(cc, sc *tls.Config) {
@@ -144,4 +145,86 @@ func decryptedLines(s *logSink) []string {
 		}
 	}
 	return out
+}
+
+// FuzzDecrypt runs arbitrary streams through a Conn whose key log holds
+// the secrets of a real exchange for whatever ClientHello comes: records
+// that open, records that do not, and everything between stay within the
+// caps and never panic.
+func FuzzDecrypt(f *testing.F) {
+	type keyed struct {
+		segs []segment
+		kl   *keys.KeyLog
+	}
+	var runs []keyed
+	for _, v := range []struct {
+		version uint16
+		suites  []uint16
+	}{{tls.VersionTLS13, nil}, {tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}},
+		{tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}} {
+		segs, kl := keyedExchange(f, v.version, v.suites)
+		runs = append(runs, keyed{segs, kl})
+		f.Add(uint8(len(runs)-1), encodeOps(segs))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, in []byte) {
+		r := runs[int(which)%len(runs)]
+		cfg := Config{MaxHandshake: 4096, MaxPrelude: 2048, Keys: swapped{r.kl, clientRandom(r.segs)}}
+		runOps(t, cfg, in)
+	})
+}
+
+// bulkRecorded runs a TLS 1.3 exchange in which the server sends n bytes,
+// and returns what each side wrote and the key log.
+func bulkRecorded(tb testing.TB, n int) ([]segment, *keys.KeyLog) {
+	tb.Helper()
+	var log bytes.Buffer
+	rec := &recorder{}
+	cp, sp := newBufPipe()
+	sc := &tls.Config{Certificates: []tls.Certificate{sharedCert(tb)}}
+	cc := &tls.Config{InsecureSkipVerify: true, ServerName: "dissect.test", KeyLogWriter: &log}
+	done := make(chan error, 1)
+	go func() {
+		s := tls.Server(&recConn{sp, 1, rec}, sc)
+		_, err := s.Write(make([]byte, n))
+		s.Close()
+		done <- err
+	}()
+	c := tls.Client(&recConn{cp, 0, rec}, cc)
+	got, err := io.Copy(io.Discard, c)
+	c.Close()
+	if err != nil || got != int64(n) {
+		tb.Fatalf("client read %d of %d: %v", got, n, err)
+	}
+	if err := <-done; err != nil {
+		tb.Fatal(err)
+	}
+	kl, _ := keys.Parse(&log, "bench")
+	return rec.segs, kl
+}
+
+// BenchmarkBulkKeys measures a TLS 1.3 connection carrying 4 MiB of
+// application data, dissected without and with its key log: with keys the
+// handshake and alerts are opened, the bulk records only peeked at.
+func BenchmarkBulkKeys(b *testing.B) {
+	segs, kl := bulkRecorded(b, 4<<20)
+	total := 0
+	for _, s := range segs {
+		total += len(s.data)
+	}
+	for _, tc := range []struct {
+		name string
+		keys KeyLookup
+	}{{"without", nil}, {"with", kl}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(total))
+			b.ReportAllocs()
+			for range b.N {
+				c := NewConn(keyedConfig(tc.keys), &countSink{})
+				feedConn(c, segs, 1460)
+				if want := tc.keys != nil; want != (c.State().Keys == KeysFound) {
+					b.Fatalf("keys %v", c.State().Keys)
+				}
+			}
+		})
+	}
 }

@@ -68,12 +68,15 @@ func runOps(t *testing.T, cfg Config, in []byte) {
 		}
 		for i := range c.h {
 			d := &c.h[i]
-			if len(d.scan) > cfg.MaxPrelude || len(d.hs) > cfg.MaxHandshake+4 || len(d.v2buf) > cfg.MaxHandshake+3 || len(d.head) > 4096 {
-				t.Fatalf("buffer over its cap: scan %d hs %d v2 %d head %d", len(d.scan), len(d.hs), len(d.v2buf), len(d.head))
+			if len(d.scan) > cfg.MaxPrelude || len(d.hs) > cfg.MaxHandshake+4 || len(d.v2buf) > cfg.MaxHandshake+3 || len(d.head) > 4096 || len(d.ct) > maxCiphertext {
+				t.Fatalf("buffer over its cap: scan %d hs %d v2 %d head %d ct %d", len(d.scan), len(d.hs), len(d.v2buf), len(d.head), len(d.ct))
 			}
 		}
 	}
 	c.End(ts)
+	if k := c.State().Keys; k > KeysFailed || cfg.Keys != nil && k == KeysNone || cfg.Keys == nil && k != KeysNone {
+		t.Fatalf("keys status %d with a key log %v", k, cfg.Keys != nil)
+	}
 }
 
 // checkSink checks what a Conn reports while fuzzing.

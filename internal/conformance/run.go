@@ -66,6 +66,11 @@ type Run struct {
 	ZeekStatus string
 	Elapsed    time.Duration
 	DecodeErr  string // a JSON line that did not decode
+	// Keyed are the records of a second run with the capture's key log
+	// (NAME.keylog.txt), when it has one and tshark's decrypted reference
+	// (NAME.tshark-decrypted-conn.json) to compare them with.
+	Keyed       []flows.Record
+	KeyedStatus string
 }
 
 // Failed reports a crash or a hang: a failure of the dissector, whatever
@@ -81,15 +86,15 @@ type Runner struct {
 	Workers int           // 2 if zero
 }
 
-// execOne runs BIN -r file -F format.
-func (rn Runner) execOne(ctx context.Context, file, format string) (stdout []byte, status, stderr string) {
+// execOne runs BIN -r file -F format, and extra arguments.
+func (rn Runner) execOne(ctx context.Context, file, format string, extra ...string) (stdout []byte, status, stderr string) {
 	to := rn.Timeout
 	if to <= 0 {
 		to = 60 * time.Second
 	}
 	cctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, rn.Bin, "-q", "-r", file, "-F", format)
+	cmd := exec.CommandContext(cctx, rn.Bin, append([]string{"-q", "-r", file, "-F", format}, extra...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &errb
@@ -176,8 +181,18 @@ func (rn Runner) runCapture(ctx context.Context, capturesDir string, e ManifestE
 			r.Stderr = scrubPath(zerr, capturesDir)
 		}
 	}
+	if keylog := file + ".keylog.txt"; fileExists(keylog) && fileExists(file+".tshark-decrypted-conn.json") {
+		kout, kstatus, _ := rn.execOne(ctx, file, "json", "-keylog", keylog)
+		r.KeyedStatus = kstatus
+		r.Keyed, _, _ = decodeRecords(kout)
+	}
 	r.Elapsed = time.Since(start)
 	return r
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // decodeRecords reads JSON lines into Records, keeping each line as a map

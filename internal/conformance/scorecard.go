@@ -143,10 +143,19 @@ var Categories = []Category{
 	{"ndpi.subject", "Subject of the server certificate"},
 	{"ndpi.validity", "Validity of the server certificate"},
 	{"ndpi.cert_sha1", "Certificate SHA-1 (only when our record carries a sha1)"},
+	{"keylog.run.captures", "captures with a key log the binary processed with -keylog, exit status 0"},
+	{"keylog.tshark.connections", "with the key log: tshark's TCP TLS connections we report"},
+	{"keylog.tshark.messages", "with the key log: message sequence equal to tshark's decrypted one"},
+	{"keylog.tshark.version", "with the key log: negotiated version"},
+	{"keylog.tshark.cipher", "with the key log: chosen cipher suite"},
+	{"keylog.tshark.sni", "with the key log: server name"},
+	{"keylog.tshark.alpn", "with the key log: ALPN protocol chosen (TLS 1.3: from EncryptedExtensions)"},
+	{"keylog.tshark.resumed", "with the key log: resumption"},
+	{"keylog.tshark.alerts", "with the key log: every alert decrypted: direction, level, description, in order"},
 }
 
 // Sources in report order.
-var Sources = []string{"run", "tshark", "zeek", "suricata", "ja4", "arkime", "ndpi"}
+var Sources = []string{"run", "tshark", "zeek", "suricata", "ja4", "arkime", "ndpi", "keylog"}
 
 // ourConn is one of our records with its canonical endpoints.
 type ourConn struct {
@@ -212,10 +221,16 @@ type capEval struct {
 	udpKeys map[string]bool
 	// tshark's connections, for sources that need roles or frames.
 	tshark *tsharkFile
+	// prefix names the categories of a second evaluation ("keylog.": our
+	// run with the key log against tshark's decrypted reference), and
+	// tsharkRef the reference file's suffix (".tshark-conn.json").
+	prefix    string
+	tsharkRef string
 }
 
 // count records one comparison.
 func (e *capEval) count(cat string, agree bool, conn, ours, ref string) {
+	cat = e.prefix + cat
 	t := e.tallies[cat]
 	t.Total++
 	if agree {
@@ -298,6 +313,23 @@ func Evaluate(capturesDir string, entries []ManifestEntry, runs map[string]*Run)
 		e.evalJA4()
 		e.evalArkime()
 		e.evalNDPI()
+
+		if r.KeyedStatus != "" {
+			// The same capture dissected with its key log, against what
+			// tshark shows decrypted with it.
+			ke := &capEval{capturesDir: capturesDir, path: ent.Path, run: r, tallies: e.tallies,
+				oos: map[string]int{}, udpKeys: map[string]bool{}, prefix: "keylog.", tsharkRef: ".tshark-decrypted-conn.json"}
+			for i, rec := range r.Keyed {
+				ke.ours = append(ke.ours, &ourConn{rec: rec, idx: i,
+					client: endpoint(rec.Client.IP, int(rec.Client.Port)),
+					server: endpoint(rec.Server.IP, int(rec.Server.Port))})
+			}
+			sortOurs(ke.ours)
+			ke.count("run.captures", r.KeyedStatus == "ok", "", r.KeyedStatus, "ok")
+			ke.evalTshark()
+			e.dis = append(e.dis, ke.dis...)
+			e.unparsed = append(e.unparsed, ke.unparsed...)
+		}
 
 		cs := CaptureScore{Path: ent.Path, Status: status, Records: len(e.ours),
 			TsharkTCP: e.tsharkTCP(), TsharkTCPAll: e.tsharkTCPAll(), ManifestTLS: ent.TLSConnections, ManifestTCPTLS: ent.TCPTLS,

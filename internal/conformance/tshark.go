@@ -58,14 +58,18 @@ func (e *capEval) loadTshark() {
 		return
 	}
 	e.tshark = &tsharkFile{}
-	p := filepath.Join(e.capturesDir, filepath.FromSlash(e.path)) + ".tshark-conn.json"
+	ref := e.tsharkRef
+	if ref == "" {
+		ref = ".tshark-conn.json"
+	}
+	p := filepath.Join(e.capturesDir, filepath.FromSlash(e.path)) + ref
 	b, err := os.ReadFile(p)
 	if err != nil {
-		e.unparsed = append(e.unparsed, e.path+".tshark-conn.json: "+err.Error())
+		e.unparsed = append(e.unparsed, e.path+ref+": "+err.Error())
 		return
 	}
 	if err := json.Unmarshal(b, e.tshark); err != nil {
-		e.unparsed = append(e.unparsed, e.path+".tshark-conn.json: "+err.Error())
+		e.unparsed = append(e.unparsed, e.path+ref+": "+err.Error())
 		return
 	}
 	// tshark leaves client or server null when it parsed no record of a
@@ -74,7 +78,7 @@ func (e *capEval) loadTshark() {
 	// (GTP-U): the frame table, whose addresses are the innermost, places
 	// the stream in both cases.
 	frames := map[string]frameInfo{}
-	for _, f := range loadFrameTable(strings.TrimSuffix(p, "-conn.json") + ".tsv") {
+	for _, f := range loadFrameTable(strings.TrimSuffix(p, "-conn.json") + ".tsv") { // NAME.tshark.tsv, NAME.tshark-decrypted.tsv
 		if _, ok := frames[f.key]; !ok {
 			frames[f.key] = f
 		}
