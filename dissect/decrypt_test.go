@@ -228,3 +228,27 @@ func BenchmarkBulkKeys(b *testing.B) {
 		})
 	}
 }
+
+// TestDecryptHelloRetry: after a HelloRetryRequest the secrets are those
+// of the second ClientHello's handshake, under the same client random.
+func TestDecryptHelloRetry(t *testing.T) {
+	var log bytes.Buffer
+	segs := exchange(t, tls.VersionTLS13, func(cc, sc *tls.Config) {
+		cc.KeyLogWriter = &log
+		sc.CurvePreferences = []tls.CurveID{tls.CurveP384}
+		cc.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP384}
+	})
+	kl, _ := keys.Parse(&log, "hrr")
+	sink := &logSink{}
+	c := NewConn(keyedConfig(kl), sink)
+	feedConn(c, segs, 0)
+	got := strings.Join(decryptedLines(sink), " ")
+	want := "C client_hello S hello_retry_request S change_cipher_spec C change_cipher_spec C client_hello S server_hello " +
+		"S encrypted_extensions S certificate S certificate_verify S finished C finished S application_data C application_data C alert"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if c.State().Keys != KeysFound {
+		t.Errorf("keys %v", c.State().Keys)
+	}
+}
