@@ -57,7 +57,9 @@ func readRetained(t *testing.T, file []byte, retain bool, chunk int, release boo
 // TestRetainedPayloads: with Retain, every payload stays as it was read
 // until released, across many refills; released buffers are reused.
 func TestRetainedPayloads(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/captures/*.pcap*")
+	files, _ := filepath.Glob("../testdata/captures/*.pcap")
+	ng, _ := filepath.Glob("../testdata/captures/*.pcapng")
+	files = append(files, ng...)
 	if len(files) == 0 {
 		t.Fatal("no captures")
 	}

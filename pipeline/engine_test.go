@@ -71,7 +71,9 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 // captures returns the committed captures and, when TLSDISSECT_CONFORMANCE
 // names them, the peer captures.
 func captures(t *testing.T) []string {
-	files, err := filepath.Glob("../testdata/captures/*.pcap*")
+	files, err := filepath.Glob("../testdata/captures/*.pcap")
+	ng, _ := filepath.Glob("../testdata/captures/*.pcapng")
+	files = append(files, ng...)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed captures (%v)", err)
 	}

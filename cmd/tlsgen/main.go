@@ -95,14 +95,14 @@ func writeCatalog(ctx context.Context, dir, only string, verbose, keylog bool, s
 			continue
 		}
 		var buf, keys bytes.Buffer
-		if keylog {
+		if keylog || testgen.KeyLogCommitted[c.Name] {
 			c.KeyLog = &keys
 		}
 		res, err := c.Write(&buf)
 		if err != nil {
 			return err
 		}
-		if keylog && keys.Len() > 0 {
+		if (keylog || testgen.KeyLogCommitted[c.Name]) && keys.Len() > 0 {
 			if err := os.WriteFile(filepath.Join(dir, c.Name+".keys"), keys.Bytes(), 0o644); err != nil {
 				return err
 			}

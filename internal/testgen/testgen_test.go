@@ -49,10 +49,14 @@ func generate() (*generated, error) {
 	}
 	g := &generated{caps: caps, files: map[string][]byte{}, results: map[string]Result{}}
 	for i := range caps {
-		var buf bytes.Buffer
+		var buf, keys bytes.Buffer
+		caps[i].KeyLog = &keys
 		res, err := caps[i].Write(&buf)
 		if err != nil {
 			return nil, err
+		}
+		if KeyLogCommitted[caps[i].Name] {
+			g.files[caps[i].Name+".keys"] = keys.Bytes()
 		}
 		if _, dup := g.files[caps[i].Name]; dup {
 			return nil, fmt.Errorf("duplicate capture name %s", caps[i].Name)
@@ -439,6 +443,12 @@ func TestCommittedCaptures(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(capturesDir, name), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	for name := range KeyLogCommitted {
+		b, err := os.ReadFile(filepath.Join(capturesDir, name+".keys"))
+		if err != nil || !bytes.Equal(b, g.files[name+".keys"]) {
+			t.Errorf("%s.keys differs from what the generator makes now (regenerate: go run ./cmd/tlsgen -out testdata/captures): %v", name, err)
 		}
 	}
 	total := 0

@@ -254,6 +254,14 @@ func (pw *PacketWriter) write(client, server netip.AddrPort, p *Packet, udp bool
 	return nil
 }
 
+// KeyLogCommitted lists the captures whose key log (NAME.keys) is
+// committed beside them, for the golden tests of decryption (-keylog).
+var KeyLogCommitted = map[string]bool{
+	"tls13-full.pcap": true, "tls13-psk-resumed.pcap": true, "fail-untrusted-tls13.pcap": true,
+	"fail-clientcert-required-tls13.pcap": true, "tls12-ticket.pcap": true, "tls12-ticket-resumed.pcap": true,
+	"multi.pcap": true,
+}
+
 // Capture is one capture file: connections, their link layer and format.
 type Capture struct {
 	Name   string // file name, e.g. "tls13-full.pcap"
