@@ -92,3 +92,35 @@ func TestRetainedPayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestRetainedSkippedPackets: a retaining Source whose packets are all
+// skipped (here: a filter that matches none) holds no buffer behind it,
+// so a file that yields nothing is not kept in memory whole.
+func TestRetainedSkippedPackets(t *testing.T) {
+	file, err := os.ReadFile("../testdata/captures/multi.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, filter := range []string{"tcp port 9999", ""} {
+		s, err := openReader(bytes.NewReader(file), "test", Options{chunk: 2048, Filter: filter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Retain()
+		most := 0
+		for {
+			var seg packet.Segment
+			if err := s.Next(&seg); err != nil {
+				break
+			}
+			s.Done(s.stats.TCPSegments) // the consumer keeps up
+			most = max(most, len(s.file.br.held))
+		}
+		if filter != "" && (s.stats.TCPSegments != 0 || len(s.file.br.held) > 1) {
+			t.Errorf("filter %q: %d segments, %d buffers held at the end", filter, s.stats.TCPSegments, len(s.file.br.held))
+		}
+		if most > 2 {
+			t.Errorf("filter %q: up to %d buffers held with every segment done", filter, most)
+		}
+	}
+}

@@ -78,6 +78,7 @@ type Source struct {
 	marks    []bufferMark
 	lastMark uint64
 	handed   uint64 // segments and datagrams returned by Next and NextPacket
+	done     uint64 // ... of which Done released the first done
 
 	handle   *pcap.Handle
 	liveMu   sync.Mutex // guards handle use by Stats against Close, pcap and shared
@@ -223,6 +224,13 @@ func (s *Source) next(seg *packet.Segment, dg *packet.Datagram, p *packet.Packet
 		if s.err != nil {
 			return s.err
 		}
+		if s.file != nil && s.file.br.retain && s.done == s.handed && len(s.file.br.held) > 0 {
+			// Every packet handed out is done: the buffers left behind
+			// hold only packets that were skipped (filtered, not TCP,
+			// not decodable), and a stretch of those must not keep the
+			// file in memory until the next packet is handed out.
+			s.file.br.release(s.file.br.mark())
+		}
 		var (
 			data []byte
 			ts   time.Time
@@ -330,6 +338,7 @@ func (s *Source) Retained() bool {
 // (segments and datagrams) Next and NextPacket returned are no longer in
 // use: the buffers that held only those may be reused.
 func (s *Source) Done(n uint64) {
+	s.done = max(s.done, n)
 	for len(s.marks) > 0 && s.marks[0].packet <= n {
 		s.file.br.release(s.marks[0].mark)
 		s.marks = s.marks[1:]
