@@ -29,7 +29,7 @@ test:
 	@echo "== go test"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -count=1 -timeout 20m ./...
 	@echo "== race detector on the concurrent packages"; TLSDISSECT_CONFORMANCE="$(CONFORMANCE)" $(GO) test -race -count=1 ./pipeline ./capture
 	@echo "== benchmarks (1x, to keep them compiling)"; $(GO) test -run='^$$' -bench=. -benchtime=1x ./... >/tmp/tlsdissect-bench.log || { cat /tmp/tlsdissect-bench.log; exit 1; }
-	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
+	@echo "== fuzz"; FUZZTIME=$${FUZZTIME:-3s} ./scripts/fuzz.sh
 	@echo "== all tests passed"
 
 conformance: build
