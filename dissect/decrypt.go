@@ -74,6 +74,7 @@ type crypt struct {
 	// at its ChangeCipherSpec.
 	compressed bool
 	inflate    [2]*inflater
+	stream     bool // a stream cipher (RC4): every record is opened, none peeked
 }
 
 // setStatus moves the status on; failed is final.
@@ -188,6 +189,7 @@ func (c *Conn) keysForServerHello(sh *ServerHello) {
 		return
 	}
 	k.pending = [2]keys.Opener{cl, sv}
+	k.stream = cl.Suite().Cipher.Stream()
 	k.compressed = sh.CompressionMethod == 1 // DEFLATE (RFC 3749)
 }
 
@@ -333,11 +335,11 @@ func (z *inflater) record(p []byte) ([]byte, error) {
 
 // peekable reports whether a side's application_data records are past
 // the handshake, so that one may be peeked at rather than opened: not in
-// a compressed stream, which needs every byte, nor for RC4-like stream
-// state (none is supported).
+// a compressed stream, which needs every byte, nor under a stream cipher,
+// whose keystream runs over every byte and cannot be set back.
 func (c *Conn) peekable(role packet.Dir) bool {
 	k := &c.keys
-	if k.inflate[role] != nil {
+	if k.inflate[role] != nil || k.stream {
 		return false
 	}
 	if !c.tls13 {

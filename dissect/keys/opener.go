@@ -102,6 +102,8 @@ func newBlock(s Suite, key []byte) (cipher.Block, error) {
 		return aes.NewCipher(key)
 	case Cipher3DESCBC:
 		return des.NewTripleDESCipher(key)
+	case CipherDESCBC:
+		return des.NewCipher(key)
 	}
 	return nil, fmt.Errorf("keys: %s is not a CBC suite: %w", s.Name, ErrUnsupportedSuite)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rc4"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -160,8 +161,8 @@ func TestTLS13Errors(t *testing.T) {
 	if _, err := NewTLS13Opener(0x1301, secret[:31]); !errors.Is(err, ErrKeyDerivation) {
 		t.Errorf("short secret: %v", err)
 	}
-	if _, err := LookupSuite(0x0005); !errors.Is(err, ErrUnsupportedSuite) {
-		t.Errorf("RC4: %v", err)
+	if _, err := LookupSuite(0x0041); !errors.Is(err, ErrUnsupportedSuite) { // TLS_RSA_WITH_CAMELLIA_128_CBC_SHA
+		t.Errorf("CAMELLIA: %v", err)
 	}
 }
 
@@ -183,6 +184,7 @@ type sealer12 struct {
 	aead    cipher.AEAD
 	fixed   []byte
 	block   cipher.Block
+	rc4     *rc4.Cipher
 	macKey  []byte
 	iv      []byte // TLS 1.0 chain
 	rng     *rand.Rand
@@ -200,15 +202,41 @@ func newSealer12(t testing.TB, p Params, master []byte, client bool) *sealer12 {
 		mac, key, iv = kb.ClientMAC, kb.ClientKey, kb.ClientIV
 	}
 	w := &sealer12{s: s, version: p.Version, etm: p.EncryptThenMAC, fixed: iv, macKey: mac, iv: bytes.Clone(iv), rng: rand.New(rand.NewPCG(3, 4))}
-	if s.Cipher.AEAD() {
+	switch {
+	case s.Cipher.AEAD():
 		w.aead, _, err = newAEAD(s, key)
-	} else {
+	case s.Cipher == CipherRC4:
+		w.rc4, err = rc4.NewCipher(key)
+	default:
 		w.block, err = newBlock(s, key)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// recordMAC is the MAC of MAC-then-encrypt: SSL 3.0's own (RFC 6101
+// 5.2.3.1, written out here from the RFC), else HMAC over the header.
+func (w *sealer12) recordMAC(seq uint64, typ uint8, ad []byte, content []byte) []byte {
+	if w.version != VersionSSL30 {
+		return w.hmac(ad, content)
+	}
+	pad := 48
+	if w.s.MAC == crypto.SHA1 {
+		pad = 40
+	}
+	in := w.s.MAC.New()
+	in.Write(w.macKey)
+	in.Write(bytes.Repeat([]byte{0x36}, pad))
+	in.Write(binary.BigEndian.AppendUint64(nil, seq))
+	in.Write([]byte{typ, byte(len(content) >> 8), byte(len(content))})
+	in.Write(content)
+	out := w.s.MAC.New()
+	out.Write(w.macKey)
+	out.Write(bytes.Repeat([]byte{0x5c}, pad))
+	out.Write(in.Sum(nil))
+	return out.Sum(nil)
 }
 
 func (w *sealer12) hmac(parts ...[]byte) []byte {
@@ -236,15 +264,29 @@ func (w *sealer12) seal(typ uint8, content []byte) (hdr, body []byte) {
 			copy(nonce[4:], explicit)
 		}
 		body = w.aead.Seal(explicit, nonce[:], content, ad[:])
+	} else if w.rc4 != nil {
+		pt := append(bytes.Clone(content), w.recordMAC(seq, typ, ad[:], content)...)
+		body = make([]byte, len(pt))
+		w.rc4.XORKeyStream(body, pt)
 	} else {
 		bs := w.block.BlockSize()
 		pt := bytes.Clone(content)
 		if !w.etm {
-			pt = append(pt, w.hmac(ad[:], content)...)
+			pt = append(pt, w.recordMAC(seq, typ, ad[:], content)...)
 		}
-		pad := bs - (len(pt)+1)%bs + bs*w.rng.IntN(3) // padding of more than a block is allowed
-		for range pad + 1 {
+		pad := bs - (len(pt)+1)%bs
+		if w.version == VersionSSL30 {
+			// Shorter than a block, its bytes arbitrary (RFC 6101 5.2.3.2).
+			pad %= bs
+			for range pad {
+				pt = append(pt, byte(w.rng.Uint32()))
+			}
 			pt = append(pt, byte(pad))
+		} else {
+			pad += bs * w.rng.IntN(3) // padding of more than a block is allowed
+			for range pad + 1 {
+				pt = append(pt, byte(pad))
+			}
 		}
 		iv := w.iv
 		if w.version >= VersionTLS11 {
@@ -281,6 +323,9 @@ var tls12Cases = []struct {
 	{0xc028, VersionTLS12, true}, {0x003c, VersionTLS12, true}, {0x000a, VersionTLS12, false},
 	{0x000a, VersionTLS10, true}, {0xc014, VersionTLS11, true}, {0xc013, VersionTLS10, false},
 	{0xc013, VersionTLS10, true},
+	// Stream and single-DES suites, and SSL 3.0's MAC, key block and padding.
+	{0x0005, VersionTLS12, false}, {0x0004, VersionTLS10, false}, {0x0009, VersionTLS11, false},
+	{0x000a, VersionSSL30, false}, {0x002f, VersionSSL30, false}, {0x0005, VersionSSL30, false}, {0x0004, VersionSSL30, false},
 }
 
 func params12(suite, version uint16, etm bool) (Params, []byte) {

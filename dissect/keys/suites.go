@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	// Registers the hashes the suites name, so crypto.Hash.New works.
+	_ "crypto/md5"
 	_ "crypto/sha1"
 	_ "crypto/sha256"
 	_ "crypto/sha512"
@@ -26,6 +27,8 @@ const (
 	CipherAESCCM8                            // AEAD, 8-byte tag, RFC 6655
 	CipherAESCBC                             // block cipher with HMAC, RFC 5246 6.2.3.2
 	Cipher3DESCBC                            // block cipher with HMAC
+	CipherDESCBC                             // single DES, block cipher with HMAC (RFC 5469)
+	CipherRC4                                // stream cipher with HMAC (RFC 5246 6.2.3.1; RFC 7465 forbids it, captures still hold it)
 )
 
 func (c Cipher) String() string {
@@ -42,12 +45,23 @@ func (c Cipher) String() string {
 		return "AES-CBC"
 	case Cipher3DESCBC:
 		return "3DES-EDE-CBC"
+	case CipherDESCBC:
+		return "DES-CBC"
+	case CipherRC4:
+		return "RC4"
 	}
 	return "Cipher(" + strconv.Itoa(int(c)) + ")"
 }
 
 // AEAD is true for the ciphers that authenticate on their own.
-func (c Cipher) AEAD() bool { return c != CipherAESCBC && c != Cipher3DESCBC }
+func (c Cipher) AEAD() bool {
+	return c != CipherAESCBC && c != Cipher3DESCBC && c != CipherDESCBC && c != CipherRC4
+}
+
+// Stream is true for a stream cipher, whose state runs over every byte of
+// every record: each record must be opened (Peek decrypts it whole too)
+// and a sequence number cannot be set back.
+func (c Cipher) Stream() bool { return c == CipherRC4 }
 
 // Suite is the record protection of a cipher suite, whatever its key
 // exchange: what a passive decryptor needs once it holds the secrets.
@@ -66,7 +80,7 @@ func (s Suite) TagLen() int {
 	switch s.Cipher {
 	case CipherAESCCM8:
 		return 8
-	case CipherAESCBC, Cipher3DESCBC:
+	case CipherAESCBC, Cipher3DESCBC, CipherDESCBC, CipherRC4:
 		return 0
 	}
 	return 16
@@ -85,7 +99,7 @@ func (s Suite) BlockLen() int {
 	switch s.Cipher {
 	case CipherAESCBC:
 		return 16
-	case Cipher3DESCBC:
+	case Cipher3DESCBC, CipherDESCBC:
 		return 8
 	}
 	return 0
@@ -109,6 +123,7 @@ func (s Suite) fixedIVLen(version uint16) int {
 
 // Protocol versions as on the wire.
 const (
+	VersionSSL30 uint16 = 0x0300
 	VersionTLS10 uint16 = 0x0301
 	VersionTLS11 uint16 = 0x0302
 	VersionTLS12 uint16 = 0x0303
@@ -252,4 +267,20 @@ var suites = []Suite{
 	cbc(0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
 	cbc(0xc008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
 	cbc(0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
+	cbc(0x0013, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
+	cbc(0xc003, "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
+	cbc(0xc00d, "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
+	cbc(0x008b, "TLS_PSK_WITH_3DES_EDE_CBC_SHA", Cipher3DESCBC, 24, crypto.SHA1, crypto.SHA256),
+	// Single DES (RFC 5469 deprecates it) and RC4 (RFC 7465 forbids it):
+	// gone from servers, not from the captures an engineer is handed.
+	cbc(0x0009, "TLS_RSA_WITH_DES_CBC_SHA", CipherDESCBC, 8, crypto.SHA1, crypto.SHA256),
+	cbc(0x0012, "TLS_DHE_DSS_WITH_DES_CBC_SHA", CipherDESCBC, 8, crypto.SHA1, crypto.SHA256),
+	cbc(0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA", CipherDESCBC, 8, crypto.SHA1, crypto.SHA256),
+	cbc(0x0004, "TLS_RSA_WITH_RC4_128_MD5", CipherRC4, 16, crypto.MD5, crypto.SHA256),
+	cbc(0x0005, "TLS_RSA_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
+	cbc(0xc002, "TLS_ECDH_ECDSA_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
+	cbc(0xc007, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
+	cbc(0xc00c, "TLS_ECDH_RSA_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
+	cbc(0xc011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
+	cbc(0x008a, "TLS_PSK_WITH_RC4_128_SHA", CipherRC4, 16, crypto.SHA1, crypto.SHA256),
 }

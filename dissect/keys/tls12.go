@@ -1,8 +1,13 @@
 package keys
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rc4"
+	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
 	"hash"
@@ -27,17 +32,23 @@ func DeriveKeyBlock(s Suite, version uint16, master, clientRandom, serverRandom 
 	if s.TLS13 {
 		return nil, fmt.Errorf("keys: %s below TLS 1.3: %w", s.Name, ErrUnsupportedSuite)
 	}
-	if version < VersionTLS10 || version > VersionTLS12 {
+	if version < VersionSSL30 || version > VersionTLS12 {
 		return nil, fmt.Errorf("keys: key block for version %#04x: %w", version, ErrUnsupportedSuite)
 	}
 	if len(master) != 48 || len(clientRandom) != 32 || len(serverRandom) != 32 {
 		return nil, fmt.Errorf("keys: master secret of %d bytes, randoms of %d and %d: %w", len(master), len(clientRandom), len(serverRandom), ErrKeyDerivation)
 	}
+	if version == VersionSSL30 && s.Cipher.AEAD() {
+		return nil, fmt.Errorf("keys: %s in SSL 3.0: %w", s.Name, ErrUnsupportedSuite)
+	}
 	mac, key, iv := s.MACLen(), s.KeyLen, s.fixedIVLen(version)
 	seed := make([]byte, 0, 64)
 	seed = append(append(seed, serverRandom...), clientRandom...)
-	kb, err := PRF(version, s.Hash, master, "key expansion", seed, 2*(mac+key+iv))
-	if err != nil {
+	var kb []byte
+	var err error
+	if version == VersionSSL30 {
+		kb = ssl3KeyBlock(master, seed, 2*(mac+key+iv))
+	} else if kb, err = PRF(version, s.Hash, master, "key expansion", seed, 2*(mac+key+iv)); err != nil {
 		return nil, err
 	}
 	take := func(n int) []byte {
@@ -50,6 +61,51 @@ func DeriveKeyBlock(s Suite, version uint16, master, clientRandom, serverRandom 
 		ClientKey: take(key), ServerKey: take(key),
 		ClientIV: take(iv), ServerIV: take(iv),
 	}, nil
+}
+
+// ssl3KeyBlock is the SSL 3.0 key expansion (RFC 6101 6.2.2):
+// MD5(master + SHA1("A" + master + seed)) + MD5(master + SHA1("BB" + ...)) + ...
+// with seed the server random then the client random.
+func ssl3KeyBlock(master, seed []byte, n int) []byte {
+	out := make([]byte, 0, n+md5.Size)
+	for i := 0; len(out) < n; i++ {
+		label := bytes.Repeat([]byte{byte('A' + i)}, i+1)
+		sh := sha1.New()
+		sh.Write(label)
+		sh.Write(master)
+		sh.Write(seed)
+		inner := sh.Sum(nil)
+		mh := md5.New()
+		mh.Write(master)
+		mh.Write(inner)
+		out = mh.Sum(out)
+	}
+	return out[:n]
+}
+
+// ssl3MAC is the SSL 3.0 record MAC (RFC 6101 5.2.3.1): hash(secret +
+// pad_2 + hash(secret + pad_1 + seq_num + type + length + content)), with
+// 48 pad bytes for MD5 and 40 for SHA-1.
+func ssl3MAC(dst []byte, h crypto.Hash, secret []byte, seq uint64, typ uint8, content []byte) []byte {
+	padLen := 48
+	if h == crypto.SHA1 {
+		padLen = 40
+	}
+	var hdr [11]byte
+	binary.BigEndian.PutUint64(hdr[:8], seq)
+	hdr[8] = typ
+	binary.BigEndian.PutUint16(hdr[9:], uint16(len(content)))
+	in := h.New()
+	in.Write(secret)
+	in.Write(bytes.Repeat([]byte{0x36}, padLen))
+	in.Write(hdr[:])
+	in.Write(content)
+	inner := in.Sum(nil)
+	out := h.New()
+	out.Write(secret)
+	out.Write(bytes.Repeat([]byte{0x5c}, padLen))
+	out.Write(inner)
+	return out.Sum(dst)
 }
 
 // TLS12Opener opens the records of one direction of a TLS 1.0, 1.1 or 1.2
@@ -70,6 +126,26 @@ type TLS12Opener struct {
 	etm   bool
 	iv    []byte // TLS 1.0: the chained IV, the last ciphertext block
 	sum   []byte // scratch for the MAC
+
+	rc4     *rc4.Cipher // a stream suite's keystream, running over every record
+	scratch []byte      // Peek's plaintext of a stream record, discarded
+
+	macKey []byte // SSL 3.0: the MAC secret (its MAC is not an HMAC)
+}
+
+// recordMAC computes the MAC of a record's content (MAC-then-encrypt).
+func (o *TLS12Opener) recordMAC(seq uint64, hdr, content []byte) []byte {
+	if o.version == VersionSSL30 {
+		o.sum = ssl3MAC(o.sum[:0], o.suite.MAC, o.macKey, seq, hdr[0], content)
+		return o.sum
+	}
+	var ad [13]byte
+	additionalData(&ad, seq, hdr, len(content))
+	o.mac.Reset()
+	o.mac.Write(ad[:])
+	o.mac.Write(content)
+	o.sum = o.mac.Sum(o.sum[:0])
+	return o.sum
 }
 
 // Params describe a TLS 1.0-1.2 connection once its hellos are seen.
@@ -109,7 +185,7 @@ func NewTLS12Openers(p Params, master []byte) (client, server *TLS12Opener, err 
 }
 
 func newTLS12Opener(s Suite, p Params, macKey, key, iv []byte) (*TLS12Opener, error) {
-	o := &TLS12Opener{suite: s, version: p.Version}
+	o := &TLS12Opener{suite: s, version: p.Version, macKey: macKey}
 	if s.Cipher.AEAD() {
 		a, _, err := newAEAD(s, key)
 		if err != nil {
@@ -117,6 +193,16 @@ func newTLS12Opener(s Suite, p Params, macKey, key, iv []byte) (*TLS12Opener, er
 		}
 		o.aead = a
 		copy(o.fixed[:], iv)
+		return o, nil
+	}
+	if s.Cipher == CipherRC4 {
+		r, err := rc4.NewCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("keys: %s key: %w", s.Name, err)
+		}
+		o.rc4 = r
+		o.mac = hmac.New(s.MAC.New, macKey)
+		o.sum = make([]byte, 0, o.mac.Size())
 		return o, nil
 	}
 	b, err := newBlock(s, key)
@@ -164,7 +250,31 @@ func (o *TLS12Opener) Open(dst, hdr, body []byte) (uint8, []byte, error) {
 	if o.aead != nil {
 		return o.openAEAD(dst, hdr, body, seq)
 	}
+	if o.rc4 != nil {
+		return o.openStream(dst, hdr, body, seq)
+	}
 	return o.openCBC(dst, hdr, body, seq)
+}
+
+// openStream opens a stream-cipher record: content then MAC, both
+// encrypted (RFC 5246 6.2.3.1). The keystream moves on whatever the
+// outcome, as the sender's did.
+func (o *TLS12Opener) openStream(dst, hdr, body []byte, seq uint64) (uint8, []byte, error) {
+	base := len(dst)
+	head, out := sliceForAppend(dst, len(body))
+	if inPlace(dst, body) {
+		base, head, out = 0, body, body
+	}
+	o.rc4.XORKeyStream(out, body)
+	ml := o.mac.Size()
+	if len(out) < ml {
+		return 0, nil, fmt.Errorf("keys: %s record body of %d bytes: %w", o.suite.Name, len(body), ErrRecordLength)
+	}
+	content, got := out[:len(out)-ml], out[len(out)-ml:]
+	if !hmac.Equal(o.recordMAC(seq, hdr, content), got) {
+		return 0, nil, fmt.Errorf("keys: %s record %d: mac: %w", o.suite.Name, seq, ErrAuthentication)
+	}
+	return hdr[0], head[:base+len(content)], nil
 }
 
 func (o *TLS12Opener) openAEAD(dst, hdr, body []byte, seq uint64) (uint8, []byte, error) {
@@ -277,8 +387,13 @@ func (o *TLS12Opener) openCBC(dst, hdr, body []byte, seq uint64) (uint8, []byte,
 		return 0, nil, fmt.Errorf("keys: %s record %d: padding: %w", o.suite.Name, seq, ErrAuthentication)
 	}
 	// A passive reader is no padding oracle: no need for constant time.
+	// SSL 3.0 leaves the padding bytes arbitrary but shorter than a block
+	// (RFC 6101 5.2.3.2).
+	if o.version == VersionSSL30 && pad >= o.block.BlockSize() {
+		return 0, nil, fmt.Errorf("keys: %s record %d: padding: %w", o.suite.Name, seq, ErrAuthentication)
+	}
 	for _, b := range out[len(out)-1-pad : len(out)-1] {
-		if int(b) != pad {
+		if int(b) != pad && o.version != VersionSSL30 {
 			return 0, nil, fmt.Errorf("keys: %s record %d: padding: %w", o.suite.Name, seq, ErrAuthentication)
 		}
 	}
@@ -287,12 +402,7 @@ func (o *TLS12Opener) openCBC(dst, hdr, body []byte, seq uint64) (uint8, []byte,
 		ml := o.mac.Size()
 		got := content[len(content)-ml:]
 		content = content[:len(content)-ml]
-		additionalData(&ad, seq, hdr, len(content))
-		o.mac.Reset()
-		o.mac.Write(ad[:])
-		o.mac.Write(content)
-		o.sum = o.mac.Sum(o.sum[:0])
-		if !hmac.Equal(o.sum, got) {
+		if !hmac.Equal(o.recordMAC(seq, hdr, content), got) {
 			return 0, nil, fmt.Errorf("keys: %s record %d: mac: %w", o.suite.Name, seq, ErrAuthentication)
 		}
 	}
@@ -310,6 +420,16 @@ func (o *TLS12Opener) Peek(hdr, body []byte) (uint8, int, error) {
 	o.seq++
 	if o.aead != nil {
 		n := len(body) - o.explicitNonce() - o.aead.Overhead()
+		if n < 0 {
+			return 0, 0, fmt.Errorf("keys: %s record body of %d bytes: %w", o.suite.Name, len(body), ErrRecordLength)
+		}
+		return hdr[0], n, nil
+	}
+	if o.rc4 != nil {
+		// The keystream must run over the record all the same.
+		o.scratch = append(o.scratch[:0], body...)
+		o.rc4.XORKeyStream(o.scratch, o.scratch)
+		n := len(body) - o.mac.Size()
 		if n < 0 {
 			return 0, 0, fmt.Errorf("keys: %s record body of %d bytes: %w", o.suite.Name, len(body), ErrRecordLength)
 		}
