@@ -95,7 +95,11 @@ func (c *Conn) keysForClientHello(ch *ClientHello) {
 	k.random[0] = append(k.random[0][:0], ch.Random...)
 	k.sec, k.have = k.lookup.Lookup(cr)
 	if !k.have {
-		k.setStatus(KeysMissing)
+		// A renegotiation the log has no secrets for does not undo what
+		// the first handshake's opened.
+		if k.status == KeysNone {
+			k.status = KeysMissing
+		}
 		return
 	}
 	k.setStatus(KeysFound)
@@ -228,16 +232,14 @@ func (c *Conn) openRecord(d *half, ts time.Time) bool {
 		return false
 	}
 	if d.kind == bodyPeek {
-		seq := o.Seq()
 		typ, n, err := o.Peek(d.ctHdr[:], d.ct)
 		if err == nil && typ == uint8(ContentApplicationData) {
 			c.emitOpened(d, ts, ContentApplicationData, nil, n)
 			return true
 		}
 		// A long record that is not data (a large post-handshake message)
-		// was not kept whole: it is counted as ciphertext, and its
-		// sequence number is used up.
-		o.SetSeq(seq + 1)
+		// was not kept whole: it is counted as ciphertext; Peek used up
+		// its sequence number, as the sender did.
 		return false
 	}
 	hdr := d.ctHdr[:]
@@ -257,8 +259,15 @@ func (c *Conn) openRecord(d *half, ts time.Time) bool {
 		}
 		o.SetSeq(seq) // not data after all: open it properly
 	}
-	typ, pt, err = o.Open(d.ct[:0], hdr, d.ct)
-	if err != nil && role == packet.FromClient && o == k.early && k.handshake != nil {
+	retry := role == packet.FromClient && o == k.early && k.handshake != nil
+	dst := d.ct[:0] // in place: the ciphertext is not needed again
+	if retry {
+		// A failed Open in place destroys the ciphertext, which the
+		// handshake keys may still need: decrypt into a copy (0-RTT only).
+		dst = nil
+	}
+	typ, pt, err = o.Open(dst, hdr, d.ct)
+	if err != nil && retry {
 		// The server refused the early data: the client moved on to its
 		// handshake keys without an EndOfEarlyData.
 		k.early = nil

@@ -169,7 +169,6 @@ type State struct {
 	// Bookkeeping of the inference.
 	encAfter     [2]int // encrypted records after a direction's CCS / the 1.3 ServerHello
 	appData      [2]bool
-	earlyRecs    int  // client records between ClientHello and ServerHello (0-RTT)
 	eoedSeen     bool // an EndOfEarlyData was seen or inferred
 	inReneg      bool
 	pendingHR    bool // a HelloRequest waits for its ClientHello
@@ -532,11 +531,9 @@ func (s *State) encrypted13(e *Event) {
 	// Finished and EndOfEarlyData came as such; what is left is
 	// application data, 0-RTT data, or a record too short to be a
 	// Finished (most likely an alert, which End confirms if it is last).
-	switch {
-	case s.encAfter[1] == 0:
-		// Before the server's flight: 0-RTT data sent on the ClientHello.
-		s.earlyRecs++
-	case s.Finished[0]:
+	// Only data after the client's Finished counts; 0-RTT data before
+	// the server's flight and a short record are left as they are.
+	if s.Finished[0] && s.encAfter[1] > 0 {
 		s.encAfter[0]++
 		s.appData[0] = true
 	}
