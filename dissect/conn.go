@@ -151,6 +151,10 @@ type Conn struct {
 	clientAlerted  bool // the client sent an alert record after the ServerHello
 
 	st State // the story so far (state.go)
+
+	// A datagram transport's front end (datagram.go), nil over TCP.
+	quic *quicFront
+	dtls *dtlsFront
 }
 
 type nopSink struct{}
@@ -919,6 +923,7 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 		cr   *CertificateRequest
 		nst  *NewSessionTicket
 		cs   *CertificateStatus
+		ee   *EncryptedExtensions
 		raw  []byte
 	)
 	switch typ {
@@ -951,6 +956,11 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 		nst, err = ParseNewSessionTicket(body, c.tls13)
 	case TypeCertificateStatus:
 		cs, err = ParseCertificateStatus(body)
+	case TypeEncryptedExtensions:
+		ee, err = ParseEncryptedExtensions(body)
+		if ee != nil && c.st.QUIC != nil && c.role(d.wire) == packet.FromServer {
+			c.st.QUIC.ServerTransportParameters = transportParameters(ee.Extensions)
+		}
 	default:
 		raw = append([]byte(nil), body...)
 	}
@@ -961,6 +971,7 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	ev.ClientHello, ev.ServerHello, ev.Certificate = ch, sh, cert
 	ev.ServerKeyExchange, ev.CertificateRequest = ske, cr
 	ev.NewSessionTicket, ev.CertificateStatus = nst, cs
+	ev.EncryptedExtensions = ee
 	ev.Raw = raw
 	c.emit(ev)
 	c.keysAfterMessage(c.role(d.wire), typ)
@@ -982,6 +993,9 @@ func (c *Conn) onClientHello(d *half, ts time.Time, ch *ClientHello) {
 		}
 	}
 	if c.role(d.wire) == packet.FromClient {
+		if c.st.QUIC != nil && c.st.QUIC.ClientTransportParameters == nil {
+			c.st.QUIC.ClientTransportParameters = transportParameters(ch.Extensions)
+		}
 		c.keysForClientHello(ch)
 		c.clientETM = ch.EncryptThenMAC
 		c.earlyData = ch.EarlyData
@@ -999,7 +1013,7 @@ func (c *Conn) onServerHello(sh *ServerHello) {
 		c.earlyData = false // RFC 8446 4.2.10: early data is rejected after an HRR
 	} else {
 		c.shDone = true
-		c.version = sh.Version()
+		c.version = sh.Version().tlsEquivalent()
 		c.cipherSuite = sh.CipherSuite
 		c.pskAccepted = sh.HasPreSharedKey
 		c.tls13 = c.version.IsTLS13()
@@ -1219,6 +1233,7 @@ func (c *Conn) End(ts time.Time) {
 		d.hs = nil
 		d.hsSkip = 0
 	}
+	c.endDatagram()
 	c.st.settleProbableAlerts()
 	c.st.Keys = c.keys.status
 	if c.keys.lookup != nil && c.st.Keys == KeysNone {

@@ -641,3 +641,44 @@ func (sh *ServerHello) decodeExtension(e Extension, base int, msg string) error 
 	}
 	return c.done(name)
 }
+
+// EncryptedExtensions is the server's TLS 1.3 EncryptedExtensions message
+// (RFC 8446 4.3.1): the extensions that need no key exchange, readable
+// with a key log or in QUIC with the Handshake keys.
+type EncryptedExtensions struct {
+	Extensions []Extension // wire order
+	ALPN       string      // the protocol selected (RFC 7301), "" if none
+	// EarlyData: the server accepted 0-RTT (RFC 8446 4.2.10).
+	EarlyData bool
+}
+
+// ParseEncryptedExtensions parses an EncryptedExtensions body. On an error
+// inside one extension the message is returned too, with the rest decoded.
+func ParseEncryptedExtensions(body []byte) (*EncryptedExtensions, error) {
+	const msg = "encrypted_extensions"
+	body = bytes.Clone(body) // the message owns its memory
+	c := newCur(msg, body)
+	ee := &EncryptedExtensions{}
+	exts, err := decodeExtensions(&c, func(e Extension, base int) error {
+		ec := extCur(msg, e, base)
+		switch e.Type {
+		case extALPN:
+			alpn, err := parseALPNList(&ec, "")
+			if err != nil {
+				return err
+			}
+			if len(alpn) != 1 {
+				return ec.fail("", ErrMalformed) // RFC 7301 3.1: exactly one
+			}
+			ee.ALPN = alpn[0]
+		case extEarlyData:
+			ee.EarlyData = true
+		}
+		return nil
+	})
+	if exts == nil && err != nil {
+		return nil, err
+	}
+	ee.Extensions = exts
+	return ee, err
+}

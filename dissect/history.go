@@ -50,7 +50,7 @@ func historyLetter(e *Event) byte {
 		return 'S'
 	case MsgUnknownRecord:
 		return 'Q'
-	case MsgEncryptedHandshake, MsgSSLv2Error, MsgSSLv2Other, MsgTLS12CID:
+	case MsgEncryptedHandshake, MsgSSLv2Error, MsgSSLv2Other, MsgTLS12CID, MsgConnectionClose, MsgRetry, MsgVersionNegotiation:
 		return 0
 	}
 	if !e.Type.IsHandshake() {

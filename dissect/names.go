@@ -58,7 +58,22 @@ func (v Version) String() string {
 
 // IsTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fXX).
 func (v Version) IsTLS13() bool {
-	return v == VersionTLS13 || v>>8 == 0x7f
+	return v == VersionTLS13 || v>>8 == 0x7f || v == VersionDTLS13
+}
+
+// tlsEquivalent is the TLS version whose record and message formats a DTLS
+// version uses (RFC 6347 1.1: DTLS 1.0 is TLS 1.1, DTLS 1.2 is TLS 1.2);
+// a TLS version is itself.
+func (v Version) tlsEquivalent() Version {
+	switch v {
+	case VersionDTLS10:
+		return VersionTLS11
+	case VersionDTLS12:
+		return VersionTLS12
+	case VersionDTLS13:
+		return VersionTLS13
+	}
+	return v
 }
 
 func (t ContentType) String() string {
@@ -170,6 +185,12 @@ func (m MsgType) String() string {
 		return "unknown_record"
 	case MsgSSLv2ClientMasterKey:
 		return "sslv2_client_master_key"
+	case MsgConnectionClose:
+		return "connection_close"
+	case MsgRetry:
+		return "retry"
+	case MsgVersionNegotiation:
+		return "version_negotiation"
 	}
 	return "msg_" + strconv.Itoa(int(m))
 }

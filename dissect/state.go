@@ -109,6 +109,13 @@ type State struct {
 	// Keys says whether the key log opened this connection's records
 	// (KeysNone without a key log).
 	Keys KeyStatus
+	// Transport is what carried the TLS; QUIC what a QUIC connection's
+	// packets told (nil over TCP and DTLS).
+	Transport Transport
+	QUIC      *QUICFacts
+	DTLS      *DTLSFacts // nil over TCP and QUIC
+	// EncryptedExtensions is the server's, when it could be read.
+	EncryptedExtensions *EncryptedExtensions
 	// ClientHello is the first ClientHello (TLS or SSLv2-compatible);
 	// ServerHello the first that is not a HelloRetryRequest.
 	ClientHello       *ClientHello
@@ -174,6 +181,7 @@ type State struct {
 	pendingHR    bool // a HelloRequest waits for its ClientHello
 	sslv2At      [2]int
 	clientFinMsg int // TLS 1.3: index of the client's Finished-position record, -1 if none
+	restart      bool // the server asked for the ClientHello again (cookie, Retry, Version Negotiation)
 	probable     [2]*probableAlert
 }
 
@@ -354,12 +362,20 @@ func (c *Conn) observe(e *Event) {
 		if s.SSLv2 && s.Records[0]-s.sslv2At[0] >= 1 && s.Records[1]-s.sslv2At[1] >= 2 && !s.Established {
 			s.Established = true
 		}
+	case HandshakeMsg(TypeHelloVerifyRequest), MsgRetry, MsgVersionNegotiation:
+		if d == packet.FromServer && s.ServerHello == nil {
+			s.restart = true
+		}
 	case HandshakeMsg(TypeClientKeyExchange):
 		if d == packet.FromClient {
 			s.ClientKeyExchange = true
 		}
 	case HandshakeMsg(TypeCertificate):
 		c.certificate(e, d)
+	case HandshakeMsg(TypeEncryptedExtensions):
+		if d == packet.FromServer && e.EncryptedExtensions != nil && s.EncryptedExtensions == nil {
+			s.EncryptedExtensions = e.EncryptedExtensions
+		}
 	case HandshakeMsg(TypeServerKeyExchange):
 		if e.ServerKeyExchange != nil && s.ServerKeyExchange == nil {
 			s.ServerKeyExchange = e.ServerKeyExchange
@@ -475,9 +491,11 @@ func (s *State) clientHello(e *Event) {
 	switch {
 	case s.ClientHello == nil:
 		s.ClientHello = e.ClientHello
-	case s.HelloRetryRequest && s.ServerHello == nil:
-		// The second ClientHello after a HelloRetryRequest: same
-		// handshake.
+	case s.HelloRetryRequest && s.ServerHello == nil, s.restart:
+		// The second ClientHello after a HelloRetryRequest, a DTLS
+		// HelloVerifyRequest (RFC 6347 4.2.1) or a QUIC Retry or Version
+		// Negotiation: same handshake.
+		s.restart = false
 	default:
 		if s.pendingHR {
 			s.pendingHR = false

@@ -89,6 +89,9 @@ const (
 	MsgTLS12CID                                  // tls12_cid record
 	MsgUnknownRecord                             // a record of an unknown content type
 	MsgSSLv2ClientMasterKey                      // sslv2_client_master_key: the SSLv2 CLIENT-MASTER-KEY, sent in clear
+	MsgConnectionClose                           // connection_close: a QUIC CONNECTION_CLOSE frame (RFC 9000 19.19)
+	MsgRetry                                     // retry: a QUIC Retry packet (RFC 9000 17.2.5)
+	MsgVersionNegotiation                        // version_negotiation: a QUIC Version Negotiation packet (RFC 9000 17.2.1)
 
 	msgTypeEnd // one past the last MsgType
 )
@@ -344,10 +347,12 @@ type Event struct {
 	CertificateRequest *CertificateRequest
 	NewSessionTicket   *NewSessionTicket
 	CertificateStatus  *CertificateStatus
-	Alert              *Alert
-	Heartbeat          *Heartbeat
-	SSLv2ServerHello   *SSLv2ServerHello
-	SSLv2Error         *SSLv2Error
+	// EncryptedExtensions: TLS 1.3, read with a key log (or in QUIC).
+	EncryptedExtensions *EncryptedExtensions
+	Alert               *Alert
+	Heartbeat           *Heartbeat
+	SSLv2ServerHello    *SSLv2ServerHello
+	SSLv2Error          *SSLv2Error
 	// Raw is the handshake message body for types not decoded above, owned.
 	// Empty for application data and encrypted records.
 	Raw []byte

@@ -45,7 +45,12 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	}
 	r.Client = Endpoint{IP: client.Addr().Unmap().String(), Port: client.Port()}
 	r.Server = Endpoint{IP: server.Addr().Unmap().String(), Port: server.Port()}
-	r.CommunityID = communityid.V1(c.t.cfg.CommunitySeed, communityid.TCP, client, server)
+	r.Transport = c.transport.String()
+	proto := uint8(communityid.TCP)
+	if c.transport != dissect.TransportTCP {
+		proto = communityid.UDP
+	}
+	r.CommunityID = communityid.V1(c.t.cfg.CommunitySeed, proto, client, server)
 	r.Close = info.Reason.String()
 	r.ClientBytes = info.Delivered[cl]
 	r.ServerBytes = info.Delivered[sv]
@@ -76,6 +81,7 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	c.certificates(r)
 	c.fingerprints(r)
 	c.outcome(r, info)
+	c.datagramFacts(r, st)
 	normalise(r)
 	return r
 }
@@ -303,13 +309,21 @@ func validate(chain [][]byte, roots *x509.CertPool, at time.Time, sni string) st
 
 func (c *conn) fingerprints(r *Record) {
 	st := c.dc.State()
+	// JA4's first letter is the transport (FoxIO's JA4 specification).
+	tr := byte('t')
+	switch c.transport {
+	case dissect.TransportQUIC:
+		tr = 'q'
+	case dissect.TransportDTLS:
+		tr = 'd'
+	}
 	if ch := st.ClientHello; ch != nil {
 		r.JA3, r.JA3String = fingerprint.JA3(ch)
-		r.JA4, r.JA4R = fingerprint.JA4(ch, 't')
+		r.JA4, r.JA4R = fingerprint.JA4(ch, tr)
 	}
 	if sh := st.ServerHello; sh != nil {
 		r.JA3S, r.JA3SString = fingerprint.JA3S(sh)
-		r.JA4S, r.JA4SR = fingerprint.JA4S(sh, 't')
+		r.JA4S, r.JA4SR = fingerprint.JA4S(sh, tr)
 	}
 	for i, der := range st.ServerChain {
 		// A certificate is seen by many connections: its JA4X is kept

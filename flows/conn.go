@@ -22,6 +22,9 @@ type conn struct {
 	info reassembly.ConnInfo
 	uid  string
 	dc   *dissect.Conn
+	// transport is what carries the TLS: a TCP stream (Data, Gap) or UDP
+	// datagrams (Datagram).
+	transport dissect.Transport
 
 	swapped bool // the ClientHello came the other way: endpoints swapped
 	closed  bool
@@ -56,6 +59,23 @@ func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
 		c.addAnomaly(reassembly.AnomalyMidstream, "", info.Start, 0, "the start of the connection was not captured; roles were inferred")
 	}
 	return c
+}
+
+// newDatagramConn makes the handler of a UDP flow that carries tr.
+func newDatagramConn(t *Tracker, info reassembly.ConnInfo, tr dissect.Transport) *conn {
+	c := &conn{t: t, info: info, uid: makeUID(info), transport: tr}
+	cfg := t.cfg.Dissect
+	cfg.RolesInferred = info.RolesInferred
+	c.dc = dissect.NewDatagramConn(cfg, sinkAdapter{c}, tr)
+	return c
+}
+
+// Datagram implements reassembly.DatagramHandler.
+func (c *conn) Datagram(dir packet.Dir, ts time.Time, payload []byte) {
+	if c.closed {
+		return
+	}
+	c.dc.Datagram(dir, ts, payload)
 }
 
 // dirOf maps a reassembly direction to the TLS one, after a role swap.

@@ -134,13 +134,15 @@ type Anomaly struct {
 // Record is one connection's story: the JSON object of schema
 // tlsdissect.flow/1. Every field is always written.
 type Record struct {
-	Schema      string   `json:"schema"`
-	TS          Time     `json:"ts"`
-	EndTS       Time     `json:"end_ts"`
-	UID         string   `json:"uid"`
-	CommunityID string   `json:"community_id"`
-	Client      Endpoint `json:"client"`
-	Server      Endpoint `json:"server"`
+	Schema      string `json:"schema"`
+	TS          Time   `json:"ts"`
+	EndTS       Time   `json:"end_ts"`
+	UID         string `json:"uid"`
+	CommunityID string `json:"community_id"`
+	// Transport is what carried the TLS: "tcp", "quic" or "dtls".
+	Transport string   `json:"transport"`
+	Client    Endpoint `json:"client"`
+	Server    Endpoint `json:"server"`
 	// Version negotiated ("TLS 1.3", ..., "SSL 3.0", "SSL 2.0"), "" if unknown.
 	Version            string        `json:"version"`
 	Cipher             string        `json:"cipher"` // IANA name; "0xHHHH" when unnamed
@@ -189,9 +191,65 @@ type Record struct {
 	ClientBytes  uint64 `json:"client_bytes"`
 	ServerBytes  uint64 `json:"server_bytes"`
 	MissingBytes uint64 `json:"missing_bytes"`
+	// QUIC and DTLS are the facts of those transports; absent over TCP.
+	QUIC *QUIC `json:"quic,omitempty"`
+	DTLS *DTLS `json:"dtls,omitempty"`
 
 	connID   uint64 // reassembly.ConnInfo.ID; not part of the contract
 	closedAt uint64 // place of the close (see ClosedAt)
+}
+
+// QUIC is what a QUIC connection's packets told beyond its handshake.
+type QUIC struct {
+	Version string `json:"version"` // of the connection: "v1", "v2", "draft-29", "0x..."
+	// The Source Connection IDs the client and the server chose, and the
+	// client's first Destination Connection ID (the Initial keys' salt
+	// input), in hex.
+	ClientCID    string `json:"client_cid"`
+	ServerCID    string `json:"server_cid"`
+	OriginalDCID string `json:"original_dcid"`
+	Retry        bool   `json:"retry"` // the server asked for address validation
+	// VersionNegotiation lists the versions a Version Negotiation packet
+	// offered; empty when there was none.
+	VersionNegotiation []string `json:"version_negotiation"`
+	ClientPackets      int      `json:"client_packets"`
+	ServerPackets      int      `json:"server_packets"`
+	// The transport parameters (RFC 9000 18.2) each side sent; the
+	// server's are in its EncryptedExtensions (with a key log).
+	ClientTransportParameters []TransportParameter `json:"client_transport_parameters"`
+	ServerTransportParameters []TransportParameter `json:"server_transport_parameters"`
+	Close                     *QUICClose           `json:"close"` // the first CONNECTION_CLOSE read, or null
+}
+
+// TransportParameter is one QUIC transport parameter: integers in decimal,
+// the rest in hex.
+type TransportParameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// QUICClose is a CONNECTION_CLOSE frame.
+type QUICClose struct {
+	TS   Time       `json:"ts"`
+	From packet.Dir `json:"from"`
+	// Application: a close of type 0x1d, whose code is the application's.
+	Application bool   `json:"application"`
+	ErrorCode   uint64 `json:"error_code"`
+	Error       string `json:"error"` // the transport error's name (RFC 9000 20.1), "" for an application close
+	FrameType   uint64 `json:"frame_type"`
+	Reason      string `json:"reason"`
+}
+
+// DTLS is what a DTLS association's datagrams told beyond its handshake.
+type DTLS struct {
+	// Handshake messages sent again (flights retransmitted after a
+	// timeout), folded out of the message sequence.
+	ClientRetransmissions int  `json:"client_retransmissions"`
+	ServerRetransmissions int  `json:"server_retransmissions"`
+	Cookie                bool `json:"cookie"` // a HelloVerifyRequest cookie round
+	// SRTP protection profiles (RFC 5764): offered, and chosen ("" if none).
+	SRTPProfiles []string `json:"srtp_profiles"`
+	SRTPProfile  string   `json:"srtp_profile"`
 }
 
 // ConnID returns the connection's reassembly.ConnInfo.ID: the index in

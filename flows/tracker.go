@@ -170,6 +170,23 @@ func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 	return newConn(t, info)
 }
 
+// NewDatagram implements reassembly.DatagramFactory: a UDP flow is
+// followed when its first datagram opens QUIC or DTLS.
+func (t *Tracker) NewDatagram(info reassembly.ConnInfo, first []byte) reassembly.DatagramHandler {
+	tr, ok := dissect.ClassifyDatagram(first)
+	if !ok {
+		return nil
+	}
+	if tr == dissect.TransportQUIC {
+		// Only a client sends an Initial of that shape: the roles are
+		// known, and the Initial keys depend on them.
+		info.RolesInferred = false
+	}
+	t.stats.Connections++
+	heap.Push(&t.open, info.ID)
+	return newDatagramConn(t, info, tr)
+}
+
 // At places what follows in the capture: pos is the index of the segment
 // (or Tick) about to be processed (reassembly.Place.Index). Lineage facts
 // and questions are ordered by it, so the answers are the same however

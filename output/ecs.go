@@ -191,9 +191,9 @@ func ToECS(r *flows.Record) *ECSDoc {
 		Client:      ecsEndpoint{IP: n.Client.IP, Port: n.Client.Port, Bytes: &cb},
 		Server:      ecsEndpoint{IP: n.Server.IP, Port: n.Server.Port, Bytes: &sb},
 		Network: ecsNetwork{
-			Transport:   "tcp",
+			Transport:   ecsTransport(n.Transport),
 			Type:        ipType(n.Client.IP),
-			Protocol:    "tls",
+			Protocol:    ecsProtocol(n.Transport),
 			CommunityID: n.CommunityID,
 			Bytes:       cb + sb,
 		},
@@ -426,3 +426,20 @@ func (e *ecsWriter) Write(r *flows.Record) error {
 }
 
 func (e *ecsWriter) Close() error { return flush(e.w) }
+
+// ecsTransport is network.transport: the IANA name of the IP protocol.
+func ecsTransport(t string) string {
+	if t == "quic" || t == "dtls" {
+		return "udp"
+	}
+	return "tcp"
+}
+
+// ecsProtocol is network.protocol: "tls", or the datagram protocol that
+// carries it ("quic", "dtls").
+func ecsProtocol(t string) string {
+	if t == "quic" || t == "dtls" {
+		return t
+	}
+	return "tls"
+}

@@ -248,3 +248,56 @@ func fixtures() []*flows.Record {
 	}
 	return []*flows.Record{full, resumed, tls13, unknownCA, version, &version2, expired, incomplete, hostile}
 }
+
+// datagramFixtures are connections over QUIC and DTLS.
+func datagramFixtures() []*flows.Record {
+	quicClosed := &flows.Record{
+		Schema: flows.Schema, TS: at(14000), EndTS: at(14050), UID: "CqU1i2C3q4U5i6C7x", Transport: "quic",
+		CommunityID: "1:r3Ne7jUEoXmqPH0wQEBVh1CdZTQ=",
+		Client:      flows.Endpoint{IP: "192.0.2.10", Port: 50123}, Server: flows.Endpoint{IP: "198.51.100.20", Port: 443},
+		Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "h3.example.com", ALPNOffered: []string{"h3"},
+		OfferedVersions: []string{"TLS 1.3"}, Curve: "x25519", History: "Cs",
+		Messages: []flows.Message{
+			msg(14000.1, "client", "client_hello", 290, false),
+			msg(14020.0, "server", "server_hello", 90, false),
+			msg(14020.0, "server", "connection_close", 0, false),
+			msg(14020.0, "server", "alert", 2, false),
+		},
+		Alerts: []flows.Alert{{TS: at(14020), From: packet.FromServer, Level: "fatal", Description: "no_application_protocol", Code: 120}},
+		Status: flows.StatusFailed,
+		Failure: &flows.Failure{Reason: flows.ReasonNoApplicationProtocol, By: "server", Alert: "no_application_protocol",
+			Explanation: "The server supports none of the protocols the client offered (h3)."},
+		Close: "idle", ClientBytes: 1252, ServerBytes: 1252,
+		QUIC: &flows.QUIC{Version: "v1", ClientCID: "c1c1c1c1", ServerCID: "5e5e5e5e", OriginalDCID: "0d0d0d0d0d0d0d0d",
+			VersionNegotiation: []string{}, ClientPackets: 1, ServerPackets: 1,
+			ClientTransportParameters: []flows.TransportParameter{{Name: "max_idle_timeout", Value: "30000"}, {Name: "initial_source_connection_id", Value: "c1c1c1c1"}},
+			ServerTransportParameters: []flows.TransportParameter{},
+			Close: &flows.QUICClose{TS: at(14020), From: packet.FromServer, ErrorCode: 0x178, Error: "CRYPTO_ERROR(no_application_protocol)",
+				FrameType: 6, Reason: "no \x1b[31mALPN"}},
+	}
+	dtlsRetried := &flows.Record{
+		Schema: flows.Schema, TS: at(15000), EndTS: at(15100), UID: "CdT1l2S3d4T5l6S7x", Transport: "dtls",
+		CommunityID: "1:8pYd8a6s8bqGaIjbQ1tYqvMnJEk=",
+		Client:      flows.Endpoint{IP: "192.0.2.10", Port: 50200}, Server: flows.Endpoint{IP: "198.51.100.20", Port: 4433},
+		Version: "DTLS 1.2", Cipher: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", SNI: "media.example.com",
+		OfferedVersions: []string{"DTLS 1.2"}, Curve: "x25519", History: "CVCsxknGciI",
+		Messages: []flows.Message{
+			msg(15000.1, "client", "client_hello", 150, false),
+			msg(15010.0, "server", "hello_verify_request", 23, false),
+			msg(15011.0, "client", "client_hello", 182, false),
+			msg(15020.0, "server", "server_hello", 90, false),
+			msg(15020.0, "server", "certificate", 500, false),
+			msg(15020.0, "server", "server_key_exchange", 110, false),
+			msg(15020.0, "server", "server_hello_done", 0, false),
+			msg(15030.0, "client", "client_key_exchange", 33, false),
+			msg(15030.0, "client", "change_cipher_spec", 1, false),
+			msg(15030.0, "client", "finished", 40, true),
+			msg(15040.0, "server", "change_cipher_spec", 1, false),
+			msg(15040.0, "server", "finished", 40, true),
+		},
+		Established: true, Status: flows.StatusEstablished, Close: "end_of_input", ClientBytes: 600, ServerBytes: 900,
+		DTLS: &flows.DTLS{ClientRetransmissions: 2, Cookie: true,
+			SRTPProfiles: []string{"SRTP_AEAD_AES_128_GCM", "SRTP_AES128_CM_HMAC_SHA1_80"}, SRTPProfile: "SRTP_AEAD_AES_128_GCM"},
+	}
+	return []*flows.Record{quicClosed, dtlsRetried}
+}

@@ -35,6 +35,10 @@ func fullRecord() *flows.Record {
 	r.AnomalyDetails = []flows.Anomaly{{Kind: "gap", From: "server", TS: at(4400), Bytes: 10, Detail: "x"}}
 	r.MissingBytes = 10
 	r.SessionTicket.LifetimeExpired, r.SessionTicket.Reused = true, true
+	// A record is of one transport; this one carries both transports'
+	// objects so that every documented field is checked.
+	r.QUIC = datagramFixtures()[0].QUIC
+	r.DTLS = datagramFixtures()[1].DTLS
 	return r
 }
 

@@ -41,6 +41,9 @@ func normalize(r *flows.Record) *flows.Record {
 	if n.Schema == "" {
 		n.Schema = flows.Schema
 	}
+	if n.Transport == "" {
+		n.Transport = "tcp" // a Record made by hand, not by a Tracker
+	}
 	n.ALPNOffered = nonNil(n.ALPNOffered)
 	n.OfferedVersions = nonNil(n.OfferedVersions)
 	n.Messages = nonNil(n.Messages)
@@ -98,6 +101,12 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = appendString(b, r.UID)
 	b = append(b, `,"community_id":`...)
 	b = appendString(b, r.CommunityID)
+	b = append(b, `,"transport":`...)
+	if r.Transport == "" {
+		b = append(b, `"tcp"`...)
+	} else {
+		b = appendString(b, r.Transport)
+	}
 	b = append(b, `,"client":`...)
 	b = appendEndpoint(b, r.Client)
 	b = append(b, `,"server":`...)
@@ -274,7 +283,26 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = strconv.AppendUint(b, r.ServerBytes, 10)
 	b = append(b, `,"missing_bytes":`...)
 	b = strconv.AppendUint(b, r.MissingBytes, 10)
+	// The transports' own facts are rare next to TCP's records: encoded
+	// by reflection, which gives the same bytes as MarshalRecord.
+	if r.QUIC != nil {
+		b = append(b, `,"quic":`...)
+		b = appendMarshal(b, r.QUIC)
+	}
+	if r.DTLS != nil {
+		b = append(b, `,"dtls":`...)
+		b = appendMarshal(b, r.DTLS)
+	}
 	return append(b, '}')
+}
+
+// appendMarshal appends v as encoding/json writes it (null if it cannot).
+func appendMarshal(b []byte, v any) []byte {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
 }
 
 func appendEndpoint(b []byte, e flows.Endpoint) []byte {

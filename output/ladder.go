@@ -156,6 +156,9 @@ func ladderHeader(b *strings.Builder, r *flows.Record, width int) {
 		parts = append(parts, truncate(sni, width-3))
 	}
 	second := []string{}
+	if t := transportLabel(r); t != "" {
+		second = append(second, t)
+	}
 	if r.Version != "" {
 		second = append(second, Sanitize(r.Version))
 	}
@@ -186,6 +189,58 @@ func ladderHeader(b *strings.Builder, r *flows.Record, width int) {
 		}
 	}
 	b.WriteString("\n")
+}
+
+// transportLabel names a datagram transport for a connection's header:
+// "QUIC v1"; "" over TCP, and for DTLS when the version says it.
+func transportLabel(r *flows.Record) string {
+	switch {
+	case r.QUIC != nil:
+		if r.QUIC.Version != "" {
+			return "QUIC " + Sanitize(r.QUIC.Version)
+		}
+		return "QUIC"
+	case r.Transport == "dtls" && !strings.HasPrefix(r.Version, "DTLS"):
+		return "DTLS"
+	}
+	return ""
+}
+
+// datagramNotes are the ladder's notes on what QUIC or DTLS told.
+func datagramNotes(r *flows.Record) []string {
+	var notes []string
+	if q := r.QUIC; q != nil {
+		if q.Retry {
+			notes = append(notes, "the server asked for address validation (Retry)")
+		}
+		if len(q.VersionNegotiation) > 0 {
+			vs := make([]string, len(q.VersionNegotiation))
+			for i, v := range q.VersionNegotiation {
+				vs[i] = Sanitize(v)
+			}
+			notes = append(notes, "version negotiation offered "+strings.Join(vs, ", "))
+		}
+		if cl := q.Close; cl != nil {
+			what := cl.Error
+			if cl.Application {
+				what = fmt.Sprintf("application error 0x%x", cl.ErrorCode)
+			}
+			line := "CONNECTION_CLOSE from the " + cl.From.String() + ": " + Sanitize(what)
+			if cl.Reason != "" {
+				line += ` ("` + Sanitize(cl.Reason) + `")`
+			}
+			notes = append(notes, line)
+		}
+	}
+	if d := r.DTLS; d != nil {
+		if n := d.ClientRetransmissions + d.ServerRetransmissions; n > 0 {
+			notes = append(notes, fmt.Sprintf("retransmitted handshake messages: %d from the client, %d from the server (folded)", d.ClientRetransmissions, d.ServerRetransmissions))
+		}
+		if d.SRTPProfile != "" {
+			notes = append(notes, "DTLS-SRTP profile "+Sanitize(d.SRTPProfile))
+		}
+	}
+	return notes
 }
 
 // ladderLabels names every message of r, with what the record knows
@@ -327,6 +382,7 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 	if r.Renegotiations > 0 {
 		notes = append(notes, fmt.Sprintf("renegotiated %d time(s)", r.Renegotiations))
 	}
+	notes = append(notes, datagramNotes(r)...)
 	if len(r.Anomalies) > 0 {
 		as := make([]string, len(r.Anomalies))
 		for i, a := range r.Anomalies {

@@ -51,7 +51,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := render(t, c.format, c.opts, fixtures())
+			got := render(t, c.format, c.opts, append(fixtures(), datagramFixtures()...))
 			path := filepath.Join("testdata", c.name+".golden")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {

@@ -87,6 +87,24 @@ func (t *tableWriter) Write(r *flows.Record) error {
 	return nil
 }
 
+// tableVersion is the version column: the TLS version, and the transport
+// when it is not TCP ("QUIC 1.3"; DTLS versions say it themselves).
+func tableVersion(r *flows.Record) string {
+	v := Sanitize(r.Version)
+	switch r.Transport {
+	case "quic":
+		if v == "" {
+			return "QUIC"
+		}
+		return "QUIC " + strings.TrimPrefix(v, "TLS ")
+	case "dtls":
+		if v == "" {
+			return "DTLS"
+		}
+	}
+	return v
+}
+
 func (t *tableWriter) row(r *flows.Record) tableRow {
 	row := tableRow{
 		num:      t.n,
@@ -94,7 +112,7 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 		client:   endpoint(r.Client),
 		server:   endpoint(r.Server),
 		sni:      Sanitize(r.SNI),
-		version:  Sanitize(r.Version),
+		version:  tableVersion(r),
 		messages: compactMessages(r.Messages),
 	}
 	if r.Cipher != "" {

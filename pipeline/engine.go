@@ -52,11 +52,13 @@ const (
 
 const (
 	kindSegment = iota
+	kindDatagram
 	kindTick
 	kindClose
 )
 
-// entry is one step of a shard: a segment, a Tick, or the end of input.
+// entry is one step of a shard: a segment, a datagram (in seg: its
+// endpoints, time and payload), a Tick, or the end of input.
 // A segment's payload is the caller's, retained, or a copy in the batch's
 // arena (from off to end; arenas grow, so slices are made on arrival).
 type entry struct {
@@ -120,10 +122,12 @@ type engine struct {
 	records  uint64        // Records emitted
 }
 
-// worker is one shard: an Assembler and a Tracker of its own.
+// worker is one shard: an Assembler, a UDP flow table and a Tracker of
+// its own.
 type worker struct {
 	id      int
 	asm     *reassembly.Assembler
+	udp     *reassembly.Datagrams
 	tracker *flows.Tracker
 	in      chan *batch
 	free    chan *batch
@@ -196,6 +200,7 @@ func newEngine(cfg engineConfig, emit func(*flows.Record)) *engine {
 		}
 		w.tracker = flows.NewTracker(fcfg, func(r *flows.Record) { w.out = append(w.out, r) })
 		w.asm = reassembly.New(rcfg, w.tracker)
+		w.udp = reassembly.NewDatagrams(rcfg, w.tracker)
 		s.shards = append(s.shards, w)
 		s.cur[i] = w.batch()
 		go w.run(s)
@@ -217,11 +222,40 @@ func (s *engine) shardOf(seg *packet.Segment) int {
 	return s.lastShard
 }
 
+// udpShardOf picks the shard of a datagram's flow: by the endpoint of the
+// lower port, the server's as a rule, so that a client whose NAT binding
+// (its address or port) changes mid-connection stays on the shard that
+// knows its connection IDs.
+func (s *engine) udpShardOf(src, dst netip.AddrPort) int {
+	ep := src
+	if dst.Port() < src.Port() || (dst.Port() == src.Port() && dst.Addr().Less(src.Addr())) {
+		ep = dst
+	}
+	return int(endpointHash(ep) % uint64(len(s.shards)))
+}
+
+// AddPacket takes the next packet: a TCP segment or a UDP datagram, as
+// p.Transport says. Payloads are as for Add.
+func (s *engine) AddPacket(p *packet.Packet, retained bool) {
+	if p.Transport == packet.UDP {
+		dg := &p.Datagram
+		seg := packet.Segment{Timestamp: dg.Timestamp, Src: dg.Src, Dst: dg.Dst, Payload: dg.Payload, Truncated: dg.Truncated}
+		s.add(kindDatagram, &seg, s.udpShardOf(dg.Src, dg.Dst), retained)
+		return
+	}
+	s.Add(&p.Segment, retained)
+}
+
 // Add takes the next segment. seg.Payload is read only during the call,
 // unless retained: then it must stay valid and unchanged until Done has
 // passed the segment (a Source that retains its buffers saves a copy of
 // every payload).
 func (s *engine) Add(seg *packet.Segment, retained bool) {
+	s.add(kindSegment, seg, -1, retained)
+}
+
+// add queues a segment or datagram for shard (-1: the segment's).
+func (s *engine) add(kind uint8, seg *packet.Segment, shard int, retained bool) {
 	s.index++
 	if seg.Timestamp.After(s.clock) {
 		s.clock = seg.Timestamp
@@ -231,8 +265,11 @@ func (s *engine) Add(seg *packet.Segment, retained bool) {
 		// at the same place.
 		s.broadcast(kindTick, s.clock, s.index)
 	}
-	b := s.cur[s.shardOf(seg)]
-	e := entry{kind: kindSegment, seg: *seg, place: reassembly.Place{Index: s.index, Clock: s.clock}}
+	if shard < 0 {
+		shard = s.shardOf(seg)
+	}
+	b := s.cur[shard]
+	e := entry{kind: kind, seg: *seg, place: reassembly.Place{Index: s.index, Clock: s.clock}}
 	if !retained {
 		e.inArena, e.off = true, len(b.arena)
 		b.arena = append(b.arena, seg.Payload...)
@@ -335,17 +372,19 @@ func (s *engine) Open() int {
 }
 
 // Stats returns the counters; exact once Close has returned.
-func (s *engine) Stats() (reassembly.Stats, flows.Stats) {
+func (s *engine) Stats() (reassembly.Stats, reassembly.DatagramStats, flows.Stats) {
 	var rs reassembly.Stats
+	var ds reassembly.DatagramStats
 	var fs flows.Stats
 	for _, w := range s.shards {
 		rs.Add(w.asm.Stats())
+		ds.Add(w.udp.Stats())
 		fs.Add(w.tracker.Stats())
 	}
 	// The merger, not the shards, emits and holds Records.
 	fs.Records = s.records
 	fs.Held = len(s.held)
-	return rs, fs
+	return rs, ds, fs
 }
 
 // batch returns an empty batch, reusing one the shard has finished.
@@ -372,13 +411,22 @@ func (w *worker) run(s *engine) {
 				}
 				w.asm.Add(&e.seg, e.place)
 				e.seg.Payload = nil
+			case kindDatagram:
+				if e.inArena {
+					e.seg.Payload = b.arena[e.off:e.end:e.end]
+				}
+				dg := packet.Datagram{Timestamp: e.seg.Timestamp, Src: e.seg.Src, Dst: e.seg.Dst, Payload: e.seg.Payload, Truncated: e.seg.Truncated}
+				w.udp.Add(&dg, e.place)
+				e.seg.Payload = nil
 			case kindTick:
 				w.asm.Tick(e.place.Clock)
+				w.udp.Tick(e.place.Clock)
 			case kindClose:
 				w.asm.CloseAll(e.place.Clock)
+				w.udp.CloseAll(e.place.Clock)
 			}
 		}
-		w.open.Store(int64(w.asm.Open()))
+		w.open.Store(int64(w.asm.Open() + w.udp.Open()))
 		w.marks = append(w.marks, mark{epoch: b.epoch, n: w.tracker.Pending()})
 		if b.final {
 			// Every shard must have closed everything before the last

@@ -64,7 +64,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	as, fs := e.Stats()
+	as, _, fs := e.Stats()
 	return out.String(), as, fs
 }
 
@@ -227,7 +227,7 @@ func TestShardsBudgets(t *testing.T) {
 		}
 	}
 	e.Close(base.Add(time.Hour))
-	as, fs := e.Stats()
+	as, _, fs := e.Stats()
 	if as.Connections != 1000 || fs.Connections != 1000 {
 		t.Errorf("connections %d / %d, want 1000", as.Connections, fs.Connections)
 	}

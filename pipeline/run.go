@@ -23,13 +23,13 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
-// Source hands out a capture's TCP segments in capture order;
-// *capture.Source is one.
+// Source hands out a capture's TCP segments and UDP datagrams in capture
+// order; *capture.Source is one.
 type Source interface {
-	// Next fills seg with the next segment. It returns io.EOF at the end,
-	// and capture.ErrNoPacket when a live link was quiet for a read
-	// timeout.
-	Next(seg *packet.Segment) error
+	// NextPacket fills p with the next segment or datagram. It returns
+	// io.EOF at the end, and capture.ErrNoPacket when a live link was
+	// quiet for a read timeout.
+	NextPacket(p *packet.Packet) error
 	// Retain asks the Source to keep every payload buffer until Done (see
 	// capture.Source.Retain); Retained reports whether the last segment's
 	// payload is so kept.
@@ -51,7 +51,8 @@ type Config struct {
 	Live bool
 	// Now is the wall clock, read only when Live; nil never moves time on.
 	Now func() time.Time
-	// Count stops after that many segments; 0 reads them all.
+	// Count stops after that many packets (segments and datagrams); 0
+	// reads them all.
 	Count uint64
 	// Progress, when set, is called on Run's goroutine every 1024
 	// segments and on every quiet live read.
@@ -69,8 +70,9 @@ type Progress struct {
 
 // Summary is what Run did.
 type Summary struct {
-	Segments   uint64
+	Segments   uint64 // packets read: TCP segments and UDP datagrams
 	Reassembly reassembly.Stats
+	Datagrams  reassembly.DatagramStats
 	Flows      flows.Stats
 }
 
@@ -102,7 +104,7 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 		src.Retain()
 	}
 	var (
-		seg       packet.Segment
+		pkt       packet.Packet
 		n         uint64
 		readErr   error
 		lastTS    time.Time // capture time of the last segment
@@ -118,7 +120,7 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 		if cfg.Count > 0 && n >= cfg.Count {
 			break
 		}
-		err := src.Next(&seg)
+		err := src.NextPacket(&pkt)
 		if errors.Is(err, capture.ErrNoPacket) {
 			// A quiet live link: capture time stands still, so move it on
 			// by the wall time that passed, and let idle connections end.
@@ -136,8 +138,11 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 			break
 		}
 		n++
-		lastTS = seg.Timestamp
-		e.Add(&seg, src.Retained())
+		lastTS = pkt.Segment.Timestamp
+		if pkt.Transport == packet.UDP {
+			lastTS = pkt.Datagram.Timestamp
+		}
+		e.AddPacket(&pkt, src.Retained())
 		if retain {
 			src.Done(e.Done())
 		}
@@ -155,10 +160,10 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 		}
 	}
 	// The end: every open connection is reported, in order.
-	e.Close(seg.Timestamp)
+	e.Close(lastTS)
 	if retain {
 		src.Done(e.Done())
 	}
-	rs, fs := e.Stats()
-	return Summary{Segments: n, Reassembly: rs, Flows: fs}, readErr
+	rs, ds, fs := e.Stats()
+	return Summary{Segments: n, Reassembly: rs, Datagrams: ds, Flows: fs}, readErr
 }

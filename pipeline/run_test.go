@@ -22,7 +22,7 @@ type script struct {
 	nexts    int
 }
 
-func (s *script) Next(seg *packet.Segment) error {
+func (s *script) NextPacket(p *packet.Packet) error {
 	s.nexts++
 	if len(s.segs) == 0 {
 		if s.end != nil {
@@ -35,7 +35,7 @@ func (s *script) Next(seg *packet.Segment) error {
 	if next == nil {
 		return capture.ErrNoPacket
 	}
-	*seg = *next
+	*p = packet.Packet{Transport: packet.TCP, Segment: *next}
 	return nil
 }
 

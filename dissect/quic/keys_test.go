@@ -242,3 +242,17 @@ func TestKeyUpdate(t *testing.T) {
 		t.Error("key update did not change the AEAD key")
 	}
 }
+
+func TestTransportErrorName(t *testing.T) {
+	for _, tc := range []struct {
+		code uint64
+		want string
+	}{
+		{0x0, "NO_ERROR"}, {0xa, "PROTOCOL_VIOLATION"}, {0x10, "NO_VIABLE_PATH"}, {0x11, "VERSION_NEGOTIATION_ERROR"},
+		{0x128, "CRYPTO_ERROR(40)"}, {0x100, "CRYPTO_ERROR(0)"}, {0x1ff, "CRYPTO_ERROR(255)"}, {0x12, "0x12"}, {0x200, "0x200"},
+	} {
+		if got := TransportErrorName(tc.code); got != tc.want {
+			t.Errorf("TransportErrorName(%#x) = %q, want %q", tc.code, got, tc.want)
+		}
+	}
+}
