@@ -118,6 +118,9 @@ func (c *conn) negotiation(r *Record) {
 		r.Version = versionName(sh.Version())
 		r.Cipher = sh.CipherSuite.String()
 		r.ALPN = sh.ALPN
+		if ee := st.EncryptedExtensions; ee != nil && r.ALPN == "" {
+			r.ALPN = ee.ALPN // TLS 1.3 says it in EncryptedExtensions
+		}
 		if !st.HelloRetryRequest || sh.KeyShareGroup != 0 {
 			r.Curve = groupName(sh.KeyShareGroup)
 		}

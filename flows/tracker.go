@@ -40,7 +40,8 @@ type Config struct {
 
 // Stats counts what a Tracker saw.
 type Stats struct {
-	Connections uint64 // TCP connections handed to the Tracker
+	Connections uint64 // connections handed to the Tracker (TCP and UDP)
+	Datagram    uint64 // ... of them UDP flows of QUIC or DTLS
 	TLS         uint64 // connections that carried TLS
 	NotTLS      uint64 // connections that never did
 	Established uint64
@@ -61,6 +62,7 @@ type Stats struct {
 // capture. s's maps are made if nil.
 func (s *Stats) Add(o Stats) {
 	s.Connections += o.Connections
+	s.Datagram += o.Datagram
 	s.TLS += o.TLS
 	s.NotTLS += o.NotTLS
 	s.Established += o.Established
@@ -183,6 +185,7 @@ func (t *Tracker) NewDatagram(info reassembly.ConnInfo, first []byte) reassembly
 		info.RolesInferred = false
 	}
 	t.stats.Connections++
+	t.stats.Datagram++
 	heap.Push(&t.open, info.ID)
 	return newDatagramConn(t, info, tr)
 }

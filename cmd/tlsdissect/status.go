@@ -17,8 +17,12 @@ func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.S
 	for _, n := range fs.Anomalies {
 		anomalies += n
 	}
-	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d anomalies, %d records written, %.3fs",
-		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, anomalies, written, elapsed.Seconds())
+	udp := ""
+	if fs.Datagram > 0 {
+		udp = fmt.Sprintf(", %d QUIC/DTLS flows", fs.Datagram)
+	}
+	fmt.Fprintf(w, "%s: %d packets, %d TCP connections%s, %d TLS connections, %d failed, %d anomalies, %d records written, %.3fs",
+		progName, cs.Packets, as.Connections, udp, fs.TLS, fs.Failed, anomalies, written, elapsed.Seconds())
 	var skipped []string
 	if cs.DecodeErrors > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
