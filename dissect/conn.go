@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -63,8 +64,9 @@ type half struct {
 	pre  [8]byte // first bytes of an alert/CCS/heartbeat record
 	preN int
 
-	hs         []byte // handshake message being joined (header included)
-	hsSkip     int    // bytes of an oversized handshake message still to skip
+	hs         []byte    // handshake message being joined (header included)
+	hsTS       time.Time // when its first byte came
+	hsSkip     int       // bytes of an oversized handshake message still to skip
 	hsSkipType HandshakeType
 	hsSkipLen  int
 	hsSkipSaid bool // the skipped message's Event was already emitted (oversized)
@@ -861,6 +863,11 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			continue
 		}
 		if len(d.hs) < 4 {
+			if len(d.hs) == 0 {
+				// A message is timed by the piece that carried its first
+				// byte, not the one that completed it.
+				d.hsTS = ts
+			}
 			n := 4 - len(d.hs)
 			if n > len(p) {
 				n = len(p)
@@ -900,7 +907,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 		if len(d.hs) == 4+ml {
 			typ := HandshakeType(d.hs[0])
 			body := d.hs[4:]
-			c.handshakeMessage(d, ts, typ, body)
+			c.handshakeMessage(d, d.hsTS, typ, body)
 			if cap(d.hs) > 64<<10 {
 				d.hs = nil // do not keep a large buffer for the connection's life
 			} else {
@@ -929,6 +936,12 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	switch typ {
 	case TypeClientHello:
 		ch, err = ParseClientHello(body)
+		if ch != nil && c.quic != nil && c.st.ClientHello != nil && bytes.Equal(ch.Random, c.st.ClientHello.Random) {
+			// After a Retry or a Version Negotiation a QUIC client sends
+			// its ClientHello again on a new Initial stream: the same
+			// message (RFC 9000 17.2.5.2), told once.
+			return
+		}
 		if ch != nil {
 			c.onClientHello(d, ts, ch)
 		}

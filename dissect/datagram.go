@@ -44,6 +44,31 @@ func ClassifyDatagram(b []byte) (Transport, bool) {
 	return TransportTCP, false
 }
 
+// DatagramFromServer says who sent the first payload ClassifyDatagram
+// claimed, when its content tells (sure): a QUIC client's Initial, or DTLS
+// handshake messages only one side sends (ClientHello; ServerHello,
+// HelloVerifyRequest, Certificate, ServerKeyExchange, CertificateRequest,
+// ServerHelloDone).
+func DatagramFromServer(t Transport, b []byte) (fromServer, sure bool) {
+	switch t {
+	case TransportQUIC:
+		return false, quic.LooksLikeClientInitial(b)
+	case TransportDTLS:
+		// A plain record header (13 bytes) of a handshake record of epoch
+		// 0, then the message's msg_type (RFC 6347 4.1, 4.2.2).
+		if len(b) < dtls.PlainHeaderLen+1 || ContentType(b[0]) != ContentHandshake || b[3] != 0 || b[4] != 0 {
+			return false, false
+		}
+		switch HandshakeType(b[dtls.PlainHeaderLen]) {
+		case TypeClientHello:
+			return false, true
+		case TypeServerHello, TypeHelloVerifyRequest, TypeCertificate, TypeServerKeyExchange, TypeCertificateRequest, TypeServerHelloDone:
+			return true, true
+		}
+	}
+	return false, false
+}
+
 // NewDatagramConn returns a Conn for one UDP flow that carries t (QUIC or
 // DTLS), fed with Datagram instead of Data. The same state machine tells
 // the story: the datagram layer hands it handshake messages, alerts and
@@ -73,6 +98,7 @@ func (c *Conn) Datagram(dir packet.Dir, ts time.Time, b []byte) {
 	}
 	switch {
 	case c.quic != nil:
+		c.quic.dir, c.quic.ts = dir, ts
 		c.quic.qc.Datagram(dir, ts, b)
 	case c.dtls != nil:
 		c.dtls.dc.Datagram(dir, ts, b)

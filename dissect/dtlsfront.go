@@ -52,7 +52,7 @@ func (f *dtlsFront) record(dir packet.Dir, ts time.Time, typ ContentType, body [
 	// The TLS version whose formats the DTLS one uses: the framer checks
 	// the record version, and the hellos still say DTLS.
 	v := VersionTLS12
-	if f.dc.Version() == dtls.VersionDTLS10 {
+	if dv := f.dc.Version(); dv == dtls.VersionDTLS10 || dv == dtls.VersionDTLS10OpenSSL {
 		v = VersionTLS11
 	}
 	for {

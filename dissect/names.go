@@ -39,6 +39,8 @@ func (v Version) String() string {
 		return "TLS 1.2"
 	case VersionTLS13:
 		return "TLS 1.3"
+	case VersionDTLS10OpenSSL:
+		return "DTLS 1.0 (OpenSSL pre 0.9.8f)"
 	case VersionDTLS10:
 		return "DTLS 1.0"
 	case VersionDTLS12:
@@ -66,7 +68,7 @@ func (v Version) IsTLS13() bool {
 // a TLS version is itself.
 func (v Version) tlsEquivalent() Version {
 	switch v {
-	case VersionDTLS10:
+	case VersionDTLS10, VersionDTLS10OpenSSL:
 		return VersionTLS11
 	case VersionDTLS12:
 		return VersionTLS12

@@ -60,8 +60,9 @@ type quicFront struct {
 	// ciphertext: the server's are its encrypted flight, the client's
 	// first is its Finished.
 	hsPackets [2]int
-	early     bool // the 0-RTT secret was installed
-	secrets   bool // the handshake and application secrets were installed
+	dir       packet.Dir // of the datagram being read, for anomalies
+	early     bool       // the 0-RTT secret was installed
+	secrets   bool       // the handshake and application secrets were installed
 }
 
 func newQUICFront(c *Conn, cfg Config) *quicFront {
@@ -234,8 +235,7 @@ func (f *quicFront) Anomaly(kind quic.AnomalyKind, detail string) {
 	if kind == quic.AnomalyDecryptFailed && f.secrets {
 		c.keys.setStatus(KeysFailed)
 	}
-	d := &c.h[0]
-	c.anomaly(d, f.ts, kind.String(), 0, detail)
+	c.anomaly(&c.h[f.dir], f.ts, kind.String(), 0, detail)
 }
 
 // end takes the last facts from the quic.Conn.

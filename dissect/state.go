@@ -180,7 +180,7 @@ type State struct {
 	inReneg      bool
 	pendingHR    bool // a HelloRequest waits for its ClientHello
 	sslv2At      [2]int
-	clientFinMsg int // TLS 1.3: index of the client's Finished-position record, -1 if none
+	clientFinMsg int  // TLS 1.3: index of the client's Finished-position record, -1 if none
 	restart      bool // the server asked for the ClientHello again (cookie, Retry, Version Negotiation)
 	probable     [2]*probableAlert
 }
@@ -242,6 +242,8 @@ func (s *State) Resumption() Resumption {
 //   - accepted: the PSK was accepted and, after the server's flight, the
 //     client's first encrypted record is no larger than an EndOfEarlyData,
 //     which a client sends only when early data was accepted;
+//   - accepted or rejected as the server's EncryptedExtensions says, when
+//     it could be read;
 //   - offered: otherwise (we cannot tell).
 func (s *State) EarlyData() EarlyData {
 	if s.ClientHello == nil || !s.ClientHello.EarlyData {
@@ -254,6 +256,14 @@ func (s *State) EarlyData() EarlyData {
 		return EarlyDataOffered
 	}
 	if !s.ServerHello.Version().IsTLS13() || !s.ServerHello.HasPreSharedKey || s.ServerHello.SelectedIdentity != 0 {
+		return EarlyDataRejected
+	}
+	if ee := s.EncryptedExtensions; ee != nil {
+		// Read with keys (or in QUIC, which has no EndOfEarlyData, RFC
+		// 9001 8.3): the server's early_data extension says it.
+		if ee.EarlyData {
+			return EarlyDataAccepted
+		}
 		return EarlyDataRejected
 	}
 	if s.eoedSeen {

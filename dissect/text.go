@@ -43,7 +43,7 @@ func (v *Version) UnmarshalText(b []byte) error {
 		return nil
 	}
 	for _, c := range [...]Version{VersionSSL2, VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13,
-		VersionDTLS10, VersionDTLS12, VersionDTLS13} {
+		VersionDTLS10OpenSSL, VersionDTLS10, VersionDTLS12, VersionDTLS13} {
 		if c.String() == s {
 			*v = c
 			return nil

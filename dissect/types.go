@@ -25,10 +25,12 @@ const (
 	VersionTLS13 Version = 0x0304
 
 	// DTLS (RFC 6347, RFC 9147): the ones' complement of the TLS version
-	// it is based on (DTLS 1.0 is TLS 1.1).
-	VersionDTLS10 Version = 0xfeff
-	VersionDTLS12 Version = 0xfefd
-	VersionDTLS13 Version = 0xfefc
+	// it is based on (DTLS 1.0 is TLS 1.1); VersionDTLS10OpenSSL is
+	// OpenSSL's DTLS 1.0 before 0.9.8f (DTLS1_BAD_VER).
+	VersionDTLS10OpenSSL Version = 0x0100
+	VersionDTLS10        Version = 0xfeff
+	VersionDTLS12        Version = 0xfefd
+	VersionDTLS13        Version = 0xfefc
 )
 
 // ContentType is the TLS record content type (RFC 8446 section 5.1, IANA).

@@ -174,20 +174,28 @@ func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 
 // NewDatagram implements reassembly.DatagramFactory: a UDP flow is
 // followed when its first datagram opens QUIC or DTLS.
-func (t *Tracker) NewDatagram(info reassembly.ConnInfo, first []byte) reassembly.DatagramHandler {
+func (t *Tracker) NewDatagram(info *reassembly.ConnInfo, first []byte) reassembly.DatagramHandler {
 	tr, ok := dissect.ClassifyDatagram(first)
 	if !ok {
 		return nil
 	}
-	if tr == dissect.TransportQUIC {
-		// Only a client sends an Initial of that shape: the roles are
-		// known, and the Initial keys depend on them.
+	switch fromServer, sure := dissect.DatagramFromServer(tr, first); {
+	case sure:
+		// A QUIC client's Initial, or a hello: the roles are known (and
+		// QUIC's Initial keys depend on them).
 		info.RolesInferred = false
+		if fromServer {
+			info.Client, info.Server = info.Server, info.Client
+		}
+	case reassembly.ServerSide(info.Client.Port(), info.Server.Port()):
+		// Picked up in the middle: the ports guess, as for TCP, and a
+		// ClientHello, if one comes, settles it.
+		info.Client, info.Server = info.Server, info.Client
 	}
 	t.stats.Connections++
 	t.stats.Datagram++
 	heap.Push(&t.open, info.ID)
-	return newDatagramConn(t, info, tr)
+	return newDatagramConn(t, *info, tr)
 }
 
 // At places what follows in the capture: pos is the index of the segment

@@ -25,7 +25,8 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
   CKE ClientKeyExchange  CV CertificateVerify  F Finished  NST NewSessionTicket
   EOED EndOfEarlyData  KU KeyUpdate  HR HelloRequest  CCS ChangeCipherSpec
   A Alert  HB Heartbeat  AD ApplicationData  EH EncryptedHandshake
-  CH2/SH2 SSLv2 hellos  {X} X seen only encrypted  ×N N alike in a row
+  CH2/SH2 SSLv2 hellos  HVR HelloVerifyRequest  CC ConnectionClose (QUIC)
+  Retry, VN (QUIC)  {X} X seen only encrypted  ×N N alike in a row
 Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
 Alerts: C: sent by the client, S: by the server. !x: anomaly x (+N others).

@@ -281,9 +281,9 @@ func (a *Assembler) create(seg *packet.Segment) *conn {
 		return nil
 	default:
 		// The start was not captured: the roles are guessed from the
-		// ports (see serverSide).
+		// ports (see ServerSide).
 		inferred = true
-		if serverSide(seg.Src.Port(), seg.Dst.Port()) {
+		if ServerSide(seg.Src.Port(), seg.Dst.Port()) {
 			client, server = seg.Dst, seg.Src
 		} else {
 			client, server = seg.Src, seg.Dst
@@ -320,11 +320,11 @@ func (a *Assembler) create(seg *packet.Segment) *conn {
 	return c
 }
 
-// serverSide guesses whether the source port of a packet is the server's:
+// ServerSide guesses whether the source port of a packet is the server's:
 // a port of a well-known TLS service wins, then a system port (below 1024),
 // then the lower port (ephemeral ports are high, though some stacks start
 // them at 1025); on a tie the destination is taken for the server.
-func serverSide(src, dst uint16) bool {
+func ServerSide(src, dst uint16) bool {
 	rs, rd := portRank(src), portRank(dst)
 	if rs != rd {
 		return rs > rd

@@ -603,8 +603,8 @@ func TestServerSide(t *testing.T) {
 		{993, 443, false},   // both TLS ports: the lower
 	}
 	for _, tt := range tests {
-		if got := serverSide(tt.src, tt.dst); got != tt.srcIsServer {
-			t.Errorf("serverSide(%d, %d) = %v, want %v", tt.src, tt.dst, got, tt.srcIsServer)
+		if got := ServerSide(tt.src, tt.dst); got != tt.srcIsServer {
+			t.Errorf("ServerSide(%d, %d) = %v, want %v", tt.src, tt.dst, got, tt.srcIsServer)
 		}
 	}
 }

@@ -20,11 +20,12 @@ type DatagramHandler interface {
 // DatagramFactory decides which UDP flows are followed.
 type DatagramFactory interface {
 	// NewDatagram is asked, with its first datagram, about a flow not
-	// followed yet; info.Client is that datagram's sender. A nil Handler
-	// leaves the flow alone: the question comes again with its next
-	// datagram (a flow need not be claimed by its first: DNS before QUIC
-	// on one port pair, STUN before DTLS).
-	NewDatagram(info ConnInfo, first []byte) DatagramHandler
+	// followed yet; info.Client is that datagram's sender, and the
+	// factory swaps Client and Server when it knows better (a server's
+	// datagram first). A nil Handler leaves the flow alone: the question
+	// comes again with its next datagram (a flow need not be claimed by
+	// its first: DNS before QUIC on one port pair, STUN before DTLS).
+	NewDatagram(info *ConnInfo, first []byte) DatagramHandler
 }
 
 // DatagramStats counts a Datagrams table's work over its life.
@@ -90,7 +91,7 @@ func (t *Datagrams) Add(dg *packet.Datagram, p Place) {
 	fl := t.flows[k]
 	if fl == nil {
 		info := ConnInfo{ID: p.Index, Client: dg.Src, Server: dg.Dst, Start: dg.Timestamp, RolesInferred: true}
-		h := t.f.NewDatagram(info, dg.Payload)
+		h := t.f.NewDatagram(&info, dg.Payload)
 		if h == nil {
 			t.stats.Ignored++
 			return
@@ -99,7 +100,7 @@ func (t *Datagrams) Add(dg *packet.Datagram, p Place) {
 			t.stats.Evicted++
 			t.close(t.head, CloseEvicted, t.head.last)
 		}
-		fl = &dgFlow{key: k, client: dg.Src, h: h}
+		fl = &dgFlow{key: k, client: info.Client, h: h}
 		t.flows[k] = fl
 		t.stats.Flows++
 		t.pushBack(fl)

@@ -119,7 +119,7 @@ func firstWord(s string) string {
 func committedCaptures(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, pat := range []string{"*.pcap", "*.pcapng"} {
+	for _, pat := range []string{"*.pcap", "*.pcapng", "udp/*.pcap"} {
 		m, err := filepath.Glob(filepath.Join(capturesDir, pat))
 		if err != nil {
 			t.Fatal(err)

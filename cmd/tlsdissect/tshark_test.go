@@ -94,25 +94,37 @@ func handshakeNumber(name string) (int, bool) {
 // tsharkSequences returns, per connection "client server", the clear
 // handshake types and CCS per direction as tshark dissects them.
 func tsharkSequences(tshark, file string) (map[string]string, error) {
-	cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "tls", "-T", "fields", "-E", "separator=|",
+	// QUIC carries TLS handshake messages (tls.*) without records; DTLS
+	// has fields of its own, per fragment (dtls.handshake.*).
+	cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "tls or dtls", "-T", "fields", "-E", "separator=|",
 		"-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
-		"-e", "tls.record.content_type", "-e", "tls.handshake.type", "-e", "tcp.flags.syn")
+		"-e", "tls.record.content_type", "-e", "tls.handshake.type", "-e", "tcp.flags.syn",
+		"-e", "udp.srcport", "-e", "udp.dstport", "-e", "dtls.record.content_type", "-e", "dtls.handshake.type",
+		"-e", "dtls.handshake.message_seq")
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("tshark: %v", err)
 	}
-	type dirs struct{ c2s, s2c []string }
+	type dirs struct {
+		c2s, s2c []string
+		seqs     [2]map[string]bool // DTLS message_seq seen per direction
+	}
 	conns := map[string]*dirs{}
 	var order []string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "|")
-		if len(f) < 8 {
+		if len(f) < 14 {
 			continue
 		}
+		f[2], f[5] = first(f[2], f[9]), first(f[5], f[10]) // TCP or UDP ports
 		src := net.JoinHostPort(first(f[0], f[1]), f[2])
 		dst := net.JoinHostPort(first(f[3], f[4]), f[5])
 		hsTypes := splitList(f[7])
 		cts := splitList(f[6])
+		dtlsSeqs := splitList(f[13])
+		if f[11] != "" || f[12] != "" {
+			cts, hsTypes = splitList(f[11]), splitList(f[12])
+		}
 		// The first TLS record of a connection comes from the client (a
 		// ClientHello); that fixes the roles as tshark sees them.
 		key, rev := src+" "+dst, dst+" "+src
@@ -141,6 +153,24 @@ func tsharkSequences(tshark, file string) (map[string]string, error) {
 		// tshark's fields, so their interleaving is lost: compare the
 		// handshake types in order, and the CCS count.
 		toks := append([]string(nil), hsTypes...)
+		if len(dtlsSeqs) == len(hsTypes) && len(dtlsSeqs) > 0 {
+			// DTLS: a message in fragments, or sent again, is one
+			// message (tshark lists every fragment and every copy).
+			i := 1
+			if fromClient {
+				i = 0
+			}
+			if d.seqs[i] == nil {
+				d.seqs[i] = map[string]bool{}
+			}
+			toks = toks[:0]
+			for j, seq := range dtlsSeqs {
+				if !d.seqs[i][seq] {
+					d.seqs[i][seq] = true
+					toks = append(toks, hsTypes[j])
+				}
+			}
+		}
 		for _, ct := range cts {
 			if ct == "20" {
 				toks = append(toks, "CCS")

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/internal/dtlsgen"
+	"github.com/tlsdissect/tlsdissect/internal/quicgen"
 	"github.com/tlsdissect/tlsdissect/internal/testgen"
 )
 
@@ -43,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "", "write only the captures whose names contain this")
 	verbose := fs.Bool("v", false, "print each connection's outcome")
 	keylog := fs.Bool("keylog", false, "also write NAME.keys (NSS key log) beside each capture, for decryption (tlsdissect -keylog, Wireshark); a few are committed for the golden tests")
+	udp := fs.Bool("udp", false, "write the QUIC (quic-go) and DTLS (pion/dtls) captures instead, each with NAME.pcap.keys; -out defaults to testdata/captures/udp")
 	benchHS := fs.Int("bench-handshakes", 0, "write bench-handshakes.pcap with this many connections (and nothing else)")
 	benchBulk := fs.Int64("bench-bulk", 0, "write bench-bulk.pcap carrying about this many bytes of TLS over 20 connections (and nothing else)")
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +57,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "tlsgen: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return 2
+	}
+	if *udp {
+		dir := *out
+		if !outSet(fs) {
+			dir = filepath.Join("testdata", "captures", "udp")
+		}
+		if err := writeUDP(ctx, dir, stdout); err != nil {
+			fmt.Fprintf(stderr, "tlsgen: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if !testgen.CustomRandEnabled() {
 		fmt.Fprintln(stderr, "tlsgen: crypto ignores the seeded random source (GODEBUG=cryptocustomrand=1 is not in effect); output would not be reproducible")
@@ -159,6 +173,59 @@ func writeBench(ctx context.Context, dir string, handshakes int, bulk int64, std
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// outSet reports whether -out was given.
+func outSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "out" })
+	return set
+}
+
+// writeUDP writes the QUIC and DTLS captures. Unlike the TCP catalog they
+// are not byte-reproducible (quic-go and pion draw connection IDs, randoms
+// and timers from the system); their structure is, and the generators'
+// tests check it.
+func writeUDP(ctx context.Context, dir string, stdout io.Writer) error {
+	tmp, err := os.MkdirTemp("", "tlsgen-udp")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := quicgen.Write(tmp); err != nil {
+		return err
+	}
+	if _, err := dtlsgen.WriteDir(ctx, tmp, testgen.DefaultSeed); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	pcaps, err := filepath.Glob(filepath.Join(tmp, "*.pcap"))
+	if err != nil {
+		return err
+	}
+	for _, p := range pcaps {
+		name := filepath.Base(p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+		// The key log goes beside the capture as NAME.pcap.keys, as for
+		// the TCP captures; a handshake that failed before any secret
+		// leaves none.
+		keys, err := os.ReadFile(strings.TrimSuffix(p, ".pcap") + ".keys")
+		if err == nil && len(keys) > 0 {
+			if err := os.WriteFile(filepath.Join(dir, name+".keys"), keys, 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "%-36s %6d bytes\n", name, len(b))
 	}
 	return nil
 }

@@ -94,13 +94,19 @@ func LooksLikeDTLS(b []byte) bool {
 	if len(b) < PlainHeaderLen || b[0] < 20 || b[0] > byte(ContentACK) || b[0] == byte(ContentTLS12CID) {
 		return false
 	}
-	switch Version(uint16(b[1])<<8 | uint16(b[2])) {
-	case VersionDTLS10, VersionDTLS12, VersionDTLS13:
+	v := Version(uint16(b[1])<<8 | uint16(b[2]))
+	switch v {
+	case VersionDTLS10, VersionDTLS12, VersionDTLS13, VersionDTLS10OpenSSL:
 	default:
 		return false
 	}
 	r, n, err := ParseRecord(b, CIDUnknown)
 	if err != nil {
+		return false
+	}
+	if v == VersionDTLS10OpenSSL && (r.Type != ContentHandshake || r.Epoch != 0) {
+		// 0x0100 is a weak sign on its own: only a plaintext handshake
+		// fragment, checked below, makes it OpenSSL's old DTLS.
 		return false
 	}
 	if r.Type == ContentHandshake && r.Epoch == 0 {

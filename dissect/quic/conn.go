@@ -354,10 +354,13 @@ func (c *Conn) datagram(dir packet.Dir, ts time.Time, b []byte, replay bool) {
 		if !first && allZero(b) {
 			return // padding after the last packet (RFC 9000 12.2 allows it)
 		}
+		// Peers that negotiated grease_quic_bit (RFC 9287) clear the fixed
+		// bit at random. A long header names its version, and a short one
+		// with a connection ID must carry the first packet's, which
+		// garbage does not; a short header without one has nothing but
+		// the fixed bit to show it is not garbage.
 		h, err := ParsePacket(b, len(c.cid[dir.Reverse()]))
-		if err == nil && !first && !h.FixedBit() {
-			// Only a peer that negotiated grease_quic_bit clears it, and
-			// then not in the middle of a datagram of garbage.
+		if err == nil && !first && !h.FixedBit() && h.Type == Packet1RTT && (len(h.DCID) == 0 || !bytes.Equal(h.DCID, firstDCID)) {
 			err = &ParseError{Msg: h.Type.String(), Field: "fixed_bit", Err: ErrMalformed}
 		}
 		if err != nil {

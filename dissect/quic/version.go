@@ -94,6 +94,14 @@ var paramsDraft29 = versionParams{
 	initial: 0, zeroRTT: 1, hs: 2, rty: 3,
 }
 
+// draft-ietf-quic-tls-23 section 5.2, kept by drafts 24 to 28.
+var paramsDraft23 = versionParams{
+	salt: []byte{0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+		0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02},
+	key: "quic key", iv: "quic iv", hp: "quic hp", ku: "quic ku",
+	initial: 0, zeroRTT: 1, hs: 2, rty: 3,
+}
+
 func (v Version) params() *versionParams {
 	switch v {
 	case Version1:
@@ -102,6 +110,9 @@ func (v Version) params() *versionParams {
 		return &paramsV2
 	case VersionDraft29, VersionDraft30, VersionDraft31, VersionDraft32:
 		return &paramsDraft29
+	}
+	if v >= 0xff000017 && v <= 0xff00001c { // drafts 23 to 28
+		return &paramsDraft23
 	}
 	return nil
 }

@@ -31,6 +31,14 @@
 // attribute=value pairs with attribute names unified (Email,
 // emailAddress, 1.2.840.113549.1.9.1), times at second precision, UTC.
 //
+// # QUIC and DTLS
+//
+// tshark's QUIC connections and DTLS associations are compared in rows of
+// their own (quic.*, dtls.*; datagram.go says how their sequences are
+// normalised: QUIC keeps the hellos in clear, DTLS folds fragments and
+// retransmitted flights), and the JA4 tools' QUIC fingerprints in
+// ja4.quic.*. Zeek, Suricata, Arkime and nDPI are compared on TCP only.
+//
 // # The message sequence against tshark
 //
 // tshark's `timeline` (NAME.tshark-conn.json) lists every record's content

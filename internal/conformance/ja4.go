@@ -175,11 +175,19 @@ func (e *capEval) evalJA4() {
 		if len(nonEmpty(s.ja4)) == 0 && len(nonEmpty(s.ja4s)) == 0 && len(nonEmpty(s.ja4x)) == 0 {
 			continue // no TLS fingerprint in this stream (SSH, HTTP, ...)
 		}
+		o := m.take(s.client, s.server)
 		if s.transport != "tcp" || e.udpKeys[pairKey(s.client, s.server)] {
-			e.outOfScope("ja4")
+			// QUIC and DTLS: the JA4 tools fingerprint them too (the
+			// first letter says the transport); compared in rows of
+			// their own.
+			if o == nil || o.rec.Transport == "tcp" {
+				e.outOfScope("ja4")
+				continue
+			}
+			e.consensus("ja4."+o.rec.Transport+".ja4", s.client+" -> "+s.server, o.rec.JA4, s.ja4)
+			e.consensus("ja4."+o.rec.Transport+".ja4s", s.client+" -> "+s.server, o.rec.JA4S, s.ja4s)
 			continue
 		}
-		o := m.take(s.client, s.server)
 		conn := s.client + " -> " + s.server
 		var ours struct{ ja4, ja4s, ja4x string }
 		if o != nil {

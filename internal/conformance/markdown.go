@@ -35,9 +35,9 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 		manTCP += c.ManifestTCPTLS
 	}
 	w("## Totals\n\n")
-	w("We report **%d** TLS connections; tshark sees **%d** TLS connections over TCP with at least one record\n", ours, tsTCP)
+	w("We report **%d** TLS connections over TCP, QUIC and DTLS; tshark sees **%d** TLS connections over TCP with at least one record\n", ours, tsTCP)
 	w("(%d TCP streams with a frame it marks TLS; manifest: `tcp_tls` %d, `tls_connections` %d including DTLS and\n", tsAll, manTCP, manTLS)
-	w("QUIC, which are out of scope).\n\n")
+	w("QUIC, which the quic.* and dtls.* rows compare).\n\n")
 	w("| category | agree | total | %% | ref. conflicts | threshold | compares |\n|---|---:|---:|---:|---:|---:|---|\n")
 	for _, c := range Categories {
 		t := sc.Totals[c.Name]
@@ -83,7 +83,7 @@ func (sc *Scorecard) Markdown(thresholds map[string]int) string {
 	for _, o := range sc.OutOfScope {
 		oos += o.Count
 	}
-	w("\nNot compared: %d reference connections over DTLS or QUIC (out of scope, listed below).\n\n", oos)
+	w("\nNot compared: %d reference connections over DTLS or QUIC by the sources that read only TCP (listed below; tshark's are in the quic.* and dtls.* rows).\n\n", oos)
 
 	w("## Disagreement patterns\n\nThe to-do list: classified disagreements grouped by diagnosis, the others by the shape of\nthe difference.\n\n")
 	w("| # | reason | pattern | count | categories | example capture |\n|---:|---|---|---:|---|---|\n")

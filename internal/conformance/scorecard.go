@@ -107,6 +107,18 @@ var Categories = []Category{
 	{"tshark.alpn", "ALPN protocol chosen"},
 	{"tshark.resumed", "resumption (tshark infers it from the messages)"},
 	{"tshark.alerts", "alerts in clear: direction, level, description, in order"},
+	{"quic.connections", "QUIC connections of tshark that we report (matched by 4-tuple)"},
+	{"quic.messages", "QUIC: the handshake messages in clear, in order (see datagram.go)"},
+	{"quic.version", "QUIC: negotiated TLS version"},
+	{"quic.cipher", "QUIC: chosen cipher suite"},
+	{"quic.sni", "QUIC: server name"},
+	{"quic.alpn_offered", "QUIC: ALPN protocols offered"},
+	{"dtls.connections", "DTLS associations of tshark that we report (matched by 4-tuple)"},
+	{"dtls.messages", "DTLS: message sequence, fragments and retransmissions folded (see datagram.go)"},
+	{"dtls.version", "DTLS: negotiated version"},
+	{"dtls.cipher", "DTLS: chosen cipher suite"},
+	{"dtls.sni", "DTLS: server name"},
+	{"dtls.alpn_offered", "DTLS: ALPN protocols offered"},
 	{"zeek.connections", "ssl.log rows (TCP) that our -F zeek output has"},
 	{"zeek.version", "ssl.log version"},
 	{"zeek.cipher", "ssl.log cipher"},
@@ -123,6 +135,8 @@ var Categories = []Category{
 	{"ja4.ja4", "JA4 (client), where the JA4 tools agree"},
 	{"ja4.ja4s", "JA4S, where the JA4 tools agree"},
 	{"ja4.ja4x", "JA4X of the chain, where the JA4 tools agree"},
+	{"ja4.quic.ja4", "JA4 of QUIC connections (q prefix), where the JA4 tools agree"},
+	{"ja4.quic.ja4s", "JA4S of QUIC connections, where the JA4 tools agree"},
 	{"arkime.connections", "Arkime TLS sessions (TCP) we report"},
 	{"arkime.version", "tls.version"},
 	{"arkime.cipher", "tls.cipher"},
@@ -152,10 +166,16 @@ var Categories = []Category{
 	{"keylog.tshark.alpn", "with the key log: ALPN protocol chosen (TLS 1.3: from EncryptedExtensions)"},
 	{"keylog.tshark.resumed", "with the key log: resumption"},
 	{"keylog.tshark.alerts", "with the key log: every alert decrypted: direction, level, description, in order"},
+	{"keylog.quic.connections", "with the key log: QUIC connections of tshark that we report"},
+	{"keylog.quic.messages", "with the key log: QUIC handshake messages, decrypted, in order"},
+	{"keylog.dtls.connections", "with the key log: DTLS associations of tshark that we report"},
+	{"keylog.dtls.messages", "with the key log: DTLS message sequence"},
+	{"keylog.dtls.version", "with the key log: DTLS negotiated version"},
+	{"keylog.dtls.cipher", "with the key log: DTLS chosen cipher suite"},
 }
 
 // Sources in report order.
-var Sources = []string{"run", "tshark", "zeek", "suricata", "ja4", "arkime", "ndpi", "keylog"}
+var Sources = []string{"run", "tshark", "quic", "dtls", "zeek", "suricata", "ja4", "arkime", "ndpi", "keylog"}
 
 // ourConn is one of our records with its canonical endpoints.
 type ourConn struct {

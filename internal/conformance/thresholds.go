@@ -31,6 +31,8 @@ var thresholds = map[string]int{
 	"suricata.checks":     48,  // of 50
 	"ja4.ja4":             143, // of 143
 	"ja4.ja4s":            83,  // of 83
+	"ja4.quic.ja4":        49,  // of 49
+	"ja4.quic.ja4s":       28,  // of 28
 	"ja4.ja4x":            21,  // of 21
 	"arkime.connections":  30,  // of 30
 	"arkime.version":      29,  // of 29
@@ -52,6 +54,18 @@ var thresholds = map[string]int{
 	"ndpi.subject":        21,  // of 21
 	"ndpi.validity":       21,  // of 21
 	"ndpi.cert_sha1":      21,  // of 21
+	// QUIC and DTLS against tshark (datagram.go).
+	"quic.connections":  80, // of 80
+	"quic.messages":     79, // of 80 (quic-v2: its own DSB secrets, which we use)
+	"quic.version":      44, // of 44
+	"quic.cipher":       44, // of 44
+	"quic.sni":          77, // of 77
+	"quic.alpn_offered": 80, // of 80
+	"dtls.connections":  19, // of 20
+	"dtls.messages":     17, // of 19
+	"dtls.version":      12, // of 12
+	"dtls.cipher":       12, // of 12
+	"dtls.sni":          1,  // of 1
 	// With the capture's key log, against tshark decrypting with it; the
 	// misses are CAMELLIA, SEED, IDEA and RC2 (not in Go's standard
 	// crypto) and the 40-bit export suites.

@@ -27,6 +27,7 @@ type tsharkConn struct {
 	Cipher            *string         `json:"cipher"`
 	CipherName        *string         `json:"cipher_name"`
 	ALPNSelected      *string         `json:"alpn_selected"`
+	ALPNOffered       []string        `json:"alpn_offered"`
 	Timeline          []string        `json:"timeline"`
 	Alerts            []tsharkAlert   `json:"alerts"`
 	Resumed           json.RawMessage `json:"resumed"`
@@ -125,7 +126,7 @@ func (e *capEval) evalTshark() {
 	for i := range e.tshark.Connections {
 		c := &e.tshark.Connections[i]
 		if c.Transport != "tcp" {
-			e.outOfScope("tshark")
+			e.evalDatagram(c, m)
 			continue
 		}
 		cl, sv := endpointString(c.Client), endpointString(c.Server)

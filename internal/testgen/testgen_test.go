@@ -483,7 +483,9 @@ func TestCommittedCaptures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if _, ok := g.files[e.Name()]; !ok && e.Name() != "README.md" {
+		// udp/ is written by tlsgen -udp (quicgen, dtlsgen), checked by
+		// their own tests.
+		if _, ok := g.files[e.Name()]; !ok && e.Name() != "README.md" && !(e.IsDir() && e.Name() == "udp") {
 			t.Errorf("%s is committed but not generated", e.Name())
 		}
 	}
