@@ -17,7 +17,9 @@ import (
 // A fuzz input is a run of segments, each a 14-byte header and a payload:
 //
 //	byte 0   connection (low 4 bits), direction (bit 4: from the server),
-//	         flush the sharded engine after this segment (bit 5)
+//	         flush the sharded engine after this segment (bit 5), a UDP
+//	         datagram instead of a segment (bit 6: flags, sequence and
+//	         acknowledgement numbers unused)
 //	byte 1   TCP flags
 //	2..5     sequence number, 6..9 acknowledgement number
 //	10..11   milliseconds since the previous segment
@@ -32,9 +34,9 @@ func fuzzEndpoints(conn byte) (client, server netip.AddrPort) {
 	return client, server
 }
 
-// decodeFuzz turns an input into segments and the flush marks.
-func decodeFuzz(in []byte) ([]packet.Segment, []bool) {
-	var segs []packet.Segment
+// decodeFuzz turns an input into packets and the flush marks.
+func decodeFuzz(in []byte) ([]packet.Packet, []bool) {
+	var segs []packet.Packet
 	var flush []bool
 	at := fuzzStart
 	for len(in) >= fuzzHeader && len(segs) < 5000 {
@@ -49,7 +51,11 @@ func decodeFuzz(in []byte) ([]packet.Segment, []bool) {
 			s.Src, s.Dst = server, client
 		}
 		in = in[n:]
-		segs = append(segs, s)
+		p := packet.Packet{Transport: packet.TCP, Segment: s}
+		if h[0]&64 != 0 {
+			p = packet.Packet{Transport: packet.UDP, Datagram: packet.Datagram{Timestamp: s.Timestamp, Src: s.Src, Dst: s.Dst, Payload: s.Payload}}
+		}
+		segs = append(segs, p)
 		flush = append(flush, h[0]&32 != 0)
 	}
 	return segs, flush
@@ -67,8 +73,13 @@ func encodeFuzz(tb testing.TB, path string) []byte {
 	clients := map[byte]netip.AddrPort{}
 	var out []byte
 	var last time.Time
-	var seg packet.Segment
-	for src.Next(&seg) == nil {
+	var p packet.Packet
+	for src.NextPacket(&p) == nil {
+		seg, udp := p.Segment, p.Transport == packet.UDP
+		if udp {
+			d := p.Datagram
+			seg = packet.Segment{Timestamp: d.Timestamp, Src: d.Src, Dst: d.Dst, Payload: d.Payload}
+		}
 		k := [2]netip.AddrPort{seg.Src, seg.Dst}
 		if seg.Dst.Compare(seg.Src) < 0 {
 			k = [2]netip.AddrPort{seg.Dst, seg.Src}
@@ -84,6 +95,9 @@ func encodeFuzz(tb testing.TB, path string) []byte {
 		if seg.Src != clients[c] {
 			h[0] |= 16
 		}
+		if udp {
+			h[0] |= 64
+		}
 		h[1] = seg.Flags
 		binary.BigEndian.PutUint32(h[2:], seg.Seq)
 		binary.BigEndian.PutUint32(h[6:], seg.Ack)
@@ -98,8 +112,8 @@ func encodeFuzz(tb testing.TB, path string) []byte {
 	return out
 }
 
-// runFuzz dissects segs on n shards and returns the JSON lines.
-func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
+// runFuzz dissects the packets on n shards and returns the JSON lines.
+func runFuzz(t *testing.T, segs []packet.Packet, flush []bool, n int) string {
 	var out bytes.Buffer
 	w, err := output.New("json", &out, output.Options{})
 	if err != nil {
@@ -113,11 +127,14 @@ func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
 	})
 	var end time.Time
 	for i := range segs {
-		e.Add(&segs[i], true)
+		e.AddPacket(&segs[i], true)
 		if flush[i] {
 			e.Flush()
 		}
-		end = segs[i].Timestamp
+		end = segs[i].Segment.Timestamp
+		if segs[i].Transport == packet.UDP {
+			end = segs[i].Datagram.Timestamp
+		}
 	}
 	e.Close(end)
 	if err := w.Close(); err != nil {
@@ -126,11 +143,12 @@ func runFuzz(t *testing.T, segs []packet.Segment, flush []bool, n int) string {
 	return out.String()
 }
 
-// FuzzShards: for any sequence of segments (timeouts, resets, reuse of a
-// 4-tuple, lineage across connections included), three shards write what
-// one writes, byte for byte.
+// FuzzShards: for any sequence of segments and datagrams (timeouts,
+// resets, reuse of a 4-tuple, lineage across connections, QUIC and DTLS
+// included), three shards write what one writes, byte for byte.
 func FuzzShards(f *testing.F) {
-	for _, c := range []string{"multi.pcap", "tls12-ticket-resumed.pcap", "tls13-psk-resumed.pcap", "lossy.pcap", "fail-untrusted-tls13.pcap"} {
+	for _, c := range []string{"multi.pcap", "tls12-ticket-resumed.pcap", "tls13-psk-resumed.pcap", "lossy.pcap", "fail-untrusted-tls13.pcap",
+		"udp/quic-retry.pcap", "udp/dtls12-retransmit.pcap"} {
 		f.Add(encodeFuzz(f, "../testdata/captures/"+c))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
