@@ -114,3 +114,13 @@ func (c *Conn) endDatagram() {
 		c.quic.end()
 	}
 }
+
+// QUICConnID returns the connection ID side chose for itself (its Source
+// Connection ID), which the other side puts in every packet it sends;
+// nil before it is known, or on another transport.
+func (c *Conn) QUICConnID(side packet.Dir) []byte {
+	if c.quic == nil {
+		return nil
+	}
+	return c.quic.qc.ConnID(side)
+}

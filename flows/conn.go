@@ -25,6 +25,13 @@ type conn struct {
 	// transport is what carries the TLS: a TCP stream (Data, Gap) or UDP
 	// datagrams (Datagram).
 	transport dissect.Transport
+	// A datagram connection's open paths (5-tuples; QUIC may have
+	// several, see quicpath.go), what the closed ones counted, and the
+	// QUIC connection IDs it is indexed by.
+	paths     int
+	pathsSeen int
+	pathInfo  reassembly.CloseInfo
+	quicCIDs  [2]string
 
 	swapped bool // the ClientHello came the other way: endpoints swapped
 	closed  bool
@@ -63,7 +70,7 @@ func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
 
 // newDatagramConn makes the handler of a UDP flow that carries tr.
 func newDatagramConn(t *Tracker, info reassembly.ConnInfo, tr dissect.Transport) *conn {
-	c := &conn{t: t, info: info, uid: makeUID(info), transport: tr}
+	c := &conn{t: t, info: info, uid: makeUID(info), transport: tr, paths: 1, pathsSeen: 1}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewDatagramConn(cfg, sinkAdapter{c}, tr)
@@ -76,6 +83,9 @@ func (c *conn) Datagram(dir packet.Dir, ts time.Time, payload []byte) {
 		return
 	}
 	c.dc.Datagram(dir, ts, payload)
+	if c.transport == dissect.TransportQUIC {
+		c.t.learnQUIC(c)
+	}
 }
 
 // dirOf maps a reassembly direction to the TLS one, after a role swap.
@@ -116,9 +126,14 @@ func (c *conn) Anomaly(a reassembly.Anomaly) {
 	c.addAnomaly(a.Kind, c.dirOf(a.Dir).String(), a.Timestamp, a.Bytes, a.Detail)
 }
 
-// Close implements reassembly.Handler: the Record is built and handed on.
+// Close implements reassembly.Handler (and DatagramHandler, for the
+// first path of a datagram connection): the Record is built and handed on.
 func (c *conn) Close(info reassembly.CloseInfo) {
 	if c.closed {
+		return
+	}
+	if c.transport != dissect.TransportTCP && c.paths > 0 {
+		c.closePath(info) // the last path closes the connection
 		return
 	}
 	c.dc.End(info.Timestamp)

@@ -22,6 +22,7 @@ func (c *conn) datagramFacts(r *Record, st *dissect.State) {
 			VersionNegotiation:        []string{},
 			ClientPackets:             q.Packets[packet.FromClient],
 			ServerPackets:             q.Packets[packet.FromServer],
+			Paths:                     c.pathsSeen,
 			ClientTransportParameters: transportParams(q.ClientTransportParameters),
 			ServerTransportParameters: transportParams(q.ServerTransportParameters),
 		}

@@ -214,6 +214,10 @@ type QUIC struct {
 	VersionNegotiation []string `json:"version_negotiation"`
 	ClientPackets      int      `json:"client_packets"`
 	ServerPackets      int      `json:"server_packets"`
+	// Paths counts the address pairs the connection used: more than one
+	// after a NAT rebinding or a migration (RFC 9000 9), followed by
+	// connection ID; client and server are those of the first.
+	Paths int `json:"paths"`
 	// The transport parameters (RFC 9000 18.2) each side sent; the
 	// server's are in its EncryptedExtensions (with a key log).
 	ClientTransportParameters []TransportParameter `json:"client_transport_parameters"`

@@ -119,6 +119,9 @@ type Tracker struct {
 
 	// Connections closed, waiting for BuildClosed.
 	pending []closing
+
+	// paths finds open QUIC connections by connection ID (quicpath.go).
+	paths quicPaths
 }
 
 // closing is a closed connection waiting for BuildClosed.
@@ -175,6 +178,9 @@ func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 // NewDatagram implements reassembly.DatagramFactory: a UDP flow is
 // followed when its first datagram opens QUIC or DTLS.
 func (t *Tracker) NewDatagram(info *reassembly.ConnInfo, first []byte) reassembly.DatagramHandler {
+	if c := t.routeQUIC(info, first); c != nil {
+		return quicPath{c}
+	}
 	tr, ok := dissect.ClassifyDatagram(first)
 	if !ok {
 		return nil

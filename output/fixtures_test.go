@@ -269,7 +269,7 @@ func datagramFixtures() []*flows.Record {
 			Explanation: "The server supports none of the protocols the client offered (h3)."},
 		Close: "idle", ClientBytes: 1252, ServerBytes: 1252,
 		QUIC: &flows.QUIC{Version: "v1", ClientCID: "c1c1c1c1", ServerCID: "5e5e5e5e", OriginalDCID: "0d0d0d0d0d0d0d0d",
-			VersionNegotiation: []string{}, ClientPackets: 1, ServerPackets: 1,
+			VersionNegotiation: []string{}, ClientPackets: 1, ServerPackets: 1, Paths: 1,
 			ClientTransportParameters: []flows.TransportParameter{{Name: "max_idle_timeout", Value: "30000"}, {Name: "initial_source_connection_id", Value: "c1c1c1c1"}},
 			ServerTransportParameters: []flows.TransportParameter{},
 			Close: &flows.QUICClose{TS: at(14020), From: packet.FromServer, ErrorCode: 0x178, Error: "CRYPTO_ERROR(no_application_protocol)",

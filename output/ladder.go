@@ -213,6 +213,9 @@ func datagramNotes(r *flows.Record) []string {
 		if q.Retry {
 			notes = append(notes, "the server asked for address validation (Retry)")
 		}
+		if q.Paths > 1 {
+			notes = append(notes, fmt.Sprintf("the connection moved: %d address pairs, followed by connection ID", q.Paths))
+		}
 		if len(q.VersionNegotiation) > 0 {
 			vs := make([]string, len(q.VersionNegotiation))
 			for i, v := range q.VersionNegotiation {

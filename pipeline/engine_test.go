@@ -47,9 +47,10 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 			t.Error(err)
 		}
 	})
-	var seg packet.Segment
+	var p packet.Packet
+	var last time.Time
 	for {
-		err := src.Next(&seg)
+		err := src.NextPacket(&p)
 		if err == io.EOF {
 			break
 		}
@@ -57,10 +58,14 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 			// A damaged capture is dissected as far as it goes, here too.
 			break
 		}
-		e.Add((*packet.Segment)(&seg), src.Retained())
+		e.AddPacket(&p, src.Retained())
 		src.Done(e.Done())
+		last = p.Segment.Timestamp
+		if p.Transport == packet.UDP {
+			last = p.Datagram.Timestamp
+		}
 	}
-	e.Close(seg.Timestamp)
+	e.Close(last)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +78,8 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 func captures(t *testing.T) []string {
 	files, err := filepath.Glob("../testdata/captures/*.pcap")
 	ng, _ := filepath.Glob("../testdata/captures/*.pcapng")
-	files = append(files, ng...)
+	udp, _ := filepath.Glob("../testdata/captures/udp/*.pcap")
+	files = append(append(files, ng...), udp...)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed captures (%v)", err)
 	}
