@@ -104,9 +104,10 @@ func LooksLikeDTLS(b []byte) bool {
 	if err != nil {
 		return false
 	}
-	if v == VersionDTLS10OpenSSL && (r.Type != ContentHandshake || r.Epoch != 0) {
-		// 0x0100 is a weak sign on its own: only a plaintext handshake
-		// fragment, checked below, makes it OpenSSL's old DTLS.
+	if v == VersionDTLS10OpenSSL && !(r.Type == ContentHandshake && r.Epoch == 0) && !(r.Type == ContentApplicationData && r.Epoch > 0) {
+		// 0x0100 is a weaker sign than the standard versions: OpenSSL's
+		// old DTLS is claimed on its hellos, or on application data met
+		// in the middle of a session, nothing else.
 		return false
 	}
 	if r.Type == ContentHandshake && r.Epoch == 0 {

@@ -37,7 +37,8 @@
 // their own (quic.*, dtls.*; datagram.go says how their sequences are
 // normalised: QUIC keeps the hellos in clear, DTLS folds fragments and
 // retransmitted flights), and the JA4 tools' QUIC fingerprints in
-// ja4.quic.*. Zeek, Suricata, Arkime and nDPI are compared on TCP only.
+// ja4.quic.*, and Zeek's ssl.log rows of DTLS in zeek.dtls.*. Suricata,
+// Arkime and nDPI are compared on TCP only.
 //
 // # The message sequence against tshark
 //

@@ -7,53 +7,61 @@ package conformance
 // (or go run ./cmd/tlsconformance -thresholds), which prints the measured
 // counts in this form, and raise them here.
 var thresholds = map[string]int{
-	"run.captures":        216, // of 216 (the two PPP captures now open)
-	"tshark.connections":  538, // of 538
-	"tshark.messages":     528, // of 538
-	"tshark.version":      424, // of 428
-	"tshark.cipher":       423, // of 427
-	"tshark.sni":          239, // of 239
-	"tshark.alpn":         37,  // of 38
-	"tshark.resumed":      424, // of 425
-	"tshark.alerts":       9,   // of 9
-	"zeek.connections":    55,  // of 55
-	"zeek.version":        52,  // of 52
-	"zeek.cipher":         51,  // of 51
-	"zeek.curve":          36,  // of 36
-	"zeek.server_name":    17,  // of 18
-	"zeek.resumed":        52,  // of 52
-	"zeek.established":    52,  // of 52
-	"zeek.last_alert":     4,   // of 4
-	"zeek.next_protocol":  2,   // of 2
-	"zeek.ssl_history":    52,  // of 53
-	"zeek.cert_chain_fps": 39,  // of 39
-	"zeek.x509":           30,  // of 32
-	"suricata.checks":     48,  // of 50
-	"ja4.ja4":             143, // of 143
-	"ja4.ja4s":            83,  // of 83
-	"ja4.quic.ja4":        49,  // of 49
-	"ja4.quic.ja4s":       28,  // of 28
-	"ja4.ja4x":            21,  // of 21
-	"arkime.connections":  30,  // of 30
-	"arkime.version":      29,  // of 29
-	"arkime.cipher":       29,  // of 29
-	"arkime.ja3":          29,  // of 29
-	"arkime.ja3s":         29,  // of 29
-	"arkime.ja4":          29,  // of 29
-	"arkime.cert":         19,  // of 20
-	"ndpi.connections":    62,  // of 62
-	"ndpi.sni":            31,  // of 31
-	"ndpi.alpn":           17,  // of 17
-	"ndpi.alpn_offered":   35,  // of 35
-	"ndpi.version":        36,  // of 36
-	"ndpi.ja3":            45,  // of 45
-	"ndpi.ja3s":           37,  // of 37
-	"ndpi.ja4":            27,  // of 45
-	"ndpi.cipher":         37,  // of 37
-	"ndpi.issuer":         21,  // of 21
-	"ndpi.subject":        21,  // of 21
-	"ndpi.validity":       21,  // of 21
-	"ndpi.cert_sha1":      21,  // of 21
+	"run.captures":             216, // of 216 (the two PPP captures now open)
+	"tshark.connections":       538, // of 538
+	"tshark.messages":          528, // of 538
+	"tshark.version":           424, // of 428
+	"tshark.cipher":            423, // of 427
+	"tshark.sni":               239, // of 239
+	"tshark.alpn":              37,  // of 38
+	"tshark.resumed":           424, // of 425
+	"tshark.alerts":            9,   // of 9
+	"zeek.connections":         55,  // of 55
+	"zeek.version":             52,  // of 52
+	"zeek.cipher":              51,  // of 51
+	"zeek.curve":               36,  // of 36
+	"zeek.server_name":         17,  // of 18
+	"zeek.resumed":             52,  // of 52
+	"zeek.established":         52,  // of 52
+	"zeek.last_alert":          4,   // of 4
+	"zeek.next_protocol":       2,   // of 2
+	"zeek.ssl_history":         52,  // of 53
+	"zeek.cert_chain_fps":      39,  // of 39
+	"zeek.x509":                30,  // of 32
+	"zeek.dtls.connections":    3,   // of 3
+	"zeek.dtls.version":        3,   // of 3
+	"zeek.dtls.cipher":         3,   // of 3
+	"zeek.dtls.curve":          3,   // of 3
+	"zeek.dtls.resumed":        3,   // of 3
+	"zeek.dtls.established":    3,   // of 3
+	"zeek.dtls.ssl_history":    2,   // of 3 (webrtc-stun: Zeek's originator is the STUN side)
+	"zeek.dtls.cert_chain_fps": 3,   // of 3
+	"suricata.checks":          48,  // of 50
+	"ja4.ja4":                  143, // of 143
+	"ja4.ja4s":                 83,  // of 83
+	"ja4.quic.ja4":             49,  // of 49
+	"ja4.quic.ja4s":            28,  // of 28
+	"ja4.ja4x":                 21,  // of 21
+	"arkime.connections":       30,  // of 30
+	"arkime.version":           29,  // of 29
+	"arkime.cipher":            29,  // of 29
+	"arkime.ja3":               29,  // of 29
+	"arkime.ja3s":              29,  // of 29
+	"arkime.ja4":               29,  // of 29
+	"arkime.cert":              19,  // of 20
+	"ndpi.connections":         62,  // of 62
+	"ndpi.sni":                 31,  // of 31
+	"ndpi.alpn":                17,  // of 17
+	"ndpi.alpn_offered":        35,  // of 35
+	"ndpi.version":             36,  // of 36
+	"ndpi.ja3":                 45,  // of 45
+	"ndpi.ja3s":                37,  // of 37
+	"ndpi.ja4":                 27,  // of 45
+	"ndpi.cipher":              37,  // of 37
+	"ndpi.issuer":              21,  // of 21
+	"ndpi.subject":             21,  // of 21
+	"ndpi.validity":            21,  // of 21
+	"ndpi.cert_sha1":           21,  // of 21
 	// QUIC and DTLS against tshark (datagram.go).
 	"quic.connections":  80, // of 80
 	"quic.messages":     79, // of 80 (quic-v2: its own DSB secrets, which we use)
@@ -61,8 +69,8 @@ var thresholds = map[string]int{
 	"quic.cipher":       44, // of 44
 	"quic.sni":          77, // of 77
 	"quic.alpn_offered": 80, // of 80
-	"dtls.connections":  19, // of 20
-	"dtls.messages":     17, // of 19
+	"dtls.connections":  20, // of 20
+	"dtls.messages":     18, // of 20 (a DTLS 1.3 HRR tshark 4.0 misreads; a snapped message we call incomplete)
 	"dtls.version":      12, // of 12
 	"dtls.cipher":       12, // of 12
 	"dtls.sni":          1,  // of 1

@@ -32,9 +32,14 @@ func (e *capEval) evalZeek() {
 		if vs := z.values["version"]; len(vs) > 0 {
 			ver = vs[0]
 		}
-		if strings.HasPrefix(ver, "DTLS") ||
-			(z.orig != "" && e.udpKeys[pairKey(z.orig, z.resp)]) ||
-			(z.orig == "" && e.tsharkTCP() == 0 && len(e.udpKeys) > 0) {
+		// DTLS rows (Zeek logs DTLS in ssl.log too) are compared in
+		// zeek.dtls.*; QUIC's go to Zeek's quic.log, not compared.
+		prefix := "zeek."
+		switch {
+		case strings.HasPrefix(ver, "DTLS"):
+			prefix = "zeek.dtls."
+		case (z.orig != "" && e.udpKeys[pairKey(z.orig, z.resp)]) ||
+			(z.orig == "" && e.tsharkTCP() == 0 && len(e.udpKeys) > 0):
 			e.outOfScope("zeek")
 			continue
 		}
@@ -64,7 +69,7 @@ func (e *capEval) evalZeek() {
 		default:
 			what = "no -F zeek output (" + e.run.ZeekStatus + ")"
 		}
-		e.count("zeek.connections", row != nil, conn, what, "ssl.log row")
+		e.count(prefix+"connections", row != nil, conn, what, "ssl.log row")
 		if row == nil {
 			continue
 		}
@@ -74,7 +79,7 @@ func (e *capEval) evalZeek() {
 			if !ok {
 				continue
 			}
-			cat := "zeek." + f
+			cat := prefix + f
 			if len(vals) > 1 {
 				t := e.tallies[cat]
 				t.Conflicts++
