@@ -14,12 +14,12 @@ func failedRecord() *flows.Record {
 	ts := flows.Time{Time: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
 	return &flows.Record{
 		TS: ts, EndTS: ts, UID: "Cabc", Version: "TLS 1.3", SNI: "api.example.com",
-		Client:      flows.Endpoint{IP: "192.0.2.1", Port: 50000},
-		Server:      flows.Endpoint{IP: "198.51.100.7", Port: 443},
-		ALPNOffered: []string{"h2", "http/1.1"},
-		Alerts:      []flows.Alert{{TS: ts, From: packet.FromServer, Level: "fatal", Description: "bad_certificate", Code: 42}},
-		Status:      flows.StatusFailed,
-		Failure:     &flows.Failure{Reason: flows.ReasonBadCertificate, By: "server", Alert: "bad_certificate"},
+		Client:        flows.Endpoint{IP: "192.0.2.1", Port: 50000},
+		Server:        flows.Endpoint{IP: "198.51.100.7", Port: 443},
+		ALPNOffered:   []string{"h2", "http/1.1"},
+		Alerts:        []flows.Alert{{TS: ts, From: packet.FromServer, Level: "fatal", Description: "bad_certificate", Code: 42}},
+		Status:        flows.StatusFailed,
+		Failure:       &flows.Failure{Reason: flows.ReasonBadCertificate, By: "server", Alert: "bad_certificate"},
 		SessionTicket: flows.SessionTicket{RedeemedAfter: 1.5},
 	}
 }
@@ -43,11 +43,11 @@ func TestMatch(t *testing.T) {
 		{`server.port in [443, 8443]`, true, true},
 		{`server.port > 1000`, false, true},
 		{`failure.reason == "bad_certificate"`, true, false},
-		{`failure.reason == nil`, false, true},         // no failure: its members are nil
+		{`failure.reason == nil`, false, true},             // no failure: its members are nil
 		{`failure.nosuch.deeper.still == nil`, true, true}, // nil all the way down
-		{`alerts[3].code == nil`, true, true},             // out of range: nil
+		{`alerts[3].code == nil`, true, true},              // out of range: nil
 		{`certificates[0].subject == "x"`, false, false},
-		{`transport == nil`, true, true},               // a field not in the contract yet
+		{`transport == nil`, true, true}, // a field not in the contract yet
 		{`transport == "quic"`, false, false},
 		{`any(alerts, .description == "bad_certificate")`, true, false},
 		{`len(alerts) == 1`, true, false},
