@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,10 +41,18 @@ const progName = "tlsdissect"
 
 // Exit codes, as a packet person expects them.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitHandshake   = 3   // -fail-exit: a selected handshake failed
+	exitInterrupted = 130 // 128 + SIGINT, as a shell reports it
 )
+
+// errInterrupted: a signal stopped the reading of a file before its end.
+var errInterrupted = errors.New("interrupted")
+
+// errHandshakeFailed: -fail-exit and a handshake failed.
+var errHandshakeFailed = errors.New("a handshake failed")
 
 func main() {
 	tuneGC()
@@ -80,6 +89,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.Is(err, errHelp) {
 		return exitOK
 	}
+	var fe *filterError
+	if errors.As(err, &fe) {
+		// One line, pointing at the column: the usage would hide it.
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		fmt.Fprintf(stderr, "usage: %s -r FILE | -i IFACE [flags] [BPF filter]; %s -h for help\n", progName, progName)
@@ -98,11 +113,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitFailure
 	}
 	defer stopProfiles()
-	if err := dissectAll(ctx, opts, stdin, stdout, stderr, hup); err != nil {
+	opts.detectTerminal(stdout, os.Getenv)
+	err = dissectAll(ctx, opts, stdin, stdout, stderr, hup)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHandshakeFailed):
+		return exitHandshake
+	case errors.Is(err, errInterrupted):
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		return exitFailure
+		return exitInterrupted
 	}
-	return exitOK
+	fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+	return exitFailure
 }
 
 // dissectAll runs the pipeline from the packet source to the writer.
@@ -135,7 +158,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		return err
 	}
 	// Live, a table prints each row as its connection ends.
-	w, err := output.New(o.format, sink, output.Options{Width: o.width, Title: o.title(), Stream: o.live != ""})
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != ""})
 	if err != nil {
 		return err
 	}
@@ -145,8 +168,12 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	var writeErr error
 	var failed atomic.Bool
 	var written atomic.Uint64
+	var sel selected
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
+			return
+		}
+		if !sel.keep(o.display, r) {
 			return
 		}
 		if err := sink.reopenIfAsked(); err != nil {
@@ -200,9 +227,16 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		writeErr = err
 	}
 
+	// A signal stopped a file's reading: what came out is partial. Live,
+	// a signal is how a capture ends.
+	interrupted := ctx.Err() != nil && o.live == ""
 	if !o.quiet {
-		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, written.Load(), time.Since(started))
+		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, outcome{
+			written: written.Load(), filteredOut: sel.dropped, filtering: o.display != nil,
+			writeFailed: writeErr != nil,
+		}, time.Since(started))
 	}
+	sel.warn(stderr, o)
 	if writeErr != nil {
 		return writeErr
 	}
@@ -210,10 +244,16 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		// capture's errors already name the file and the problem.
 		return readErr
 	}
+	if interrupted {
+		return fmt.Errorf("%w reading %s after %d packets: the output is partial", errInterrupted, o.sourceName(), src.Stats().Packets)
+	}
 	if cs := src.Stats(); cs.Packets > 0 && cs.Skipped[capture.SkipLinkType] == cs.Packets {
 		// Nothing at all could be read: say why rather than report an
 		// empty capture.
 		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.file, cs.UnsupportedLinkType)
+	}
+	if o.failExit && sel.failed > 0 {
+		return errHandshakeFailed
 	}
 	return nil
 }
@@ -222,6 +262,11 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 	filter := strings.Join(o.filter, " ")
 	if o.live != "" {
+		name, err := interfaceByIndex(o.live, capture.ListDevices)
+		if err != nil {
+			return nil, err
+		}
+		o.live = name
 		return capture.OpenLive(o.live, capture.LiveOptions{
 			Options:    capture.Options{Filter: filter, Snaplen: o.snaplen},
 			Promisc:    !o.noPromisc,
@@ -305,6 +350,28 @@ func loadKeyLog(files []string, embedded [][]byte, stderr io.Writer) (*keys.KeyL
 		fmt.Fprintf(stderr, "%s: warning: the key log holds no secrets\n", progName)
 	}
 	return kl, nil
+}
+
+// interfaceByIndex reads -i N as tcpdump does: the Nth interface -D
+// lists, unless an interface is called N.
+func interfaceByIndex(name string, list func() ([]capture.Device, error)) (string, error) {
+	n, err := strconv.Atoi(name)
+	if err != nil || n < 1 || strconv.Itoa(n) != name {
+		return name, nil
+	}
+	devs, err := list()
+	if err != nil {
+		return "", fmt.Errorf("-i %s: %w", name, err)
+	}
+	for _, d := range devs {
+		if d.Name == name {
+			return name, nil
+		}
+	}
+	if n > len(devs) {
+		return "", fmt.Errorf("-i %d: there are %d interfaces (tlsdissect -D lists them)", n, len(devs))
+	}
+	return devs[n-1].Name, nil
 }
 
 func listDevices(stdout, stderr io.Writer) int {

@@ -11,14 +11,37 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
+// outcome is what became of the records, for the summary line.
+type outcome struct {
+	written     uint64 // records the writer took
+	filteredOut uint64 // records -Y left out
+	filtering   bool   // -Y was given
+	writeFailed bool   // a write failed: written is not a count of records out
+}
+
+func (o outcome) String() string {
+	var s string
+	if o.writeFailed {
+		// Some of what the writer took may still have been in a buffer:
+		// claim nothing.
+		s = fmt.Sprintf("writing failed after at most %d records", o.written)
+	} else {
+		s = fmt.Sprintf("%d records written", o.written)
+	}
+	if o.filtering {
+		s += fmt.Sprintf(" (%d left out by -Y)", o.filteredOut)
+	}
+	return s
+}
+
 // printSummary writes the one line that closes every run.
-func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, written uint64, elapsed time.Duration) {
+func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, out outcome, elapsed time.Duration) {
 	var anomalies uint64
 	for _, n := range fs.Anomalies {
 		anomalies += n
 	}
-	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d anomalies, %d records written, %.3fs",
-		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, anomalies, written, elapsed.Seconds())
+	fmt.Fprintf(w, "%s: %d packets, %d TCP connections, %d TLS connections, %d failed, %d anomalies, %s, %.3fs",
+		progName, cs.Packets, as.Connections, fs.TLS, fs.Failed, anomalies, out, elapsed.Seconds())
 	var skipped []string
 	if cs.DecodeErrors > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
