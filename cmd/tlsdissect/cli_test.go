@@ -125,7 +125,7 @@ func TestInterfaceByIndex(t *testing.T) {
 	broken := func() ([]capture.Device, error) { return nil, errors.New("no libpcap") }
 	for _, c := range []struct {
 		in, want, err string
-		list      func() ([]capture.Device, error)
+		list          func() ([]capture.Device, error)
 	}{
 		{"eth0", "eth0", "", broken},
 		{"1", "eth0", "", list},
@@ -319,4 +319,3 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(b)
 }
-

@@ -132,7 +132,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer, hup <-chan os.Signal) error {
 	started := time.Now()
 
-	// 1. Packets in.
+	// 1. Packets in. -w reads the input twice: standard input is kept in
+	// a file for it.
+	input := o.file
+	if o.writeFile != "" && o.file == "-" {
+		spool, err := spoolStdin(stdin)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(spool)
+		f, err := os.Open(spool)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		stdin, input = f, spool
+	}
 	src, err := openSource(o, stdin)
 	if err != nil {
 		return err
@@ -168,7 +183,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	var writeErr error
 	var failed atomic.Bool
 	var written atomic.Uint64
-	var sel selected
+	sel := selected{keepConns: o.writeFile != ""}
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
 			return
@@ -239,6 +254,15 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	sel.warn(stderr, o)
 	if writeErr != nil {
 		return writeErr
+	}
+	if interrupted {
+		if o.writeFile != "" {
+			fmt.Fprintf(stderr, "%s: -w %s not written: interrupted\n", progName, o.writeFile)
+		}
+	} else if o.writeFile != "" {
+		if err := writePackets(o, input, sel.conns, readErr != nil, stderr); err != nil {
+			return err
+		}
 	}
 	if readErr != nil {
 		// capture's errors already name the file and the problem.

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/tlsdissect/tlsdissect/flows"
+	"github.com/tlsdissect/tlsdissect/pcapout"
 	"github.com/tlsdissect/tlsdissect/recfilter"
 )
 
@@ -25,7 +26,7 @@ type selected struct {
 	firstErr        error
 	// conns are the selected connections, for -w; kept only when keepConns.
 	keepConns bool
-	conns     []flows.Record
+	conns     []pcapout.Conn
 }
 
 // keep reports whether r passes f (nil passes everything) and counts it.
@@ -41,6 +42,7 @@ func (s *selected) keep(f *recfilter.Filter, r *flows.Record) bool {
 		}
 		if !ok || err != nil {
 			s.dropped++
+			s.addConn(r, false)
 			return false
 		}
 	}
@@ -48,12 +50,21 @@ func (s *selected) keep(f *recfilter.Filter, r *flows.Record) bool {
 	if r.Status == flows.StatusFailed {
 		s.failed++
 	}
-	if s.keepConns {
-		// Only what finds the packets again; the record's slices are not
-		// the caller's to keep.
-		s.conns = append(s.conns, flows.Record{TS: r.TS, EndTS: r.EndTS, Client: r.Client, Server: r.Server, UID: r.UID})
-	}
+	s.addConn(r, true)
 	return true
+}
+
+// addConn keeps what -w needs to find r's packets again (copied: the
+// record is not ours to keep), selected or not: the connections left out
+// tell where the selected ones end when ports are reused.
+func (s *selected) addConn(r *flows.Record, sel bool) {
+	if !s.keepConns {
+		return
+	}
+	if c, ok := connOf(r); ok {
+		c.Selected = sel
+		s.conns = append(s.conns, c)
+	}
 }
 
 // warn tells what -Y could not decide, and with -v what it kept.
