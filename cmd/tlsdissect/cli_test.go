@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -318,4 +320,30 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestExitStatus: a failed write is exit 1 and the summary claims no
+// records written; an interrupted file read is exit 130 and says so.
+func TestExitStatus(t *testing.T) {
+	file := filepath.Join(capturesDir, "multi.pcap")
+	if _, err := os.Stat("/dev/full"); err == nil {
+		r := runBin(t, nil, "-F", "json", "-r", file, "-o", "/dev/full")
+		if r.code != exitFailure || !strings.Contains(r.stderr, "writing failed after at most") || strings.Contains(r.stderr, "records written") {
+			t.Errorf("write to /dev/full: exit %d, %q", r.code, r.stderr)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var so, se bytes.Buffer
+	code := run(ctx, []string{"-F", "json", "-r", file}, nil, &so, &se, nil)
+	if code != exitInterrupted || !strings.Contains(se.String(), "interrupted reading "+file) || !strings.Contains(se.String(), "partial") {
+		t.Errorf("interrupted: exit %d, %q", code, se.String())
+	}
+	// With -w, nothing is written then, and it says so.
+	out := filepath.Join(t.TempDir(), "x.pcapng")
+	se.Reset()
+	code = run(ctx, []string{"-q", "-F", "json", "-r", file, "-w", out}, nil, &so, &se, nil)
+	if _, err := os.Stat(out); code != exitInterrupted || err == nil || !strings.Contains(se.String(), "not written") {
+		t.Errorf("interrupted -w: exit %d, %q, file %v", code, se.String(), err)
+	}
 }
