@@ -125,12 +125,17 @@ type fragKey struct {
 	proto    layers.IPProtocol
 }
 
+// Filter says whether a frame may be copied at all (the BPF filter of
+// the first reading, so that -w writes only what the filter let in); nil
+// lets every frame through. data is valid only during the call.
+type Filter func(linkType uint32, data []byte, ts time.Time, wireLen int) bool
+
 // Copy reads the inputs in turn and writes to w, in format, the frames
-// that belong to the selected connections, unchanged. The later fragments
-// of a selected IPv4 datagram are copied when they follow its first.
-// A damaged input ends its copy with an error wrapping ErrCorrupt; what
-// was copied before it is written out.
-func Copy(w io.Writer, format Format, inputs []Input, sel *Selection) (Stats, error) {
+// that pass keep and belong to the selected connections, unchanged. The
+// later fragments of a selected IPv4 datagram are copied when they follow
+// its first. A damaged input ends its copy with an error wrapping
+// ErrCorrupt; what was copied before it is written out.
+func Copy(w io.Writer, format Format, inputs []Input, sel *Selection, keep Filter) (Stats, error) {
 	var st Stats
 	out, err := newWriter(w, format)
 	if err != nil {
@@ -162,6 +167,9 @@ func Copy(w io.Writer, format Format, inputs []Input, sel *Selection) (Stats, er
 				firstLink = f.linkType
 			}
 			st.Read++
+			if keep != nil && !keep(f.linkType, f.data, f.ts, f.wireLen) {
+				continue
+			}
 			m, decoded := matches(&f, sel, frags)
 			if !decoded {
 				st.Undecoded++

@@ -187,7 +187,7 @@ func TestCommittedCaptures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := Copy(io.Discard, PcapNG, []Input{{Name: name, R: f}}, NewSelection(nil))
+		st, err := Copy(io.Discard, PcapNG, []Input{{Name: name, R: f}}, NewSelection(nil), nil)
 		f.Close()
 		if err != nil || st.Read == 0 || st.Written != 0 {
 			t.Errorf("%s: %+v, %v", name, st, err)

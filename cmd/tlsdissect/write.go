@@ -7,6 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcap"
 
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/pcapout"
@@ -33,6 +39,37 @@ func connOf(r *flows.Record) (pcapout.Conn, bool) {
 		Client: netip.AddrPortFrom(c, r.Client.Port), Server: netip.AddrPortFrom(s, r.Server.Port),
 		UDP: udp, First: r.TS.Time, Last: r.EndTS.Time,
 	}, true
+}
+
+// bpfFilter applies the BPF filter of the command line to the frames -w
+// copies, as the first reading did (libpcap's compiler and interpreter on
+// a dead handle), so that the file holds only packets the filter let in.
+// A link type libpcap cannot compile for lets every frame through: the
+// first reading already kept out what it could.
+func bpfFilter(o *options) pcapout.Filter {
+	expr := strings.Join(o.filter, " ")
+	if expr == "" {
+		return nil
+	}
+	progs := map[uint32]*pcap.BPF{}
+	return func(lt uint32, data []byte, ts time.Time, wireLen int) bool {
+		dlt := lt
+		switch lt {
+		case 12, 14, 101:
+			dlt = 12 // LINKTYPE_RAW is DLT_RAW, 12 on Linux
+		}
+		prog, ok := progs[dlt]
+		if !ok {
+			if dlt <= 255 {
+				prog, _ = pcap.NewBPF(layers.LinkType(dlt), o.snaplen, expr)
+			}
+			progs[dlt] = prog
+		}
+		if prog == nil {
+			return true
+		}
+		return prog.Matches(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: wireLen}, data)
+	}
 }
 
 // spoolStdin copies standard input to a temporary file, so that -w can
@@ -71,7 +108,7 @@ func writePackets(o *options, input string, conns []pcapout.Conn, inputDamaged b
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	format := pcapout.FormatFor(o.writeFile)
-	st, err := pcapout.Copy(tmp, format, []pcapout.Input{{Name: o.sourceName(), R: in}}, pcapout.NewSelection(conns))
+	st, err := pcapout.Copy(tmp, format, []pcapout.Input{{Name: o.sourceName(), R: in}}, pcapout.NewSelection(conns), bpfFilter(o))
 	if err != nil && !(inputDamaged && errors.Is(err, pcapout.ErrCorrupt)) {
 		tmp.Close()
 		return fmt.Errorf("-w %s: %w", o.writeFile, err)

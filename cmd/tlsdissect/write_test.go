@@ -64,7 +64,10 @@ func TestWritePackets(t *testing.T) {
 		name, input, expr, out string
 		stdin, real            bool
 		conns                  int
+		bpf                    string
+		wantPackets            int // when the BPF filter keeps out some of a connection's packets
 	}{
+		{name: "bpf keeps its packets out", input: "multi.pcap", expr: `client.port == 50000`, out: "b.pcapng", conns: 1, bpf: "tcp[tcpflags] & tcp-ack != 0", wantPackets: 17},
 		{name: "failed to pcapng", input: "multi.pcap", expr: `status == "failed"`, out: "f.pcapng", conns: 5},
 		{name: "one to pcap", input: "multi.pcap", expr: `status == "failed" and version == "TLS 1.3"`, out: "f.pcap", conns: 1},
 		{name: "real binary", input: "multi.pcap", expr: `resumed`, out: "r.pcapng", conns: 2, real: true},
@@ -94,6 +97,9 @@ func TestWritePackets(t *testing.T) {
 			if c.expr != "" {
 				args = append(args, "-Y", c.expr)
 			}
+			if c.bpf != "" {
+				args = append(args, c.bpf)
+			}
 			run := runBin
 			if c.real {
 				run = execBin
@@ -119,6 +125,13 @@ func TestWritePackets(t *testing.T) {
 				}
 			}
 			got := segments(t, out)
+			if c.wantPackets > 0 {
+				// All but the SYN: expect is every packet of the connection.
+				if len(got) != c.wantPackets || len(expect) != c.wantPackets+1 {
+					t.Fatalf("%d packets written of %d, want %d", len(got), len(expect), c.wantPackets)
+				}
+				return
+			}
 			if len(got) != len(expect) {
 				t.Fatalf("%d packets written, want the %d of the selected connections", len(got), len(expect))
 			}
