@@ -130,66 +130,88 @@ type fragKey struct {
 // lets every frame through. data is valid only during the call.
 type Filter func(linkType uint32, data []byte, ts time.Time, wireLen int) bool
 
-// Copy reads the inputs in turn and writes to w, in format, the frames
-// that pass keep and belong to the selected connections, unchanged. The
-// later fragments of a selected IPv4 datagram are copied when they follow
-// its first. A damaged input ends its copy with an error wrapping
-// ErrCorrupt; what was copied before it is written out.
+// Copy reads the inputs and writes to w, in format, the frames that pass
+// keep and belong to the selected connections, unchanged. Several inputs
+// are merged in time order (the earlier input's frame first on a tie), as
+// the dissection read them. The later fragments of a selected IPv4
+// datagram are copied when they follow its first. A damaged input ends
+// the copy with an error wrapping ErrCorrupt; what was copied before it
+// is written out.
 func Copy(w io.Writer, format Format, inputs []Input, sel *Selection, keep Filter) (Stats, error) {
 	var st Stats
 	out, err := newWriter(w, format)
 	if err != nil {
 		return st, err
 	}
-	frags := map[fragKey]bool{}
 	firstLink := uint32(1)
-	var copyErr error
+	readers := make([]*reader, len(inputs))
 	for i, in := range inputs {
 		r, err := newReader(in.R, in.Name)
 		if err != nil {
-			copyErr = err
-			break
+			return st, err
 		}
+		readers[i] = r
 		if i == 0 && !r.ng {
 			firstLink = r.linkType
 		}
-		var f frame
-		for {
-			err := r.next(&f)
-			if err == io.EOF {
-				break
+	}
+	// One frame ahead from each input; a frame's data is its reader's
+	// buffer, untouched until that reader is read again.
+	pending := make([]frame, len(readers))
+	live := make([]bool, len(readers))
+	for i, r := range readers {
+		switch err := r.next(&pending[i]); {
+		case err == nil:
+			live[i] = true
+		case err != io.EOF:
+			return st, finish(out, firstLink, err)
+		}
+	}
+	if len(readers) > 0 && live[0] {
+		firstLink = pending[0].linkType
+	}
+	frags := map[fragKey]bool{}
+	for {
+		i := -1
+		for j := range readers {
+			if live[j] && (i < 0 || pending[j].ts.Before(pending[i].ts)) {
+				i = j
 			}
-			if err != nil {
-				copyErr = err
-				break
-			}
-			if i == 0 && st.Read == 0 {
-				firstLink = f.linkType
-			}
-			st.Read++
-			if keep != nil && !keep(f.linkType, f.data, f.ts, f.wireLen) {
-				continue
-			}
-			m, decoded := matches(&f, sel, frags)
+		}
+		if i < 0 {
+			break
+		}
+		f := &pending[i]
+		st.Read++
+		if keep == nil || keep(f.linkType, f.data, f.ts, f.wireLen) {
+			m, decoded := matches(f, sel, frags)
 			if !decoded {
 				st.Undecoded++
 			}
-			if !m {
-				continue
+			if m {
+				if err := out.write(i, f); err != nil {
+					return st, err
+				}
+				st.Written++
 			}
-			if err := out.write(i, &f); err != nil {
-				return st, err
-			}
-			st.Written++
 		}
-		if copyErr != nil {
-			break
+		switch err := readers[i].next(f); {
+		case err == io.EOF:
+			live[i] = false
+		case err != nil:
+			return st, finish(out, firstLink, err)
 		}
 	}
-	if err := out.close(firstLink); err != nil {
-		return st, err
+	return st, out.close(firstLink)
+}
+
+// finish flushes what was copied before a reading error and returns the
+// error (or the flush's, which is worse).
+func finish(out *writer, linkType uint32, readErr error) error {
+	if err := out.close(linkType); err != nil {
+		return err
 	}
-	return st, copyErr
+	return readErr
 }
 
 // decoderFor picks gopacket's decoder for a frame of link type lt, and

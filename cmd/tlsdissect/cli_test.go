@@ -60,7 +60,14 @@ func TestTcpdumpHabits(t *testing.T) {
 		}},
 		{args: []string{"-nonsense"}, wantErr: "-nonsense"},
 		{args: []string{"-nrx"}, wantErr: "-nrx"},
-		{args: []string{"-r", "a.pcap", "-r", "b.pcap"}, wantErr: "-r given 2 times"},
+		{args: []string{"-r", "a.pcap", "-r", "b.pcap"}, check: func(t *testing.T, o *options) {
+			if strings.Join(o.inputs, " ") != "a.pcap b.pcap" || o.file != "a.pcap" || o.sourceName() != "a.pcap and 1 more files" {
+				t.Errorf("inputs %q, file %q", o.inputs, o.file)
+			}
+		}},
+		{args: []string{"-r", "-", "-r", "b.pcap"}, wantErr: "standard input cannot be read with other files"},
+		{args: []string{"-r", "/nonexistent/*.pcap"}, wantErr: "no file matches"},
+		{args: []string{"-r", "a.pcap", "-r", "b.pcap", "-w", "b.pcap"}, wantErr: "overwrite"},
 		{args: []string{"-r", "a.pcap", "tcp", "-F", "json"}, wantErr: "-F after the BPF filter"},
 		{args: []string{"-r", "a.pcap", "tcp", "-nq"}, wantErr: "-nq after the BPF filter"},
 		{args: []string{"-r", "a.pcap", "-p"}, wantErr: "-p is for live capture"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,9 @@ var errHelp = errors.New("help requested")
 
 // options is everything the command line says.
 type options struct {
-	files       stringList // -r, once (several are refused for now)
-	file        string     // files[0]
+	files       stringList // -r as given
+	inputs      []string   // the files they name (directories and globs expanded)
+	file        string     // inputs[0]
 	live        string
 	filter      []string
 	format      string
@@ -77,7 +79,7 @@ var flagSections = []string{"Input", "Filters", "Output", "Analysis", "Program"}
 
 // flagDocs is every flag, in the order usage prints them.
 var flagDocs = []flagDoc{
-	{name: "r", arg: "FILE", section: "Input", complete: "file", help: `read packets from a pcap or pcapng file ("-" = stdin)`},
+	{name: "r", arg: "FILE", section: "Input", complete: "file", help: `read packets from a pcap or pcapng file ("-" = stdin); repeat it, or give a directory or a quoted glob, to read several files as one capture in time order`},
 	{name: "i", arg: "IFACE", section: "Input", complete: "iface", help: `capture live on IFACE, or the Nth of -D ("any" for all; needs root or CAP_NET_RAW)`},
 	{name: "D", section: "Input", help: "list the interfaces -i accepts, numbered, then exit"},
 	{name: "s", arg: "SNAPLEN", section: "Input", help: "bytes captured per packet (default 262144)"},
@@ -332,14 +334,17 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	if o.version || o.listDevices {
 		return o, nil
 	}
-	switch {
-	case len(o.files) > 1:
-		return nil, fmt.Errorf("-r given %d times (%s): give one capture", len(o.files), strings.Join(o.files, ", "))
-	case len(o.files) == 1:
-		o.file = o.files[0]
-		if o.file == "" {
+	for _, f := range o.files {
+		if f == "" {
 			return nil, errors.New("-r needs a file name")
 		}
+	}
+	if len(o.files) > 0 {
+		inputs, err := expandInputs(o.files)
+		if err != nil {
+			return nil, err
+		}
+		o.inputs, o.file = inputs, inputs[0]
 	}
 	switch {
 	case o.file == "" && o.live == "":
@@ -384,7 +389,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		if o.writeFile == "-" {
 			return nil, errors.New("-w -: packets are not written to stdout; give a file name")
 		}
-		if o.writeFile == o.file || (o.outFile != "" && o.writeFile == o.outFile) {
+		if slices.Contains(o.inputs, o.writeFile) || (o.outFile != "" && o.writeFile == o.outFile) {
 			return nil, fmt.Errorf("-w %s: would overwrite the input or the -o file", o.writeFile)
 		}
 	}
@@ -442,6 +447,9 @@ func (o *options) sourceName() string {
 	}
 	if o.file == "-" {
 		return "stdin"
+	}
+	if len(o.inputs) > 1 {
+		return fmt.Sprintf("%s and %d more files", o.file, len(o.inputs)-1)
 	}
 	return o.file
 }

@@ -134,7 +134,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 
 	// 1. Packets in. -w reads the input twice: standard input is kept in
 	// a file for it.
-	input := o.file
+	inputs := o.inputs
 	if o.writeFile != "" && o.file == "-" {
 		spool, err := spoolStdin(stdin)
 		if err != nil {
@@ -146,7 +146,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			return err
 		}
 		defer f.Close()
-		stdin, input = f, spool
+		stdin, inputs = f, []string{spool}
 	}
 	src, err := openSource(o, stdin)
 	if err != nil {
@@ -260,7 +260,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stderr, "%s: -w %s not written: interrupted\n", progName, o.writeFile)
 		}
 	} else if o.writeFile != "" {
-		if err := writePackets(o, input, sel.conns, readErr != nil, stderr); err != nil {
+		if err := writePackets(o, inputs, sel.conns, readErr != nil, stderr); err != nil {
 			return err
 		}
 	}
@@ -274,7 +274,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if cs := src.Stats(); cs.Packets > 0 && cs.Skipped[capture.SkipLinkType] == cs.Packets {
 		// Nothing at all could be read: say why rather than report an
 		// empty capture.
-		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.file, cs.UnsupportedLinkType)
+		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.sourceName(), cs.UnsupportedLinkType)
 	}
 	if o.failExit && sel.failed > 0 {
 		return errHandshakeFailed
@@ -282,8 +282,8 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// openSource opens the file or interface the flags name.
-func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
+// openSource opens the file(s) or interface the flags name.
+func openSource(o *options, stdin io.Reader) (packetSource, error) {
 	filter := strings.Join(o.filter, " ")
 	if o.live != "" {
 		name, err := interfaceByIndex(o.live, capture.ListDevices)
@@ -291,7 +291,7 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 			return nil, err
 		}
 		o.live = name
-		return capture.OpenLive(o.live, capture.LiveOptions{
+		return openLive(o.live, capture.LiveOptions{
 			Options:    capture.Options{Filter: filter, Snaplen: o.snaplen},
 			Promisc:    !o.noPromisc,
 			BufferSize: o.bufferKiB << 10,
@@ -305,9 +305,20 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 	if o.file == "-" {
 		// The command's standard input, which is the process's in main
 		// and a buffer in the tests.
-		return capture.OpenReader(stdin, "-", capture.Options{Filter: filter, Snaplen: o.snaplen})
+		src, err := capture.OpenReader(stdin, "-", capture.Options{Filter: filter, Snaplen: o.snaplen})
+		if err != nil {
+			return nil, err // not a nil *capture.Source in an interface
+		}
+		return src, nil
 	}
-	return capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	if len(o.inputs) > 1 {
+		return openMerged(o.inputs, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	}
+	src, err := capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // loadRoots reads the trust store used to validate server chains. Without
@@ -374,6 +385,16 @@ func loadKeyLog(files []string, embedded [][]byte, stderr io.Writer) (*keys.KeyL
 		fmt.Fprintf(stderr, "%s: warning: the key log holds no secrets\n", progName)
 	}
 	return kl, nil
+}
+
+// openLive opens an interface; an error is a nil interface, not a nil
+// *capture.Source.
+func openLive(name string, opts capture.LiveOptions) (packetSource, error) {
+	src, err := capture.OpenLive(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // interfaceByIndex reads -i N as tcpdump does: the Nth interface -D

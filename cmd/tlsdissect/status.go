@@ -85,7 +85,7 @@ func newStatsPrinter(every time.Duration, w io.Writer) *statsPrinter {
 	return &statsPrinter{w: w, every: every, next: time.Now().Add(every)}
 }
 
-func (p *statsPrinter) maybePrint(src *capture.Source, packets uint64, open int, written uint64) {
+func (p *statsPrinter) maybePrint(src packetSource, packets uint64, open int, written uint64) {
 	if p.every <= 0 {
 		return
 	}
@@ -103,14 +103,14 @@ func (p *statsPrinter) maybePrint(src *capture.Source, packets uint64, open int,
 // is a terminal and -q was not given.
 type progress struct {
 	w     io.Writer
-	src   *capture.Source
+	src   packetSource
 	size  int64
 	start time.Time
 	last  time.Time
 	on    bool
 }
 
-func newProgress(o *options, src *capture.Source, stderr io.Writer) *progress {
+func newProgress(o *options, src packetSource, stderr io.Writer) *progress {
 	p := &progress{w: stderr, src: src, start: time.Now()}
 	if o.quiet || o.live != "" {
 		return p

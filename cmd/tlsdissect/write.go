@@ -95,12 +95,20 @@ func spoolStdin(stdin io.Reader) (string, error) {
 // that a failed run does not leave half a capture under the name asked
 // for. inputDamaged: the first reading already reported damage, which
 // the second meets again and need not report twice.
-func writePackets(o *options, input string, conns []pcapout.Conn, inputDamaged bool, stderr io.Writer) error {
-	in, err := os.Open(input)
-	if err != nil {
-		return fmt.Errorf("-w: reading %s again: %w", o.sourceName(), err)
+func writePackets(o *options, inputs []string, conns []pcapout.Conn, inputDamaged bool, stderr io.Writer) error {
+	var ins []pcapout.Input
+	for _, name := range inputs {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("-w: reading %s again: %w", name, err)
+		}
+		defer f.Close()
+		shown := name
+		if o.file == "-" {
+			shown = "stdin"
+		}
+		ins = append(ins, pcapout.Input{Name: shown, R: f})
 	}
-	defer in.Close()
 	dir := filepath.Dir(o.writeFile)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.writeFile)+".*")
 	if err != nil {
@@ -108,7 +116,7 @@ func writePackets(o *options, input string, conns []pcapout.Conn, inputDamaged b
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	format := pcapout.FormatFor(o.writeFile)
-	st, err := pcapout.Copy(tmp, format, []pcapout.Input{{Name: o.sourceName(), R: in}}, pcapout.NewSelection(conns), bpfFilter(o))
+	st, err := pcapout.Copy(tmp, format, ins, pcapout.NewSelection(conns), bpfFilter(o))
 	if err != nil && !(inputDamaged && errors.Is(err, pcapout.ErrCorrupt)) {
 		tmp.Close()
 		return fmt.Errorf("-w %s: %w", o.writeFile, err)
