@@ -152,10 +152,13 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	defer src.Close()
 	// A live capture blocks in Next; closing the source is how a signal
 	// stops it. For files the loop below also checks ctx between packets.
-	stopped := context.AfterFunc(ctx, func() { src.Close() })
+	// Once only: capture.Source.Close run twice at the same time races on
+	// its error field, and the second caller here waits for the first.
+	closeSrc := sync.OnceValue(src.Close)
+	defer closeSrc()
+	stopped := context.AfterFunc(ctx, func() { closeSrc() })
 	defer stopped()
 	if o.live != "" && !o.quiet {
 		// As tcpdump does: tells a person (and the live test) capture began.
