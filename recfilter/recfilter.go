@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -44,6 +45,11 @@ type Filter struct {
 	prog *vm.Program
 	vm   vm.VM
 	buf  []byte // the record's JSON, reused; owned by the Filter
+	// names are the record fields the expression names at the top level;
+	// seen marks those some record had, so that a misspelt name (stauts)
+	// can be reported instead of silently selecting nothing.
+	names []string
+	seen  []bool
 }
 
 // CompileError is a filter that does not compile: what is wrong and
@@ -70,7 +76,8 @@ func Compile(src string) (*Filter, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &CompileError{Line: 1, Column: 1, Msg: "empty expression"}
 	}
-	prog, err := expr.Compile(src, expr.Patch(nilSafe{}))
+	names := &nameCollector{}
+	prog, err := expr.Compile(src, expr.Patch(names), expr.Patch(nilSafe{}))
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
@@ -79,7 +86,27 @@ func Compile(src string) (*Filter, error) {
 		}
 		return nil, &CompileError{Line: 1, Column: 1, Msg: oneLine(err.Error())}
 	}
-	return &Filter{src: src, prog: prog}, nil
+	f := &Filter{src: src, prog: prog}
+	for _, n := range names.idents {
+		if !names.declared[n] && !slices.Contains(f.names, n) {
+			f.names = append(f.names, n)
+		}
+	}
+	f.seen = make([]bool, len(f.names))
+	return f, nil
+}
+
+// Unseen returns the field names the expression uses that no record
+// matched so far carried: likely misspelt. Builtins and names declared
+// with let are not fields.
+func (f *Filter) Unseen() []string {
+	var out []string
+	for i, n := range f.names {
+		if !f.seen[i] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // String returns the expression as given.
@@ -100,6 +127,11 @@ func (f *Filter) Match(r *flows.Record) (bool, error) {
 
 // MatchFields evaluates the expression on fields, as Fields returns them.
 func (f *Filter) MatchFields(fields map[string]any) (ok bool, err error) {
+	for i, n := range f.names {
+		if !f.seen[i] {
+			_, f.seen[i] = fields[n]
+		}
+	}
 	defer func() {
 		// expr turns its own panics into errors; a panic that escapes is
 		// still one record, not the whole run.
@@ -181,6 +213,25 @@ func oneLine(s string) string {
 		s = s[:i]
 	}
 	return strings.TrimSpace(s)
+}
+
+// nameCollector notes the identifiers of an expression and the names
+// let declares. It runs before nilSafe, on the tree as parsed.
+type nameCollector struct {
+	idents   []string
+	declared map[string]bool
+}
+
+func (c *nameCollector) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		c.idents = append(c.idents, n.Value)
+	case *ast.VariableDeclaratorNode:
+		if c.declared == nil {
+			c.declared = map[string]bool{}
+		}
+		c.declared[n.Name] = true
+	}
 }
 
 // nilSafe makes every member access and index nil-safe: a.b becomes

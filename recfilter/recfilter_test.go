@@ -190,3 +190,29 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestUnseen: names no record had are reported, fields, members, let
+// names and closure fields are not.
+func TestUnseen(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want string
+	}{
+		{`stauts == "failed"`, "stauts"},
+		{`status == "failed" and sni endsWith "x"`, ""},
+		{`failure.nosuch == nil`, ""},
+		{`let v = version; v == "TLS 1.3"`, ""},
+		{`any(alerts, .nosuch == 1)`, ""},
+		{`transport == "quic" or versoin == "x"`, "transport versoin"},
+		{`len(alerts) > 0`, ""},
+	} {
+		f, err := Compile(c.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", c.expr, err)
+		}
+		f.Match(failedRecord())
+		if got := strings.Join(f.Unseen(), " "); got != c.want {
+			t.Errorf("%s: unseen %q, want %q", c.expr, got, c.want)
+		}
+	}
+}

@@ -292,7 +292,11 @@ func TestDisplayFilterErrors(t *testing.T) {
 			t.Errorf("-Y %q: wrote %q", c.expr, r.stdout)
 		}
 	}
-	r := runBin(t, nil, "-F", "json", "-r", file, "-Y", `sni + 1 > 0`)
+	r := runBin(t, nil, "-F", "json", "-r", file, "-Y", `stauts == "failed" or sni == "x"`)
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: -Y names stauts, which no record had") {
+		t.Errorf("misspelt field: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runBin(t, nil, "-F", "json", "-r", file, "-Y", `sni + 1 > 0`)
 	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "could not be evaluated on 11 records") {
 		t.Errorf("eval errors: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/pcapout"
@@ -71,6 +72,11 @@ func (s *selected) addConn(r *flows.Record, sel bool) {
 func (s *selected) warn(stderr io.Writer, o *options) {
 	if s.evalErrors > 0 {
 		fmt.Fprintf(stderr, "%s: warning: -Y could not be evaluated on %d records, left out (first: %v)\n", progName, s.evalErrors, s.firstErr)
+	}
+	if o.display != nil && s.passed+s.dropped > 0 {
+		if un := o.display.Unseen(); len(un) > 0 {
+			fmt.Fprintf(stderr, "%s: warning: -Y names %s, which no record had (the names are those of -F json)\n", progName, strings.Join(un, ", "))
+		}
 	}
 	if o.verbose && o.display != nil {
 		fmt.Fprintf(stderr, "%s: -Y %q kept %d of %d records\n", progName, o.display.String(), s.passed, s.passed+s.dropped)
