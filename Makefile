@@ -19,13 +19,14 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/tlsdissect
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsdissect
 	install -m 0644 docs/tlsdissect.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdissect.1
 	install -m 0644 scripts/completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tlsdissect
+	install -m 0644 scripts/completion.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tlsdissect
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdissect $(DESTDIR)$(PREFIX)/share/man/man1/tlsdissect.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tlsdissect
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdissect $(DESTDIR)$(PREFIX)/share/man/man1/tlsdissect.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tlsdissect $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tlsdissect
 
 # docs: regenerate the man page and the completion from the flags (a test
 # fails when they are out of step).

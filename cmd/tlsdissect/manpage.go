@@ -135,3 +135,42 @@ _tlsdissect() {
 	b.WriteString("complete -F _tlsdissect tlsdissect\n")
 	return b.String()
 }
+
+// zshCompletion renders scripts/completion.zsh from flagDocs (a #compdef
+// file for a directory of $fpath, named _tlsdissect); TestCompletion
+// keeps the committed file in step.
+func zshCompletion() string {
+	var b strings.Builder
+	b.WriteString(`#compdef tlsdissect
+# zsh completion for tlsdissect. Generated from the flags of
+# cmd/tlsdissect (manpage.go); do not edit. Install it as _tlsdissect in a
+# directory of $fpath (make install puts it in share/zsh/site-functions).
+_arguments -s \
+`)
+	for _, d := range flagDocs {
+		help := strings.NewReplacer("[", "(", "]", ")", "'", "", ":", " ", `\`, "").Replace(d.help)
+		if i := strings.IndexAny(help, ";("); i > 0 {
+			help = strings.TrimSpace(help[:i])
+		}
+		action := ""
+		if d.arg != "" {
+			switch d.complete {
+			case "file":
+				action = ":" + strings.ToLower(d.arg) + ":_files"
+			case "iface":
+				action = ":interface:_net_interfaces"
+			case "":
+				action = ":" + strings.ToLower(d.arg) + ": "
+			default:
+				action = ":" + strings.ToLower(d.arg) + ":(" + d.complete + ")"
+			}
+		}
+		rep := ""
+		if d.name == "r" || d.name == "keylog" {
+			rep = "*"
+		}
+		fmt.Fprintf(&b, "\t'%s-%s[%s]%s' \\\n", rep, d.name, help, action)
+	}
+	b.WriteString("\t'*:BPF filter: '\n")
+	return b.String()
+}

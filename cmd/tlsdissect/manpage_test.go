@@ -35,6 +35,12 @@ func TestManPage(t *testing.T) {
 // parses it.
 func TestCompletion(t *testing.T) {
 	checkGenerated(t, "../../scripts/completion.bash", bashCompletion())
+	checkGenerated(t, "../../scripts/completion.zsh", zshCompletion())
+	if zsh, err := exec.LookPath("zsh"); err == nil {
+		if out, err := exec.Command(zsh, "-n", "../../scripts/completion.zsh").CombinedOutput(); err != nil {
+			t.Errorf("zsh -n: %v\n%s", err, out)
+		}
+	}
 	if bash, err := exec.LookPath("bash"); err == nil {
 		out, err := exec.Command(bash, "-n", "../../scripts/completion.bash").CombinedOutput()
 		if err != nil {
