@@ -13,10 +13,12 @@ CONFORMANCE ?= $(TLSDISSECT_CONFORMANCE)
 all: build
 
 # -buildvcs=auto stamps the git revision into the binary (tlsdissect
-# -version) whatever GOFLAGS says, when git and a checkout are there.
+# -version) whatever GOFLAGS says, when git and a checkout are there; the
+# -X stamp covers the cases Go's does not (a git worktree).
+REV := $(shell git rev-parse HEAD 2>/dev/null)
 build:
 	./scripts/setup.sh
-	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/tlsdissect
+	$(GO) build -buildvcs=auto -ldflags "-X main.buildRevision=$(REV)" -o $(BIN) ./cmd/tlsdissect
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions

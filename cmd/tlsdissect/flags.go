@@ -468,6 +468,11 @@ func version() string {
 	return versionOf(bi)
 }
 
+// buildRevision is the git revision make build stamps with -ldflags -X,
+// for the builds Go's own stamping misses (a git worktree, whose .git is
+// a file, or GOFLAGS=-buildvcs=false); set by the linker only.
+var buildRevision string
+
 func versionOf(bi *debug.BuildInfo) string {
 	v := bi.Main.Version
 	if v == "" {
@@ -484,6 +489,9 @@ func versionOf(bi *debug.BuildInfo) string {
 		case "vcs.modified":
 			modified = s.Value == "true"
 		}
+	}
+	if rev == "" {
+		rev = buildRevision
 	}
 	if rev != "" {
 		if len(rev) > 12 {
