@@ -18,8 +18,6 @@
 package recfilter
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +48,7 @@ type Filter struct {
 	// can be reported instead of silently selecting nothing.
 	names []string
 	seen  []bool
+	want  map[string]bool // the fields to decode; nil for all ($env)
 }
 
 // CompileError is a filter that does not compile: what is wrong and
@@ -93,6 +92,12 @@ func Compile(src string) (*Filter, error) {
 		}
 	}
 	f.seen = make([]bool, len(f.names))
+	if !slices.Contains(f.names, "$env") {
+		f.want = map[string]bool{}
+		for _, n := range f.names {
+			f.want[n] = true
+		}
+	}
 	return f, nil
 }
 
@@ -116,11 +121,12 @@ func (f *Filter) String() string { return f.src }
 // not be evaluated on this record (a type mismatch, an index out of
 // range); the caller decides what it means, usually "does not pass".
 func (f *Filter) Match(r *flows.Record) (bool, error) {
-	var m map[string]any
-	var err error
-	m, f.buf, err = Fields(r, f.buf[:0])
+	f.buf = output.AppendRecordJSON(f.buf[:0], r)
+	// Only the fields the expression names are decoded; a field it does
+	// not name cannot change its result.
+	m, err := decodeObject(f.buf, f.want)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("decoding record: %w", err)
 	}
 	return f.MatchFields(m)
 }
@@ -149,40 +155,15 @@ func (f *Filter) MatchFields(fields map[string]any) (ok bool, err error) {
 // Fields returns r as its JSON object decodes: objects as map[string]any,
 // lists as []any, whole numbers as int, other numbers as float64. buf is
 // scratch space, returned (grown) for reuse; the map does not refer to it.
+// Whole numbers are ints so that server.port == 443 and len(alerts) > 0
+// compare ints.
 func Fields(r *flows.Record, buf []byte) (map[string]any, []byte, error) {
 	buf = output.AppendRecordJSON(buf, r)
-	d := json.NewDecoder(bytes.NewReader(buf))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
+	m, err := decodeObject(buf, nil)
+	if err != nil {
 		return nil, buf, fmt.Errorf("decoding record: %w", err)
 	}
-	for k, v := range m {
-		m[k] = numbers(v)
-	}
 	return m, buf, nil
-}
-
-// numbers turns json.Number into int where it is whole and fits, float64
-// otherwise, so that server.port == 443 and len(alerts) > 0 compare ints.
-func numbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 // truthy is what a non-boolean result means for a filter: present.
