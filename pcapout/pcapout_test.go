@@ -250,3 +250,27 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCopy: the second reading of -w, on the committed multi.pcap
+// with half its connections selected.
+func BenchmarkCopy(b *testing.B) {
+	data, err := os.ReadFile("../testdata/captures/multi.pcap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var conns []Conn
+	for i := range 11 {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(10 + i)}), uint16(50000+7*i))
+		conns = append(conns, Conn{Client: c, Server: netip.MustParseAddrPort("198.51.100.20:443"),
+			First: t0, Last: t0.Add(time.Second), Selected: i%2 == 0})
+	}
+	sel := NewSelection(conns)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := Copy(io.Discard, PcapNG, []Input{{Name: "multi", R: bytes.NewReader(data)}}, sel, nil)
+		if err != nil || st.Written == 0 {
+			b.Fatal(st, err)
+		}
+	}
+}
