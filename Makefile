@@ -2,15 +2,38 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/tlsdissect
+# make install puts the binary, the man page and the bash completion
+# under $(DESTDIR)$(PREFIX).
+PREFIX ?= /usr/local
+DESTDIR ?=
 CONFORMANCE ?= $(TLSDISSECT_CONFORMANCE)
 
-.PHONY: all build demo test unit fuzz bench-go bench conformance captures fmt vet clean
+.PHONY: all build install uninstall docs demo test unit fuzz bench-go bench conformance captures fmt vet clean
 
 all: build
 
+# -buildvcs=auto stamps the git revision into the binary (tlsdissect
+# -version) whatever GOFLAGS says, when git and a checkout are there; the
+# -X stamp covers the cases Go's does not (a git worktree).
+REV := $(shell git rev-parse HEAD 2>/dev/null)
 build:
 	./scripts/setup.sh
-	$(GO) build -o $(BIN) ./cmd/tlsdissect
+	$(GO) build -buildvcs=auto -ldflags "-X main.buildRevision=$(REV)" -o $(BIN) ./cmd/tlsdissect
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsdissect
+	install -m 0644 docs/tlsdissect.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdissect.1
+	install -m 0644 scripts/completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tlsdissect
+	install -m 0644 scripts/completion.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tlsdissect
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdissect $(DESTDIR)$(PREFIX)/share/man/man1/tlsdissect.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tlsdissect $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tlsdissect
+
+# docs: regenerate the man page and the completion from the flags (a test
+# fails when they are out of step).
+docs:
+	$(GO) test ./cmd/tlsdissect -run 'TestManPage|TestCompletion' -update
 
 # demo: set up, build, and dissect a committed capture three ways.
 demo: build

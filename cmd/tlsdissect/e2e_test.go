@@ -96,6 +96,10 @@ func TestRealBinary(t *testing.T) {
 		{"-r", file, "-F", "summary"},
 		{"-r", "/nonexistent.pcap"},
 		{"-F", "nosuchformat", "-r", file},
+		{"-q", "-F", "json", "-Y", `status == "failed" and version == "TLS 1.3"`, "-r", file},
+		{"-nqr", file, "-F", "JSON", "-fail-exit"},
+		{"-r", file, "-Y", `status ==`},
+		{"-r", file, "tcp", "-q"},
 	} {
 		want := runBin(t, nil, args...)
 		got := execBin(t, nil, args...)

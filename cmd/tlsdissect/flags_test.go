@@ -40,7 +40,7 @@ func TestParseArgs(t *testing.T) {
 				t.Error("-D not set")
 			}
 		}},
-		{args: []string{"-r", "x.pcap", "-w", "10"}, check: func(t *testing.T, o *options) {
+		{args: []string{"-r", "x.pcap", "-width", "10"}, check: func(t *testing.T, o *options) {
 			if o.width != 40 {
 				t.Errorf("width %d, want the 40-column floor", o.width)
 			}
@@ -51,7 +51,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"-r", "a", "-F", "html"}, wantErr: "-o FILE"},
 		{args: []string{"-r", "a", "-s", "0"}, wantErr: "snaplen"},
 		{args: []string{"-r", "a", "-s", "300000"}, wantErr: "snaplen"},
-		{args: []string{"-r", "a", "-B", "-1"}, wantErr: "buffer size"},
+		{args: []string{"-i", "a", "-B", "-1"}, wantErr: "buffer size"},
 		{args: []string{"-r", "a", "-idle", "-1s"}, wantErr: "-idle"},
 		{args: []string{"-r", "a", "-max-conns", "0"}, wantErr: "-max-conns"},
 		{args: []string{"-r", "a", "-workers", "0"}, wantErr: "-workers 0: must be positive"},

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,10 +41,18 @@ const progName = "tlsdissect"
 
 // Exit codes, as a packet person expects them.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitHandshake   = 3   // -fail-exit: a selected handshake failed
+	exitInterrupted = 130 // 128 + SIGINT, as a shell reports it
 )
+
+// errInterrupted: a signal stopped the reading of a file before its end.
+var errInterrupted = errors.New("interrupted")
+
+// errHandshakeFailed: -fail-exit and a handshake failed.
+var errHandshakeFailed = errors.New("a handshake failed")
 
 func main() {
 	tuneGC()
@@ -80,6 +89,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.Is(err, errHelp) {
 		return exitOK
 	}
+	var fe *filterError
+	if errors.As(err, &fe) {
+		// One line, pointing at the column: the usage would hide it.
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		fmt.Fprintf(stderr, "usage: %s -r FILE | -i IFACE [flags] [BPF filter]; %s -h for help\n", progName, progName)
@@ -98,26 +113,52 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitFailure
 	}
 	defer stopProfiles()
-	if err := dissectAll(ctx, opts, stdin, stdout, stderr, hup); err != nil {
+	opts.detectTerminal(stdout, os.Getenv)
+	err = dissectAll(ctx, opts, stdin, stdout, stderr, hup)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHandshakeFailed):
+		return exitHandshake
+	case errors.Is(err, errInterrupted):
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		return exitFailure
+		return exitInterrupted
 	}
-	return exitOK
+	fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+	return exitFailure
 }
 
 // dissectAll runs the pipeline from the packet source to the writer.
 func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer, hup <-chan os.Signal) error {
 	started := time.Now()
 
-	// 1. Packets in.
+	// 1. Packets in. -w reads the input twice: standard input is kept in
+	// a file for it.
+	inputs := o.inputs
+	if o.writeFile != "" && o.file == "-" {
+		spool, err := spoolStdin(stdin)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(spool)
+		f, err := os.Open(spool)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		stdin, inputs = f, []string{spool}
+	}
 	src, err := openSource(o, stdin)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
 	// A live capture blocks in Next; closing the source is how a signal
 	// stops it. For files the loop below also checks ctx between packets.
-	stopped := context.AfterFunc(ctx, func() { src.Close() })
+	// Once only: capture.Source.Close run twice at the same time races on
+	// its error field, and the second caller here waits for the first.
+	closeSrc := sync.OnceValue(src.Close)
+	defer closeSrc()
+	stopped := context.AfterFunc(ctx, func() { closeSrc() })
 	defer stopped()
 	if o.live != "" && !o.quiet {
 		// As tcpdump does: tells a person (and the live test) capture began.
@@ -135,7 +176,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		return err
 	}
 	// Live, a table prints each row as its connection ends.
-	w, err := output.New(o.format, sink, output.Options{Width: o.width, Title: o.title(), Stream: o.live != ""})
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != ""})
 	if err != nil {
 		return err
 	}
@@ -145,8 +186,12 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	var writeErr error
 	var failed atomic.Bool
 	var written atomic.Uint64
+	sel := selected{keepConns: o.writeFile != ""}
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
+			return
+		}
+		if !sel.keep(o.display, r) {
 			return
 		}
 		if err := sink.reopenIfAsked(); err != nil {
@@ -200,29 +245,56 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		writeErr = err
 	}
 
+	// A signal stopped a file's reading: what came out is partial. Live,
+	// a signal is how a capture ends.
+	interrupted := ctx.Err() != nil && o.live == ""
 	if !o.quiet {
-		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, written.Load(), time.Since(started))
+		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, outcome{
+			written: written.Load(), filteredOut: sel.dropped, filtering: o.display != nil,
+			writeFailed: writeErr != nil,
+		}, time.Since(started))
 	}
+	sel.warn(stderr, o)
 	if writeErr != nil {
 		return writeErr
+	}
+	if interrupted {
+		if o.writeFile != "" {
+			fmt.Fprintf(stderr, "%s: -w %s not written: interrupted\n", progName, o.writeFile)
+		}
+	} else if o.writeFile != "" {
+		if err := writePackets(o, inputs, sel.conns, readErr != nil, stderr); err != nil {
+			return err
+		}
 	}
 	if readErr != nil {
 		// capture's errors already name the file and the problem.
 		return readErr
 	}
+	if interrupted {
+		return fmt.Errorf("%w reading %s after %d packets: the output is partial", errInterrupted, o.sourceName(), src.Stats().Packets)
+	}
 	if cs := src.Stats(); cs.Packets > 0 && cs.Skipped[capture.SkipLinkType] == cs.Packets {
 		// Nothing at all could be read: say why rather than report an
 		// empty capture.
-		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.file, cs.UnsupportedLinkType)
+		return fmt.Errorf("%s: every packet is of link type %s, which is not supported", o.sourceName(), cs.UnsupportedLinkType)
+	}
+	if o.failExit && sel.failed > 0 {
+		return errHandshakeFailed
 	}
 	return nil
 }
 
-// openSource opens the file or interface the flags name.
-func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
+// openSource opens the file(s) or interface the flags name.
+func openSource(o *options, stdin io.Reader) (packetSource, error) {
 	filter := strings.Join(o.filter, " ")
 	if o.live != "" {
-		return capture.OpenLive(o.live, capture.LiveOptions{
+		name, err := interfaceByIndex(o.live, capture.ListDevices)
+		if err != nil {
+			return nil, err
+		}
+		o.live = name
+		return openLive(o.live, capture.LiveOptions{
 			Options:    capture.Options{Filter: filter, Snaplen: o.snaplen},
 			Promisc:    !o.noPromisc,
 			BufferSize: o.bufferKiB << 10,
@@ -236,9 +308,20 @@ func openSource(o *options, stdin io.Reader) (*capture.Source, error) {
 	if o.file == "-" {
 		// The command's standard input, which is the process's in main
 		// and a buffer in the tests.
-		return capture.OpenReader(stdin, "-", capture.Options{Filter: filter, Snaplen: o.snaplen})
+		src, err := capture.OpenReader(stdin, "-", capture.Options{Filter: filter, Snaplen: o.snaplen})
+		if err != nil {
+			return nil, err // not a nil *capture.Source in an interface
+		}
+		return src, nil
 	}
-	return capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	if len(o.inputs) > 1 {
+		return openMerged(o.inputs, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	}
+	src, err := capture.OpenFile(o.file, capture.Options{Filter: filter, Snaplen: o.snaplen})
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // loadRoots reads the trust store used to validate server chains. Without
@@ -305,6 +388,38 @@ func loadKeyLog(files []string, embedded [][]byte, stderr io.Writer) (*keys.KeyL
 		fmt.Fprintf(stderr, "%s: warning: the key log holds no secrets\n", progName)
 	}
 	return kl, nil
+}
+
+// openLive opens an interface; an error is a nil interface, not a nil
+// *capture.Source.
+func openLive(name string, opts capture.LiveOptions) (packetSource, error) {
+	src, err := capture.OpenLive(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// interfaceByIndex reads -i N as tcpdump does: the Nth interface -D
+// lists, unless an interface is called N.
+func interfaceByIndex(name string, list func() ([]capture.Device, error)) (string, error) {
+	n, err := strconv.Atoi(name)
+	if err != nil || n < 1 || strconv.Itoa(n) != name {
+		return name, nil
+	}
+	devs, err := list()
+	if err != nil {
+		return "", fmt.Errorf("-i %s: %w", name, err)
+	}
+	for _, d := range devs {
+		if d.Name == name {
+			return name, nil
+		}
+	}
+	if n > len(devs) {
+		return "", fmt.Errorf("-i %d: there are %d interfaces (tlsdissect -D lists them)", n, len(devs))
+	}
+	return devs[n-1].Name, nil
 }
 
 func listDevices(stdout, stderr io.Writer) int {

@@ -11,8 +11,31 @@ import (
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
+// outcome is what became of the records, for the summary line.
+type outcome struct {
+	written     uint64 // records the writer took
+	filteredOut uint64 // records -Y left out
+	filtering   bool   // -Y was given
+	writeFailed bool   // a write failed: written is not a count of records out
+}
+
+func (o outcome) String() string {
+	var s string
+	if o.writeFailed {
+		// Some of what the writer took may still have been in a buffer:
+		// claim nothing.
+		s = fmt.Sprintf("writing failed after at most %d records", o.written)
+	} else {
+		s = fmt.Sprintf("%d records written", o.written)
+	}
+	if o.filtering {
+		s += fmt.Sprintf(" (%d left out by -Y)", o.filteredOut)
+	}
+	return s
+}
+
 // printSummary writes the one line that closes every run.
-func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, written uint64, elapsed time.Duration) {
+func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, out outcome, elapsed time.Duration) {
 	var anomalies uint64
 	for _, n := range fs.Anomalies {
 		anomalies += n
@@ -21,8 +44,8 @@ func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.S
 	if fs.Datagram > 0 {
 		udp = fmt.Sprintf(", %d QUIC/DTLS flows", fs.Datagram)
 	}
-	fmt.Fprintf(w, "%s: %d packets, %d TCP connections%s, %d TLS connections, %d failed, %d anomalies, %d records written, %.3fs",
-		progName, cs.Packets, as.Connections, udp, fs.TLS, fs.Failed, anomalies, written, elapsed.Seconds())
+	fmt.Fprintf(w, "%s: %d packets, %d TCP connections%s, %d TLS connections, %d failed, %d anomalies, %s, %.3fs",
+		progName, cs.Packets, as.Connections, udp, fs.TLS, fs.Failed, anomalies, out, elapsed.Seconds())
 	var skipped []string
 	if cs.DecodeErrors > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d undecodable packets", cs.DecodeErrors))
@@ -66,7 +89,7 @@ func newStatsPrinter(every time.Duration, w io.Writer) *statsPrinter {
 	return &statsPrinter{w: w, every: every, next: time.Now().Add(every)}
 }
 
-func (p *statsPrinter) maybePrint(src *capture.Source, packets uint64, open int, written uint64) {
+func (p *statsPrinter) maybePrint(src packetSource, packets uint64, open int, written uint64) {
 	if p.every <= 0 {
 		return
 	}
@@ -84,14 +107,14 @@ func (p *statsPrinter) maybePrint(src *capture.Source, packets uint64, open int,
 // is a terminal and -q was not given.
 type progress struct {
 	w     io.Writer
-	src   *capture.Source
+	src   packetSource
 	size  int64
 	start time.Time
 	last  time.Time
 	on    bool
 }
 
-func newProgress(o *options, src *capture.Source, stderr io.Writer) *progress {
+func newProgress(o *options, src packetSource, stderr io.Writer) *progress {
 	p := &progress{w: stderr, src: src, start: time.Now()}
 	if o.quiet || o.live != "" {
 		return p
