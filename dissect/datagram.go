@@ -74,11 +74,6 @@ func DatagramFromServer(t Transport, b []byte) (fromServer, sure bool) {
 // the story: the datagram layer hands it handshake messages, alerts and
 // the sizes of what it cannot read.
 func NewDatagramConn(cfg Config, sink Sink, t Transport) *Conn {
-	if t == TransportDTLS {
-		// DTLS records are opened with per-record sequence numbers the
-		// TLS openers do not know (RFC 6347 4.1.2.1): not decrypted.
-		cfg.Keys = nil
-	}
 	c := NewConn(cfg, sink)
 	c.st.Transport = t
 	switch t {

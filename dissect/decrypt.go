@@ -185,7 +185,7 @@ func (c *Conn) keysForServerHello(sh *ServerHello) {
 		return
 	}
 	cl, sv, err := keys.NewTLS12Openers(keys.Params{
-		Suite: suite, Version: uint16(sh.Version()), ClientRandom: k.random[0], ServerRandom: sh.Random,
+		Suite: suite, Version: uint16(sh.Version().tlsEquivalent()), ClientRandom: k.random[0], ServerRandom: sh.Random,
 		EncryptThenMAC: sh.EncryptThenMAC && c.clientETM,
 	}, k.sec.MasterSecret)
 	if err != nil {
@@ -211,7 +211,9 @@ func (c *Conn) keysAtCCS(role packet.Dir) {
 
 // canOpen reports whether the record d is starting will be opened.
 func (c *Conn) canOpen(d *half, typ ContentType) bool {
-	if c.keys.open[c.role(d.wire)] == nil || d.recLen > maxCiphertext || d.recLen == 0 {
+	// A DTLS front end opens its records itself (dtlsfront.go): the
+	// records it hands the framer stand for their sizes only.
+	if c.dtls != nil || c.keys.open[c.role(d.wire)] == nil || d.recLen > maxCiphertext || d.recLen == 0 {
 		return false
 	}
 	switch typ {

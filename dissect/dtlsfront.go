@@ -33,6 +33,8 @@ type dtlsFront struct {
 	c   *Conn
 	dc  *dtls.Conn
 	buf []byte // the TLS ClientHello made from the DTLS one
+	ct  []byte // a record being opened (OpenRecord), reused
+	msg []byte // a decrypted handshake message in the TLS layout
 }
 
 func newDTLSFront(c *Conn, cfg Config) *dtlsFront {
@@ -107,6 +109,12 @@ func (f *dtlsFront) Handshake(dir packet.Dir, ts time.Time, epoch uint16, typ dt
 		st.Cookie = true
 	}
 	f.record(dir, ts, ContentHandshake, msg)
+	if typ == dtls.TypeServerHello && f.c.tls13 && f.c.keys.have && f.c.keys.status != KeysFailed {
+		// DTLS 1.3 encrypts record numbers too (RFC 9147 4.2.3), which the
+		// TLS openers do not undo: say so rather than "found".
+		f.c.keys.setStatus(KeysFailed)
+		f.c.anomaly(&f.c.h[dir], ts, AnomalyKeysUnsupported, 0, "DTLS 1.3 records are not opened (record number encryption, RFC 9147 4.2.3); the key log has the secrets")
+	}
 }
 
 // Alert implements dtls.Sink.
@@ -143,6 +151,54 @@ func (f *dtlsFront) Encrypted(dir packet.Dir, ts time.Time, epoch uint16, typ dt
 		// TLS 1.3 application_data record.
 		f.sized(dir, ts, ContentApplicationData, size)
 	}
+}
+
+// OpenRecord implements dtls.RecordOpener: with the key log's secrets a
+// DTLS 1.0 or 1.2 record is opened by the TLS opener of the same suite,
+// its sequence number the epoch and the record's own (RFC 6347 4.1.2.1:
+// the MAC and AEAD input are TLS's with that 64-bit number, the header's
+// DTLS version and length). Records are opened in any order, as DTLS
+// numbers each; a record that fails is reported as ciphertext.
+func (f *dtlsFront) OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r *dtls.Record) bool {
+	c := f.c
+	k := &c.keys
+	o := k.open[c.role(dir)]
+	if o == nil || c.tls13 || len(r.Fragment) > maxCiphertext || r.Seq >= 1<<48 {
+		return false
+	}
+	f.ct = append(f.ct[:0], r.Fragment...)
+	n := len(f.ct)
+	hdr := [recordHeaderLen]byte{byte(r.Type), byte(r.Version >> 8), byte(r.Version), byte(n >> 8), byte(n)}
+	o.SetSeq(uint64(epoch)<<48 | r.Seq)
+	typ, pt, err := o.Open(f.ct[:0], hdr[:], f.ct)
+	if err != nil {
+		k.setStatus(KeysFailed)
+		return false
+	}
+	d := &c.h[dir]
+	if ContentType(typ) != ContentHandshake {
+		c.emitOpened(d, ts, ContentType(typ), pt, n)
+		return true
+	}
+	// The plaintext is DTLS handshake fragments: a whole message goes on
+	// in the TLS layout; pieces of one (rare after the keys change) are
+	// not joined.
+	for len(pt) > 0 {
+		fr, used, err := dtls.ParseFragment(pt)
+		if err != nil {
+			c.anomaly(d, ts, AnomalyMalformedHandshake, len(pt), "decrypted DTLS handshake: "+err.Error())
+			return true
+		}
+		pt = pt[used:]
+		if fr.Offset != 0 || len(fr.Data) != fr.Length {
+			c.anomaly(d, ts, AnomalyTruncated, len(fr.Data), "a fragment of an encrypted "+HandshakeType(fr.Type).String()+" message; not joined")
+			continue
+		}
+		f.msg = append(f.msg[:0], byte(fr.Type), byte(fr.Length>>16), byte(fr.Length>>8), byte(fr.Length))
+		f.msg = append(f.msg, fr.Data...)
+		c.emitOpened(d, ts, ContentHandshake, f.msg, n)
+	}
+	return true
 }
 
 // Anomaly implements dtls.Sink.

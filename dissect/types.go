@@ -372,6 +372,7 @@ const (
 	AnomalyHeartbleed         = "heartbleed"
 	AnomalyNotTLS             = "not_tls"
 	AnomalyLongChain          = "long_certificate_chain" // a chain longer than MaxChain; the rest was not kept
+	AnomalyKeysUnsupported    = "keys_unsupported"       // the key log has the secrets, but this protection is not opened (DTLS 1.3)
 	// AnomalyRolesSwapped: the roles were inferred (Config.RolesInferred) and
 	// the ClientHello came the other way; from then on Dir is corrected in
 	// every Event, and the Sink should swap its client and server endpoints.

@@ -89,7 +89,8 @@ type dirState struct {
 // It is not safe for concurrent use.
 type Conn struct {
 	cfg  Config
-	sink Sink
+	sink   Sink
+	opener RecordOpener // the sink, when it can open protected records
 	dir  [2]dirState
 
 	version    Version // negotiated: from the ServerHello, else the HelloVerifyRequest
@@ -113,6 +114,7 @@ func NewConn(cfg Config, sink Sink) *Conn {
 		sink = NopSink{}
 	}
 	c := &Conn{cfg: cfg.withDefaults(), sink: sink, clientCID: CIDUnknown}
+	c.opener, _ = sink.(RecordOpener)
 	for i := range c.dir {
 		d := &c.dir[i]
 		d.cidLen = CIDUnknown
@@ -207,6 +209,9 @@ func (c *Conn) record(dir packet.Dir, ts time.Time, r *Record) {
 	}
 	d.epoch = max(d.epoch, epoch)
 	size := len(r.Fragment)
+	if c.opener != nil && r.Form == FormPlain && epoch > 0 && c.opener.OpenRecord(dir, ts, epoch, r) {
+		return // opened and reported by the sink
+	}
 	switch {
 	case r.Form != FormPlain:
 		c.sink.Encrypted(dir, ts, epoch, r.Type, size)

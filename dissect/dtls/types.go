@@ -184,3 +184,12 @@ func hex16(v uint16) string {
 	b := [4]byte{hexDigits[v>>12], hexDigits[v>>8&15], hexDigits[v>>4&15], hexDigits[v&15]}
 	return string(b[:])
 }
+
+// RecordOpener is a Sink that can remove the protection of records (with a
+// key log's secrets). A Conn whose Sink is one offers it every record of
+// an epoch above 0 with a plain header (DTLS 1.0 and 1.2) first: when
+// OpenRecord returns true the sink has reported the record itself, and
+// the Conn does not report it as ciphertext.
+type RecordOpener interface {
+	OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r *Record) bool
+}
