@@ -336,6 +336,10 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 	st := c.dc.State()
 	r.Established = st.Established
 	switch {
+	case st.Established && !r.Resumed && rejectedAfterHandshake(st, info):
+		// The handshake completed (Established stays true: it did), but
+		// the client turned the server down before saying anything.
+		r.Status = StatusFailed
 	case st.Established && r.Resumed:
 		r.Status = StatusResumed
 	case st.Established:
@@ -360,6 +364,26 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 	if r.Status == StatusFailed {
 		r.Failure = diagnose(c.evidence(info))
 	}
+}
+
+// rejectedAfterHandshake reports a client that rejected the server once
+// the handshake was done: it sent no application data, and either sent a
+// readable fatal alert (decrypted with the key log) or the connection was
+// reset right after the last handshake record. Clients that check the
+// server's name only after the handshake (libpq, libldap, older Python and
+// Java code) end so; a client that simply closes sends close_notify and a
+// FIN, which stays established.
+func rejectedAfterHandshake(st *dissect.State, info reassembly.CloseInfo) bool {
+	for _, m := range st.Messages {
+		if m.From == packet.FromClient && m.Type == dissect.MsgApplicationData {
+			return false
+		}
+	}
+	if a := st.LastAlert; a != nil && a.From == packet.FromClient && !a.Encrypted && a.Level == dissect.AlertFatal {
+		return true
+	}
+	last := st.LastAt[st.LastFrom&1]
+	return info.Reason == reassembly.CloseRST && !last.IsZero() && info.Timestamp.Sub(last) < clientGiveUp
 }
 
 // normalise writes every list as [] rather than null.

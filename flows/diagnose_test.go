@@ -91,7 +91,7 @@ func TestFailureReasons(t *testing.T) {
 			other := newPKI(t, "Corp Root")
 			return serverFlight12(h.conn(), "www.example.com", other.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "www.example.com")).
 				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
-		}, ReasonInterceptionSuspected, "client", "earlier in the capture", 0},
+		}, ReasonUnknownCA, "client", "Corp Root", 0},
 		{"client certificate required, none sent", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
 				hs(S, dissect.TypeServerHelloDone).cert(C).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
