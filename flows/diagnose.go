@@ -403,7 +403,6 @@ func versionSpan(min, max dissect.Version) string {
 	return lo + "–" + hi + " only"
 }
 
-
 // diagnose decides why a handshake failed from all the evidence, not the
 // alert code alone, and how sure that is.
 func diagnose(ev *evidence) *Failure {

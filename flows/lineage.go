@@ -32,9 +32,9 @@ func (a order) before(b order) bool {
 type fact struct {
 	at       order
 	uid      string
-	ts       time.Time // tickets: when it was issued
-	lifetime uint32    // tickets: its lifetime hint, seconds
-	leaf     string    // sniLeaf: the leaf's SHA-256
+	ts       time.Time       // tickets: when it was issued
+	lifetime uint32          // tickets: its lifetime hint, seconds
+	leaf     string          // sniLeaf: the leaf's SHA-256
 	chain    []*leafFacts    // chains: the server chain seen in clear (read-only)
 	version  dissect.Version // versions: a version the server negotiated
 	sites    []siteFact      // issuerSites: the sites an issuer signed for, earliest first
