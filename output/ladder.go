@@ -374,12 +374,21 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 		if f.Alert != "" {
 			by = append(by, "alert "+Sanitize(f.Alert))
 		}
+		if f.Confidence != "" {
+			by = append(by, Sanitize(f.Confidence))
+		}
 		if len(by) > 0 {
 			head += " (" + strings.Join(by, ", ") + ")"
 		}
 		notes = append(notes, head)
 		if f.Explanation != "" {
 			notes = append(notes, "  "+Sanitize(f.Explanation))
+		}
+		for _, e := range f.Evidence {
+			notes = append(notes, "  - "+Sanitize(e))
+		}
+		if f.Hint != "" {
+			notes = append(notes, "  to settle it: "+Sanitize(f.Hint))
 		}
 	case r.Status == flows.StatusIncomplete:
 		s := "incomplete: the handshake did not finish"
