@@ -160,7 +160,9 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 				ev.otherLeaf = true
 			}
 		}
-	} else if prev, ok := l.find(l.chains, c.serverKey(), c.closeAt); ok && len(prev.chain) > 0 {
+	} else if prev, ok := l.find(l.chains, c.serverKey(), c.closeAt); ok && len(prev.chain) > 0 && ev.tls13 && ev.serverFlight {
+		// Only a TLS 1.3 flight hides the certificate the server did
+		// send; a connection that never got that far borrows nothing.
 		ev.chain, ev.leaf, ev.borrowedFrom = prev.chain, prev.chain[0], prev.uid
 	}
 	if ev.leaf != nil && ev.leaf.cert != nil {
