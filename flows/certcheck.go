@@ -255,7 +255,7 @@ func faultFailure(ev *evidence, faults []fault, how string) *Failure {
 		conf = ConfidenceUncertain
 	}
 	f := fail(f0.reason, "client", conf,
-		fmt.Sprintf("server certificate for %s %s; the client answered %s", ev.leafName(), f0.what, how), ev.certFacts(faults)...)
+		fmt.Sprintf("the certificate the server sent for %s %s; the client answered %s", ev.leafName(), f0.what, how), ev.certFacts(faults)...)
 	f.Hint = hintClientLog
 	if ev.tls13 && ev.keys != dissect.KeysFound && (ev.alert == nil || ev.alert.Encrypted) {
 		f.Hint = hintKeylog

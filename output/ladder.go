@@ -402,12 +402,18 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 	}
 	b.WriteString("\n")
 	for _, n := range notes {
-		indent := "   "
+		indent, more := "   ", "   "
 		if strings.HasPrefix(n, "  ") {
-			indent = "     "
+			indent, more = "     ", "     "
 			n = n[2:]
 		}
-		for _, l := range wrap(n, width-len(indent)) {
+		if strings.HasPrefix(n, "- ") {
+			more += "  " // an evidence line's continuation under its text
+		}
+		for i, l := range wrap(n, width-len(more)) {
+			if i > 0 {
+				indent = more
+			}
 			b.WriteString(indent + l + "\n")
 		}
 	}
