@@ -382,8 +382,22 @@ func rejectedAfterHandshake(st *dissect.State, info reassembly.CloseInfo) bool {
 	if a := st.LastAlert; a != nil && a.From == packet.FromClient && !a.Encrypted && a.Level == dissect.AlertFatal {
 		return true
 	}
-	last := st.LastAt[st.LastFrom&1]
-	return info.Reason == reassembly.CloseRST && !last.IsZero() && info.Timestamp.Sub(last) < clientGiveUp
+	// Any alert (an encrypted close_notify, most often) or heartbeat
+	// after the handshake is a connection closing or used, not a reset
+	// right after the handshake.
+	if len(st.Alerts) > 0 || len(st.Messages) == 0 {
+		return false
+	}
+	switch last := st.Messages[len(st.Messages)-1]; {
+	case last.Type == dissect.HandshakeMsg(dissect.TypeFinished), last.Type == dissect.HandshakeMsg(dissect.TypeNewSessionTicket),
+		last.Type == dissect.MsgChangeCipherSpec:
+	case st.TLS13() && last.From == packet.FromServer && last.Type == dissect.MsgApplicationData:
+		// The server's NewSessionTicket records, unreadable.
+	default:
+		return false
+	}
+	lastAt := st.LastAt[st.LastFrom&1]
+	return info.Reason == reassembly.CloseRST && !lastAt.IsZero() && info.Timestamp.Sub(lastAt) < clientGiveUp
 }
 
 // normalise writes every list as [] rather than null.

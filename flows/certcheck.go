@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 )
@@ -23,11 +24,21 @@ type fault struct {
 
 // Key sizes below which clients refuse a certificate: OpenSSL's default
 // security level 2 (112-bit security: RSA and DSA of 2048 bits, curves of
-// 224), which Debian and most distributions ship.
+// 224), which Debian and most distributions ship. Before rsa2048Since
+// (CA/Browser Forum: no 1024-bit RSA after 2013) clients took 1024 bits.
 const (
 	minRSABits = 2048
 	minDSABits = 2048
 	minECBits  = 224
+	oldMinBits = 1024
+)
+
+// When clients stopped accepting what they accepted before: a capture is
+// judged by the rules of its own time (a 2014 client took SHA-1).
+var (
+	rsa2048Since = time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
+	sha1Until    = time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC) // browsers and OpenSSL refuse SHA-1 leaves from 2017
+	md5Until     = time.Date(2009, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // certFaults lists what is wrong with the chain ev holds at the capture
@@ -82,10 +93,10 @@ func certFaults(ev *evidence) []fault {
 		if i > 0 {
 			who = "the intermediate " + c.subject
 		}
-		if k := weakKey(c.cert); k != "" {
+		if k := weakKey(c.cert, ev.at); k != "" {
 			out = append(out, fault{ReasonWeakKey, "has a weak key: " + who + " has a " + k + " key", who + " has a " + k + " key"})
 		}
-		if sa := c.cert.SignatureAlgorithm; weakSignature(sa) && !c.selfSigned {
+		if sa := c.cert.SignatureAlgorithm; weakSignature(sa, ev.at) && !c.selfSigned {
 			out = append(out, fault{ReasonWeakSignature, "has a weak signature: " + who + " is signed with " + sa.String(), who + " is signed with " + sa.String()})
 		}
 	}
@@ -101,15 +112,20 @@ func certFaults(ev *evidence) []fault {
 	return out
 }
 
-// weakKey describes a public key shorter than clients accept, "" if it is not.
-func weakKey(c *x509.Certificate) string {
+// weakKey describes a public key shorter than clients accept at at, ""
+// if it is not.
+func weakKey(c *x509.Certificate, at time.Time) string {
+	minBits := minRSABits
+	if at.Before(rsa2048Since) {
+		minBits = oldMinBits
+	}
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
-		if n := k.N.BitLen(); n < minRSABits {
+		if n := k.N.BitLen(); n < minBits {
 			return fmt.Sprintf("%d-bit RSA", n)
 		}
 	case *dsa.PublicKey:
-		if n := k.P.BitLen(); n < minDSABits {
+		if n := k.P.BitLen(); n < min(minBits, minDSABits) {
 			return fmt.Sprintf("%d-bit DSA", n)
 		}
 	case *ecdsa.PublicKey:
@@ -121,11 +137,13 @@ func weakKey(c *x509.Certificate) string {
 }
 
 // weakSignature: MD2, MD5 and SHA-1 signatures, which clients refuse on
-// certificates (SHA-1 since 2017, OpenSSL security level 1 and up).
-func weakSignature(a x509.SignatureAlgorithm) bool {
+// certificates (SHA-1 since 2017, MD5 since 2009) at at.
+func weakSignature(a x509.SignatureAlgorithm, at time.Time) bool {
 	switch a {
-	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		return true
+	case x509.MD2WithRSA, x509.MD5WithRSA:
+		return !at.Before(md5Until)
+	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return !at.Before(sha1Until)
 	}
 	return false
 }
@@ -245,9 +263,9 @@ func (ev *evidence) certFacts(faults []fault) []string {
 	return out
 }
 
-// faultFailure names the first fault; several faults, or a certificate
-// borrowed from another connection, leave it uncertain which one the
-// client refused.
+// faultFailure names the first fault; several faults leave it uncertain
+// which one the client refused. how ends the sentence: what the client
+// did ("the client answered bad_certificate").
 func faultFailure(ev *evidence, faults []fault, how string) *Failure {
 	f0 := faults[0]
 	conf := ConfidenceLikely
@@ -255,7 +273,7 @@ func faultFailure(ev *evidence, faults []fault, how string) *Failure {
 		conf = ConfidenceUncertain
 	}
 	f := fail(f0.reason, "client", conf,
-		fmt.Sprintf("the certificate the server sent for %s %s; the client answered %s", ev.leafName(), f0.what, how), ev.certFacts(faults)...)
+		fmt.Sprintf("the certificate the server sent for %s %s; %s", ev.leafName(), f0.what, how), ev.certFacts(faults)...)
 	f.Hint = hintClientLog
 	if ev.tls13 && ev.keys != dissect.KeysFound && (ev.alert == nil || ev.alert.Encrypted) {
 		f.Hint = hintKeylog
@@ -355,7 +373,7 @@ func diagnoseServerCert(ev *evidence, alert string) *Failure {
 		return r
 	}
 	if len(faults) > 0 {
-		return faultFailure(ev, faults, alert)
+		return faultFailure(ev, faults, "the client answered "+alert)
 	}
 	if ev.validation == "unknown_authority" {
 		// Only our trust store speaks: never more than a guess.

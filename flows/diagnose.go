@@ -612,7 +612,7 @@ func diagnoseReason(ev *evidence) *Failure {
 			return fail(ReasonAbortedByServer, by, ConfidenceLikely,
 				fmt.Sprintf("server gave up the handshake with %s %s", name, ev.position(a.From)))
 		}
-		if f := clientAbortByCert(ev, name); f != nil {
+		if f := clientAbortByCert(ev, "the client gave up with "+name); f != nil {
 			return f
 		}
 		what := "the server's hello"
@@ -704,7 +704,7 @@ func diagnoseEncrypted(ev *evidence) *Failure {
 	by := a.From.String()
 	switch {
 	case a.From == packet.FromClient && ev.serverFlight && !ev.clientFlight:
-		if f := clientAbortByCert(ev, "an encrypted alert"); f != nil {
+		if f := clientAbortByCert(ev, "the client answered with an encrypted alert instead of its Finished"); f != nil {
 			return f
 		}
 		f := fail(ReasonBadCertificate, by, ConfidenceUncertain,
@@ -749,7 +749,7 @@ func diagnoseSilent(ev *evidence) *Failure {
 				fmt.Sprintf("server chose %s, outside what the client offered (%s), and the connection was %s", versionName(ev.serverVersion), versionSpan(ev.clientMin, ev.clientMax), closed),
 				ev.offerFact(), "server chose "+versionName(ev.serverVersion))
 		}
-		if f := clientAbortByCert(ev, "no alert"); f != nil {
+		if f := clientAbortByCert(ev, "the client "+closed+" the connection without an alert"); f != nil {
 			return f
 		}
 		what := "the server's hello"
@@ -818,7 +818,7 @@ func diagnoseAfterHandshake(ev *evidence) *Failure {
 		what = "a reset"
 	}
 	if ev.alert == nil || ev.alert.From == packet.FromClient {
-		if f := clientAbortByCert(ev, what+" right after the handshake"); f != nil {
+		if f := clientAbortByCert(ev, "the client ended the connection with "+what+" right after the handshake, before any data"); f != nil {
 			f.Evidence = append(f.Evidence, "the handshake completed", "the client sent no application data")
 			return f
 		}

@@ -554,6 +554,12 @@ func TestDiagnosisRules(t *testing.T) {
 		{name: "reset after data: established", play: func(h *harness) *script {
 			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).app(C, 80)
 		}, close: reassembly.CloseRST, status: StatusEstablished},
+		{name: "close_notify after the handshake, then a reset: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).encAlert(C)
+		}, close: reassembly.CloseRST, status: StatusEstablished},
+		{name: "reset long after the handshake: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).wait(30 * time.Second)
+		}, close: reassembly.CloseRST, status: StatusEstablished},
 		{name: "tls13 reset after the client's Finished", play: func(h *harness) *script {
 			return h.conn().ch(ch13(host)).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 53).app(S, 200)
 		}, close: reassembly.CloseRST, reason: ReasonAbortedByClient, confidence: ConfidenceUncertain, fact: "no application data"},
@@ -664,6 +670,44 @@ func checkCalibrated(t *testing.T, r *Record) {
 	for _, e := range f.Evidence {
 		if strings.Contains(e, "showed in clear on") || strings.Contains(e, "trust store") && f.Reason == ReasonUnknownCA && f.Alert != "unknown_ca" {
 			t.Errorf("certain on borrowed or trust-store-only evidence: %q", e)
+		}
+	}
+}
+
+// TestWeakByTheRulesOfTheTime: a capture is judged by what clients of its
+// time refused.
+func TestWeakByTheRulesOfTheTime(t *testing.T) {
+	y := func(year int) time.Time { return time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		alg  x509.SignatureAlgorithm
+		at   time.Time
+		weak bool
+	}{
+		{x509.SHA1WithRSA, y(2014), false}, {x509.SHA1WithRSA, y(2017), true}, {x509.ECDSAWithSHA1, y(2020), true},
+		{x509.MD5WithRSA, y(2008), false}, {x509.MD5WithRSA, y(2010), true}, {x509.SHA256WithRSA, y(2025), false},
+	} {
+		if got := weakSignature(tc.alg, tc.at); got != tc.weak {
+			t.Errorf("%v at %d: weak %v, want %v", tc.alg, tc.at.Year(), got, tc.weak)
+		}
+	}
+	ca := newPKI(t, "Test Root CA")
+	for _, tc := range []struct {
+		bits int
+		at   time.Time
+		want string
+	}{
+		{1024, y(2013), ""}, {1024, y(2014), "1024-bit RSA"}, {2048, y(2025), ""},
+	} {
+		key, err := rsa.GenerateKey(rand.Reader, tc.bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "a.example"}}, &key.PublicKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := weakKey(c, tc.at); got != tc.want {
+			t.Errorf("RSA-%d at %d: %q, want %q", tc.bits, tc.at.Year(), got, tc.want)
 		}
 	}
 }
