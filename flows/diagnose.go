@@ -3,7 +3,6 @@ package flows
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"net/netip"
@@ -200,13 +199,18 @@ func (ev *evidence) issuerSiteNoted(l *Lineage, site string, q order) bool {
 }
 
 // chainFacts returns the facts of each certificate of the server chain.
+// The slice is made once per connection and read-only after: the
+// Lineage may keep it.
 func (c *conn) chainFacts() []*leafFacts {
 	chain := c.dc.State().ServerChain
+	if len(c.chain) == len(chain) {
+		return c.chain
+	}
 	out := make([]*leafFacts, len(chain))
 	for i, der := range chain {
-		s := c.chainSum(i)
-		out[i] = c.t.leafFacts(der, hex.EncodeToString(s[:]))
+		out[i] = c.t.leafFacts(der, c.chainSHA256(i))
 	}
+	c.chain = out
 	return out
 }
 
@@ -249,9 +253,11 @@ func (c *conn) rememberLeaf() {
 	if len(st.ServerChain) == 0 {
 		return
 	}
-	chain := c.chainFacts()
 	at := c.now()
-	l.note(l.chains, c.serverKey(), fact{at: at, uid: c.uid, chain: chain})
+	l.noteLazy(l.chains, c.serverKey(), at, func() fact { return fact{uid: c.uid, chain: c.chainFacts()} })
+	// The leaf and intermediates are parsed once per certificate (the
+	// Tracker's cache); the slice is not kept.
+	chain := c.chainFacts()
 	if lf := chain[0]; lf.cert != nil {
 		name := ""
 		if st.ClientHello != nil {
@@ -284,20 +290,23 @@ func siteOf(name string) string {
 	if _, err := netip.ParseAddr(n); err == nil || !strings.Contains(n, ".") {
 		return ""
 	}
-	labels := strings.Split(n, ".")
-	k := 2
-	if len(labels) >= 3 {
-		switch labels[len(labels)-2] {
+	// The last two labels, three under a two-letter country code's
+	// common second level (co.uk, com.au, ne.jp, ...).
+	i := strings.LastIndexByte(n, '.')
+	j := strings.LastIndexByte(n[:i], '.')
+	if j < 0 {
+		return n
+	}
+	if len(n)-i-1 == 2 {
+		switch n[j+1 : i] {
 		case "co", "com", "net", "org", "ac", "gov", "edu", "ne", "or":
-			if len(labels[len(labels)-1]) == 2 {
-				k = 3
+			if k := strings.LastIndexByte(n[:j], '.'); k >= 0 {
+				return n[k+1:]
 			}
+			return n
 		}
 	}
-	if len(labels) < k {
-		k = len(labels)
-	}
-	return strings.Join(labels[len(labels)-k:], ".")
+	return n[j+1:]
 }
 
 // leafFacts returns what the diagnosis asks of a server's certificate,

@@ -98,6 +98,20 @@ func (l *Lineage) note(m *boundedMap[fact], key string, f fact) {
 	l.mu.Unlock()
 }
 
+// noteLazy is note for a fact costly to make: mk is called only when no
+// earlier fact holds key.
+func (l *Lineage) noteLazy(m *boundedMap[fact], key string, at order, mk func() fact) {
+	l.mu.Lock()
+	old, ok := m.get(key)
+	l.mu.Unlock()
+	if ok && old.at.before(at) {
+		return
+	}
+	f := mk()
+	f.at = at
+	l.note(m, key, f)
+}
+
 // addSite notes that issuer signed a leaf for site at at. The sites of an
 // issuer are kept in capture order, at most maxIssuerSites distinct ones;
 // a site seen again keeps its earliest place.
