@@ -159,7 +159,7 @@ func (f *dtlsFront) Encrypted(dir packet.Dir, ts time.Time, epoch uint16, typ dt
 // the MAC and AEAD input are TLS's with that 64-bit number, the header's
 // DTLS version and length). Records are opened in any order, as DTLS
 // numbers each; a record that fails is reported as ciphertext.
-func (f *dtlsFront) OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r *dtls.Record) bool {
+func (f *dtlsFront) OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r dtls.Record) bool {
 	c := f.c
 	k := &c.keys
 	o := k.open[c.role(dir)]

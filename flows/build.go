@@ -353,6 +353,10 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 	st := c.dc.State()
 	r.Established = st.Established
 	switch {
+	case st.Established && !r.Resumed && rejectedAfterHandshake(st, info):
+		// The handshake completed (Established stays true: it did), but
+		// the client turned the server down before saying anything.
+		r.Status = StatusFailed
 	case st.Established && r.Resumed:
 		r.Status = StatusResumed
 	case st.Established:
@@ -377,6 +381,40 @@ func (c *conn) outcome(r *Record, info reassembly.CloseInfo) {
 	if r.Status == StatusFailed {
 		r.Failure = diagnose(c.evidence(info))
 	}
+}
+
+// rejectedAfterHandshake reports a client that rejected the server once
+// the handshake was done: it sent no application data, and either sent a
+// readable fatal alert (decrypted with the key log) or the connection was
+// reset right after the last handshake record. Clients that check the
+// server's name only after the handshake (libpq, libldap, older Python and
+// Java code) end so; a client that simply closes sends close_notify and a
+// FIN, which stays established.
+func rejectedAfterHandshake(st *dissect.State, info reassembly.CloseInfo) bool {
+	for _, m := range st.Messages {
+		if m.From == packet.FromClient && m.Type == dissect.MsgApplicationData {
+			return false
+		}
+	}
+	if a := st.LastAlert; a != nil && a.From == packet.FromClient && !a.Encrypted && a.Level == dissect.AlertFatal {
+		return true
+	}
+	// Any alert (an encrypted close_notify, most often) or heartbeat
+	// after the handshake is a connection closing or used, not a reset
+	// right after the handshake.
+	if len(st.Alerts) > 0 || len(st.Messages) == 0 {
+		return false
+	}
+	switch last := st.Messages[len(st.Messages)-1]; {
+	case last.Type == dissect.HandshakeMsg(dissect.TypeFinished), last.Type == dissect.HandshakeMsg(dissect.TypeNewSessionTicket),
+		last.Type == dissect.MsgChangeCipherSpec:
+	case st.TLS13() && last.From == packet.FromServer && last.Type == dissect.MsgApplicationData:
+		// The server's NewSessionTicket records, unreadable.
+	default:
+		return false
+	}
+	lastAt := st.LastAt[st.LastFrom&1]
+	return info.Reason == reassembly.CloseRST && !lastAt.IsZero() && info.Timestamp.Sub(lastAt) < clientGiveUp
 }
 
 // normalise writes every list as [] rather than null.

@@ -40,8 +40,10 @@ type conn struct {
 	kinds   map[string]bool // anomaly kinds already listed
 	gapSeen [2]bool
 
-	chainSums   [][32]byte // SHA-256 of the server chain's certificates, made once (chainSum)
-	resumedFrom string     // uid of the connection whose session or ticket this one presented
+	chainSums   [][32]byte   // SHA-256 of the server chain's certificates, made once (chainSum)
+	chainHex    []string     // ... in hex (chainSHA256)
+	chain       []*leafFacts // the chain's facts for the diagnosis, made once (chainFacts)
+	resumedFrom string       // uid of the connection whose session or ticket this one presented
 
 	// Lineage questions, answered when the Record is built.
 	seq     uint64          // lineage facts and questions so far (order.seq)
@@ -198,11 +200,21 @@ func (c *conn) chainSum(i int) [32]byte {
 	return c.chainSums[i]
 }
 
-// leafSHA256 is the hex SHA-256 of the server's leaf.
-func (c *conn) leafSHA256() string {
-	s := c.chainSum(0)
-	return hex.EncodeToString(s[:])
+// chainSHA256 is the hex SHA-256 of the server's certificate i, made once.
+func (c *conn) chainSHA256(i int) string {
+	n := len(c.dc.State().ServerChain)
+	if len(c.chainHex) != n {
+		c.chainHex = make([]string, n)
+	}
+	if c.chainHex[i] == "" {
+		s := c.chainSum(i)
+		c.chainHex[i] = hex.EncodeToString(s[:])
+	}
+	return c.chainHex[i]
 }
+
+// leafSHA256 is the hex SHA-256 of the server's leaf.
+func (c *conn) leafSHA256() string { return c.chainSHA256(0) }
 
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)

@@ -1,8 +1,13 @@
 package flows
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/packet"
@@ -91,7 +96,7 @@ func TestFailureReasons(t *testing.T) {
 			other := newPKI(t, "Corp Root")
 			return serverFlight12(h.conn(), "www.example.com", other.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 1, 0), "www.example.com")).
 				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
-		}, ReasonInterceptionSuspected, "client", "earlier in the capture", 0},
+		}, ReasonUnknownCA, "client", "Corp Root", 0},
 		{"client certificate required, none sent", func(h *harness) *script {
 			return h.conn().ch(ch12("www.example.com")).sh(sh12()).cert(S, valid).ske().hs(S, dissect.TypeCertificateRequest).
 				hs(S, dissect.TypeServerHelloDone).cert(C).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).
@@ -204,6 +209,7 @@ func TestFailureReasons(t *testing.T) {
 			if got := h.tr.Stats().Failures[tc.reason]; got != 1 {
 				t.Errorf("stats count %d failures of %q, want 1", got, tc.reason)
 			}
+			checkCalibrated(t, r)
 		})
 	}
 }
@@ -410,6 +416,298 @@ func TestNameMatches(t *testing.T) {
 	for _, tc := range tests {
 		if got := nameMatches(tc.host, tc.lf); got != tc.want {
 			t.Errorf("%q against %v: %v, want %v", tc.host, tc.lf.names, got, tc.want)
+		}
+	}
+}
+
+// TestDiagnosisRules plays, with real bytes, each rule of the diagnosis
+// (issue 19): the client's verdict over our trust store, versions whatever
+// the answer, who closed, the failure after a completed handshake,
+// interception only on evidence, and TLS 1.3 reading the certificate the
+// same server showed elsewhere. Each case says the confidence it earns.
+func TestDiagnosisRules(t *testing.T) {
+	ca := newPKI(t, "Test Root CA")
+	rsaCA := newRSAPKI(t, "RSA Root CA")
+	inter := ca.intermediate(t, "Test Issuing CA 1")
+	const host = "www.example.com"
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := ca.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), host)
+	expired := ca.leaf(t, base.AddDate(-1, 0, 0), base.AddDate(0, 0, -30), host)
+	weakKey := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: host}, DNSNames: []string{host}}, &rsa1024.PublicKey)
+	sha1Leaf := rsaCA.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		SignatureAlgorithm: x509.SHA1WithRSA}, nil)
+	clientAuthOnly := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, nil)
+	viaInter := inter.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		IssuingCertificateURL: []string{"http://ca.example.com/issuing1.der"}}, nil)
+	viaInterNoAIA := inter.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "api.example.com"}, DNSNames: []string{"api.example.com"}}, nil)
+	mismatched := ca.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), "other.example.org")
+	proxy := newPKI(t, "Acme Proxy CA")
+
+	flight12 := func(s *script, sni string, chain ...[]byte) *script {
+		return s.ch(ch12(sni)).sh(sh12()).cert(S, chain...).ske().hs(S, dissect.TypeServerHelloDone)
+	}
+	established12 := func(h *harness, sni string, chain ...[]byte) {
+		flight12(h.conn(), sni, chain...).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).
+			app(C, 100).app(S, 100).close(reassembly.CloseFIN)
+	}
+	legacy := func() *dissect.ClientHello {
+		ch := chLegacy(dissect.VersionTLS11)
+		ch.SupportedVersions = []dissect.Version{dissect.VersionTLS11, dissect.VersionTLS10}
+		return ch
+	}
+	tests := []struct {
+		name       string
+		roots      bool // verify against a trust store holding none of these CAs
+		play       func(h *harness) *script
+		close      reassembly.CloseReason
+		status     string // "" for failed
+		reason     string
+		confidence string
+		fact       string // a fragment some evidence line holds
+	}{
+		// 1. The client's verdict outranks our trust store.
+		{name: "1024-bit RSA key", play: func(h *harness) *script {
+			return flight12(h.conn(), host, weakKey, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonWeakKey, confidence: ConfidenceLikely, fact: "1024-bit RSA"},
+		{name: "SHA-1 signature", play: func(h *harness) *script {
+			return flight12(h.conn(), host, sha1Leaf, rsaCA.caDER).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonWeakSignature, confidence: ConfidenceLikely, fact: "SHA1-RSA"},
+		{name: "extended key usage without serverAuth", play: func(h *harness) *script {
+			return flight12(h.conn(), host, clientAuthOnly, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertUnsupportedCertificate)
+		}, reason: ReasonKeyUsage, confidence: ConfidenceLikely, fact: "lacks serverAuth"},
+		{name: "missing intermediate (AIA names it)", play: func(h *harness) *script {
+			return flight12(h.conn(), host, viaInter).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonIncompleteChain, confidence: ConfidenceLikely, fact: "http://ca.example.com/issuing1.der"},
+		{name: "missing intermediate (sent on another connection)", play: func(h *harness) *script {
+			established12(h, host, viaInter, inter.caDER)
+			return flight12(h.conn(), "api.example.com", viaInterNoAIA).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonIncompleteChain, confidence: ConfidenceLikely, fact: "sent as an intermediate"},
+		{name: "missing intermediate under the trust store", roots: true, play: func(h *harness) *script {
+			return flight12(h.conn(), host, viaInter).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonIncompleteChain, confidence: ConfidenceLikely, fact: "was not sent"},
+		{name: "unknown_ca with the root sent", play: func(h *harness) *script {
+			return flight12(h.conn(), host, valid, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonUnknownCA, confidence: ConfidenceCertain, fact: "unknown_ca"},
+		{name: "unknown_ca, the chain stops short of a root", play: func(h *harness) *script {
+			return flight12(h.conn(), host, viaInterNoAIA).alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonUnknownCA, confidence: ConfidenceLikely, fact: "unknown_ca"},
+		{name: "only our trust store objects", roots: true, play: func(h *harness) *script {
+			return flight12(h.conn(), host, valid, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonUnknownCA, confidence: ConfidenceUncertain, fact: "our trust store: unknown_authority"},
+		{name: "certificate_expired alert on an expired certificate", play: func(h *harness) *script {
+			return flight12(h.conn(), host, expired, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertCertificateExpired)
+		}, reason: ReasonCertificateExpired, confidence: ConfidenceCertain, fact: "expired"},
+		{name: "two faults: which one is not said", play: func(h *harness) *script {
+			return flight12(h.conn(), "other.example.org", expired, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonCertificateExpired, confidence: ConfidenceUncertain, fact: "client asked for other.example.org"},
+
+		// 2. Versions, whatever the answer.
+		{name: "old client, internal_error", play: func(h *harness) *script {
+			return h.conn().ch(legacy()).alert(S, dissect.AlertFatal, dissect.AlertInternalError)
+		}, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceLikely, fact: "TLS 1.0–1.1 only"},
+		{name: "old client, handshake_failure (a cipher could be it too)", play: func(h *harness) *script {
+			return h.conn().ch(legacy()).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
+		}, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceUncertain, fact: "no ServerHello"},
+		{name: "old client, handshake_failure, the server speaks TLS 1.2 to others", play: func(h *harness) *script {
+			established12(h, host, valid, ca.caDER)
+			return h.conn().ch(legacy()).alert(S, dissect.AlertFatal, dissect.AlertHandshakeFailure)
+		}, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceLikely, fact: "negotiated TLS 1.2"},
+		{name: "old client, bare close", play: func(h *harness) *script {
+			return h.conn().ch(legacy())
+		}, close: reassembly.CloseFIN, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceUncertain, fact: "TLS 1.0–1.1 only"},
+		{name: "server chooses a version the client did not offer, client says handshake_failure", play: func(h *harness) *script {
+			sh := sh12()
+			sh.LegacyVersion = dissect.VersionTLS10
+			return h.conn().ch(ch13(host)).sh(sh).alert(C, dissect.AlertFatal, dissect.AlertHandshakeFailure)
+		}, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceLikely, fact: "server chose TLS 1.0"},
+		{name: "server chooses a version the client did not offer, client closes", play: func(h *harness) *script {
+			sh := sh12()
+			sh.LegacyVersion = dissect.VersionTLS10
+			return h.conn().ch(ch13(host)).sh(sh)
+		}, close: reassembly.CloseFIN, reason: ReasonProtocolVersionMismatch, confidence: ConfidenceLikely, fact: "server chose TLS 1.0"},
+
+		// 3. Who closed.
+		{name: "client gives up on a silent server", play: func(h *harness) *script {
+			return h.conn().ch(ch12(host)).wait(10 * time.Second)
+		}, close: reassembly.CloseFIN, reason: ReasonAbortedByClient, confidence: ConfidenceUncertain, fact: "the server sent nothing"},
+		{name: "server closes at once on the hello", play: func(h *harness) *script {
+			return h.conn().ch(ch12(host))
+		}, close: reassembly.CloseRST, reason: ReasonAbortedByServer, confidence: ConfidenceUncertain, fact: "reset"},
+		{name: "client sent nothing; the server's decode_error answers it", play: func(h *harness) *script {
+			return h.conn().alert(S, dissect.AlertFatal, dissect.AlertDecodeError)
+		}, reason: ReasonAbortedByClient, confidence: ConfidenceLikely, fact: "client sent no bytes"},
+
+		// 4. After a completed handshake.
+		{name: "reset right after the handshake, name mismatch", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+		}, close: reassembly.CloseRST, reason: ReasonHostnameMismatch, confidence: ConfidenceLikely, fact: "no application data"},
+		{name: "reset right after the handshake, nothing wrong seen", play: func(h *harness) *script {
+			return flight12(h.conn(), host, valid, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+		}, close: reassembly.CloseRST, reason: ReasonAbortedByClient, confidence: ConfidenceUncertain, fact: "handshake completed"},
+		{name: "closed after the handshake with a FIN: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+		}, close: reassembly.CloseFIN, status: StatusEstablished},
+		{name: "reset after data: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).app(C, 80)
+		}, close: reassembly.CloseRST, status: StatusEstablished},
+		{name: "close_notify after the handshake, then a reset: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).encAlert(C)
+		}, close: reassembly.CloseRST, status: StatusEstablished},
+		{name: "reset long after the handshake: established", play: func(h *harness) *script {
+			return flight12(h.conn(), host, mismatched, ca.caDER).hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S).wait(30 * time.Second)
+		}, close: reassembly.CloseRST, status: StatusEstablished},
+		{name: "tls13 reset after the client's Finished", play: func(h *harness) *script {
+			return h.conn().ch(ch13(host)).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 53).app(S, 200)
+		}, close: reassembly.CloseRST, reason: ReasonAbortedByClient, confidence: ConfidenceUncertain, fact: "no application data"},
+
+		// 5. Interception needs evidence.
+		{name: "two genuine leaves for one name", play: func(h *harness) *script {
+			established12(h, host, valid, ca.caDER)
+			other := newPKI(t, "Other Public CA").leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), host)
+			return flight12(h.conn(), host, other).alert(C, dissect.AlertFatal, dissect.AlertBadCertificate)
+		}, reason: ReasonBadCertificate, confidence: ConfidenceUncertain, fact: "different certificate was accepted"},
+		{name: "known product", play: func(h *harness) *script {
+			return flight12(h.conn(), host, newPKI(t, "mitmproxy").leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), host)).
+				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonInterceptionSuspected, confidence: ConfidenceLikely, fact: "mitmproxy"},
+		{name: "an unknown issuer signing for many unrelated sites", roots: true, play: func(h *harness) *script {
+			for _, n := range []string{"www.bank.example.net", "mail.shop.co.uk", "api.news.org"} {
+				flight12(h.conn(), n, proxy.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), n)).
+					alert(C, dissect.AlertFatal, dissect.AlertUnknownCA).close(reassembly.CloseFIN)
+			}
+			return flight12(h.conn(), host, proxy.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), host)).
+				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonInterceptionSuspected, confidence: ConfidenceLikely, fact: "4 unrelated sites"},
+		{name: "an unknown issuer for one site only", roots: true, play: func(h *harness) *script {
+			return flight12(h.conn(), host, proxy.leaf(t, base.AddDate(0, -1, 0), base.AddDate(0, 2, 0), host)).
+				alert(C, dissect.AlertFatal, dissect.AlertUnknownCA)
+		}, reason: ReasonUnknownCA, confidence: ConfidenceLikely, fact: "unknown_authority"},
+
+		// 6. TLS 1.3 without keys reads the certificate seen in clear.
+		{name: "tls13 rejection, the same server's expired certificate seen over TLS 1.2", play: func(h *harness) *script {
+			flight12(h.conn(), host, expired, ca.caDER).alert(C, dissect.AlertFatal, dissect.AlertCertificateExpired).close(reassembly.CloseFIN)
+			return h.conn().ch(ch13(host)).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 19)
+		}, close: reassembly.CloseFIN, reason: ReasonCertificateExpired, confidence: ConfidenceLikely, fact: "showed in clear on"},
+		{name: "tls13 rejection, nothing seen elsewhere", play: func(h *harness) *script {
+			return h.conn().ch(ch13(host)).sh(sh13()).ccs(S).app(S, 3000).ccs(C).app(C, 19)
+		}, close: reassembly.CloseFIN, reason: ReasonBadCertificate, confidence: ConfidenceUncertain, fact: "where its Finished should be"},
+	}
+	covered := map[string]bool{}
+	for _, tc := range tests {
+		covered[tc.reason] = true
+	}
+	for _, r := range []string{ReasonWeakKey, ReasonWeakSignature, ReasonKeyUsage, ReasonIncompleteChain} {
+		if !covered[r] {
+			t.Errorf("no case diagnoses %q", r)
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{}
+			if tc.roots {
+				cfg.Roots = newPKI(t, "Unrelated Root").pool()
+			}
+			h := newHarness(t, cfg)
+			cr := tc.close
+			if cr == 0 {
+				cr = reassembly.CloseFIN
+			}
+			r := tc.play(h).close(cr)
+			if r == nil {
+				t.Fatal("no record")
+			}
+			if tc.status != "" {
+				if r.Status != tc.status || r.Failure != nil {
+					t.Fatalf("status %q failure %+v, want %q", r.Status, r.Failure, tc.status)
+				}
+				return
+			}
+			f := r.Failure
+			if r.Status != StatusFailed || f == nil {
+				t.Fatalf("status %q, want failed", r.Status)
+			}
+			if f.Reason != tc.reason || f.Confidence != tc.confidence {
+				t.Errorf("%s (%s), want %s (%s): %s %q", f.Reason, f.Confidence, tc.reason, tc.confidence, f.Explanation, f.Evidence)
+			}
+			if !strings.Contains(strings.Join(f.Evidence, "\n")+"\n"+f.Explanation, tc.fact) {
+				t.Errorf("evidence %q and explanation %q lack %q", f.Evidence, f.Explanation, tc.fact)
+			}
+			checkCalibrated(t, r)
+		})
+	}
+}
+
+// checkCalibrated holds every failure to the contract of its confidence.
+func checkCalibrated(t *testing.T, r *Record) {
+	t.Helper()
+	f := r.Failure
+	switch f.Confidence {
+	case ConfidenceCertain, ConfidenceLikely, ConfidenceUncertain:
+	default:
+		t.Fatalf("confidence %q", f.Confidence)
+	}
+	if len(f.Evidence) == 0 {
+		t.Error("no evidence")
+	}
+	if (f.Hint == "") != (f.Confidence == ConfidenceCertain) {
+		t.Errorf("confidence %s with hint %q", f.Confidence, f.Hint)
+	}
+	if f.Confidence != ConfidenceCertain {
+		return
+	}
+	// Certain rests on an alert read in clear.
+	readable := false
+	for _, a := range r.Alerts {
+		readable = readable || (!a.Encrypted && a.Description == f.Alert && a.Level == "fatal")
+	}
+	if !readable {
+		t.Errorf("certain without a readable fatal alert: %+v", r.Alerts)
+	}
+	for _, e := range f.Evidence {
+		if strings.Contains(e, "showed in clear on") || strings.Contains(e, "trust store") && f.Reason == ReasonUnknownCA && f.Alert != "unknown_ca" {
+			t.Errorf("certain on borrowed or trust-store-only evidence: %q", e)
+		}
+	}
+}
+
+// TestWeakByTheRulesOfTheTime: a capture is judged by what clients of its
+// time refused.
+func TestWeakByTheRulesOfTheTime(t *testing.T) {
+	y := func(year int) time.Time { return time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		alg  x509.SignatureAlgorithm
+		at   time.Time
+		weak bool
+	}{
+		{x509.SHA1WithRSA, y(2014), false}, {x509.SHA1WithRSA, y(2017), true}, {x509.ECDSAWithSHA1, y(2020), true},
+		{x509.MD5WithRSA, y(2008), false}, {x509.MD5WithRSA, y(2010), true}, {x509.SHA256WithRSA, y(2025), false},
+	} {
+		if got := weakSignature(tc.alg, tc.at); got != tc.weak {
+			t.Errorf("%v at %d: weak %v, want %v", tc.alg, tc.at.Year(), got, tc.weak)
+		}
+	}
+	ca := newPKI(t, "Test Root CA")
+	for _, tc := range []struct {
+		bits int
+		at   time.Time
+		want string
+	}{
+		{1024, y(2013), ""}, {1024, y(2014), "1024-bit RSA"}, {2048, y(2025), ""},
+	} {
+		key, err := rsa.GenerateKey(rand.Reader, tc.bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "a.example"}}, &key.PublicKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := weakKey(c, tc.at); got != tc.want {
+			t.Errorf("RSA-%d at %d: %q, want %q", tc.bits, tc.at.Year(), got, tc.want)
 		}
 	}
 }

@@ -35,5 +35,11 @@
 // and where in the handshake, the versions offered and chosen, the server
 // certificate at capture time (validity, names, self-signature, issuer),
 // the trust-store verdict when one is configured, the client certificate
-// exchange, and, without an alert, who spoke last.
+// exchange, and, without an alert, who spoke last. The client's verdict
+// (its alert) outranks our trust store; memory across connections (the
+// server's chain seen in clear, the versions it negotiated, the sites an
+// issuer signs for, the intermediates sent) fills in what one connection
+// hides. Each Failure carries a confidence (certain, likely, uncertain),
+// the facts it rests on and what would settle it (diagnose.go,
+// certcheck.go).
 package flows

@@ -192,6 +192,22 @@ func fuzzFlow(t *testing.T, data []byte) {
 			if r.Failure != nil && (r.Failure.Reason == "" || r.Failure.Explanation == "") {
 				t.Fatalf("failure without reason or words: %+v", r.Failure)
 			}
+			if f := r.Failure; f != nil {
+				// The calibration contract: a known confidence, facts,
+				// a hint unless certain, and certain only on an alert
+				// read in clear.
+				switch f.Confidence {
+				case ConfidenceCertain, ConfidenceLikely, ConfidenceUncertain:
+				default:
+					t.Fatalf("confidence %q", f.Confidence)
+				}
+				if len(f.Evidence) == 0 || (f.Hint == "") != (f.Confidence == ConfidenceCertain) {
+					t.Fatalf("evidence %q hint %q for %s", f.Evidence, f.Hint, f.Confidence)
+				}
+				if f.Confidence == ConfidenceCertain && f.Alert == "" {
+					t.Fatalf("certain without a readable alert: %+v", f)
+				}
+			}
 			switch r.Status {
 			case StatusEstablished, StatusResumed, StatusFailed, StatusIncomplete, StatusNotTLS:
 			default:

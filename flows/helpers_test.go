@@ -1,9 +1,11 @@
 package flows
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -250,7 +252,7 @@ func full12(s *script, sni string, chain ...[]byte) *script {
 
 // pki makes certificates for tests, signed by a test CA.
 type pki struct {
-	caKey  *ecdsa.PrivateKey
+	caKey  crypto.Signer
 	ca     *x509.Certificate
 	caDER  []byte
 	serial int64
@@ -327,4 +329,75 @@ func cnLeaf(tb testing.TB, p *pki, cn string) []byte {
 		tb.Fatal(err)
 	}
 	return der
+}
+
+// wait lets d of capture time pass before the next step.
+func (s *script) wait(d time.Duration) *script {
+	s.ts = s.ts.Add(d)
+	return s
+}
+
+// issue signs tmpl with p's CA for key (a fresh P-256 key when nil).
+func (p *pki) issue(tb testing.TB, tmpl *x509.Certificate, key any) []byte {
+	tb.Helper()
+	if key == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		key = k.Public()
+	}
+	p.serial++
+	tmpl.SerialNumber = big.NewInt(p.serial)
+	if tmpl.NotBefore.IsZero() {
+		tmpl.NotBefore, tmpl.NotAfter = base.AddDate(0, -1, 0), base.AddDate(1, 0, 0)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, key, p.caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
+
+// intermediate makes a CA under p, named name, as a pki of its own.
+func (p *pki) intermediate(tb testing.TB, name string) *pki {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	der := p.issue(tb, &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: base.AddDate(-1, 0, 0), NotAfter: base.AddDate(3, 0, 0)}, key.Public())
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &pki{caKey: key, ca: ca, caDER: der, serial: 100}
+}
+
+// newRSAPKI is newPKI with an RSA-2048 CA, which can sign with SHA-1.
+func newRSAPKI(tb testing.TB, issuer string) *pki {
+	tb.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: issuer, Organization: []string{issuer}},
+		NotBefore: base.AddDate(-5, 0, 0), NotAfter: base.AddDate(5, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	return &pki{caKey: key, ca: ca, caDER: der, serial: 1}
+}
+
+// pool is a trust store holding p's CA alone.
+func (p *pki) pool() *x509.CertPool {
+	cp := x509.NewCertPool()
+	cp.AddCert(p.ca)
+	return cp
 }

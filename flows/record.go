@@ -114,13 +114,31 @@ type Alert struct {
 	Encrypted   bool       `json:"encrypted"`
 }
 
-// Failure says why a handshake failed.
+// Failure says why a handshake failed, how sure the diagnosis is, and on
+// what facts it rests.
 type Failure struct {
 	Reason      string `json:"reason"` // one of the Reason* constants
 	By          string `json:"by"`     // "client", "server" or "" when unknown
 	Alert       string `json:"alert"`  // the alert that ended it, "" if none
 	Explanation string `json:"explanation"`
+	// Confidence is one of the Confidence* constants: certain only when
+	// an alert read in clear (or decrypted) names the cause and the other
+	// facts agree with it.
+	Confidence string `json:"confidence"`
+	// Evidence lists the facts the diagnosis used, each a short sentence
+	// without a full stop, e.g. "server sent fatal alert protocol_version".
+	Evidence []string `json:"evidence"`
+	// Hint says what would settle the diagnosis ("give the client's key
+	// log with -keylog"); "" when it is certain.
+	Hint string `json:"hint"`
 }
+
+// Confidence values of Failure.Confidence.
+const (
+	ConfidenceCertain   = "certain"   // an unambiguous alert and consistent facts
+	ConfidenceLikely    = "likely"    // inferred from consistent evidence
+	ConfidenceUncertain = "uncertain" // a guess among several causes
+)
 
 // Anomaly is one anomaly with where it was seen.
 type Anomaly struct {
@@ -287,6 +305,10 @@ const (
 	ReasonHostnameMismatch        = "hostname_mismatch"
 	ReasonBadCertificate          = "bad_certificate"
 	ReasonInterceptionSuspected   = "interception_suspected"
+	ReasonWeakKey                 = "weak_key"         // a key shorter than clients accept (RSA/DSA < 2048 bits, EC < 224)
+	ReasonWeakSignature           = "weak_signature"   // a certificate signed with SHA-1 or MD5
+	ReasonKeyUsage                = "key_usage"        // KeyUsage / ExtKeyUsage that do not allow serverAuth
+	ReasonIncompleteChain         = "incomplete_chain" // the server left out an intermediate certificate
 	ReasonClientCertRequired      = "client_certificate_required"
 	ReasonClientCertUntrusted     = "client_certificate_untrusted"
 	ReasonUnrecognizedName        = "unrecognized_name"

@@ -27,7 +27,10 @@ type Aggregate struct {
 	Tickets                         TicketStats
 	Handshake                       Histogram // handshake durations
 	Timeline                        Timeline  // failures over capture time
-	failures                        map[string]*FailureGroup
+	// Confidence counts failures by the diagnosis' confidence (certain,
+	// likely, uncertain).
+	Confidence *TopK
+	failures   map[string]*FailureGroup
 }
 
 // TopKCapacity is the number of distinct keys a TopK counts exactly.
@@ -40,10 +43,11 @@ func NewAggregate() *Aggregate {
 		ALPN: NewTopK(TopKCapacity), Curves: NewTopK(TopKCapacity),
 		VersionsOffered: NewTopK(TopKCapacity), ALPNOffered: NewTopK(TopKCapacity),
 		Alerts: NewTopK(TopKCapacity), Anomalies: NewTopK(TopKCapacity),
-		Tickets:   TicketStats{delays: newSample(4096)},
-		Handshake: NewHistogram(),
-		Timeline:  Timeline{buckets: map[int64]map[string]int{}},
-		failures:  map[string]*FailureGroup{},
+		Tickets:    TicketStats{delays: newSample(4096)},
+		Handshake:  NewHistogram(),
+		Timeline:   Timeline{buckets: map[int64]map[string]int{}},
+		Confidence: NewTopK(4),
+		failures:   map[string]*FailureGroup{},
 	}
 }
 
@@ -54,7 +58,9 @@ type FailureGroup struct {
 	Servers *TopK // SNI, or server ip:port without one
 	Clients *TopK // client ip
 	By      *TopK // which side gave up: client, server, unknown
-	Example Example
+	// Confidence counts the group's diagnoses by confidence.
+	Confidence *TopK
+	Example    Example
 }
 
 // Example is one connection, as much as a report prints of it.
@@ -62,6 +68,7 @@ type Example struct {
 	UID, Client, Server, SNI string
 	TS                       time.Time
 	Alert, By, Explanation   string
+	Confidence, Hint         string
 }
 
 // TicketStats count session tickets and PSKs.
@@ -201,7 +208,7 @@ func (a *Aggregate) addFailure(reason string, r *flows.Record) string {
 			g = a.failures[reason]
 		}
 		if g == nil {
-			g = &FailureGroup{Reason: reason, Servers: NewTopK(64), Clients: NewTopK(64), By: NewTopK(4)}
+			g = &FailureGroup{Reason: reason, Servers: NewTopK(64), Clients: NewTopK(64), By: NewTopK(4), Confidence: NewTopK(4)}
 			g.Example = exampleOf(r)
 			a.failures[reason] = g
 		}
@@ -214,6 +221,12 @@ func (a *Aggregate) addFailure(reason string, r *flows.Record) string {
 		by = r.Failure.By
 	}
 	g.By.Add(by)
+	conf := "unknown"
+	if r.Failure != nil && r.Failure.Confidence != "" {
+		conf = r.Failure.Confidence
+	}
+	g.Confidence.Add(conf)
+	a.Confidence.Add(conf)
 	return reason
 }
 
@@ -221,6 +234,7 @@ func exampleOf(r *flows.Record) Example {
 	e := Example{UID: r.UID, Client: endpoint(r.Client), Server: endpoint(r.Server), SNI: r.SNI, TS: r.TS.Time}
 	if f := r.Failure; f != nil {
 		e.Alert, e.By, e.Explanation = f.Alert, f.By, f.Explanation
+		e.Confidence, e.Hint = f.Confidence, f.Hint
 	}
 	return e
 }
@@ -250,6 +264,32 @@ func alertKey(al flows.Alert) string {
 		d = "code_" + itoa(al.Code)
 	}
 	return from + " " + level + " " + d
+}
+
+// ConfidenceOrder lists the confidence values from the surest.
+var ConfidenceOrder = [...]string{flows.ConfidenceCertain, flows.ConfidenceLikely, flows.ConfidenceUncertain, "unknown"}
+
+// ConfidenceCounts returns the counts of t (a Confidence TopK) in
+// ConfidenceOrder, leaving out those of none.
+func ConfidenceCounts(t *TopK) []Count {
+	var out []Count
+	for _, c := range ConfidenceOrder {
+		for _, n := range t.Top(0) {
+			if n.Key == c {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// confidenceList is "certain 3, likely 1".
+func confidenceList(t *TopK) string {
+	var parts []string
+	for _, c := range ConfidenceCounts(t) {
+		parts = append(parts, Sanitize(c.Key)+" "+itoa(c.N))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FailureGroups returns the failure groups, most frequent first.

@@ -52,6 +52,7 @@ type ecsEvent struct {
 	Type     []string `json:"type"`
 	Dataset  string   `json:"dataset"`
 	Outcome  string   `json:"outcome"`
+	Reason   string   `json:"reason,omitempty"` // the failure reason, when it failed
 	Start    string   `json:"start,omitempty"`
 	End      string   `json:"end,omitempty"`
 	Duration *int64   `json:"duration,omitempty"` // nanoseconds
@@ -183,6 +184,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 			Type:     []string{"connection", "protocol"},
 			Dataset:  "tlsdissect.flow",
 			Outcome:  ecsOutcome(n.Status),
+			Reason:   ecsReason(n.Failure),
 			Start:    ecsTime(n.TS),
 			End:      ecsTime(n.EndTS),
 		},
@@ -315,6 +317,15 @@ func related(r *flows.Record) ecsRelated {
 		add(&rel.Hash, strings.ToUpper(c.SHA256))
 	}
 	return rel
+}
+
+// ecsReason is ECS's event.reason: the failure reason (its confidence,
+// evidence and hint are under tlsdissect.failure).
+func ecsReason(f *flows.Failure) string {
+	if f == nil {
+		return ""
+	}
+	return f.Reason
 }
 
 func ecsOutcome(status string) string {

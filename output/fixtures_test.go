@@ -170,7 +170,8 @@ func fixtures() []*flows.Record {
 		Alerts: []flows.Alert{{TS: at(7011.7), From: packet.FromClient, Level: "fatal", Description: "unknown_ca", Code: 48}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonSelfSignedCertificate, By: "client", Alert: "unknown_ca",
-			Explanation: "The server sent a self-signed certificate (CN=intranet.corp.example) that the client does not trust; the client answered unknown_ca."},
+			Explanation: "The server sent a self-signed certificate (CN=intranet.corp.example) that the client does not trust; the client answered unknown_ca.",
+			Confidence:  flows.ConfidenceCertain, Evidence: []string{"client sent fatal alert unknown_ca", "the server certificate is self-signed"}},
 		Validation: "self-signed certificate", Close: "rst", ClientBytes: 307, ServerBytes: 1250,
 	}
 	version := &flows.Record{
@@ -184,7 +185,8 @@ func fixtures() []*flows.Record {
 		Alerts: []flows.Alert{{TS: at(8002), From: packet.FromServer, Level: "fatal", Description: "protocol_version", Code: 70}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonProtocolVersionMismatch, By: "server", Alert: "protocol_version",
-			Explanation: "The client offered only TLS 1.0; the server requires TLS 1.2 or later."},
+			Explanation: "The client offered only TLS 1.0; the server requires TLS 1.2 or later.",
+			Confidence:  flows.ConfidenceCertain, Evidence: []string{"server sent fatal alert protocol_version", "client offered at most TLS 1.0"}},
 		Close: "fin", ClientBytes: 185, ServerBytes: 7,
 	}
 	version2 := *version
@@ -211,7 +213,9 @@ func fixtures() []*flows.Record {
 		Alerts: []flows.Alert{{TS: at(10021), From: packet.FromClient, Level: "fatal", Description: "bad_certificate", Code: 42}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonCertificateExpired, By: "client", Alert: "bad_certificate",
-			Explanation: "The server's certificate expired on 2025-01-01, 437 days before this connection; the client rejected it with bad_certificate."},
+			Explanation: "The server's certificate expired on 2025-01-01, 437 days before this connection; the client rejected it with bad_certificate.",
+			Confidence:  flows.ConfidenceLikely, Evidence: []string{"client sent fatal alert bad_certificate", "the server certificate for www.example.com expired 2025-01-01"},
+			Hint: "the client's error message names the check that failed"},
 		Validation: "certificate has expired", Close: "fin", ClientBytes: 207, ServerBytes: 1300,
 	}
 	incomplete := &flows.Record{
@@ -243,7 +247,8 @@ func fixtures() []*flows.Record {
 		Alerts: []flows.Alert{{TS: at(13011), From: packet.FromClient, Level: "fatal", Description: "certificate_unknown", Code: 46}},
 		Status: flows.StatusFailed,
 		Failure: &flows.Failure{Reason: flows.ReasonHostnameMismatch, By: "client", Alert: "certificate_unknown",
-			Explanation: "The certificate does not name " + hostileSNI + "; it names \x1b[2J."},
+			Explanation: "The certificate does not name " + hostileSNI + "; it names \x1b[2J.",
+			Confidence:  "uncertain\x1b[31m", Evidence: []string{"client asked for " + hostileSNI}, Hint: "<b>hint</b>\x07"},
 		Anomalies: []string{"malformed\x1b[0m_record"}, Close: "rst",
 	}
 	return []*flows.Record{full, resumed, tls13, unknownCA, version, &version2, expired, incomplete, hostile}

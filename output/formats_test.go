@@ -25,7 +25,8 @@ func fullRecord() *flows.Record {
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
 	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0}}
 	r.Status = flows.StatusFailed
-	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test"}
+	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test",
+		Confidence: flows.ConfidenceUncertain, Evidence: []string{"server sent warning alert close_notify"}, Hint: "test"}
 	r.Curve, r.EarlyData, r.Renegotiations = "x25519", "accepted", 1
 	r.Validation, r.StartTLS = "ok", "smtp"
 	r.JA3String, r.JA3S, r.JA3SString = f.JA3String, f.JA3S, f.JA3SString

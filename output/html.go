@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tlsdissect/tlsdissect/flows"
@@ -40,6 +41,7 @@ type htmlRow struct {
 	StartNS                             int64
 	Client, Server, SNI, Version        string
 	Cipher, ALPN, Status, Reason, Alert string
+	Confidence                          string
 	Messages                            string
 	HandshakeMS                         string
 	HandshakeNS                         int64
@@ -52,6 +54,9 @@ type htmlDetail struct {
 	Title       string
 	Reason      string
 	Explanation string
+	Confidence  string
+	Evidence    []string
+	Hint        string
 	Ladder      string
 }
 
@@ -93,6 +98,11 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 					d.Reason = Sanitize(f.Reason)
 				}
 				d.Explanation = Sanitize(f.Explanation)
+				d.Confidence = Sanitize(f.Confidence)
+				d.Hint = Sanitize(f.Hint)
+				for _, e := range f.Evidence {
+					d.Evidence = append(d.Evidence, Sanitize(e))
+				}
 			}
 			h.details = append(h.details, d)
 		}
@@ -111,6 +121,7 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 	}
 	if r.Failure != nil {
 		row.Reason = Sanitize(r.Failure.Reason)
+		row.Confidence = Sanitize(r.Failure.Confidence)
 	}
 	if n := len(r.Alerts); n > 0 {
 		row.Alert = sideLetter(r.Alerts[n-1].From) + ":" + alertText(r.Alerts[n-1])
@@ -129,6 +140,7 @@ type reportData struct {
 	Range         string
 	Totals        [][2]string
 	Failures      []htmlFailure
+	Confidence    []htmlConfidence
 	Timeline      *chart
 	Versions      *chart
 	Ciphers       *chart
@@ -148,8 +160,16 @@ type reportData struct {
 	MaxRows       int
 }
 
+// htmlConfidence is one row of the failures by confidence.
+type htmlConfidence struct {
+	Confidence string
+	Count      int
+	Reasons    string // "unknown_ca 3, hostname_mismatch 1"
+}
+
 type htmlFailure struct {
 	Reason, GaveUp, Servers, Clients string
+	Confidence                       string // "certain 3, likely 1"
 	Count                            int
 	Example                          Example
 	Color                            string
@@ -322,13 +342,26 @@ func (h *htmlWriter) Close() error {
 			firstDetail[det.Reason] = det.Anchor
 		}
 	}
-	for i, g := range a.FailureGroups() {
+	groups := a.FailureGroups()
+	for _, c := range ConfidenceCounts(a.Confidence) {
+		var rs []string
+		for _, g := range groups {
+			for _, n := range g.Confidence.Top(0) {
+				if n.Key == c.Key {
+					rs = append(rs, Sanitize(g.Reason)+" "+strconv.Itoa(n.N))
+				}
+			}
+		}
+		d.Confidence = append(d.Confidence, htmlConfidence{Confidence: Sanitize(c.Key), Count: c.N, Reasons: strings.Join(rs, ", ")})
+	}
+	for i, g := range groups {
 		colors[g.Reason] = palette[i%len(palette)]
 		reasons = append(reasons, g.Reason)
 		ex := g.Example
 		ex.UID, ex.SNI, ex.Alert, ex.By, ex.Explanation = Sanitize(ex.UID), Sanitize(ex.SNI), Sanitize(ex.Alert), Sanitize(ex.By), Sanitize(ex.Explanation)
+		ex.Confidence, ex.Hint = Sanitize(ex.Confidence), Sanitize(ex.Hint)
 		d.Failures = append(d.Failures, htmlFailure{
-			Reason: Sanitize(g.Reason), Count: g.Count, GaveUp: topList(g.By, 3),
+			Reason: Sanitize(g.Reason), Count: g.Count, GaveUp: topList(g.By, 3), Confidence: confidenceList(g.Confidence),
 			Servers: topList(g.Servers, 5), Clients: topList(g.Clients, 5),
 			Example: ex, Color: colors[g.Reason], Anchor: firstDetail[Sanitize(g.Reason)],
 		})

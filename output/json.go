@@ -227,6 +227,17 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		b = appendString(b, f.Alert)
 		b = append(b, `,"explanation":`...)
 		b = appendString(b, f.Explanation)
+		b = append(b, `,"confidence":`...)
+		b = appendString(b, f.Confidence)
+		b = append(b, `,"evidence":[`...)
+		for i, e := range f.Evidence {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, e)
+		}
+		b = append(b, `],"hint":`...)
+		b = appendString(b, f.Hint)
 		b = append(b, '}')
 	}
 	b = append(b, `,"validation":`...)

@@ -433,12 +433,21 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 		if f.Alert != "" {
 			by = append(by, "alert "+Sanitize(f.Alert))
 		}
+		if f.Confidence != "" {
+			by = append(by, Sanitize(f.Confidence))
+		}
 		if len(by) > 0 {
 			head += " (" + strings.Join(by, ", ") + ")"
 		}
 		notes = append(notes, head)
 		if f.Explanation != "" {
 			notes = append(notes, "  "+Sanitize(f.Explanation))
+		}
+		for _, e := range f.Evidence {
+			notes = append(notes, "  - "+Sanitize(e))
+		}
+		if f.Hint != "" {
+			notes = append(notes, "  to settle it: "+Sanitize(f.Hint))
 		}
 	case r.Status == flows.StatusIncomplete:
 		s := "incomplete: the handshake did not finish"
@@ -452,12 +461,18 @@ func ladderFooter(b *strings.Builder, r *flows.Record, width int) {
 	}
 	b.WriteString("\n")
 	for _, n := range notes {
-		indent := "   "
+		indent, more := "   ", "   "
 		if strings.HasPrefix(n, "  ") {
-			indent = "     "
+			indent, more = "     ", "     "
 			n = n[2:]
 		}
-		for _, l := range wrap(n, width-len(indent)) {
+		if strings.HasPrefix(n, "- ") {
+			more += "  " // an evidence line's continuation under its text
+		}
+		for i, l := range wrap(n, width-len(more)) {
+			if i > 0 {
+				indent = more
+			}
 			b.WriteString(indent + l + "\n")
 		}
 	}

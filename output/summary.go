@@ -224,9 +224,26 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 		} else {
 			cell += "\ngiven up by " + topList(g.By, 3)
 		}
+		cell += "\n" + confidenceList(g.Confidence)
 		rows = append(rows, []string{cell, topListSep(g.Servers, 3, "\n"), topListSep(g.Clients, 3, "\n")})
 	}
 	t.table([]string{"REASON", "SERVERS", "CLIENTS"}, rows)
+	if len(groups) > 0 {
+		t.section("Failures by confidence")
+		var crows [][]string
+		for _, c := range ConfidenceCounts(a.Confidence) {
+			var reasons []string
+			for _, g := range groups {
+				for _, n := range g.Confidence.Top(0) {
+					if n.Key == c.Key {
+						reasons = append(reasons, Sanitize(g.Reason)+" "+strconv.Itoa(n.N))
+					}
+				}
+			}
+			crows = append(crows, []string{Sanitize(c.Key), strconv.Itoa(c.N), strings.Join(reasons, "\n")})
+		}
+		t.table([]string{"CONFIDENCE", "CONNECTIONS", "REASONS"}, crows)
+	}
 	for _, g := range groups {
 		e := g.Example
 		head := fmt.Sprintf("%s, e.g. %s %s → %s", Sanitize(g.Reason), shortUID(e.UID), e.Client, e.Server)
@@ -239,6 +256,11 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 		}
 		if e.Explanation != "" {
 			for _, l := range wrap(Sanitize(e.Explanation), t.width-2) {
+				t.printf("  %s\n", l)
+			}
+		}
+		if e.Hint != "" {
+			for _, l := range wrap("to settle it: "+Sanitize(e.Hint), t.width-2) {
 				t.printf("  %s\n", l)
 			}
 		}

@@ -30,6 +30,7 @@ const tableLegend = `Messages: → client to server, ← server to client (the a
 Ticket: issued ticket D = the server sent a ticket with lifetime hint D;
   resumed #N = redeemed a ticket issued on row N, that long after.
 Alerts: C: sent by the client, S: by the server. !x: anomaly x (+N others).
+Failure reason: certain as written, reason? likely, reason?? uncertain.
 Times: capture time of the first packet, UTC.`
 
 // maxTokens is how many messages a table cell spells out.
@@ -144,7 +145,7 @@ func (t *tableWriter) row(r *flows.Record) tableRow {
 	}
 	row.statusLines = []string{status}
 	if r.Failure != nil && r.Failure.Reason != "" {
-		row.statusLines = append(row.statusLines, Sanitize(r.Failure.Reason))
+		row.statusLines = append(row.statusLines, Sanitize(r.Failure.Reason)+confidenceMark(r.Failure.Confidence))
 	}
 	if n := len(r.Anomalies); n > 0 {
 		s := "!" + Sanitize(r.Anomalies[0])
@@ -498,4 +499,17 @@ func (t *tableWriter) Close() error {
 		return err
 	}
 	return flush(t.w)
+}
+
+// confidenceMark follows a failure reason in the table: nothing when
+// certain, "?" when likely, "??" when uncertain (the legend under the
+// table says so).
+func confidenceMark(c string) string {
+	switch c {
+	case flows.ConfidenceLikely:
+		return "?"
+	case flows.ConfidenceUncertain:
+		return "??"
+	}
+	return ""
 }

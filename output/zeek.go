@@ -32,6 +32,9 @@ type ZeekSSL struct {
 	ClientCertChainFps *[]string `json:"client_cert_chain_fps,omitempty"`
 	SNIMatchesCert     *bool     `json:"sni_matches_cert,omitempty"`
 	ValidationStatus   string    `json:"validation_status,omitempty"`
+	// Not Zeek's: the failure diagnosis, for those who join on ssl.log.
+	FailureReason     string `json:"failure_reason,omitempty"`
+	FailureConfidence string `json:"failure_confidence,omitempty"`
 }
 
 // zeekTime is epoch seconds with microseconds, as Zeek writes time values.
@@ -81,6 +84,9 @@ func ToZeek(r *flows.Record) *ZeekSSL {
 	}
 	if r.Validation != "" {
 		z.ValidationStatus = r.Validation
+	}
+	if f := r.Failure; f != nil {
+		z.FailureReason, z.FailureConfidence = f.Reason, f.Confidence
 	}
 	return z
 }

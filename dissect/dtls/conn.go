@@ -209,7 +209,7 @@ func (c *Conn) record(dir packet.Dir, ts time.Time, r *Record) {
 	}
 	d.epoch = max(d.epoch, epoch)
 	size := len(r.Fragment)
-	if c.opener != nil && r.Form == FormPlain && epoch > 0 && c.opener.OpenRecord(dir, ts, epoch, r) {
+	if c.opener != nil && r.Form == FormPlain && epoch > 0 && c.opener.OpenRecord(dir, ts, epoch, *r) {
 		return // opened and reported by the sink
 	}
 	switch {

@@ -191,5 +191,5 @@ func hex16(v uint16) string {
 // OpenRecord returns true the sink has reported the record itself, and
 // the Conn does not report it as ciphertext.
 type RecordOpener interface {
-	OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r *Record) bool
+	OpenRecord(dir packet.Dir, ts time.Time, epoch uint16, r Record) bool
 }

@@ -27,6 +27,11 @@ const (
 	// heard from the server it sends nothing more and closes with a FIN (no
 	// alert), as a browser does when a user walks away.
 	EndClientAbort
+	// EndClientReject: the client completes the handshake, then resets
+	// the connection without sending data, as a client does that checks
+	// the server's name only after the handshake (libpq's verify-full,
+	// libldap, older Python and Java code) and finds it wrong.
+	EndClientReject
 )
 
 func (e Ending) String() string {
@@ -39,6 +44,8 @@ func (e Ending) String() string {
 		return "rst"
 	case EndClientAbort:
 		return "client_abort"
+	case EndClientReject:
+		return "client_reject"
 	}
 	return "Ending(?)"
 }
@@ -205,6 +212,10 @@ func (c *Conn) runClient(nc net.Conn, cfg *tls.Config, st *tls.ConnectionState) 
 		return err
 	}
 	*st = tc.ConnectionState()
+	if c.End == EndClientReject {
+		ep.Reset()
+		return nil
+	}
 	if err := writePattern(tc, c.ClientSends); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -32,7 +33,7 @@ func (id *Identity) TLS() tls.Certificate {
 }
 
 // PKI is the set of certificates the scenarios use. Every key is ECDSA P-256
-// generated from a seeded reader, every serial is fixed and every validity
+// (WeakKey's is RSA-1024) generated from a seeded reader, every serial is fixed and every validity
 // period is relative to Now, so the same seed and Now give the same DER.
 type PKI struct {
 	Now time.Time
@@ -47,6 +48,14 @@ type PKI struct {
 	SelfSigned  *Identity // www.example.com, self-signed
 	Untrusted   *Identity // www.example.com, issued by OtherRoot
 	Client      *Identity // client certificate "client-1", issued by Intermediate
+
+	// Certificates clients refuse for a fault of their own (the failure
+	// diagnosis' classes): all for www.example.com, valid now, issued by
+	// Intermediate and sent with it unless said.
+	WeakKey   *Identity // a 1024-bit RSA key
+	SHA1      *Identity // signed with ecdsa-with-SHA1
+	ClientEKU *Identity // extended key usage clientAuth only
+	LeafOnly  *Identity // names its issuer's URL (AIA) and is sent without the intermediate
 
 	Roots *x509.CertPool // pool holding Root only
 }
@@ -75,6 +84,11 @@ func NewPKI(seed uint64, now time.Time) (*PKI, error) {
 	mk(&p.SelfSigned, certSpec{cn: "www.example.com", serial: 0x1004, dns: dns, from: -30 * day, to: 335 * day})
 	mk(&p.Untrusted, certSpec{cn: "www.example.com", serial: 0x1005, dns: dns, from: -30 * day, to: 60 * day, parent: p.OtherRoot})
 	mk(&p.Client, certSpec{cn: "client-1", serial: 0x2001, client: true, from: -30 * day, to: 60 * day, parent: p.Intermediate})
+	mk(&p.WeakKey, certSpec{cn: "www.example.com", serial: 0x1006, dns: dns, from: -30 * day, to: 60 * day, parent: p.Intermediate, rsaBits: 1024})
+	mk(&p.SHA1, certSpec{cn: "www.example.com", serial: 0x1007, dns: dns, from: -30 * day, to: 60 * day, parent: p.Intermediate, sigAlg: x509.ECDSAWithSHA1})
+	mk(&p.ClientEKU, certSpec{cn: "www.example.com", serial: 0x1008, dns: dns, from: -30 * day, to: 60 * day, parent: p.Intermediate, client: true})
+	mk(&p.LeafOnly, certSpec{cn: "www.example.com", serial: 0x1009, dns: dns, from: -30 * day, to: 60 * day, parent: p.Intermediate,
+		aia: "http://ca.example.com/tlsgen-issuing-ca-1.der", leafOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +108,23 @@ type certSpec struct {
 	ca       bool
 	client   bool
 	dns      []string
-	from, to time.Duration // validity relative to now
-	parent   *Identity     // nil: self-signed
+	from, to time.Duration           // validity relative to now
+	parent   *Identity               // nil: self-signed
+	rsaBits  int                     // an RSA key of this size instead of ECDSA P-256
+	sigAlg   x509.SignatureAlgorithm // instead of ecdsa-with-SHA256
+	aia      string                  // the issuer's certificate URL (AIA caIssuers)
+	leafOnly bool                    // the chain sent is the leaf alone
 }
 
 func (g *pkiGen) issue(s certSpec) (*Identity, error) {
 	label := fmt.Sprintf("pki/%d", s.serial)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), NewRand(g.seed, label+"/key"))
+	var key crypto.Signer
+	var err error
+	if s.rsaBits > 0 {
+		key, err = rsa.GenerateKey(NewRand(g.seed, label+"/key"), s.rsaBits)
+	} else {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), NewRand(g.seed, label+"/key"))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("testgen: key for %q: %w", s.cn, err)
 	}
@@ -114,6 +138,12 @@ func (g *pkiGen) issue(s certSpec) (*Identity, error) {
 		SignatureAlgorithm:    x509.ECDSAWithSHA256,
 		BasicConstraintsValid: true,
 	}
+	if s.sigAlg != 0 {
+		tmpl.SignatureAlgorithm = s.sigAlg
+	}
+	if s.aia != "" {
+		tmpl.IssuingCertificateURL = []string{s.aia}
+	}
 	switch {
 	case s.ca:
 		tmpl.IsCA = true
@@ -125,12 +155,12 @@ func (g *pkiGen) issue(s certSpec) (*Identity, error) {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
-	parent, signer := tmpl, crypto.Signer(key)
+	parent, signer := tmpl, key
 	var chain []*x509.Certificate
 	if s.parent != nil {
 		parent, signer = s.parent.Leaf(), s.parent.Key
 		// The chain a server sends: the parent's chain without its root.
-		if !isSelfSigned(s.parent.Leaf()) {
+		if !isSelfSigned(s.parent.Leaf()) && !s.leafOnly {
 			chain = s.parent.Chain
 		}
 	}

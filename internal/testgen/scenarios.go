@@ -1,7 +1,9 @@
 package testgen
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/netip"
@@ -119,6 +121,36 @@ func (k *Catalog) tls13Small(name string, n int, cache tls.ClientSessionCache) C
 
 func (k *Catalog) failCert(name string, n int, id *Identity) Conn {
 	return k.conn(name, n, tls12(k.clientConfig()), tls12(k.serverConfig(id, "tls12")))
+}
+
+// securityLevel2 makes a client refuse RSA keys under 2048 bits, as
+// OpenSSL's default security level does (crypto/tls itself takes 1024).
+// The error makes crypto/tls send bad_certificate.
+func securityLevel2(c *tls.Config) *tls.Config {
+	c.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+		for _, der := range raw {
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				return err
+			}
+			if k, ok := cert.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
+				return fmt.Errorf("ee key too small: %d-bit RSA", k.N.BitLen())
+			}
+		}
+		return nil
+	}
+	return c
+}
+
+// failAfterHandshake: the client skips crypto/tls's name check, completes
+// the handshake for a name the certificate does not carry, then resets.
+func (k *Catalog) failAfterHandshake(name string, n int) Conn {
+	c := tls12(k.clientConfig())
+	c.ServerName = "db.example.org"
+	c.InsecureSkipVerify = true
+	cn := k.conn(name, n, c, tls12(k.serverConfig(k.PKI.Server, "tls12")))
+	cn.End = EndClientReject
+	return cn
 }
 
 func (k *Catalog) failVersion(name string, n int) Conn {
@@ -241,6 +273,22 @@ func (k *Catalog) Captures() ([]Capture, error) {
 	add("fail-notyetvalid.pcap", "TLS 1.2 server certificate valid only from 30 days after the capture: client alert", k.failCert("fail-notyetvalid", 0, k.PKI.NotYetValid))
 	add("fail-selfsigned.pcap", "TLS 1.2 self-signed server certificate: client alert", k.failCert("fail-selfsigned", 0, k.PKI.SelfSigned))
 	add("fail-hostname.pcap", "TLS 1.2 client asks for api.example.net, certificate is for www.example.com: client alert", k.failHostname("fail-hostname", 0))
+	{
+		cn := k.failCert("fail-weak-key", 0, k.PKI.WeakKey)
+		cn.Client = securityLevel2(cn.Client)
+		add("fail-weak-key.pcap", "TLS 1.2 server certificate with a 1024-bit RSA key, refused by a client at OpenSSL's security level 2: client alert", cn)
+	}
+	add("fail-sha1.pcap", "TLS 1.2 server certificate signed with ecdsa-with-SHA1: client alert", k.failCert("fail-sha1", 0, k.PKI.SHA1))
+	add("fail-eku.pcap", "TLS 1.2 server certificate whose extended key usage is clientAuth only: client alert", k.failCert("fail-eku", 0, k.PKI.ClientEKU))
+	add("fail-incomplete-chain.pcap", "TLS 1.2 server sends its leaf without the intermediate (the leaf names it by AIA): client alert", k.failCert("fail-incomplete-chain", 0, k.PKI.LeafOnly))
+	add("fail-after-handshake.pcap", "TLS 1.2 client completes the handshake for db.example.org (certificate for www.example.com), then resets without data", k.failAfterHandshake("fail-after-handshake", 0))
+	{
+		a := k.failCert("fail-expired-seen/1", 0, k.PKI.Expired)
+		b := k.tls13Full("fail-expired-seen/2", 1, nil)
+		b.Server = k.serverConfig(k.PKI.Expired, "tls13")
+		b.At = 2 * sec
+		add("fail-expired-seen.pcap", "the same server's expired certificate, first over TLS 1.2 (in clear), then over TLS 1.3 (encrypted): both refused by the client", a, b)
+	}
 	add("fail-clientcert-required.pcap", "TLS 1.2 server requires a client certificate, client sends an empty Certificate: server alert", k.clientCert("fail-clientcert-required", 0, false, true))
 	add("fail-clientcert-required-tls13.pcap", "TLS 1.3 server requires a client certificate, client has none: server alert (encrypted)", k.clientCert("fail-clientcert-required-tls13", 0, false, false))
 	add("fail-alpn.pcap", "TLS 1.3 client offers ALPN imap only, server speaks h2 and http/1.1: no_application_protocol from the server", k.failALPN("fail-alpn", 0))
