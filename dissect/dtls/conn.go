@@ -88,10 +88,10 @@ type dirState struct {
 // observer: feed it each datagram with its direction and capture time.
 // It is not safe for concurrent use.
 type Conn struct {
-	cfg  Config
+	cfg    Config
 	sink   Sink
 	opener RecordOpener // the sink, when it can open protected records
-	dir  [2]dirState
+	dir    [2]dirState
 
 	version    Version // negotiated: from the ServerHello, else the HelloVerifyRequest
 	cookie     []byte  // the HelloVerifyRequest's, owned
