@@ -22,6 +22,7 @@ type Aggregate struct {
 	First, Last                     time.Time
 	Versions, Ciphers, ALPN, Curves *TopK // chosen by the server
 	VersionsOffered, ALPNOffered    *TopK // offered by clients (per connection)
+	Transports                      *TopK // tcp, quic, dtls
 	Alerts                          *TopK // key: alertKey
 	Anomalies                       *TopK
 	Tickets                         TicketStats
@@ -42,6 +43,7 @@ func NewAggregate() *Aggregate {
 		Versions: NewTopK(TopKCapacity), Ciphers: NewTopK(TopKCapacity),
 		ALPN: NewTopK(TopKCapacity), Curves: NewTopK(TopKCapacity),
 		VersionsOffered: NewTopK(TopKCapacity), ALPNOffered: NewTopK(TopKCapacity),
+		Transports: NewTopK(8),
 		Alerts: NewTopK(TopKCapacity), Anomalies: NewTopK(TopKCapacity),
 		Tickets:    TicketStats{delays: newSample(4096)},
 		Handshake:  NewHistogram(),
@@ -108,6 +110,11 @@ func (a *Aggregate) Add(r *flows.Record) {
 		return
 	}
 	a.TLS++
+	tr := r.Transport
+	if tr == "" {
+		tr = "tcp"
+	}
+	a.Transports.Add(tr)
 	switch r.Status {
 	case flows.StatusFailed:
 		a.Failed++

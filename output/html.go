@@ -112,7 +112,7 @@ func (h *htmlWriter) Write(r *flows.Record) error {
 	}
 	row := htmlRow{
 		N: h.n, Start: clock(r.TS), Client: endpoint(r.Client), Server: endpoint(r.Server),
-		SNI: Sanitize(r.SNI), Version: Sanitize(r.Version), Cipher: Sanitize(r.Cipher), ALPN: Sanitize(r.ALPN), Status: Sanitize(r.Status),
+		SNI: Sanitize(r.SNI), Version: tableVersion(r), Cipher: Sanitize(r.Cipher), ALPN: Sanitize(r.ALPN), Status: Sanitize(r.Status),
 		Messages: compactMessages(r.Messages), Detail: detail, HandshakeNS: -1,
 	}
 	if !r.TS.IsZero() {

@@ -266,6 +266,11 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 		}
 	}
 
+	if a.Transports.Len() > 1 || (a.Transports.Len() == 1 && a.Transports.Top(1)[0].Key != "tcp") {
+		// Only when something else than TCP carried TLS.
+		t.section("Transports")
+		t.table([]string{"TRANSPORT", "CONNECTIONS", "SHARE"}, countRows(a.Transports, a.TLS))
+	}
 	t.section("Versions")
 	t.table([]string{"VERSION", "CONNECTIONS", "SHARE"}, countRows(a.Versions, a.TLS))
 	if a.VersionsOffered.Len() > 0 {
