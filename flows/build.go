@@ -52,6 +52,17 @@ func (c *conn) build(info reassembly.CloseInfo) *Record {
 	}
 	r.CommunityID = communityid.V1(c.t.cfg.CommunitySeed, proto, client, server)
 	r.Close = info.Reason.String()
+	if c.transport == dissect.TransportTCP {
+		e := &TCPEnds{SYN: Time{info.SynAt}, SYNACK: Time{info.SynAckAt}, ClientFIN: Time{info.FinAt[cl]}, ServerFIN: Time{info.FinAt[sv]}}
+		if !info.RstAt.IsZero() {
+			e.RST = Time{info.RstAt}
+			e.RSTFrom = "client"
+			if info.RstFrom == sv {
+				e.RSTFrom = "server"
+			}
+		}
+		r.TCP = e
+	}
 	r.ClientBytes = info.Delivered[cl]
 	r.ServerBytes = info.Delivered[sv]
 	r.MissingBytes = info.Missing[0] + info.Missing[1]

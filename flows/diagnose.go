@@ -48,6 +48,10 @@ type evidence struct {
 	clientCertEmpty bool      // ... with no certificate in it
 	malformed       bool
 	closeReason     reassembly.CloseReason
+	// closedBy is the side whose FIN or RST came first (in TLS roles);
+	// closerKnown says the packets told it.
+	closedBy    packet.Dir
+	closerKnown bool
 	// afterHandshake: the handshake completed, the client sent no
 	// application data, and the connection was then reset or ended by the
 	// client's fatal alert (a client that rejects the server once its own
@@ -114,6 +118,7 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 		closeReason:    info.Reason,
 		validation:     c.rec.Validation,
 	}
+	ev.closedBy, ev.closerKnown = c.closer(info)
 	// A warning alert ended the handshake only if nothing followed it
 	// (an unrecognized_name warning is often followed by a full handshake).
 	if a := st.LastAlert; ev.alert == nil && a != nil && st.LastFrom == a.From && st.LastAt[a.From].Equal(a.Timestamp) {
@@ -767,6 +772,13 @@ func diagnoseSilent(ev *evidence) *Failure {
 		} else if ev.tls13 {
 			what = "the server's encrypted flight"
 		}
+		if ev.closerKnown && ev.closedBy == packet.FromClient {
+			// The client's FIN or RST says it was the client: the abort is
+			// a fact, why it aborted the likely guess.
+			return fail(ReasonAbortedByClient, "client", ConfidenceLikely,
+				fmt.Sprintf("client %s the connection after %s without an alert: it likely rejected the certificate silently", closed, what),
+				"the server's flight was the last record", "the client sent the first "+closerPacket(ev))
+		}
 		return fail(ReasonAbortedByClient, "client", ConfidenceUncertain,
 			fmt.Sprintf("client %s the connection after %s without an alert: it likely rejected the certificate silently", closed, what),
 			"the server's flight was the last record")
@@ -783,6 +795,17 @@ func diagnoseSilent(ev *evidence) *Failure {
 			return versionMismatch(ev, "server", "")
 		}
 		wait := ev.closeAt.Sub(ev.lastAt)
+		if ev.closerKnown {
+			// The FIN or RST says who ended it.
+			if ev.closedBy == packet.FromClient {
+				return fail(ReasonAbortedByClient, "client", ConfidenceLikely,
+					fmt.Sprintf("the server never answered the ClientHello; the client %s the connection %s later, as a client does that gives up waiting", closed, wait.Round(time.Millisecond)),
+					"the server sent nothing", "the client sent the first "+closerPacket(ev))
+			}
+			return fail(ReasonAbortedByServer, "server", ConfidenceLikely,
+				fmt.Sprintf("the server %s the connection %s after the ClientHello without answering it", closed, wait.Round(time.Millisecond)),
+				"the server sent nothing", "the server sent the first "+closerPacket(ev))
+		}
 		if wait >= clientGiveUp {
 			return fail(ReasonAbortedByClient, "client", ConfidenceUncertain,
 				fmt.Sprintf("the server never answered the ClientHello; the connection was %s %s later, as a client does that gives up waiting", closed, wait.Round(time.Millisecond)),
@@ -804,6 +827,34 @@ func diagnoseSilent(ev *evidence) *Failure {
 			"a handshake message did not parse")
 	}
 	return fail(ReasonOther, "", ConfidenceUncertain, "the connection was "+closed+" before the handshake completed, without an alert")
+}
+
+// closerPacket names the packet that ended the connection.
+func closerPacket(ev *evidence) string {
+	if ev.closeReason == reassembly.CloseRST {
+		return "RST"
+	}
+	return "FIN"
+}
+
+// closer says which side (in TLS roles) sent the first FIN or the RST that
+// ended the connection, when the capture has it.
+func (c *conn) closer(info reassembly.CloseInfo) (packet.Dir, bool) {
+	var d packet.Dir
+	switch {
+	case !info.RstAt.IsZero() && (info.FinAt[0].IsZero() || !info.FinAt[0].Before(info.RstAt)) && (info.FinAt[1].IsZero() || !info.FinAt[1].Before(info.RstAt)):
+		d = info.RstFrom
+	case !info.FinAt[0].IsZero() && (info.FinAt[1].IsZero() || !info.FinAt[1].Before(info.FinAt[0])):
+		d = packet.FromClient
+	case !info.FinAt[1].IsZero():
+		d = packet.FromServer
+	default:
+		return 0, false
+	}
+	if c.swapped {
+		d ^= 1 // the TCP client turned out to be the TLS server
+	}
+	return d, true
 }
 
 // clientGiveUp is how long after its ClientHello a close with no answer

@@ -537,6 +537,12 @@ func TestDiagnosisRules(t *testing.T) {
 		{name: "server closes at once on the hello", play: func(h *harness) *script {
 			return h.conn().ch(ch12(host))
 		}, close: reassembly.CloseRST, reason: ReasonAbortedByServer, confidence: ConfidenceUncertain, fact: "reset"},
+		{name: "the client's FIN says it gave up, however soon", play: func(h *harness) *script {
+			return h.conn().ch(ch12(host)).wait(300 * time.Millisecond).fin(C)
+		}, close: reassembly.CloseFIN, reason: ReasonAbortedByClient, confidence: ConfidenceLikely, fact: "the client sent the first FIN"},
+		{name: "the server's reset says it refused, however late", play: func(h *harness) *script {
+			return h.conn().ch(ch12(host)).wait(10 * time.Second).rst(S)
+		}, close: reassembly.CloseRST, reason: ReasonAbortedByServer, confidence: ConfidenceLikely, fact: "the server sent the first RST"},
 		{name: "client sent nothing; the server's decode_error answers it", play: func(h *harness) *script {
 			return h.conn().alert(S, dissect.AlertFatal, dissect.AlertDecodeError)
 		}, reason: ReasonAbortedByClient, confidence: ConfidenceLikely, fact: "client sent no bytes"},

@@ -65,6 +65,27 @@ type script struct {
 	extra [2]uint64
 	// wire is the bytes delivered per wire direction.
 	wire [2]uint64
+	// ends are the FINs and the RST the close reports (see fin, rst).
+	ends reassembly.CloseInfo
+}
+
+// fin notes a FIN from d (a TLS role) now.
+func (s *script) fin(d packet.Dir) *script {
+	s.ends.FinAt[s.wireDir(d)] = s.ts
+	return s
+}
+
+// rst notes a reset from d now.
+func (s *script) rst(d packet.Dir) *script {
+	s.ends.RstAt, s.ends.RstFrom = s.ts, s.wireDir(d)
+	return s
+}
+
+func (s *script) wireDir(d packet.Dir) packet.Dir {
+	if s.flip {
+		return d ^ 1
+	}
+	return d
 }
 
 func (h *harness) conn() *script { return h.connAt(base.Add(time.Duration(h.next) * time.Second)) }
@@ -192,7 +213,9 @@ func (s *script) close(reason reassembly.CloseReason) *Record {
 	delivered[0] += s.extra[0]
 	delivered[1] += s.extra[1]
 	s.h.step()
-	s.c.Close(reassembly.CloseInfo{Reason: reason, Timestamp: s.ts.Add(time.Millisecond), Delivered: delivered})
+	info := s.ends
+	info.Reason, info.Timestamp, info.Delivered = reason, s.ts.Add(time.Millisecond), delivered
+	s.c.Close(info)
 	if !s.h.late {
 		s.h.tr.Flush()
 	}

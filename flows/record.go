@@ -209,12 +209,28 @@ type Record struct {
 	ClientBytes  uint64 `json:"client_bytes"`
 	ServerBytes  uint64 `json:"server_bytes"`
 	MissingBytes uint64 `json:"missing_bytes"`
+	// TCP is how the TCP connection began and ended, as captured; absent
+	// over UDP.
+	TCP *TCPEnds `json:"tcp,omitempty"`
 	// QUIC and DTLS are the facts of those transports; absent over TCP.
 	QUIC *QUIC `json:"quic,omitempty"`
 	DTLS *DTLS `json:"dtls,omitempty"`
 
 	connID   uint64 // reassembly.ConnInfo.ID; not part of the contract
 	closedAt uint64 // place of the close (see ClosedAt)
+}
+
+// TCPEnds are the packets that opened and closed a TCP connection: the
+// client's SYN, the server's SYN-ACK, each side's first FIN and the reset
+// that ended it (times empty when not captured), so that a reader sees who
+// closed.
+type TCPEnds struct {
+	SYN       Time   `json:"syn"`
+	SYNACK    Time   `json:"syn_ack"`
+	ClientFIN Time   `json:"client_fin"`
+	ServerFIN Time   `json:"server_fin"`
+	RST       Time   `json:"rst"`
+	RSTFrom   string `json:"rst_from"` // "client", "server", or "" without a reset
 }
 
 // QUIC is what a QUIC connection's packets told beyond its handshake.

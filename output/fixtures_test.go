@@ -67,6 +67,7 @@ func fixtures() []*flows.Record {
 	}
 	full := &flows.Record{
 		Schema: flows.Schema, TS: at(0), EndTS: at(5230.5), UID: "CTk3Vq1yF2hPdA9xe",
+		TCP:         &flows.TCPEnds{SYN: at(0), SYNACK: at(12), ClientFIN: at(5230), ServerFIN: at(5230.4)},
 		CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
 		Client:      flows.Endpoint{IP: "192.0.2.10", Port: 51000}, Server: flows.Endpoint{IP: "198.51.100.20", Port: 443},
 		Version: "TLS 1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", SNI: "www.example.com",
@@ -150,6 +151,7 @@ func fixtures() []*flows.Record {
 	}
 	unknownCA := &flows.Record{
 		Schema: flows.Schema, TS: at(7000), EndTS: at(7044), UID: "CfA1b2C3d4E5f6G7h",
+		TCP:    &flows.TCPEnds{SYN: at(7000), SYNACK: at(7010), RST: at(7012), RSTFrom: "client"},
 		Client: flows.Endpoint{IP: "192.0.2.33", Port: 40112}, Server: flows.Endpoint{IP: "203.0.113.5", Port: 8443},
 		Version: "TLS 1.2", Cipher: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", SNI: "intranet.corp.example",
 		Curve: "secp256r1", History: "CsxknA",

@@ -38,6 +38,7 @@ func fullRecord() *flows.Record {
 	r.SessionTicket.LifetimeExpired, r.SessionTicket.Reused = true, true
 	// A record is of one transport; this one carries both transports'
 	// objects so that every documented field is checked.
+	r.TCP = fixtures()[0].TCP
 	r.QUIC = datagramFixtures()[0].QUIC
 	r.DTLS = datagramFixtures()[1].DTLS
 	return r

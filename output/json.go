@@ -294,6 +294,21 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = strconv.AppendUint(b, r.ServerBytes, 10)
 	b = append(b, `,"missing_bytes":`...)
 	b = strconv.AppendUint(b, r.MissingBytes, 10)
+	if t := r.TCP; t != nil {
+		b = append(b, `,"tcp":{"syn":`...)
+		b = appendTime(b, t.SYN)
+		b = append(b, `,"syn_ack":`...)
+		b = appendTime(b, t.SYNACK)
+		b = append(b, `,"client_fin":`...)
+		b = appendTime(b, t.ClientFIN)
+		b = append(b, `,"server_fin":`...)
+		b = appendTime(b, t.ServerFIN)
+		b = append(b, `,"rst":`...)
+		b = appendTime(b, t.RST)
+		b = append(b, `,"rst_from":`...)
+		b = appendString(b, t.RSTFrom)
+		b = append(b, '}')
+	}
 	// The transports' own facts are rare next to TCP's records: encoded
 	// by reflection, which gives the same bytes as MarshalRecord.
 	if r.QUIC != nil {

@@ -3,8 +3,10 @@ package output
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
@@ -63,46 +65,46 @@ func Ladder(r *flows.Record, width int) string {
 	var b strings.Builder
 	ladderHeader(&b, r, width)
 
-	labels := ladderLabels(r)
+	rows := ladderRows(r)
 	// The client column is as wide as its longest label, but at most
 	// half of what is left beside the time and the arrow; longer labels
 	// wrap, with the arrow on their last line as in RFC 5077 figure 1.
 	// Server labels wrap within what is left on the right.
 	const gutter = timeCol + 2 + 2 + len(arrowRight) + 2
 	clientW := len("Client")
-	for i, m := range r.Messages {
-		if m.From != packet.FromServer {
-			clientW = max(clientW, utf8.RuneCountInString(labels[i]))
+	for _, row := range rows {
+		if row.from != packet.FromServer {
+			clientW = max(clientW, utf8.RuneCountInString(row.label))
 		}
 	}
 	clientW = min(clientW, max(16, (width-gutter)/2))
 	serverW := max(16, width-gutter-clientW)
 	blank := strings.Repeat(" ", timeCol)
 	fmt.Fprintf(&b, "%s  %s  %s  %s\n", blank, pad("Client", clientW), strings.Repeat(" ", len(arrowRight)), "Server")
-	for i, m := range r.Messages {
+	for _, row := range rows {
 		ts := ""
-		if !m.TS.IsZero() && !r.TS.IsZero() {
-			ts = since(m.TS.Sub(r.TS.Time))
+		if !row.ts.IsZero() && !r.TS.IsZero() {
+			ts = since(row.ts.Sub(r.TS.Time))
 		}
-		if m.From == packet.FromServer {
-			lines := wrap(labels[i], serverW)
+		if row.from == packet.FromServer {
+			lines := wrap(row.label, serverW)
 			if len(lines) == 0 {
 				lines = []string{""}
 			}
 			for k, l := range lines {
 				if k == 0 {
-					fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), arrowLeft, l)
+					fmt.Fprintf(&b, "%*s  %s  %s  %s\n", timeCol, ts, strings.Repeat(" ", clientW), row.arrow(arrowLeft), l)
 				} else {
 					fmt.Fprintf(&b, "%s  %s  %s  %s\n", blank, strings.Repeat(" ", clientW), strings.Repeat(" ", len(arrowRight)), l)
 				}
 			}
 			continue
 		}
-		arrow := arrowRight
-		if m.From != packet.FromClient {
+		arrow := row.arrow(arrowRight)
+		if row.from != packet.FromClient {
 			arrow = "    ?    "
 		}
-		lines := wrap(labels[i], clientW)
+		lines := wrap(row.label, clientW)
 		if len(lines) == 0 {
 			lines = []string{""}
 		}
@@ -123,6 +125,61 @@ func Ladder(r *flows.Record, width int) string {
 	}
 	ladderFooter(&b, r, width)
 	return strings.ReplaceAll(b.String(), "\u00a0", " ")
+}
+
+// ladderRow is one line of the ladder: a TLS message, or a TCP packet
+// that opened or closed the connection (drawn with a dotted arrow).
+type ladderRow struct {
+	ts    time.Time
+	from  packet.Dir
+	label string
+	tcp   bool
+}
+
+func (r ladderRow) arrow(solid string) string {
+	if !r.tcp {
+		return solid
+	}
+	return strings.ReplaceAll(solid, "-", ".")
+}
+
+// ladderRows merges the messages with the TCP handshake and ends, in
+// capture order: a SYN comes before what shares its time, a FIN or RST
+// after.
+func ladderRows(r *flows.Record) []ladderRow {
+	labels := ladderLabels(r)
+	var before, after []ladderRow
+	if e := r.TCP; e != nil {
+		add := func(list *[]ladderRow, t flows.Time, from packet.Dir, label string) {
+			if !t.IsZero() {
+				*list = append(*list, ladderRow{ts: t.Time, from: from, label: label, tcp: true})
+			}
+		}
+		add(&before, e.SYN, packet.FromClient, "SYN")
+		add(&before, e.SYNACK, packet.FromServer, "SYN-ACK")
+		add(&after, e.ClientFIN, packet.FromClient, "FIN")
+		add(&after, e.ServerFIN, packet.FromServer, "FIN")
+		if !e.RST.IsZero() {
+			from := packet.FromClient
+			if e.RSTFrom == "server" {
+				from = packet.FromServer
+			}
+			add(&after, e.RST, from, "RST")
+		}
+		sort.SliceStable(after, func(i, j int) bool { return after[i].ts.Before(after[j].ts) })
+	}
+	rows := make([]ladderRow, 0, len(r.Messages)+len(before)+len(after))
+	for i, m := range r.Messages {
+		for len(before) > 0 && !before[0].ts.After(m.TS.Time) {
+			rows, before = append(rows, before[0]), before[1:]
+		}
+		for len(after) > 0 && after[0].ts.Before(m.TS.Time) {
+			rows, after = append(rows, after[0]), after[1:]
+		}
+		rows = append(rows, ladderRow{ts: m.TS.Time, from: m.From, label: labels[i]})
+	}
+	rows = append(rows, before...)
+	return append(rows, after...)
 }
 
 // nbsp joins the words of s so that wrap keeps them on one line; Ladder

@@ -399,8 +399,14 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 	// reported once per connection, with its counts, not per segment.
 	a.summarise(c, AnomalyRetransmission, c.d[0].retransSegs, c.d[1].retransSegs, uint64(c.d[0].retransBytes)+uint64(c.d[1].retransBytes))
 	a.summarise(c, AnomalyOutOfOrder, c.d[0].oooSegs, c.d[1].oooSegs, uint64(c.d[0].oooBytes)+uint64(c.d[1].oooBytes))
-	info := CloseInfo{Reason: reason, Timestamp: c.lastTs}
+	info := CloseInfo{Reason: reason, Timestamp: c.lastTs, SynAt: c.synAt, SynAckAt: c.synAckAt}
+	if c.rstSeen {
+		info.RstAt, info.RstFrom = c.rstAt, c.rstFrom
+	}
 	for d := range 2 {
+		if c.d[d].finSeen {
+			info.FinAt[d] = c.d[d].finTs
+		}
 		info.Delivered[d] = c.d[d].delivered
 		info.Missing[d] = c.d[d].missing
 		info.Packets[d] = c.packets[d]
@@ -458,6 +464,11 @@ func (a *Assembler) segment(c *conn, seg *packet.Segment) {
 	}
 	start := seqnum.Value(seg.Seq)
 	if f&packet.FlagSYN != 0 {
+		if f&packet.FlagACK == 0 && d == packet.FromClient && c.synAt.IsZero() {
+			c.synAt = ts
+		} else if f&packet.FlagACK != 0 && d == packet.FromServer && c.synAckAt.IsZero() {
+			c.synAckAt = ts
+		}
 		switch {
 		case !h.synced:
 			h.syncAt(start.Add(1))
@@ -526,6 +537,7 @@ func (a *Assembler) rst(c *conn, d packet.Dir, seg *packet.Segment) {
 		return
 	}
 	c.rstSeen = true
+	c.rstAt, c.rstFrom = seg.Timestamp, d
 	// RFC 9293 section 3.5.3 lets a reset carry data (diagnostics, or a
 	// middlebox's block page): in sequence, it is part of what was said.
 	if len(seg.Payload) > 0 && h.synced && seq == h.next {

@@ -184,6 +184,10 @@ type conn struct {
 	closed   bool
 	rstSeen  bool
 	reports  [numKinds]uint8
+	// When the handshake and the ends were seen (CloseInfo).
+	synAt, synAckAt time.Time
+	rstAt           time.Time
+	rstFrom         packet.Dir
 
 	lru      links // the open list (by activity) or the TimeWait list (by close time)
 	buf      links // the list of connections waiting on a hole

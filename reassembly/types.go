@@ -101,6 +101,14 @@ type CloseInfo struct {
 	Delivered [2]uint64
 	Missing   [2]uint64
 	Packets   [2]uint64
+	// The TCP handshake and ends as captured (zero when not seen): the
+	// client's SYN and the server's SYN-ACK, each side's FIN, and the
+	// reset that ended the connection (RstAt zero when none) with its
+	// sender, so that who closed is told by the packets, not guessed.
+	SynAt, SynAckAt time.Time
+	FinAt           [2]time.Time
+	RstAt           time.Time
+	RstFrom         packet.Dir
 }
 
 // Handler receives one connection's streams. Its methods are called from the

@@ -1,0 +1,75 @@
+package reassembly
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tlsdissect/tlsdissect/packet"
+)
+
+// CloseInfo tells how the connection began and ended, by the packets: the
+// SYN and SYN-ACK times, each side's FIN, and who reset it.
+func TestCloseInfoEnds(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	syn := []step{
+		{from: packet.FromClient, flags: fS, seq: 1000},
+		{from: packet.FromServer, flags: fSA, seq: 5000, ack: 1001, at: ms(20)},
+		{from: packet.FromClient, flags: fA, seq: 1001, ack: 5001, at: ms(21)},
+		{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello", at: ms(22)},
+	}
+	tests := []struct {
+		name                 string
+		steps                []step
+		synAt, synAckAt      time.Duration // -1: not seen
+		finClient, finServer time.Duration // -1: none
+		rstAt                time.Duration // -1: none
+		rstFrom              packet.Dir
+		reason               CloseReason
+	}{
+		{
+			name: "FIN both ways, the server first",
+			steps: script(syn, []step{
+				{from: packet.FromServer, flags: fFA, seq: 5001, ack: 1006, at: ms(40)},
+				{from: packet.FromClient, flags: fFA, seq: 1006, ack: 5002, at: ms(41)},
+			}),
+			synAt: 0, synAckAt: ms(20), finClient: ms(41), finServer: ms(40), rstAt: -1, reason: CloseFIN,
+		},
+		{
+			name: "the client resets",
+			steps: script(syn, []step{
+				{from: packet.FromClient, flags: fRA, seq: 1006, ack: 5001, at: ms(50)},
+			}),
+			synAt: 0, synAckAt: ms(20), finClient: -1, finServer: -1, rstAt: ms(50), rstFrom: packet.FromClient, reason: CloseRST,
+		},
+		{
+			name: "the server's FIN, then its reset; no handshake captured",
+			steps: []step{
+				{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello", at: ms(22)},
+				{from: packet.FromServer, flags: fFA, seq: 5001, ack: 1006, at: ms(40)},
+				{from: packet.FromServer, flags: fR, seq: 5002, at: ms(45)},
+			},
+			synAt: -1, synAckAt: -1, finClient: -1, finServer: ms(40), rstAt: ms(45), rstFrom: packet.FromServer, reason: CloseRST,
+		},
+	}
+	at := func(d time.Duration) time.Time {
+		if d < 0 {
+			return time.Time{}
+		}
+		return t0.Add(d)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, f := run(t, Config{}, tt.steps)
+			a.CloseAll(t0.Add(time.Minute))
+			if len(f.conns) != 1 {
+				t.Fatalf("%d connections", len(f.conns))
+			}
+			c := f.conns[0].close
+			if c.Reason != tt.reason || !c.SynAt.Equal(at(tt.synAt)) || !c.SynAckAt.Equal(at(tt.synAckAt)) ||
+				!c.FinAt[0].Equal(at(tt.finClient)) || !c.FinAt[1].Equal(at(tt.finServer)) ||
+				!c.RstAt.Equal(at(tt.rstAt)) || (tt.rstAt >= 0 && c.RstFrom != tt.rstFrom) {
+				t.Errorf("close info %+v", c)
+			}
+		})
+	}
+}
