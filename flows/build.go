@@ -333,11 +333,11 @@ func (c *conn) fingerprints(r *Record) {
 	}
 	if ch := st.ClientHello; ch != nil {
 		r.JA3, r.JA3String = fingerprint.JA3(ch)
-		r.JA4, r.JA4R = fingerprint.JA4(ch, tr)
+		r.JA4, r.JA4R = c.t.ja4.JA4(ch, tr)
 	}
 	if sh := st.ServerHello; sh != nil {
 		r.JA3S, r.JA3SString = fingerprint.JA3S(sh)
-		r.JA4S, r.JA4SR = fingerprint.JA4S(sh, tr)
+		r.JA4S, r.JA4SR = c.t.ja4.JA4S(sh, tr)
 	}
 	for i, der := range st.ServerChain {
 		// A certificate is seen by many connections: its JA4X is kept

@@ -194,7 +194,7 @@ func (c *conn) chainSum(i int) [32]byte {
 	if len(c.chainSums) != len(chain) {
 		c.chainSums = make([][32]byte, len(chain))
 		for j, der := range chain {
-			c.chainSums[j] = sha256.Sum256(der)
+			c.chainSums[j] = c.t.certSum(der)
 		}
 	}
 	return c.chainSums[i]

@@ -2,11 +2,13 @@ package flows
 
 import (
 	"container/heap"
+	"crypto/sha256"
 	"crypto/x509"
 	"net/netip"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/dissect/certs"
+	"github.com/tlsdissect/tlsdissect/dissect/fingerprint"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -112,6 +114,12 @@ type Tracker struct {
 	// a busy server's chain is verified once, not once per connection.
 	validations *boundedMap[string]
 	leaves      *boundedMap[*leafFacts] // leaf SHA-256 -> parsed facts (diagnosis)
+	// sums keeps the SHA-256 of certificates by their DER: a busy
+	// server's chain comes on every connection, and hashing it is the
+	// dearest step of a handshake's record (a map lookup hashes and
+	// compares the bytes far faster).
+	sums *boundedMap[[32]byte]
+	ja4  *fingerprint.Memo // the JA4 and JA4S hashes, by their lists
 
 	// Connections not yet finished, by ConnInfo.ID.
 	open   idHeap
@@ -164,8 +172,21 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		validations: newBoundedMap[string](cfg.MaxLineage),
 		// Parsed certificates are larger than lineage entries: fewer.
 		leaves: newBoundedMap[*leafFacts](4096),
+		sums:   newBoundedMap[[32]byte](4096),
+		ja4:    fingerprint.NewMemo(4096),
 		closed: map[uint64]bool{},
 	}
+}
+
+// certSum returns the SHA-256 of a certificate, from the cache when the
+// same DER was hashed before.
+func (t *Tracker) certSum(der []byte) [32]byte {
+	if s, ok := t.sums.m[string(der)]; ok {
+		return s
+	}
+	s := sha256.Sum256(der)
+	t.sums.put(string(der), s)
+	return s
 }
 
 // New makes the handler of one connection.

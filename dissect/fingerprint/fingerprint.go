@@ -165,10 +165,35 @@ func md5Hex(b []byte) string {
 // takes the version from the hello's version field, says 'i', 00
 // extensions and "00" for ALPN, and ends in twelve zeros.
 func JA4(ch *dissect.ClientHello, transport byte) (fp, raw string) {
+	return (*Memo)(nil).JA4(ch, transport)
+}
+
+// Memo remembers the truncated SHA-256 hashes JA4 and JA4S compute, by
+// their input: one client software sends the same lists on every
+// connection, and the hashes are most of a fingerprint's cost. A nil *Memo
+// remembers nothing. It is not safe for concurrent use.
+type Memo struct {
+	max int
+	m   map[string][6]byte
+}
+
+// NewMemo returns a Memo of at most max inputs; past it, it starts afresh.
+func NewMemo(max int) *Memo { return &Memo{max: max, m: make(map[string][6]byte)} }
+
+// JA4 is the package's JA4, with m's hashes.
+func (m *Memo) JA4(ch *dissect.ClientHello, transport byte) (fp, raw string) {
 	if ch == nil {
 		return "", ""
 	}
-	return ja4(ch, transport, false)
+	return ja4(ch, transport, false, m)
+}
+
+// JA4S is the package's JA4S, with m's hashes.
+func (m *Memo) JA4S(sh *dissect.ServerHello, transport byte) (fp, raw string) {
+	if sh == nil {
+		return "", ""
+	}
+	return ja4s(sh, transport, m)
 }
 
 // JA4O returns the JA4 variant over the lists in their original wire order
@@ -178,10 +203,10 @@ func JA4O(ch *dissect.ClientHello, transport byte) (fp, raw string) {
 	if ch == nil {
 		return "", ""
 	}
-	return ja4(ch, transport, true)
+	return ja4(ch, transport, true, nil)
 }
 
-func ja4(ch *dissect.ClientHello, transport byte, original bool) (fp, raw string) {
+func ja4(ch *dissect.ClientHello, transport byte, original bool, m *Memo) (fp, raw string) {
 	// Cipher suites without GREASE, kept on the stack for usual hellos.
 	var cbuf [64]uint16
 	ciphers := cbuf[:0]
@@ -247,9 +272,9 @@ func ja4(ch *dissect.ClientHello, transport byte, original bool) (fp, raw string
 	out := make([]byte, 0, 10+1+12+1+12)
 	out = append(out, a[:]...)
 	out = append(out, '_')
-	out = appendHash12(out, bRaw, len(ciphers) == 0)
+	out = m.appendHash12(out, bRaw, len(ciphers) == 0)
 	out = append(out, '_')
-	out = appendHash12(out, cRaw, len(exts) == 0)
+	out = m.appendHash12(out, cRaw, len(exts) == 0)
 
 	r := make([]byte, 0, len(a)+2+len(bRaw)+len(cRaw))
 	r = append(r, a[:]...)
@@ -269,9 +294,10 @@ func ja4(ch *dissect.ClientHello, transport byte, original bool) (fp, raw string
 // sent: a server has no business sending GREASE (RFC 8701 section 4), and
 // JA4S describes what it did send.
 func JA4S(sh *dissect.ServerHello, transport byte) (fp, raw string) {
-	if sh == nil {
-		return "", ""
-	}
+	return (*Memo)(nil).JA4S(sh, transport)
+}
+
+func ja4s(sh *dissect.ServerHello, transport byte, m *Memo) (fp, raw string) {
 	var ebuf [32]uint16
 	exts := ebuf[:0]
 	version := sh.LegacyVersion
@@ -306,7 +332,7 @@ func JA4S(sh *dissect.ServerHello, transport byte) (fp, raw string) {
 	out = append(out, '_')
 	out = append(out, cs[:]...)
 	out = append(out, '_')
-	out = appendHash12(out, cRaw, len(exts) == 0)
+	out = m.appendHash12(out, cRaw, len(exts) == 0)
 
 	r := make([]byte, 0, 7+1+4+1+len(cRaw))
 	r = append(r, a[:]...)
@@ -450,11 +476,22 @@ func countNonGREASE(vs []uint16) int {
 
 // appendHash12 appends the first 12 hex digits of SHA-256(s), or twelve
 // zeros when the list it stands for is empty.
-func appendHash12(b, s []byte, empty bool) []byte {
+func (m *Memo) appendHash12(b, s []byte, empty bool) []byte {
 	if empty {
 		return append(b, "000000000000"...)
 	}
+	if m != nil {
+		if h, ok := m.m[string(s)]; ok {
+			return hex.AppendEncode(b, h[:])
+		}
+	}
 	sum := sha256.Sum256(s)
+	if m != nil {
+		if len(m.m) >= m.max {
+			clear(m.m)
+		}
+		m.m[string(s)] = [6]byte(sum[:6])
+	}
 	return hex.AppendEncode(b, sum[:6])
 }
 

@@ -615,3 +615,25 @@ func TestJA4Allocs(t *testing.T) {
 		t.Errorf("JA4 allocates %v times per call", n)
 	}
 }
+
+// A Memo gives the fingerprints the package functions give, the second
+// time from its memory, and stays within its size.
+func TestMemo(t *testing.T) {
+	m := NewMemo(2)
+	for _, h := range []*dissect.ClientHello{chromeHello(), chromeHello(), {CipherSuites: []uint16{0x1301}, SupportedVersions: []dissect.Version{dissect.VersionTLS13}}} {
+		for range 2 {
+			fp, raw := m.JA4(h, 'q')
+			wfp, wraw := JA4(h, 'q')
+			if fp != wfp || raw != wraw {
+				t.Fatalf("memo JA4 %s %s, want %s %s", fp, raw, wfp, wraw)
+			}
+		}
+		if len(m.m) > m.max {
+			t.Fatalf("memo holds %d, max %d", len(m.m), m.max)
+		}
+	}
+	var nilMemo *Memo
+	if fp, _ := nilMemo.JA4(chromeHello(), 't'); fp == "" {
+		t.Error("a nil Memo computes")
+	}
+}

@@ -28,11 +28,11 @@ func JA4XRaw(der []byte) (fp, raw string) {
 		return "", ""
 	}
 	out := make([]byte, 0, 38)
-	out = appendHash12(out, issuer, len(issuer) == 0)
+	out = (*Memo)(nil).appendHash12(out, issuer, len(issuer) == 0)
 	out = append(out, '_')
-	out = appendHash12(out, subject, len(subject) == 0)
+	out = (*Memo)(nil).appendHash12(out, subject, len(subject) == 0)
 	out = append(out, '_')
-	out = appendHash12(out, exts, len(exts) == 0)
+	out = (*Memo)(nil).appendHash12(out, exts, len(exts) == 0)
 	r := make([]byte, 0, len(issuer)+len(subject)+len(exts)+2)
 	r = append(r, issuer...)
 	r = append(r, '_')
