@@ -781,10 +781,16 @@ func (a *Assembler) store(c *conn, d packet.Dir, sp span, ts time.Time) (stored,
 			de := seqnum.Min(pieceEnd, dataEnd)
 			from := int(sp.seq.Size(pos))
 			n := int(pos.Size(de))
-			buf := make([]byte, n)
-			copy(buf, sp.data[from:from+n])
-			a.hold(c, h, i, chunk{seq: pos, n: uint32(n), data: buf, ts: ts})
-			i++
+			data := sp.data[from : from+n]
+			switch {
+			case i > 0 && a.mergeBack(h, h.q.at(i-1), pos, data):
+			case i < h.q.len() && a.mergeFront(h, h.q.at(i), de, pos, data, ts):
+			default:
+				buf := make([]byte, n)
+				copy(buf, data)
+				a.hold(c, h, i, chunk{seq: pos, n: uint32(n), data: buf, ts: ts})
+				i++
+			}
 			stored += n
 			pos = de
 		}
@@ -824,6 +830,53 @@ func compareOverlap(ch *chunk, sp *span, from, to seqnum.Value) int {
 		}
 	}
 	return diff
+}
+
+// Adjacent held pieces are joined, so that a stream sent (or captured) in
+// tiny segments ahead of a hole costs its bytes, not a piece per segment,
+// and the piece count cap (maxChunksPerDir) is no limit on a message in
+// one-byte segments. A piece grows at its end up to maxMergedBack bytes
+// (by doubling, as append does); at its front, which copies it, up to
+// maxMergedFront.
+const (
+	maxMergedBack  = 16 << 10
+	maxMergedFront = 4 << 10
+)
+
+// mergeBack appends data, which starts at pos, to ch when ch holds data
+// that ends there, and charges what the buffer grew by.
+func (a *Assembler) mergeBack(h *half, ch *chunk, pos seqnum.Value, data []byte) bool {
+	if ch.data == nil || ch.end() != pos || len(ch.data)+len(data) > maxMergedBack {
+		return false
+	}
+	before := ch.cost()
+	ch.data = append(ch.data, data...)
+	ch.n += uint32(len(data))
+	grew := ch.cost() - before
+	h.buffered += grew
+	a.bufTotal += grew
+	return true
+}
+
+// mergeFront puts data, which runs from pos to end, before ch when ch holds
+// data that starts at end: the joined piece starts with the new bytes and
+// takes their time (a piece is timed by its first byte's segment).
+func (a *Assembler) mergeFront(h *half, ch *chunk, end, pos seqnum.Value, data []byte, ts time.Time) bool {
+	if ch.data == nil || ch.seq != end || len(ch.data)+len(data) > maxMergedFront {
+		return false
+	}
+	before := ch.cost()
+	buf := make([]byte, len(data)+len(ch.data))
+	copy(buf, data)
+	copy(buf[len(data):], ch.data)
+	ch.data, ch.seq, ch.n, ch.ts = buf, pos, uint32(len(buf)), ts
+	grew := ch.cost() - before
+	h.buffered += grew
+	a.bufTotal += grew
+	if ts.Before(h.holeSince) {
+		h.holeSince = ts
+	}
+	return true
 }
 
 // hold inserts a chunk at index i of h's queue and charges the budgets.
@@ -1014,9 +1067,12 @@ func (a *Assembler) dropBeyond(c *conn, d packet.Dir, fin seqnum.Value) {
 		keep := b.seq.Size(fin)
 		if b.data != nil {
 			a.stats.DroppedBytes += uint64(len(b.data)) - uint64(keep)
-			h.buffered -= len(b.data) - int(keep)
-			a.bufTotal -= len(b.data) - int(keep)
-			b.data = b.data[:keep]
+			// Copied to its new size: the budgets count what is held.
+			before := b.cost()
+			b.data = append([]byte(nil), b.data[:keep]...)
+			freed := before - b.cost()
+			h.buffered -= freed
+			a.bufTotal -= freed
 		}
 		b.n = uint32(keep)
 		break

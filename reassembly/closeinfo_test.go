@@ -73,3 +73,47 @@ func TestCloseInfoEnds(t *testing.T) {
 		})
 	}
 }
+
+// A message sent in one-byte segments ahead of its first byte, in order
+// or backwards, is held in few pieces and delivered whole: the piece cap
+// (maxChunksPerDir) is no limit on it (issue: a 5 KB ClientHello lost its
+// SNI this way).
+func TestTinySegmentsJoined(t *testing.T) {
+	const n = 3 * maxChunksPerDir / 2 // more one-byte segments than the piece cap
+	msg := make([]byte, n)
+	for i := range msg {
+		msg[i] = byte('a' + i%26)
+	}
+	for _, reverse := range []bool{false, true} {
+		var steps []step
+		steps = append(steps, handshake...)
+		for k := 1; k < n; k++ {
+			i := k
+			if reverse {
+				i = n - k
+			}
+			steps = append(steps, step{from: packet.FromClient, flags: fPA, seq: 1001 + uint32(i), ack: 5001, data: string(msg[i : i+1]), at: time.Duration(k) * time.Microsecond})
+		}
+		steps = append(steps, step{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: string(msg[:1]), at: time.Duration(n) * time.Microsecond})
+		f := &recFactory{t: t, nolog: true}
+		a := drive(Config{}, f)
+		maxPieces := 0
+		for _, s := range steps {
+			a.Add(s.segment(cli, srv))
+			if c := a.conns[keyOf(cli, srv)]; c != nil {
+				maxPieces = max(maxPieces, c.d[0].q.len())
+			}
+		}
+		a.CloseAll(t0.Add(time.Minute))
+		r := f.conns[0]
+		if string(r.streams[0]) != string(msg) || r.gaps[0] != 0 {
+			t.Errorf("reverse=%v: delivered %d of %d bytes, %d missing", reverse, len(r.streams[0]), n, r.gaps[0])
+		}
+		if maxPieces > n/1024+2 {
+			t.Errorf("reverse=%v: %d pieces held for %d bytes", reverse, maxPieces, n)
+		}
+		if s := a.Stats(); s.BufferedBytes != 0 {
+			t.Errorf("reverse=%v: %d bytes still counted as buffered", reverse, s.BufferedBytes)
+		}
+	}
+}

@@ -39,7 +39,9 @@ type chunk struct {
 
 func (c *chunk) end() seqnum.Value { return c.seq.Add(seqnum.Size(c.n)) }
 
-func (c *chunk) cost() int { return len(c.data) + ChunkOverhead }
+// cost is what the chunk holds: its buffer's capacity (a merged chunk
+// grows by doubling) and the overhead.
+func (c *chunk) cost() int { return cap(c.data) + ChunkOverhead }
 
 // chunkQueue holds chunks sorted by sequence number, never overlapping, all
 // at or after the direction's next expected byte. Popping from the front is
