@@ -82,12 +82,18 @@ func NewLineage(max int) *Lineage {
 		sessions:  newBoundedMap[fact](max),
 		sniLeaf:   newBoundedMap[fact](max),
 
-		chains:      newBoundedMap[fact](max),
+		// A chain holds parsed certificates, kilobytes each: far fewer
+		// of them than of the small facts.
+		chains:      newBoundedMap[fact](min(max, maxChains)),
 		versions:    newBoundedMap[fact](max),
 		issuerSites: newBoundedMap[fact](max),
 		inters:      newBoundedMap[fact](max),
 	}
 }
+
+// maxChains caps the servers whose chain seen in clear is remembered for
+// their TLS 1.3 connections (some 4-10 KiB each).
+const maxChains = 2048
 
 // note records f under key in m unless an earlier fact holds it.
 func (l *Lineage) note(m *boundedMap[fact], key string, f fact) {

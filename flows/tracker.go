@@ -181,6 +181,9 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 // certSum returns the SHA-256 of a certificate, from the cache when the
 // same DER was hashed before.
 func (t *Tracker) certSum(der []byte) [32]byte {
+	if len(der) > maxSummedDER {
+		return sha256.Sum256(der) // not kept: the cache is bounded in bytes
+	}
 	if s, ok := t.sums.m[string(der)]; ok {
 		return s
 	}
@@ -188,6 +191,11 @@ func (t *Tracker) certSum(der []byte) [32]byte {
 	t.sums.put(string(der), s)
 	return s
 }
+
+// maxSummedDER is the largest certificate whose hash is kept by its DER:
+// with the 4096 entries of the cache, at most 16 MiB per Tracker, however
+// large the certificates a capture carries.
+const maxSummedDER = 4 << 10
 
 // New makes the handler of one connection.
 func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
