@@ -67,7 +67,8 @@ type quicFront struct {
 
 func newQUICFront(c *Conn, cfg Config) *quicFront {
 	f := &quicFront{c: c}
-	f.qc = quic.NewConn(f, quic.Config{CryptoBuffer: cfg.MaxHandshake, MaxCryptoBytes: 4 * cfg.MaxHandshake})
+	f.qc = quic.NewConn(f, quic.Config{CryptoBuffer: cfg.MaxHandshake, MaxCryptoBytes: 4 * cfg.MaxHandshake,
+		NoKeys: cfg.Keys == nil}) // without a key log nothing waits for keys
 	c.st.QUIC = &QUICFacts{}
 	// Handshake bytes come in messages, never records: the halves only
 	// join messages (End reports one left unfinished).
@@ -163,6 +164,9 @@ func (f *quicFront) installSecrets() {
 	c := f.c
 	k := &c.keys
 	if !k.have {
+		if k.status == KeysMissing {
+			f.qc.NoMoreKeys() // the log has nothing for this ClientHello
+		}
 		return
 	}
 	set := func(dir packet.Dir, level quic.Level, suite CipherSuite, secret []byte) {

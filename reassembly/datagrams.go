@@ -55,16 +55,26 @@ type Datagrams struct {
 	idle  time.Duration
 	f     DatagramFactory
 	flows map[connKey]*dgFlow
-	// head and tail list the open flows from the least recently active:
-	// idle ones close from the head, an eviction takes the head.
-	head, tail *dgFlow
-	stats      DatagramStats
+	// The open flows from the least recently active, in two lists: those
+	// only one side has spoken in (a client's Initial no server answered,
+	// a flood of them) time out after DatagramOneSidedIdle; the others
+	// after idle. Idle ones close from each head; an eviction takes the
+	// one-sided list's head first.
+	lists [2]dgList // [0]: one side has spoken, [1]: both
+	stats DatagramStats
 }
+
+type dgList struct{ head, tail *dgFlow }
 
 // DefaultDatagramIdle is how long a UDP flow may be quiet before it is
 // closed: a QUIC idle timeout is typically 30 s, DTLS retransmission
 // back-off reaches 60 s (RFC 6347 4.2.4.1).
 const DefaultDatagramIdle = time.Minute
+
+// DatagramOneSidedIdle is the quiet time of a flow only one side has
+// spoken in: an answer comes within a few round trips or not at all, and
+// a spoofed flood must not hold a minute of state.
+const DatagramOneSidedIdle = 10 * time.Second
 
 type dgFlow struct {
 	key        connKey
@@ -72,6 +82,7 @@ type dgFlow struct {
 	h          DatagramHandler
 	last       time.Time
 	info       CloseInfo
+	both       bool // both sides have spoken: in lists[1]
 	prev, next *dgFlow
 }
 
@@ -96,9 +107,13 @@ func (t *Datagrams) Add(dg *packet.Datagram, p Place) {
 			t.stats.Ignored++
 			return
 		}
-		if len(t.flows) >= t.cfg.MaxConns && t.head != nil {
+		if len(t.flows) >= t.cfg.MaxConns {
+			v := t.lists[0].head
+			if v == nil {
+				v = t.lists[1].head
+			}
 			t.stats.Evicted++
-			t.close(t.head, CloseEvicted, t.head.last)
+			t.close(v, CloseEvicted, v.last)
 		}
 		fl = &dgFlow{key: k, client: info.Client, h: h}
 		t.flows[k] = fl
@@ -106,11 +121,16 @@ func (t *Datagrams) Add(dg *packet.Datagram, p Place) {
 		t.pushBack(fl)
 	} else {
 		t.unlink(fl)
-		t.pushBack(fl)
 	}
 	dir := packet.FromClient
 	if dg.Src != fl.client {
 		dir = packet.FromServer
+	}
+	if fl.info.Packets[dir] == 0 && fl.info.Packets[dir^1] > 0 {
+		fl.both = true // the other side answered
+	}
+	if fl.info.Packets[0]+fl.info.Packets[1] > 0 {
+		t.pushBack(fl)
 	}
 	if dg.Timestamp.After(fl.last) {
 		fl.last = dg.Timestamp
@@ -120,17 +140,29 @@ func (t *Datagrams) Add(dg *packet.Datagram, p Place) {
 	fl.h.Datagram(dir, dg.Timestamp, dg.Payload)
 }
 
-// Tick closes the flows quiet for the idle timeout at capture time now.
+// Tick closes the flows quiet for their idle timeout at capture time now.
 func (t *Datagrams) Tick(now time.Time) {
-	for t.head != nil && now.Sub(t.head.last) >= t.idle {
-		t.close(t.head, CloseIdle, t.head.last)
+	for i, idle := range [2]time.Duration{min(t.idle, DatagramOneSidedIdle), t.idle} {
+		l := &t.lists[i]
+		for l.head != nil && now.Sub(l.head.last) >= idle {
+			t.close(l.head, CloseIdle, l.head.last)
+		}
 	}
 }
 
-// CloseAll closes every open flow: the capture ended at now.
+// CloseAll closes every open flow, in the order they were last active:
+// the capture ended at now.
 func (t *Datagrams) CloseAll(now time.Time) {
-	for t.head != nil {
-		t.close(t.head, CloseEndOfInput, t.head.last)
+	for {
+		a, b := t.lists[0].head, t.lists[1].head
+		switch {
+		case a == nil && b == nil:
+			return
+		case b == nil || (a != nil && !b.last.Before(a.last)):
+			t.close(a, CloseEndOfInput, a.last)
+		default:
+			t.close(b, CloseEndOfInput, b.last)
+		}
 	}
 }
 
@@ -151,26 +183,35 @@ func (t *Datagrams) close(fl *dgFlow, why CloseReason, ts time.Time) {
 	fl.h.Close(fl.info)
 }
 
-func (t *Datagrams) pushBack(fl *dgFlow) {
-	fl.prev, fl.next = t.tail, nil
-	if t.tail != nil {
-		t.tail.next = fl
-	} else {
-		t.head = fl
+func (t *Datagrams) list(fl *dgFlow) *dgList {
+	if fl.both {
+		return &t.lists[1]
 	}
-	t.tail = fl
+	return &t.lists[0]
+}
+
+func (t *Datagrams) pushBack(fl *dgFlow) {
+	l := t.list(fl)
+	fl.prev, fl.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = fl
+	} else {
+		l.head = fl
+	}
+	l.tail = fl
 }
 
 func (t *Datagrams) unlink(fl *dgFlow) {
+	l := t.list(fl)
 	if fl.prev != nil {
 		fl.prev.next = fl.next
 	} else {
-		t.head = fl.next
+		l.head = fl.next
 	}
 	if fl.next != nil {
 		fl.next.prev = fl.prev
 	} else {
-		t.tail = fl.prev
+		l.tail = fl.prev
 	}
 	fl.prev, fl.next = nil, nil
 }

@@ -93,6 +93,19 @@ func TestDatagrams(t *testing.T) {
 			want:  []string{"10.0.0.1:51000 [client:Qa] idle"},
 		},
 		{
+			name: "a flow only one side spoke in times out first",
+			steps: []*packet.Datagram{dg(cli, srv, 0, "Qasked"), dg(srv, cli, time.Millisecond, "answered"),
+				dg(other, srv, 0, "Qnever answered")},
+			tick: DatagramOneSidedIdle + time.Second,
+			want: []string{"10.0.0.1:51000 [client:Qasked server:answered] end_of_input", "10.0.0.3:53 [client:Qnever answered] idle"},
+		},
+		{
+			name:  "eviction takes a one-sided flow before an answered one",
+			cfg:   Config{MaxConns: 2},
+			steps: []*packet.Datagram{dg(cli, srv, 0, "Qa"), dg(srv, cli, 0, "b"), dg(other, srv, time.Second, "Qc"), dg(cli, netip.MustParseAddrPort("10.0.0.9:443"), 2*time.Second, "Qd")},
+			want:  []string{"10.0.0.1:51000 [client:Qa server:b] end_of_input", "10.0.0.3:53 [client:Qc] evicted", "10.0.0.1:51000 [client:Qd] end_of_input"},
+		},
+		{
 			name:  "past MaxConns the least recently active flow is evicted",
 			cfg:   Config{MaxConns: 1},
 			steps: []*packet.Datagram{dg(cli, srv, 0, "Qa"), dg(other, srv, time.Second, "Qb"), dg(cli, srv, 2*time.Second, "Qc")},

@@ -139,6 +139,9 @@ type Config struct {
 	// MaxPendingBytes their bytes (64 KiB).
 	MaxPending      int
 	MaxPendingBytes int
+	// NoKeys says no traffic secret will be given (no key log): a packet
+	// without keys is not kept, and costs nothing.
+	NoKeys bool
 }
 
 func (cfg Config) withDefaults() Config {
@@ -665,6 +668,9 @@ func (c *Conn) deliverCrypto(b []byte) {
 
 // queue keeps a copy of a packet that has no keys yet.
 func (c *Conn) queue(dir packet.Dir, ts time.Time, pkt []byte) bool {
+	if c.cfg.NoKeys {
+		return false
+	}
 	if len(c.pending) >= c.cfg.MaxPending || c.pendingBytes+len(pkt) > c.cfg.MaxPendingBytes {
 		c.sink.Anomaly(AnomalyPendingDropped, "no room to keep a "+dir.String()+" packet until its keys are known")
 		return false
@@ -672,6 +678,17 @@ func (c *Conn) queue(dir packet.Dir, ts time.Time, pkt []byte) bool {
 	c.pending = append(c.pending, pendingPkt{dir: dir, ts: ts, data: append([]byte(nil), pkt...)})
 	c.pendingBytes += len(pkt)
 	return true
+}
+
+// NoMoreKeys says no traffic secret will come after all (the key log has
+// none for this connection): the packets kept for them are dropped, and no
+// more are kept.
+func (c *Conn) NoMoreKeys() {
+	c.cfg.NoKeys = true
+	for i := range c.pending {
+		c.pending[i] = pendingPkt{}
+	}
+	c.pending, c.pendingBytes = nil, 0
 }
 
 // drain retries the packets waiting for keys, as long as keys keep
