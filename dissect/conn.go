@@ -894,7 +894,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			d.hsSkip -= n
 			p = p[n:]
 			if d.hsSkip == 0 && !d.hsSkipSaid {
-				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 			}
 			continue
 		}
@@ -930,7 +930,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 				// The message takes its place in the sequence where its
 				// header was seen, unparsed (no body pointer): what follows
 				// in either direction then comes after it, as on the wire.
-				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 				d.hs = d.hs[:0]
 				continue
 			}
@@ -1228,7 +1228,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 		}
 		d.hsSkip -= n
 		if d.hsSkip == 0 && !d.hsSkipSaid {
-			c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+			c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 		}
 		return true
 	}
@@ -1244,7 +1244,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 	d.hsSkip = rest - n
 	d.hs = d.hs[:0]
 	if d.hsSkip == 0 {
-		c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), ml, false))
+		c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), ml, false))
 	}
 	return true
 }

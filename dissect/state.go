@@ -332,6 +332,11 @@ func (c *Conn) observe(e *Event) {
 	case HandshakeMsg(TypeClientHello), MsgSSLv2ClientHello:
 		if d == packet.FromClient {
 			s.clientHello(e)
+			// Completed after the server's answer arrived (see addMessage):
+			// that answer came after it.
+			if idx >= 0 && s.ClientHello != nil && slices.ContainsFunc(s.Messages[idx+1:], func(m Message) bool { return m.From == packet.FromServer }) {
+				s.ServerAnswered = true
+			}
 		}
 	case HandshakeMsg(TypeHelloRequest):
 		if d == packet.FromServer && s.ClientHello != nil && !e.Encrypted {
@@ -483,11 +488,32 @@ func (s *State) addMessage(e *Event) int {
 	if e.ServerHello != nil && e.ServerHello.IsHelloRetryRequest {
 		typ = MsgHelloRetryRequest
 	}
-	s.Messages = append(msgs, Message{
+	m := Message{
 		Timestamp: e.Timestamp, From: e.Dir, Type: typ, Length: e.Length,
 		Encrypted: e.Encrypted, Decrypted: e.Decrypted, Count: 1, Bytes: e.Length,
-	})
-	return len(s.Messages) - 1
+	}
+	// A message is timed by the segment that carried its first byte; one
+	// completed only after the other direction went on (its rest held
+	// back by a hole, or lost and stepped over) takes its place among the
+	// other side's messages by that time, as on the wire.
+	i := len(msgs)
+	for i > 0 && msgs[i-1].From != e.Dir && e.Timestamp.Before(msgs[i-1].Timestamp) {
+		i--
+	}
+	if i == len(msgs) {
+		s.Messages = append(msgs, m)
+		return i
+	}
+	s.Messages = slices.Insert(msgs, i, m)
+	if s.clientFinMsg >= i {
+		s.clientFinMsg++
+	}
+	for _, p := range s.probable {
+		if p != nil && p.msg >= i {
+			p.msg++
+		}
+	}
+	return i
 }
 
 func (s *State) clientHello(e *Event) {
