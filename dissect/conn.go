@@ -162,6 +162,11 @@ type Conn struct {
 
 	st State // the story so far (state.go)
 
+	// How the transport ended (SetEnds): each wire direction's first FIN
+	// and a reset, zero when not captured.
+	finAt [2]time.Time
+	rstAt time.Time
+
 	// A datagram transport's front end (datagram.go), nil over TCP.
 	quic *quicFront
 	dtls *dtlsFront
@@ -1249,6 +1254,25 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 	return true
 }
 
+// SetEnds tells the Conn, before End, how the TCP connection ended: the
+// capture time of each wire direction's first FIN and of the reset, zero
+// when none was captured. A TLS 1.3 record is taken for an encrypted
+// alert from its size alone only where its place says so: its direction's
+// last record before that direction's FIN or a reset, or the record that
+// ended a handshake. Without SetEnds only the second holds.
+func (c *Conn) SetEnds(fin [2]time.Time, rst time.Time) {
+	c.finAt, c.rstAt = fin, rst
+}
+
+// closedAfter reports whether d's transport was closed (its FIN, or a
+// reset from either side) at or after ts.
+func (c *Conn) closedAfter(d *half, ts time.Time) bool {
+	if f := c.finAt[d.wire&1]; !f.IsZero() && !f.Before(ts) {
+		return true
+	}
+	return !c.rstAt.IsZero() && !c.rstAt.Before(ts)
+}
+
 // End says both streams are over; a record cut short is reported, and a
 // last short application_data record of a TLS 1.3 direction is reported as
 // a probable encrypted alert.
@@ -1284,7 +1308,7 @@ func (c *Conn) End(ts time.Time) {
 			}
 		}
 		if d.lastIsApp && c.tls13 && c.shDone && d.lastAppLen >= 2+1+c.aeadTag() && d.lastAppLen <= c.alertRecordMax() {
-			c.st.noteProbableAlert(c.role(d.wire), d.lastAppTS, d.lastAppLen)
+			c.st.noteProbableAlert(c.role(d.wire), d.lastAppTS, d.lastAppLen, c.closedAfter(d, d.lastAppTS))
 			d.lastIsApp = false
 		}
 		d.inBody = false

@@ -188,9 +188,10 @@ type State struct {
 // probableAlert is a TLS 1.3 direction's last record, of the size of an
 // encrypted alert: at End it becomes an alert.
 type probableAlert struct {
-	ts  time.Time
-	len int
-	msg int // index in Messages of the record, -1 if not kept
+	ts     time.Time
+	len    int
+	msg    int  // index in Messages of the record, -1 if not kept
+	closed bool // its direction's FIN, or a reset, came after it
 }
 
 // TLS13 reports that the ServerHello chose TLS 1.3 or one of its drafts.
@@ -627,8 +628,8 @@ func (s *State) addAlert(a *AlertEvent) {
 
 // noteProbableAlert marks a direction's last record, of the size of an
 // encrypted alert, for settleProbableAlerts.
-func (s *State) noteProbableAlert(d packet.Dir, ts time.Time, n int) {
-	p := &probableAlert{ts: ts, len: n, msg: -1}
+func (s *State) noteProbableAlert(d packet.Dir, ts time.Time, n int, closed bool) {
+	p := &probableAlert{ts: ts, len: n, msg: -1, closed: closed}
 	if i := s.lastMessageFrom(d); i >= 0 && s.LastAt[d&1].Equal(ts) &&
 		(s.Messages[i].Encrypted || s.Messages[i].Type == MsgApplicationData) {
 		p.msg = i
@@ -654,6 +655,14 @@ func (s *State) settleProbableAlerts() {
 	for d, p := range s.probable {
 		if p != nil && p.msg >= 0 && p.msg < len(s.Messages) && s.TLS13() {
 			ended[d] = s.alertEndedHandshake13(packet.Dir(d), p.msg)
+		}
+		// A record of an alert's size is as likely an HTTP/2 SETTINGS
+		// acknowledgement or a short request: it is taken for an alert
+		// only where an alert stands, before its side's FIN or a reset,
+		// or ending a handshake (before it was established, or as the
+		// server's answer to the client's flight).
+		if p != nil && !p.closed && !ended[d] && s.Established {
+			s.probable[d] = nil
 		}
 	}
 	order := [2]int{0, 1}

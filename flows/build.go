@@ -107,7 +107,7 @@ func (c *conn) transcript(r *Record, st *dissect.State) {
 	r.Renegotiations = st.Renegotiations
 	r.Keys = st.Keys.String()
 	for _, a := range st.Alerts {
-		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted}
+		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted, Inferred: a.Probable}
 		if !a.Encrypted {
 			al.Level = alertLevelName(a.Level)
 			al.Description = a.Description.String()

@@ -138,6 +138,7 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 		c.closePath(info) // the last path closes the connection
 		return
 	}
+	c.dc.SetEnds(info.FinAt, info.RstAt)
 	c.dc.End(info.Timestamp)
 	c.closed = true
 	c.closeAt = c.now()

@@ -112,6 +112,11 @@ type Alert struct {
 	Description string     `json:"description"` // IANA name, e.g. "handshake_failure"; "" when encrypted
 	Code        int        `json:"code"`        // -1 when encrypted
 	Encrypted   bool       `json:"encrypted"`
+	// Inferred marks an alert no record named: a TLS 1.3 record of an
+	// encrypted alert's size where an alert stands (its side's last
+	// before its FIN or a reset, or the one that ended a handshake).
+	// Written only when true.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // Failure says why a handshake failed, how sure the diagnosis is, and on

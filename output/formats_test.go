@@ -23,7 +23,8 @@ func fullRecord() *flows.Record {
 	r.Certificates = f.Certificates
 	r.Certificates[1].ParseError = "x509: unsupported critical extension"
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
-	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0}}
+	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0},
+		{TS: at(4301), From: packet.FromClient, Code: -1, Encrypted: true, Inferred: true}}
 	r.Status = flows.StatusFailed
 	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test",
 		Confidence: flows.ConfidenceUncertain, Evidence: []string{"server sent warning alert close_notify"}, Hint: "test"}

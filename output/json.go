@@ -211,6 +211,9 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		b = strconv.AppendInt(b, int64(a.Code), 10)
 		b = append(b, `,"encrypted":`...)
 		b = strconv.AppendBool(b, a.Encrypted)
+		if a.Inferred {
+			b = append(b, `,"inferred":true`...)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"status":`...)

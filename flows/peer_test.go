@@ -1,0 +1,50 @@
+package flows
+
+import (
+	"testing"
+
+	"github.com/tlsdissect/tlsdissect/reassembly"
+)
+
+// A TLS 1.3 record of an encrypted alert's size is an HTTP/2 SETTINGS
+// acknowledgement as often as an alert: it is taken for one (inferred)
+// only before its side's FIN or a reset, or where it ended a handshake.
+func TestInferredAlertPosition(t *testing.T) {
+	est := func(s *script) *script {
+		return s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(S, 400).app(C, 300)
+	}
+	tests := []struct {
+		name   string
+		play   func(s *script) *script
+		reason reassembly.CloseReason
+		want   int // inferred alerts
+		from   string
+		status string
+	}{
+		{"last record, no close seen", func(s *script) *script { return est(s).app(C, 31) }, reassembly.CloseEndOfInput, 0, "", StatusEstablished},
+		{"last record, idle", func(s *script) *script { return est(s).app(C, 31).app(S, 500) }, reassembly.CloseIdle, 0, "", StatusEstablished},
+		{"before the other side's FIN only", func(s *script) *script { return est(s).app(C, 31).app(S, 500).fin(S) }, reassembly.CloseFIN, 0, "", StatusEstablished},
+		{"before its FIN", func(s *script) *script { return est(s).app(C, 31).fin(C) }, reassembly.CloseFIN, 1, "client", StatusEstablished},
+		{"before a reset", func(s *script) *script { return est(s).app(S, 24).rst(C) }, reassembly.CloseRST, 1, "server", StatusEstablished},
+		{"after its FIN", func(s *script) *script { return est(s).fin(C).app(C, 31) }, reassembly.CloseFIN, 0, "", StatusEstablished},
+		{"ending the handshake", func(s *script) *script {
+			return s.ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 24)
+		}, reassembly.CloseEndOfInput, 1, "client", StatusFailed},
+	}
+	for _, tt := range tests {
+		h := newHarness(t, Config{})
+		r := tt.play(h.conn()).close(tt.reason)
+		n := 0
+		for _, a := range r.Alerts {
+			if a.Inferred {
+				n++
+				if a.From.String() != tt.from || !a.Encrypted {
+					t.Errorf("%s: alert %+v, want an encrypted one from the %s", tt.name, a, tt.from)
+				}
+			}
+		}
+		if n != tt.want || len(r.Alerts) != n || r.Status != tt.status {
+			t.Errorf("%s: alerts %+v status %s, want %d inferred, status %s", tt.name, r.Alerts, r.Status, tt.want, tt.status)
+		}
+	}
+}
