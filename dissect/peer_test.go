@@ -86,3 +86,29 @@ func TestConnMessageTimedByFirstByte(t *testing.T) {
 		t.Errorf("with a gap: %+v", st.Messages)
 	}
 }
+
+// A stream whose only TLS is a zero-length handshake record (a client that
+// gave up right after an HTTP CONNECT) is still TLS, as tshark and
+// Suricata say.
+func TestConnZeroLengthHandshakeRecord(t *testing.T) {
+	empty := record(ContentHandshake, 0x0301, nil)
+	connect := []byte("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+	ok := []byte("HTTP/1.1 200 Connection established\r\n\r\n")
+	for _, tt := range []struct {
+		name string
+		segs []segment
+	}{
+		{"alone", []segment{{packet.FromClient, empty}}},
+		{"after CONNECT", []segment{{packet.FromClient, connect}, {packet.FromServer, ok}, {packet.FromClient, empty}}},
+		{"after CONNECT, one segment", []segment{{packet.FromClient, cat(connect, empty)}, {packet.FromServer, ok}}},
+		{"then a FIN after CONNECT and more", []segment{{packet.FromClient, connect}, {packet.FromServer, ok}, {packet.FromClient, empty}, {packet.FromServer, []byte("x")}}},
+	} {
+		for _, chunk := range []int{0, 1, 2} {
+			c := NewConn(DefaultConfig(), &logSink{})
+			feedConn(c, tt.segs, chunk)
+			if !c.SawTLS() {
+				t.Errorf("%s chunk %d: not TLS", tt.name, chunk)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package flows
 import (
 	"testing"
 
+	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/reassembly"
 )
 
@@ -46,5 +47,22 @@ func TestInferredAlertPosition(t *testing.T) {
 		if n != tt.want || len(r.Alerts) != n || r.Status != tt.status {
 			t.Errorf("%s: alerts %+v status %s, want %d inferred, status %s", tt.name, r.Alerts, r.Status, tt.want, tt.status)
 		}
+	}
+}
+
+// TLS that is only a zero-length handshake record after an HTTP CONNECT is
+// a TLS connection (tshark and Suricata say so): it gets a Record.
+func TestZeroLengthHandshakeRecordIsTLS(t *testing.T) {
+	h := newHarness(t, Config{})
+	s := h.conn()
+	s.data(C, []byte("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"))
+	s.data(S, []byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	s.data(C, tlsRecord(dissect.ContentHandshake, dissect.VersionTLS10, nil))
+	r := s.fin(C).close(reassembly.CloseFIN)
+	if r == nil || r.Status != StatusIncomplete || r.StartTLS != "http-connect" {
+		t.Fatalf("record %+v, want an incomplete TLS connection started from http-connect", r)
+	}
+	if st := h.tr.Stats(); st.TLS != 1 || st.NotTLS != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
