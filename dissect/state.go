@@ -149,7 +149,11 @@ type State struct {
 	ChangeCipherSpec [2]bool // per direction
 	Finished         [2]bool // seen or inferred, per direction
 	Established      bool    // both Finished, or application data both ways
-	Renegotiations   int
+	// Renegotiation lists the attempts to renegotiate after the first
+	// handshake (at most MaxAlerts), in order; Renegotiations counts
+	// those that happened (both sides changed cipher spec again).
+	Renegotiation  []Renegotiation
+	Renegotiations int
 
 	// Messages is the message sequence; MessagesDropped counts those past
 	// MaxMessages that were not kept.
@@ -177,12 +181,27 @@ type State struct {
 	encAfter     [2]int // encrypted records after a direction's CCS / the 1.3 ServerHello
 	appData      [2]bool
 	eoedSeen     bool // an EndOfEarlyData was seen or inferred
-	inReneg      bool
+	inReneg      bool // a burst of renegotiation handshake records (application data ends it)
+	renegOpen    bool // the last Renegotiation is not yet done
 	pendingHR    bool // a HelloRequest waits for its ClientHello
 	sslv2At      [2]int
 	clientFinMsg int  // TLS 1.3: index of the client's Finished-position record, -1 if none
 	restart      bool // the server asked for the ClientHello again (cookie, Retry, Version Negotiation)
 	probable     [2]*probableAlert
+}
+
+// Renegotiation is one attempt to renegotiate (RFC 5246 7.4.1.1, 7.4.1.2).
+type Renegotiation struct {
+	Timestamp time.Time
+	// By is who asked: the server with a HelloRequest, the client with a
+	// ClientHello. Under encryption it is the side of the first
+	// encrypted handshake record after the first handshake.
+	By packet.Dir
+	// Done: it happened, both sides sent a ChangeCipherSpec after it
+	// began. A refused one (a no_renegotiation alert, or no answer) is
+	// not done.
+	Done bool
+	ccs  [2]bool
 }
 
 // probableAlert is a TLS 1.3 direction's last record, of the size of an
@@ -341,7 +360,7 @@ func (c *Conn) observe(e *Event) {
 		}
 	case HandshakeMsg(TypeHelloRequest):
 		if d == packet.FromServer && s.ClientHello != nil && !e.Encrypted {
-			s.Renegotiations++
+			s.renegotiation(d, e.Timestamp)
 			s.pendingHR = true
 		}
 	case HandshakeMsg(TypeServerHello), MsgHelloRetryRequest:
@@ -402,6 +421,15 @@ func (c *Conn) observe(e *Event) {
 		}
 	case MsgChangeCipherSpec:
 		s.ChangeCipherSpec[d] = true
+		if s.renegOpen {
+			r := &s.Renegotiation[len(s.Renegotiation)-1]
+			r.ccs[d] = true
+			if r.ccs[0] && r.ccs[1] {
+				r.Done = true
+				s.renegOpen = false
+				s.Renegotiations++
+			}
+		}
 	case HandshakeMsg(TypeFinished):
 		if d == packet.FromClient && s.TLS13() && !s.Finished[0] {
 			s.clientFinMsg = idx
@@ -521,7 +549,7 @@ func (s *State) clientHello(e *Event) {
 	if e.Encrypted || e.ClientHello == nil {
 		// An encrypted ClientHello is a renegotiation under the keys.
 		if s.Established {
-			s.renegotiation()
+			s.renegotiation(e.Dir&1, e.Timestamp)
 		}
 		return
 	}
@@ -535,9 +563,10 @@ func (s *State) clientHello(e *Event) {
 		s.restart = false
 	default:
 		if s.pendingHR {
-			s.pendingHR = false
+			s.pendingHR = false // the answer to the server's HelloRequest
 		} else {
-			s.Renegotiations++
+			s.inReneg = false
+			s.renegotiation(packet.FromClient, e.Timestamp)
 		}
 	}
 }
@@ -557,7 +586,7 @@ func (s *State) encrypted(e *Event, appData bool) {
 			s.Finished[d] = true
 			s.checkEstablished()
 		case s.Established:
-			s.renegotiation()
+			s.renegotiation(d, e.Timestamp)
 		}
 		return
 	}
@@ -600,14 +629,19 @@ func (s *State) checkEstablished() {
 	}
 }
 
-// renegotiation counts one per burst of encrypted handshake records after
-// the handshake; application data ends a burst.
-func (s *State) renegotiation() {
+// renegotiation notes an attempt, one per burst of handshake records after
+// the first handshake (application data ends a burst), started by d.
+func (s *State) renegotiation(d packet.Dir, ts time.Time) {
 	if s.inReneg {
 		return
 	}
 	s.inReneg = true
-	s.Renegotiations++
+	if len(s.Renegotiation) >= MaxAlerts {
+		s.renegOpen = false
+		return
+	}
+	s.Renegotiation = append(s.Renegotiation, Renegotiation{Timestamp: ts, By: d})
+	s.renegOpen = true
 }
 
 func (s *State) addAlert(a *AlertEvent) {

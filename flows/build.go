@@ -105,6 +105,9 @@ func (c *conn) transcript(r *Record, st *dissect.State) {
 			Encrypted: m.Encrypted, Count: m.Count, Bytes: m.Bytes}
 	}
 	r.Renegotiations = st.Renegotiations
+	for _, rn := range st.Renegotiation {
+		r.RenegotiationAttempts = append(r.RenegotiationAttempts, Renegotiation{TS: Time{rn.Timestamp}, By: rn.By.String(), Done: rn.Done})
+	}
 	r.Keys = st.Keys.String()
 	for _, a := range st.Alerts {
 		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted, Inferred: a.Probable}
@@ -457,6 +460,9 @@ func normalise(r *Record) {
 	}
 	if r.Alerts == nil {
 		r.Alerts = []Alert{}
+	}
+	if r.RenegotiationAttempts == nil {
+		r.RenegotiationAttempts = []Renegotiation{}
 	}
 	if r.JA4X == nil {
 		r.JA4X = []string{}

@@ -179,34 +179,55 @@ func TestEarlyData(t *testing.T) {
 }
 
 func TestRenegotiation(t *testing.T) {
+	// done plays the rest of a renegotiation: both sides change cipher
+	// spec again.
+	done := func(s *script) *script {
+		return s.hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+	}
 	tests := []struct {
-		name string
-		play func(s *script) *script
-		want int
+		name     string
+		play     func(s *script) *script
+		want     int    // renegotiations that happened
+		attempts string // by and done, per attempt
 	}{
+		{"hello request refused", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).encAlert(C).app(C, 10)
+		}, 0, "server-"},
 		{"hello request then client hello", func(s *script) *script {
-			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12())
-		}, 1},
+			return done(full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12()))
+		}, 1, "server+"},
+		{"client hello refused", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).encAlert(S).app(S, 10)
+		}, 0, "client-"},
 		{"two encrypted client hellos apart", func(s *script) *script {
-			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).app(S, 10).ch(ch12("a.example"))
-		}, 2},
+			s = full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).app(S, 10).ch(ch12("a.example")).sh(sh12())
+			return done(s)
+		}, 1, "client- client+"},
 		{"encrypted handshake after the handshake", func(s *script) *script {
 			full12(s, "a.example", []byte{1}).app(C, 10).app(S, 10)
 			return s.rec(S, dissect.ContentHandshake, ciphertext(32)).rec(C, dissect.ContentHandshake, ciphertext(300)).
 				app(C, 10).rec(C, dissect.ContentHandshake, ciphertext(300))
-		}, 2},
+		}, 0, "server- client-"},
 		{"hello retry is no renegotiation", func(s *script) *script {
 			hrr := sh13()
 			hrr.IsHelloRetryRequest = true
 			return s.ch(ch13("a.example")).sh(hrr).ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53)
-		}, 0},
+		}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Config{})
 			r := tc.play(h.conn()).close(reassembly.CloseFIN)
-			if r.Renegotiations != tc.want {
-				t.Errorf("renegotiations %d, want %d", r.Renegotiations, tc.want)
+			var got []string
+			for _, a := range r.RenegotiationAttempts {
+				mark := "-"
+				if a.Done {
+					mark = "+"
+				}
+				got = append(got, a.By+mark)
+			}
+			if r.Renegotiations != tc.want || strings.Join(got, " ") != tc.attempts {
+				t.Errorf("renegotiations %d, attempts %q; want %d, %q", r.Renegotiations, strings.Join(got, " "), tc.want, tc.attempts)
 			}
 			if !r.Established {
 				t.Errorf("status %q", r.Status)

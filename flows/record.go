@@ -86,6 +86,18 @@ type SessionTicket struct {
 	Reused bool `json:"reused"`
 }
 
+// Renegotiation is one attempt to renegotiate after the first handshake.
+type Renegotiation struct {
+	TS Time `json:"ts"`
+	// By is who asked: "server" (a HelloRequest) or "client" (a
+	// ClientHello); under encryption, the side of the first encrypted
+	// handshake record after the first handshake.
+	By string `json:"by"`
+	// Done: it happened (both sides changed cipher spec again); false
+	// when it was refused or not answered.
+	Done bool `json:"done"`
+}
+
 // Certificate summarises one X.509 certificate of a chain.
 type Certificate struct {
 	Subject            string   `json:"subject"`
@@ -181,7 +193,10 @@ type Record struct {
 	Resumption         string        `json:"resumption"`   // "session_id", "ticket", "psk" or ""
 	ResumedFrom        string        `json:"resumed_from"` // uid of the connection whose session was resumed
 	EarlyData          string        `json:"early_data"`   // "", "offered", "accepted", "rejected"
-	Renegotiations     int           `json:"renegotiations"`
+	// Renegotiations counts the renegotiations that happened;
+	// RenegotiationAttempts lists every attempt, refused ones too.
+	Renegotiations        int             `json:"renegotiations"`
+	RenegotiationAttempts []Renegotiation `json:"renegotiation_attempts"`
 	SessionTicket      SessionTicket `json:"session_ticket"`
 	Certificates       []Certificate `json:"certificates"`
 	ClientCertificates []Certificate `json:"client_certificates"`

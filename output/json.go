@@ -50,6 +50,7 @@ func normalize(r *flows.Record) *flows.Record {
 	n.Certificates = normCerts(n.Certificates)
 	n.ClientCertificates = normCerts(n.ClientCertificates)
 	n.Alerts = nonNil(n.Alerts)
+	n.RenegotiationAttempts = nonNil(n.RenegotiationAttempts)
 	n.JA4X = nonNil(n.JA4X)
 	n.Anomalies = nonNil(n.Anomalies)
 	n.AnomalyDetails = nonNil(n.AnomalyDetails)
@@ -164,6 +165,21 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = appendString(b, r.EarlyData)
 	b = append(b, `,"renegotiations":`...)
 	b = strconv.AppendInt(b, int64(r.Renegotiations), 10)
+	b = append(b, `,"renegotiation_attempts":[`...)
+	for i := range r.RenegotiationAttempts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		rn := &r.RenegotiationAttempts[i]
+		b = append(b, `{"ts":`...)
+		b = appendTime(b, rn.TS)
+		b = append(b, `,"by":`...)
+		b = appendString(b, rn.By)
+		b = append(b, `,"done":`...)
+		b = strconv.AppendBool(b, rn.Done)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
 	t := &r.SessionTicket
 	b = append(b, `,"session_ticket":{"offered":`...)
 	b = strconv.AppendBool(b, t.Offered)
