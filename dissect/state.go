@@ -121,6 +121,9 @@ type State struct {
 	ClientHello       *ClientHello
 	ServerHello       *ServerHello
 	HelloRetryRequest bool
+	// HelloRetryGroup is the key_share group the first HelloRetryRequest
+	// asked for (0 when it asked for none: a cookie round only).
+	HelloRetryGroup   NamedGroup
 	ServerKeyExchange *ServerKeyExchange // the first
 
 	// SSL 2.0 was negotiated (an SSLv2 SERVER-HELLO); SSLv2SessionIDHit is
@@ -367,6 +370,9 @@ func (c *Conn) observe(e *Event) {
 		switch {
 		case d == packet.FromServer && e.ServerHello != nil:
 			if e.ServerHello.IsHelloRetryRequest || e.Type == MsgHelloRetryRequest {
+				if !s.HelloRetryRequest {
+					s.HelloRetryGroup = e.ServerHello.KeyShareGroup
+				}
 				s.HelloRetryRequest = true
 			} else if s.ServerHello == nil {
 				s.ServerHello = e.ServerHello // a renegotiation's ServerHello does not replace it

@@ -52,21 +52,68 @@ func TestTicketLineage(t *testing.T) {
 		t.Errorf("history %q", rb.History)
 	}
 
-	// c presents the first ticket again, three hours after issue: reuse,
-	// and past its lifetime. The server refuses it with a full handshake.
+	// c presents the first ticket again, three hours after issue, past its
+	// lifetime. The server refuses it with a full handshake: no
+	// redemption, and a TLS 1.2 ticket presented again is no reuse (RFC
+	// 5077 allows it).
 	c := h.connAt(base.Add(3 * time.Hour))
 	c.ch(ch).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
 		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
 	rc := c.close(reassembly.CloseFIN)
 	st = rc.SessionTicket
-	if !st.Reused || !st.LifetimeExpired || st.IssuedBy != ra.UID {
-		t.Errorf("replayed ticket: %+v", st)
+	if st.Reused || st.LifetimeExpired || st.RedeemedAfter != 0 || st.IssuedBy != ra.UID {
+		t.Errorf("refused ticket: %+v", st)
 	}
 	if rc.Resumed || rc.Resumption != "" || rc.ResumedFrom != "" || rc.Status != StatusEstablished {
 		t.Errorf("refused ticket: resumed %v %q from %q status %q", rc.Resumed, rc.Resumption, rc.ResumedFrom, rc.Status)
 	}
-	if !hasAnomaly(rc, "ticket_reused") || hasAnomaly(rb, "ticket_reused") {
+	if hasAnomaly(rc, "ticket_reused") || hasAnomaly(rb, "ticket_reused") {
 		t.Errorf("ticket_reused anomaly: c %v b %v", rc.Anomalies, rb.Anomalies)
+	}
+
+	// d redeems the first ticket again, accepted (OpenSSL's -reconnect):
+	// a redemption, still no reuse.
+	d := h.connAt(base.Add(40 * time.Minute))
+	rd := abbreviated12(d, ch, sh12()).close(reassembly.CloseFIN)
+	if st := rd.SessionTicket; st.Reused || st.RedeemedAfter < 2399 || !rd.Resumed || hasAnomaly(rd, "ticket_reused") {
+		t.Errorf("ticket redeemed again: %+v resumed %v anomalies %v", st, rd.Resumed, rd.Anomalies)
+	}
+}
+
+// A TLS 1.3 PSK identity is meant to be used once (RFC 8446 C.4): the
+// second connection presenting it is a reuse.
+func TestPSKReuse(t *testing.T) {
+	h := newHarness(t, Config{})
+	ch := ch13("a.example")
+	ch.PSKIdentities = []dissect.PSKIdentity{{Identity: []byte("a-tls13-ticket-identity"), ObfuscatedTicketAge: 7}}
+	ch.PSKModes = []uint8{1}
+	sh := sh13()
+	sh.HasPreSharedKey = true
+	var recs []*Record
+	for range 2 {
+		recs = append(recs, h.conn().ch(ch).sh(sh).app(S, 100).app(C, 53).app(C, 200).app(S, 300).close(reassembly.CloseFIN))
+	}
+	if recs[0].SessionTicket.Reused || hasAnomaly(recs[0], "ticket_reused") {
+		t.Errorf("first presentation: %+v", recs[0].SessionTicket)
+	}
+	if !recs[1].SessionTicket.Reused || !hasAnomaly(recs[1], "ticket_reused") {
+		t.Errorf("second presentation: %+v anomalies %v", recs[1].SessionTicket, recs[1].Anomalies)
+	}
+}
+
+// The group a HelloRetryRequest asks for is reported.
+func TestHelloRetryGroup(t *testing.T) {
+	h := newHarness(t, Config{})
+	hrr := sh13()
+	hrr.IsHelloRetryRequest = true
+	hrr.KeyShareGroup = 23
+	r := h.conn().ch(ch13("a.example")).sh(hrr).ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53).close(reassembly.CloseFIN)
+	if r.HelloRetryGroup != "secp256r1" || r.Curve != "x25519" {
+		t.Errorf("hello_retry_group %q curve %q, want secp256r1 and x25519", r.HelloRetryGroup, r.Curve)
+	}
+	r = h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53).close(reassembly.CloseFIN)
+	if r.HelloRetryGroup != "" {
+		t.Errorf("hello_retry_group %q without a HelloRetryRequest", r.HelloRetryGroup)
 	}
 }
 

@@ -77,12 +77,14 @@ type SessionTicket struct {
 	// IssuedBy is the uid of the connection in this capture that was issued
 	// the ticket now redeemed; "" when not in the capture.
 	IssuedBy string `json:"issued_by"`
-	// RedeemedAfter is seconds between that issue and this redemption.
+	// RedeemedAfter is seconds between that issue and this redemption;
+	// 0 when the server did not take the ticket (a full handshake).
 	RedeemedAfter float64 `json:"redeemed_after"`
 	// LifetimeExpired: the redemption came after the issued lifetime hint.
 	LifetimeExpired bool `json:"lifetime_expired"`
-	// Reused: the same ticket or PSK identity was presented by an earlier
-	// connection of this capture too (a replay indicator, worse with 0-RTT).
+	// Reused: the same TLS 1.3 PSK identity was presented by an earlier
+	// connection of this capture too (a replay indicator, worse with
+	// 0-RTT). TLS 1.2 tickets may be presented again (RFC 5077): no reuse.
 	Reused bool `json:"reused"`
 }
 
@@ -186,6 +188,9 @@ type Record struct {
 	ALPNOffered        []string      `json:"alpn_offered"`
 	OfferedVersions    []string      `json:"offered_versions"` // what the client said it supports, highest first
 	Curve              string        `json:"curve"`            // key exchange group chosen
+	// HelloRetryGroup is the group a HelloRetryRequest asked the client
+	// for; "" without one, or when it asked for none (a cookie only).
+	HelloRetryGroup string `json:"hello_retry_group"`
 	History            string        `json:"history"`          // Zeek ssl_history
 	Messages           []Message     `json:"messages"`
 	Established        bool          `json:"established"`

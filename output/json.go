@@ -126,6 +126,8 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = appendStrings(b, r.OfferedVersions)
 	b = append(b, `,"curve":`...)
 	b = appendString(b, r.Curve)
+	b = append(b, `,"hello_retry_group":`...)
+	b = appendString(b, r.HelloRetryGroup)
 	b = append(b, `,"history":`...)
 	b = appendString(b, r.History)
 	b = append(b, `,"messages":[`...)
