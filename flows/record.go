@@ -181,33 +181,33 @@ type Record struct {
 	Client    Endpoint `json:"client"`
 	Server    Endpoint `json:"server"`
 	// Version negotiated ("TLS 1.3", ..., "SSL 3.0", "SSL 2.0"), "" if unknown.
-	Version            string        `json:"version"`
-	Cipher             string        `json:"cipher"` // IANA name; "0xHHHH" when unnamed
-	SNI                string        `json:"sni"`
-	ALPN               string        `json:"alpn"`
-	ALPNOffered        []string      `json:"alpn_offered"`
-	OfferedVersions    []string      `json:"offered_versions"` // what the client said it supports, highest first
-	Curve              string        `json:"curve"`            // key exchange group chosen
+	Version         string   `json:"version"`
+	Cipher          string   `json:"cipher"` // IANA name; "0xHHHH" when unnamed
+	SNI             string   `json:"sni"`
+	ALPN            string   `json:"alpn"`
+	ALPNOffered     []string `json:"alpn_offered"`
+	OfferedVersions []string `json:"offered_versions"` // what the client said it supports, highest first
+	Curve           string   `json:"curve"`            // key exchange group chosen
 	// HelloRetryGroup is the group a HelloRetryRequest asked the client
 	// for; "" without one, or when it asked for none (a cookie only).
-	HelloRetryGroup string `json:"hello_retry_group"`
-	History            string        `json:"history"`          // Zeek ssl_history
-	Messages           []Message     `json:"messages"`
-	Established        bool          `json:"established"`
-	Resumed            bool          `json:"resumed"`
-	Resumption         string        `json:"resumption"`   // "session_id", "ticket", "psk" or ""
-	ResumedFrom        string        `json:"resumed_from"` // uid of the connection whose session was resumed
-	EarlyData          string        `json:"early_data"`   // "", "offered", "accepted", "rejected"
+	HelloRetryGroup string    `json:"hello_retry_group"`
+	History         string    `json:"history"` // Zeek ssl_history
+	Messages        []Message `json:"messages"`
+	Established     bool      `json:"established"`
+	Resumed         bool      `json:"resumed"`
+	Resumption      string    `json:"resumption"`   // "session_id", "ticket", "psk" or ""
+	ResumedFrom     string    `json:"resumed_from"` // uid of the connection whose session was resumed
+	EarlyData       string    `json:"early_data"`   // "", "offered", "accepted", "rejected"
 	// Renegotiations counts the renegotiations that happened;
 	// RenegotiationAttempts lists every attempt, refused ones too.
 	Renegotiations        int             `json:"renegotiations"`
 	RenegotiationAttempts []Renegotiation `json:"renegotiation_attempts"`
-	SessionTicket      SessionTicket `json:"session_ticket"`
-	Certificates       []Certificate `json:"certificates"`
-	ClientCertificates []Certificate `json:"client_certificates"`
-	Alerts             []Alert       `json:"alerts"`
-	Status             string        `json:"status"`  // Status* constants
-	Failure            *Failure      `json:"failure"` // null unless Status is "failed"
+	SessionTicket         SessionTicket   `json:"session_ticket"`
+	Certificates          []Certificate   `json:"certificates"`
+	ClientCertificates    []Certificate   `json:"client_certificates"`
+	Alerts                []Alert         `json:"alerts"`
+	Status                string          `json:"status"`  // Status* constants
+	Failure               *Failure        `json:"failure"` // null unless Status is "failed"
 	// Validation of the server chain against the trust store as of the
 	// capture time: "", "ok", or the reason it fails.
 	Validation string `json:"validation"`
