@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
@@ -64,5 +65,39 @@ func TestZeroLengthHandshakeRecordIsTLS(t *testing.T) {
 	}
 	if st := h.tr.Stats(); st.TLS != 1 || st.NotTLS != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// A capture that cut the ClientHello short tells no contradictions: what
+// it offered is missing, and the explanation says so.
+func TestDamagedClientHelloExplanations(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		desc dissect.AlertDescription
+		want string
+	}{
+		{"protocol_version", dissect.AlertProtocolVersion, "versions the capture does not show"},
+		{"internal_error", dissect.AlertInternalError, "after a ClientHello the capture does not show in full"},
+	} {
+		h := newHarness(t, Config{})
+		s := h.conn()
+		chRec := tlsRecord(dissect.ContentHandshake, dissect.VersionTLS10, handshakeMsg(dissect.TypeClientHello, encodeClientHello(ch13("a.example"))))
+		s.data(C, chRec[:40]).gap(C, len(chRec)-40)
+		r := s.alert(S, dissect.AlertFatal, tt.desc).close(reassembly.CloseFIN)
+		if r.Failure == nil {
+			t.Fatalf("%s: no failure: status %s messages %+v", tt.name, r.Status, r.Messages)
+		}
+		e := r.Failure.Explanation + " | " + strings.Join(r.Failure.Evidence, "; ")
+		for _, bad := range []string{"at most ;", "at most  ", "before any ClientHello", "offered at most )"} {
+			if strings.Contains(e, bad) {
+				t.Errorf("%s: %q says %q", tt.name, e, bad)
+			}
+		}
+		if !strings.Contains(e, tt.want) {
+			t.Errorf("%s: %q, want it to say %q", tt.name, e, tt.want)
+		}
+		if len(r.Messages) == 0 || r.Messages[0].Type != dissect.HandshakeMsg(dissect.TypeClientHello) {
+			t.Errorf("%s: messages %+v, want the client_hello first", tt.name, r.Messages)
+		}
 	}
 }
