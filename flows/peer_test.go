@@ -3,6 +3,7 @@ package flows
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/reassembly"
@@ -99,5 +100,36 @@ func TestDamagedClientHelloExplanations(t *testing.T) {
 		if len(r.Messages) == 0 || r.Messages[0].Type != dissect.HandshakeMsg(dissect.TypeClientHello) {
 			t.Errorf("%s: messages %+v, want the client_hello first", tt.name, r.Messages)
 		}
+	}
+}
+
+// A connection's uid comes from what it is (endpoints, first packet time),
+// not from where it is in the capture: the same connection behind other
+// packets (a BPF filter dropped some) keeps its uid. Two connections alike
+// in both get distinct uids, the same in every run.
+func TestUIDStable(t *testing.T) {
+	at := base.Add(time.Minute)
+	a := reassembly.ConnInfo{ID: 1, Client: netipPort(10, 40000), Server: netipPort(20, 443), Start: at}
+	b := a
+	b.ID = 7 // later in a capture with more packets before it
+	t1 := NewTracker(Config{}, func(*Record) {})
+	t2 := NewTracker(Config{}, func(*Record) {})
+	if u1, u2 := t1.uid(a), t2.uid(b); u1 != u2 || u1 == "" {
+		t.Errorf("uids %q and %q for the same connection", u1, u2)
+	}
+	// The same endpoints and start time again: another uid, the same one
+	// in each Tracker, and different again for a third.
+	if u1, u2 := t1.uid(a), t2.uid(b); u1 != u2 || u1 == t2.uid(a) || u1 == makeUID(a, 0) {
+		t.Errorf("colliding connections: %q and %q", u1, u2)
+	}
+	c := a
+	c.Start = at.Add(time.Nanosecond)
+	if makeUID(c, 0) == makeUID(a, 0) {
+		t.Error("start time does not change the uid")
+	}
+	c = a
+	c.Client = netipPort(10, 40001)
+	if makeUID(c, 0) == makeUID(a, 0) {
+		t.Error("client port does not change the uid")
 	}
 }
