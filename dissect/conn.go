@@ -87,6 +87,14 @@ type half struct {
 
 	ccs   bool // a ChangeCipherSpec went this way (TLS 1.2 and before)
 	encHS int  // encrypted handshake records since that CCS
+	// afterCCS: a ChangeCipherSpec went this way that switched nothing
+	// yet (a client's before any ServerHello, having offered TLS 1.3) or
+	// a CCS record whose header did not parse. The next handshake record
+	// is read only if it begins like the one plaintext message that may
+	// follow such a CCS, a second ClientHello; else it is ciphertext (the
+	// Finished of a TLS 1.2 handshake whose ServerHello was not seen) and
+	// the direction is switched then.
+	afterCCS bool
 
 	lastHeartbeat  int  // length of the last heartbeat record this way
 	heartbleedSaid bool // AnomalyHeartbleed was reported for this direction
@@ -153,6 +161,11 @@ type Conn struct {
 	clientAlerted  bool // the client sent an alert record after the ServerHello
 
 	st State // the story so far (state.go)
+
+	// How the transport ended (SetEnds): each wire direction's first FIN
+	// and a reset, zero when not captured.
+	finAt [2]time.Time
+	rstAt time.Time
 
 	// A datagram transport's front end (datagram.go), nil over TCP.
 	quic *quicFront
@@ -601,6 +614,12 @@ func (c *Conn) beginRecord(d *half, ts time.Time) bool {
 		return false
 	}
 	if h[1] != 3 || h[2] > 4 {
+		if typ == ContentChangeCipherSpec && !c.tls13 {
+			// A CCS record with a damaged header still says the
+			// direction changed keys: what follows is not read as
+			// plaintext on trust.
+			d.afterCCS = true
+		}
 		if !c.quiet(d) {
 			c.anomaly(d, ts, AnomalyMalformedRecord, recordHeaderLen, "record version "+hex4(uint16(h[1])<<8|uint16(h[2])))
 		}
@@ -717,6 +736,11 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 		c.emit(c.event(d, ts, t, d.recLen, true))
 	case ContentChangeCipherSpec:
 		c.emit(c.event(d, ts, MsgChangeCipherSpec, d.recLen, false))
+		if !c.tls13 && !c.shDone && c.chSeen && c.chOffered13 && !d.ccs {
+			// The compatibility no-op, or a TLS 1.2 server's answer we
+			// did not capture: the next handshake record says which.
+			d.afterCCS = true
+		}
 		if !c.tls13 && (c.shDone || !c.chSeen || !c.chOffered13) {
 			// Before TLS 1.3 the CCS switches this direction to the new
 			// keys; in TLS 1.3 it is a middlebox-compatibility no-op. A
@@ -726,10 +750,7 @@ func (c *Conn) endRecord(d *half, ts time.Time) {
 			// it means keys were agreed in a ServerHello we did not
 			// capture (a one-sided capture), and what follows is
 			// ciphertext. A stream picked up mid-way has seen neither.
-			d.ccs = true
-			d.encHS = 0
-			d.hs = d.hs[:0]
-			c.keysAtCCS(c.role(d.wire))
+			c.switchAtCCS(d)
 		}
 	case ContentAlert:
 		if c.role(d.wire) == packet.FromClient && c.shDone {
@@ -842,6 +863,26 @@ func (c *Conn) labelAppData(d *half) (MsgType, bool) {
 	return HandshakeMsg(TypeFinished), true
 }
 
+// switchAtCCS makes d's later records ciphertext.
+func (c *Conn) switchAtCCS(d *half) {
+	d.ccs = true
+	d.afterCCS = false
+	d.encHS = 0
+	d.hs = d.hs[:0]
+	d.hsSkip = 0
+	c.keysAtCCS(c.role(d.wire))
+}
+
+// plainAfterCCS reports whether a handshake message header read right
+// after a CCS that switched nothing (half.afterCCS) can be true: only a
+// client's second ClientHello (RFC 8446 D.4) of a plausible size. An
+// encrypted Finished read as a header names a random type and length.
+func (c *Conn) plainAfterCCS(d *half, hdr []byte) bool {
+	ml := int(hdr[1])<<16 | int(hdr[2])<<8 | int(hdr[3])
+	return c.role(d.wire) == packet.FromClient && HandshakeType(hdr[0]) == TypeClientHello &&
+		ml >= 38 && ml <= c.cfg.MaxHandshake && (ml+4 <= d.recLen || d.recLen >= 1<<14)
+}
+
 // handshakeBytes joins plaintext handshake bytes into messages and splits
 // coalesced ones (RFC 8446 5.1). A message larger than MaxHandshake is
 // reported and its bytes skipped.
@@ -858,7 +899,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			d.hsSkip -= n
 			p = p[n:]
 			if d.hsSkip == 0 && !d.hsSkipSaid {
-				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 			}
 			continue
 		}
@@ -877,6 +918,16 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			if len(d.hs) < 4 {
 				return
 			}
+			if d.afterCCS {
+				if !c.plainAfterCCS(d, d.hs) {
+					// Ciphertext: the rest of the record is skipped and
+					// endRecord labels it (a Finished).
+					c.switchAtCCS(d)
+					d.kind = bodySkip
+					return
+				}
+				d.afterCCS = false
+			}
 			ml := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
 			if ml > c.cfg.MaxHandshake {
 				c.anomaly(d, ts, AnomalyHandshakeTooLarge, ml, HandshakeType(d.hs[0]).String()+" of "+strconv.Itoa(ml)+" bytes over the limit of "+strconv.Itoa(c.cfg.MaxHandshake))
@@ -884,7 +935,7 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 				// The message takes its place in the sequence where its
 				// header was seen, unparsed (no body pointer): what follows
 				// in either direction then comes after it, as on the wire.
-				c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+				c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 				d.hs = d.hs[:0]
 				continue
 			}
@@ -1182,7 +1233,7 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 		}
 		d.hsSkip -= n
 		if d.hsSkip == 0 && !d.hsSkipSaid {
-			c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
+			c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), d.hsSkipLen, false))
 		}
 		return true
 	}
@@ -1198,9 +1249,28 @@ func (c *Conn) gapInMessage(d *half, ts time.Time, n int) bool {
 	d.hsSkip = rest - n
 	d.hs = d.hs[:0]
 	if d.hsSkip == 0 {
-		c.emit(c.event(d, ts, HandshakeMsg(d.hsSkipType), ml, false))
+		c.emit(c.event(d, d.hsTS, HandshakeMsg(d.hsSkipType), ml, false))
 	}
 	return true
+}
+
+// SetEnds tells the Conn, before End, how the TCP connection ended: the
+// capture time of each wire direction's first FIN and of the reset, zero
+// when none was captured. A TLS 1.3 record is taken for an encrypted
+// alert from its size alone only where its place says so: its direction's
+// last record before that direction's FIN or a reset, or the record that
+// ended a handshake. Without SetEnds only the second holds.
+func (c *Conn) SetEnds(fin [2]time.Time, rst time.Time) {
+	c.finAt, c.rstAt = fin, rst
+}
+
+// closedAfter reports whether d's transport was closed (its FIN, or a
+// reset from either side) at or after ts.
+func (c *Conn) closedAfter(d *half, ts time.Time) bool {
+	if f := c.finAt[d.wire&1]; !f.IsZero() && !f.Before(ts) {
+		return true
+	}
+	return !c.rstAt.IsZero() && !c.rstAt.Before(ts)
 }
 
 // End says both streams are over; a record cut short is reported, and a
@@ -1238,7 +1308,7 @@ func (c *Conn) End(ts time.Time) {
 			}
 		}
 		if d.lastIsApp && c.tls13 && c.shDone && d.lastAppLen >= 2+1+c.aeadTag() && d.lastAppLen <= c.alertRecordMax() {
-			c.st.noteProbableAlert(c.role(d.wire), d.lastAppTS, d.lastAppLen)
+			c.st.noteProbableAlert(c.role(d.wire), d.lastAppTS, d.lastAppLen, c.closedAfter(d, d.lastAppTS))
 			d.lastIsApp = false
 		}
 		d.inBody = false

@@ -258,5 +258,9 @@ func feedConn(c *Conn, segs []segment, chunk int) {
 			b = b[n:]
 		}
 	}
-	c.End(ts.Add(time.Hour))
+	// Both sides closed (crypto/tls's Close, then the TCP close): a
+	// direction's last record stands where an alert would.
+	end := ts.Add(time.Hour)
+	c.SetEnds([2]time.Time{end, end}, time.Time{})
+	c.End(end)
 }

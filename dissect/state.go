@@ -121,6 +121,9 @@ type State struct {
 	ClientHello       *ClientHello
 	ServerHello       *ServerHello
 	HelloRetryRequest bool
+	// HelloRetryGroup is the key_share group the first HelloRetryRequest
+	// asked for (0 when it asked for none: a cookie round only).
+	HelloRetryGroup   NamedGroup
 	ServerKeyExchange *ServerKeyExchange // the first
 
 	// SSL 2.0 was negotiated (an SSLv2 SERVER-HELLO); SSLv2SessionIDHit is
@@ -149,7 +152,11 @@ type State struct {
 	ChangeCipherSpec [2]bool // per direction
 	Finished         [2]bool // seen or inferred, per direction
 	Established      bool    // both Finished, or application data both ways
-	Renegotiations   int
+	// Renegotiation lists the attempts to renegotiate after the first
+	// handshake (at most MaxAlerts), in order; Renegotiations counts
+	// those that happened (both sides changed cipher spec again).
+	Renegotiation  []Renegotiation
+	Renegotiations int
 
 	// Messages is the message sequence; MessagesDropped counts those past
 	// MaxMessages that were not kept.
@@ -177,7 +184,8 @@ type State struct {
 	encAfter     [2]int // encrypted records after a direction's CCS / the 1.3 ServerHello
 	appData      [2]bool
 	eoedSeen     bool // an EndOfEarlyData was seen or inferred
-	inReneg      bool
+	inReneg      bool // a burst of renegotiation handshake records (application data ends it)
+	renegOpen    bool // the last Renegotiation is not yet done
 	pendingHR    bool // a HelloRequest waits for its ClientHello
 	sslv2At      [2]int
 	clientFinMsg int  // TLS 1.3: index of the client's Finished-position record, -1 if none
@@ -185,12 +193,27 @@ type State struct {
 	probable     [2]*probableAlert
 }
 
+// Renegotiation is one attempt to renegotiate (RFC 5246 7.4.1.1, 7.4.1.2).
+type Renegotiation struct {
+	Timestamp time.Time
+	// By is who asked: the server with a HelloRequest, the client with a
+	// ClientHello. Under encryption it is the side of the first
+	// encrypted handshake record after the first handshake.
+	By packet.Dir
+	// Done: it happened, both sides sent a ChangeCipherSpec after it
+	// began. A refused one (a no_renegotiation alert, or no answer) is
+	// not done.
+	Done bool
+	ccs  [2]bool
+}
+
 // probableAlert is a TLS 1.3 direction's last record, of the size of an
 // encrypted alert: at End it becomes an alert.
 type probableAlert struct {
-	ts  time.Time
-	len int
-	msg int // index in Messages of the record, -1 if not kept
+	ts     time.Time
+	len    int
+	msg    int  // index in Messages of the record, -1 if not kept
+	closed bool // its direction's FIN, or a reset, came after it
 }
 
 // TLS13 reports that the ServerHello chose TLS 1.3 or one of its drafts.
@@ -332,16 +355,24 @@ func (c *Conn) observe(e *Event) {
 	case HandshakeMsg(TypeClientHello), MsgSSLv2ClientHello:
 		if d == packet.FromClient {
 			s.clientHello(e)
+			// Completed after the server's answer arrived (see addMessage):
+			// that answer came after it.
+			if idx >= 0 && s.ClientHello != nil && slices.ContainsFunc(s.Messages[idx+1:], func(m Message) bool { return m.From == packet.FromServer }) {
+				s.ServerAnswered = true
+			}
 		}
 	case HandshakeMsg(TypeHelloRequest):
 		if d == packet.FromServer && s.ClientHello != nil && !e.Encrypted {
-			s.Renegotiations++
+			s.renegotiation(d, e.Timestamp)
 			s.pendingHR = true
 		}
 	case HandshakeMsg(TypeServerHello), MsgHelloRetryRequest:
 		switch {
 		case d == packet.FromServer && e.ServerHello != nil:
 			if e.ServerHello.IsHelloRetryRequest || e.Type == MsgHelloRetryRequest {
+				if !s.HelloRetryRequest {
+					s.HelloRetryGroup = e.ServerHello.KeyShareGroup
+				}
 				s.HelloRetryRequest = true
 			} else if s.ServerHello == nil {
 				s.ServerHello = e.ServerHello // a renegotiation's ServerHello does not replace it
@@ -396,6 +427,15 @@ func (c *Conn) observe(e *Event) {
 		}
 	case MsgChangeCipherSpec:
 		s.ChangeCipherSpec[d] = true
+		if s.renegOpen {
+			r := &s.Renegotiation[len(s.Renegotiation)-1]
+			r.ccs[d] = true
+			if r.ccs[0] && r.ccs[1] {
+				r.Done = true
+				s.renegOpen = false
+				s.Renegotiations++
+			}
+		}
 	case HandshakeMsg(TypeFinished):
 		if d == packet.FromClient && s.TLS13() && !s.Finished[0] {
 			s.clientFinMsg = idx
@@ -483,18 +523,39 @@ func (s *State) addMessage(e *Event) int {
 	if e.ServerHello != nil && e.ServerHello.IsHelloRetryRequest {
 		typ = MsgHelloRetryRequest
 	}
-	s.Messages = append(msgs, Message{
+	m := Message{
 		Timestamp: e.Timestamp, From: e.Dir, Type: typ, Length: e.Length,
 		Encrypted: e.Encrypted, Decrypted: e.Decrypted, Count: 1, Bytes: e.Length,
-	})
-	return len(s.Messages) - 1
+	}
+	// A message is timed by the segment that carried its first byte; one
+	// completed only after the other direction went on (its rest held
+	// back by a hole, or lost and stepped over) takes its place among the
+	// other side's messages by that time, as on the wire.
+	i := len(msgs)
+	for i > 0 && msgs[i-1].From != e.Dir && e.Timestamp.Before(msgs[i-1].Timestamp) {
+		i--
+	}
+	if i == len(msgs) {
+		s.Messages = append(msgs, m)
+		return i
+	}
+	s.Messages = slices.Insert(msgs, i, m)
+	if s.clientFinMsg >= i {
+		s.clientFinMsg++
+	}
+	for _, p := range s.probable {
+		if p != nil && p.msg >= i {
+			p.msg++
+		}
+	}
+	return i
 }
 
 func (s *State) clientHello(e *Event) {
 	if e.Encrypted || e.ClientHello == nil {
 		// An encrypted ClientHello is a renegotiation under the keys.
 		if s.Established {
-			s.renegotiation()
+			s.renegotiation(e.Dir&1, e.Timestamp)
 		}
 		return
 	}
@@ -508,9 +569,10 @@ func (s *State) clientHello(e *Event) {
 		s.restart = false
 	default:
 		if s.pendingHR {
-			s.pendingHR = false
+			s.pendingHR = false // the answer to the server's HelloRequest
 		} else {
-			s.Renegotiations++
+			s.inReneg = false
+			s.renegotiation(packet.FromClient, e.Timestamp)
 		}
 	}
 }
@@ -530,7 +592,7 @@ func (s *State) encrypted(e *Event, appData bool) {
 			s.Finished[d] = true
 			s.checkEstablished()
 		case s.Established:
-			s.renegotiation()
+			s.renegotiation(d, e.Timestamp)
 		}
 		return
 	}
@@ -573,14 +635,19 @@ func (s *State) checkEstablished() {
 	}
 }
 
-// renegotiation counts one per burst of encrypted handshake records after
-// the handshake; application data ends a burst.
-func (s *State) renegotiation() {
+// renegotiation notes an attempt, one per burst of handshake records after
+// the first handshake (application data ends a burst), started by d.
+func (s *State) renegotiation(d packet.Dir, ts time.Time) {
 	if s.inReneg {
 		return
 	}
 	s.inReneg = true
-	s.Renegotiations++
+	if len(s.Renegotiation) >= MaxAlerts {
+		s.renegOpen = false
+		return
+	}
+	s.Renegotiation = append(s.Renegotiation, Renegotiation{Timestamp: ts, By: d})
+	s.renegOpen = true
 }
 
 func (s *State) addAlert(a *AlertEvent) {
@@ -601,8 +668,8 @@ func (s *State) addAlert(a *AlertEvent) {
 
 // noteProbableAlert marks a direction's last record, of the size of an
 // encrypted alert, for settleProbableAlerts.
-func (s *State) noteProbableAlert(d packet.Dir, ts time.Time, n int) {
-	p := &probableAlert{ts: ts, len: n, msg: -1}
+func (s *State) noteProbableAlert(d packet.Dir, ts time.Time, n int, closed bool) {
+	p := &probableAlert{ts: ts, len: n, msg: -1, closed: closed}
 	if i := s.lastMessageFrom(d); i >= 0 && s.LastAt[d&1].Equal(ts) &&
 		(s.Messages[i].Encrypted || s.Messages[i].Type == MsgApplicationData) {
 		p.msg = i
@@ -628,6 +695,14 @@ func (s *State) settleProbableAlerts() {
 	for d, p := range s.probable {
 		if p != nil && p.msg >= 0 && p.msg < len(s.Messages) && s.TLS13() {
 			ended[d] = s.alertEndedHandshake13(packet.Dir(d), p.msg)
+		}
+		// A record of an alert's size is as likely an HTTP/2 SETTINGS
+		// acknowledgement or a short request: it is taken for an alert
+		// only where an alert stands, before its side's FIN or a reset,
+		// or ending a handshake (before it was established, or as the
+		// server's answer to the client's flight).
+		if p != nil && !p.closed && !ended[d] && s.Established {
+			s.probable[d] = nil
 		}
 	}
 	order := [2]int{0, 1}

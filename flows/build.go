@@ -105,9 +105,12 @@ func (c *conn) transcript(r *Record, st *dissect.State) {
 			Encrypted: m.Encrypted, Count: m.Count, Bytes: m.Bytes}
 	}
 	r.Renegotiations = st.Renegotiations
+	for _, rn := range st.Renegotiation {
+		r.RenegotiationAttempts = append(r.RenegotiationAttempts, Renegotiation{TS: Time{rn.Timestamp}, By: rn.By.String(), Done: rn.Done})
+	}
 	r.Keys = st.Keys.String()
 	for _, a := range st.Alerts {
-		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted}
+		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted, Inferred: a.Probable}
 		if !a.Encrypted {
 			al.Level = alertLevelName(a.Level)
 			al.Description = a.Description.String()
@@ -140,6 +143,9 @@ func (c *conn) negotiation(r *Record) {
 	}
 	if ske := st.ServerKeyExchange; ske != nil && ske.NamedCurve != 0 {
 		r.Curve = groupName(ske.NamedCurve)
+	}
+	if st.HelloRetryGroup != 0 {
+		r.HelloRetryGroup = groupName(st.HelloRetryGroup)
 	}
 	r.EarlyData = st.EarlyData().String()
 }
@@ -458,6 +464,9 @@ func normalise(r *Record) {
 	if r.Alerts == nil {
 		r.Alerts = []Alert{}
 	}
+	if r.RenegotiationAttempts == nil {
+		r.RenegotiationAttempts = []Renegotiation{}
+	}
 	if r.JA4X == nil {
 		r.JA4X = []string{}
 	}
@@ -476,14 +485,21 @@ func (c *conn) resolveLineage() {
 	l := c.t.lineage
 	st := &c.rec.SessionTicket
 	if q := c.ticketQ; q != nil {
-		if first, ok := l.find(l.presented, st.OfferedSHA256, q.at); ok && first.uid != c.uid {
+		// RFC 5077 lets a client present a TLS 1.2 ticket again (OpenSSL's
+		// -reconnect does, five times); a TLS 1.3 PSK identity is meant to
+		// be used once (RFC 8446 C.4): only its reuse is a replay sign.
+		if first, ok := l.find(l.presented, st.OfferedSHA256, q.at); ok && first.uid != c.uid && q.psk {
 			st.Reused = true
-			c.addAnomaly("ticket_reused", "client", q.ts, q.len, "a ticket or PSK identity presented by an earlier connection ("+first.uid+") was presented again")
+			c.addAnomaly("ticket_reused", "client", q.ts, q.len, "a TLS 1.3 PSK identity presented by an earlier connection ("+first.uid+") was presented again")
 		}
 		if is, ok := l.find(l.tickets, st.OfferedSHA256, q.at); ok {
 			st.IssuedBy = is.uid
-			st.RedeemedAfter = q.ts.Sub(is.ts).Seconds()
-			st.LifetimeExpired = is.lifetime > 0 && st.RedeemedAfter > float64(is.lifetime)
+			// A redemption only when the server took the ticket.
+			switch c.dc.State().Resumption() {
+			case dissect.ResumptionTicket, dissect.ResumptionPSK:
+				st.RedeemedAfter = q.ts.Sub(is.ts).Seconds()
+				st.LifetimeExpired = is.lifetime > 0 && st.RedeemedAfter > float64(is.lifetime)
+			}
 			c.resumedFrom = is.uid
 		}
 	}

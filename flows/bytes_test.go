@@ -21,7 +21,7 @@ func playCapture(t *testing.T, cp testgen.Capture, cfg Config) map[string]*Recor
 	var pos uint64
 	tr := NewTracker(cfg, func(r *Record) {
 		for id, name := range byID {
-			if r.UID == makeUID(reassembly.ConnInfo{ID: id, Client: connByName(cp, name).ClientAddr, Server: connByName(cp, name).ServerAddr, Start: cp.Start.Add(connByName(cp, name).At)}) {
+			if r.ConnID() == id {
 				out[name] = r
 			}
 		}

@@ -60,7 +60,7 @@ func (c *conn) now() order {
 }
 
 func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
-	c := &conn{t: t, info: info, uid: makeUID(info)}
+	c := &conn{t: t, info: info, uid: t.uid(info)}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewConn(cfg, sinkAdapter{c})
@@ -72,7 +72,7 @@ func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
 
 // newDatagramConn makes the handler of a UDP flow that carries tr.
 func newDatagramConn(t *Tracker, info reassembly.ConnInfo, tr dissect.Transport) *conn {
-	c := &conn{t: t, info: info, uid: makeUID(info), transport: tr, paths: 1, pathsSeen: 1}
+	c := &conn{t: t, info: info, uid: t.uid(info), transport: tr, paths: 1, pathsSeen: 1}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewDatagramConn(cfg, sinkAdapter{c}, tr)
@@ -138,6 +138,7 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 		c.closePath(info) // the last path closes the connection
 		return
 	}
+	c.dc.SetEnds(info.FinAt, info.RstAt)
 	c.dc.End(info.Timestamp)
 	c.closed = true
 	c.closeAt = c.now()

@@ -20,7 +20,11 @@ import (
 type evidence struct {
 	at time.Time // when the handshake ended (the alert, else the close)
 
-	sawCH, sawSH  bool
+	sawCH, sawSH bool
+	// chUnread: a ClientHello was sent (it is in the sequence) but not
+	// read: cut short by the snap length or lost in a gap. What it
+	// offered is then missing, and is said to be.
+	chUnread      bool
 	tls13         bool
 	clientMax     dissect.Version // highest version offered
 	clientMin     dissect.Version // lowest in supported_versions; 0 when not said
@@ -133,6 +137,14 @@ func (c *conn) evidence(info reassembly.CloseInfo) *evidence {
 	}
 	if ev.alert != nil {
 		ev.at = ev.alert.Timestamp
+	}
+	if st.ClientHello == nil {
+		for _, m := range st.Messages {
+			if m.From == packet.FromClient && (m.Type == dissect.HandshakeMsg(dissect.TypeClientHello) || m.Type == dissect.MsgSSLv2ClientHello) {
+				ev.chUnread = true
+				break
+			}
+		}
 	}
 	if ch := st.ClientHello; ch != nil {
 		ev.clientMax, ev.clientMin = maxOffered(ch)
@@ -409,6 +421,9 @@ func days(d time.Duration) string {
 }
 
 func versionSpan(min, max dissect.Version) string {
+	if max == 0 {
+		return "versions the capture does not show (its ClientHello was not read)"
+	}
 	if min == 0 || min == max {
 		return "at most " + versionName(max)
 	}
@@ -694,6 +709,8 @@ func diagnoseReason(ev *evidence) *Failure {
 // position says where in the handshake the sender of an alert stopped.
 func (ev *evidence) position(from packet.Dir) string {
 	switch {
+	case !ev.sawCH && ev.chUnread:
+		return "after a ClientHello the capture does not show in full"
 	case !ev.sawCH:
 		return "before any ClientHello was seen"
 	case from == packet.FromServer && !ev.sawSH && !ev.serverFlight:
@@ -751,6 +768,9 @@ func diagnoseSilent(ev *evidence) *Failure {
 		closed = "reset"
 	}
 	switch {
+	case !ev.sawCH && !ev.sawSH && ev.chUnread:
+		return fail(ReasonOther, "", ConfidenceUncertain, "the connection was "+closed+" after a ClientHello the capture does not show in full (cut short or lost); what it offered is missing",
+			"the ClientHello was not read")
 	case !ev.sawCH && !ev.sawSH:
 		if ev.malformed {
 			return fail(ReasonDecodeError, "", ConfidenceLikely, "the TLS records did not parse, and the connection was "+closed+" before any hello was seen",

@@ -304,7 +304,7 @@ func TestProbableAlertNotLast(t *testing.T) {
 
 func TestProbableAlertConverted(t *testing.T) {
 	h := newHarness(t, Config{})
-	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(C, 300).app(C, 19)
+	s := h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 3000).app(C, 53).app(C, 300).app(C, 300).app(C, 19).fin(C)
 	r := s.close(reassembly.CloseFIN)
 	if len(r.Alerts) != 1 || !r.Alerts[0].Encrypted || r.Alerts[0].Description != "" || r.Alerts[0].Code != -1 {
 		t.Fatalf("alerts %+v, want one encrypted", r.Alerts)

@@ -32,11 +32,12 @@ func (c *conn) event(e *dissect.Event) {
 func (c *conn) offer(e *dissect.Event) {
 	ch := e.ClientHello
 	var id []byte
+	psk := false
 	switch {
 	case len(ch.SessionTicket) > 0:
 		id = ch.SessionTicket
 	case len(ch.PSKIdentities) > 0:
-		id = ch.PSKIdentities[0].Identity
+		id, psk = ch.PSKIdentities[0].Identity, true
 	}
 	if len(id) == 0 {
 		return
@@ -48,7 +49,7 @@ func (c *conn) offer(e *dissect.Event) {
 	// Who presented it first, and who was issued it, is answered when the
 	// Record is built (resolveLineage): by then every earlier connection,
 	// whichever Tracker holds it, has said what it saw.
-	q := &ticketQuestion{at: c.now(), ts: e.Timestamp, len: len(id)}
+	q := &ticketQuestion{at: c.now(), ts: e.Timestamp, len: len(id), psk: psk}
 	c.ticketQ = q
 	c.t.lineage.note(c.t.lineage.presented, st.OfferedSHA256, fact{at: q.at, uid: c.uid})
 }

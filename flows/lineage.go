@@ -184,4 +184,7 @@ type ticketQuestion struct {
 	at  order
 	ts  time.Time
 	len int
+	// psk: a TLS 1.3 PSK identity, which a client should present once
+	// (RFC 8446 8, C.4); an RFC 5077 ticket may be presented again.
+	psk bool
 }

@@ -52,21 +52,68 @@ func TestTicketLineage(t *testing.T) {
 		t.Errorf("history %q", rb.History)
 	}
 
-	// c presents the first ticket again, three hours after issue: reuse,
-	// and past its lifetime. The server refuses it with a full handshake.
+	// c presents the first ticket again, three hours after issue, past its
+	// lifetime. The server refuses it with a full handshake: no
+	// redemption, and a TLS 1.2 ticket presented again is no reuse (RFC
+	// 5077 allows it).
 	c := h.connAt(base.Add(3 * time.Hour))
 	c.ch(ch).sh(sh12()).cert(S, []byte{1}).ske().hs(S, dissect.TypeServerHelloDone).
 		hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
 	rc := c.close(reassembly.CloseFIN)
 	st = rc.SessionTicket
-	if !st.Reused || !st.LifetimeExpired || st.IssuedBy != ra.UID {
-		t.Errorf("replayed ticket: %+v", st)
+	if st.Reused || st.LifetimeExpired || st.RedeemedAfter != 0 || st.IssuedBy != ra.UID {
+		t.Errorf("refused ticket: %+v", st)
 	}
 	if rc.Resumed || rc.Resumption != "" || rc.ResumedFrom != "" || rc.Status != StatusEstablished {
 		t.Errorf("refused ticket: resumed %v %q from %q status %q", rc.Resumed, rc.Resumption, rc.ResumedFrom, rc.Status)
 	}
-	if !hasAnomaly(rc, "ticket_reused") || hasAnomaly(rb, "ticket_reused") {
+	if hasAnomaly(rc, "ticket_reused") || hasAnomaly(rb, "ticket_reused") {
 		t.Errorf("ticket_reused anomaly: c %v b %v", rc.Anomalies, rb.Anomalies)
+	}
+
+	// d redeems the first ticket again, accepted (OpenSSL's -reconnect):
+	// a redemption, still no reuse.
+	d := h.connAt(base.Add(40 * time.Minute))
+	rd := abbreviated12(d, ch, sh12()).close(reassembly.CloseFIN)
+	if st := rd.SessionTicket; st.Reused || st.RedeemedAfter < 2399 || !rd.Resumed || hasAnomaly(rd, "ticket_reused") {
+		t.Errorf("ticket redeemed again: %+v resumed %v anomalies %v", st, rd.Resumed, rd.Anomalies)
+	}
+}
+
+// A TLS 1.3 PSK identity is meant to be used once (RFC 8446 C.4): the
+// second connection presenting it is a reuse.
+func TestPSKReuse(t *testing.T) {
+	h := newHarness(t, Config{})
+	ch := ch13("a.example")
+	ch.PSKIdentities = []dissect.PSKIdentity{{Identity: []byte("a-tls13-ticket-identity"), ObfuscatedTicketAge: 7}}
+	ch.PSKModes = []uint8{1}
+	sh := sh13()
+	sh.HasPreSharedKey = true
+	var recs []*Record
+	for range 2 {
+		recs = append(recs, h.conn().ch(ch).sh(sh).app(S, 100).app(C, 53).app(C, 200).app(S, 300).close(reassembly.CloseFIN))
+	}
+	if recs[0].SessionTicket.Reused || hasAnomaly(recs[0], "ticket_reused") {
+		t.Errorf("first presentation: %+v", recs[0].SessionTicket)
+	}
+	if !recs[1].SessionTicket.Reused || !hasAnomaly(recs[1], "ticket_reused") {
+		t.Errorf("second presentation: %+v anomalies %v", recs[1].SessionTicket, recs[1].Anomalies)
+	}
+}
+
+// The group a HelloRetryRequest asks for is reported.
+func TestHelloRetryGroup(t *testing.T) {
+	h := newHarness(t, Config{})
+	hrr := sh13()
+	hrr.IsHelloRetryRequest = true
+	hrr.KeyShareGroup = 23
+	r := h.conn().ch(ch13("a.example")).sh(hrr).ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53).close(reassembly.CloseFIN)
+	if r.HelloRetryGroup != "secp256r1" || r.Curve != "x25519" {
+		t.Errorf("hello_retry_group %q curve %q, want secp256r1 and x25519", r.HelloRetryGroup, r.Curve)
+	}
+	r = h.conn().ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53).close(reassembly.CloseFIN)
+	if r.HelloRetryGroup != "" {
+		t.Errorf("hello_retry_group %q without a HelloRetryRequest", r.HelloRetryGroup)
 	}
 }
 
@@ -179,34 +226,55 @@ func TestEarlyData(t *testing.T) {
 }
 
 func TestRenegotiation(t *testing.T) {
+	// done plays the rest of a renegotiation: both sides change cipher
+	// spec again.
+	done := func(s *script) *script {
+		return s.hs(C, dissect.TypeClientKeyExchange).ccs(C).encFin(C).ccs(S).encFin(S)
+	}
 	tests := []struct {
-		name string
-		play func(s *script) *script
-		want int
+		name     string
+		play     func(s *script) *script
+		want     int    // renegotiations that happened
+		attempts string // by and done, per attempt
 	}{
+		{"hello request refused", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).encAlert(C).app(C, 10)
+		}, 0, "server-"},
 		{"hello request then client hello", func(s *script) *script {
-			return full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12())
-		}, 1},
+			return done(full12(s, "a.example", []byte{1}).app(C, 10).hs(S, dissect.TypeHelloRequest).ch(ch12("a.example")).sh(sh12()))
+		}, 1, "server+"},
+		{"client hello refused", func(s *script) *script {
+			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).encAlert(S).app(S, 10)
+		}, 0, "client-"},
 		{"two encrypted client hellos apart", func(s *script) *script {
-			return full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).app(S, 10).ch(ch12("a.example"))
-		}, 2},
+			s = full12(s, "a.example", []byte{1}).app(C, 10).ch(ch12("a.example")).app(S, 10).ch(ch12("a.example")).sh(sh12())
+			return done(s)
+		}, 1, "client- client+"},
 		{"encrypted handshake after the handshake", func(s *script) *script {
 			full12(s, "a.example", []byte{1}).app(C, 10).app(S, 10)
 			return s.rec(S, dissect.ContentHandshake, ciphertext(32)).rec(C, dissect.ContentHandshake, ciphertext(300)).
 				app(C, 10).rec(C, dissect.ContentHandshake, ciphertext(300))
-		}, 2},
+		}, 0, "server- client-"},
 		{"hello retry is no renegotiation", func(s *script) *script {
 			hrr := sh13()
 			hrr.IsHelloRetryRequest = true
 			return s.ch(ch13("a.example")).sh(hrr).ch(ch13("a.example")).sh(sh13()).app(S, 100).app(C, 53)
-		}, 0},
+		}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Config{})
 			r := tc.play(h.conn()).close(reassembly.CloseFIN)
-			if r.Renegotiations != tc.want {
-				t.Errorf("renegotiations %d, want %d", r.Renegotiations, tc.want)
+			var got []string
+			for _, a := range r.RenegotiationAttempts {
+				mark := "-"
+				if a.Done {
+					mark = "+"
+				}
+				got = append(got, a.By+mark)
+			}
+			if r.Renegotiations != tc.want || strings.Join(got, " ") != tc.attempts {
+				t.Errorf("renegotiations %d, attempts %q; want %d, %q", r.Renegotiations, strings.Join(got, " "), tc.want, tc.attempts)
 			}
 			if !r.Established {
 				t.Errorf("status %q", r.Status)

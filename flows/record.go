@@ -77,13 +77,27 @@ type SessionTicket struct {
 	// IssuedBy is the uid of the connection in this capture that was issued
 	// the ticket now redeemed; "" when not in the capture.
 	IssuedBy string `json:"issued_by"`
-	// RedeemedAfter is seconds between that issue and this redemption.
+	// RedeemedAfter is seconds between that issue and this redemption;
+	// 0 when the server did not take the ticket (a full handshake).
 	RedeemedAfter float64 `json:"redeemed_after"`
 	// LifetimeExpired: the redemption came after the issued lifetime hint.
 	LifetimeExpired bool `json:"lifetime_expired"`
-	// Reused: the same ticket or PSK identity was presented by an earlier
-	// connection of this capture too (a replay indicator, worse with 0-RTT).
+	// Reused: the same TLS 1.3 PSK identity was presented by an earlier
+	// connection of this capture too (a replay indicator, worse with
+	// 0-RTT). TLS 1.2 tickets may be presented again (RFC 5077): no reuse.
 	Reused bool `json:"reused"`
+}
+
+// Renegotiation is one attempt to renegotiate after the first handshake.
+type Renegotiation struct {
+	TS Time `json:"ts"`
+	// By is who asked: "server" (a HelloRequest) or "client" (a
+	// ClientHello); under encryption, the side of the first encrypted
+	// handshake record after the first handshake.
+	By string `json:"by"`
+	// Done: it happened (both sides changed cipher spec again); false
+	// when it was refused or not answered.
+	Done bool `json:"done"`
 }
 
 // Certificate summarises one X.509 certificate of a chain.
@@ -112,6 +126,11 @@ type Alert struct {
 	Description string     `json:"description"` // IANA name, e.g. "handshake_failure"; "" when encrypted
 	Code        int        `json:"code"`        // -1 when encrypted
 	Encrypted   bool       `json:"encrypted"`
+	// Inferred marks an alert no record named: a TLS 1.3 record of an
+	// encrypted alert's size where an alert stands (its side's last
+	// before its FIN or a reset, or the one that ended a handshake).
+	// Written only when true.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // Failure says why a handshake failed, how sure the diagnosis is, and on
@@ -162,27 +181,33 @@ type Record struct {
 	Client    Endpoint `json:"client"`
 	Server    Endpoint `json:"server"`
 	// Version negotiated ("TLS 1.3", ..., "SSL 3.0", "SSL 2.0"), "" if unknown.
-	Version            string        `json:"version"`
-	Cipher             string        `json:"cipher"` // IANA name; "0xHHHH" when unnamed
-	SNI                string        `json:"sni"`
-	ALPN               string        `json:"alpn"`
-	ALPNOffered        []string      `json:"alpn_offered"`
-	OfferedVersions    []string      `json:"offered_versions"` // what the client said it supports, highest first
-	Curve              string        `json:"curve"`            // key exchange group chosen
-	History            string        `json:"history"`          // Zeek ssl_history
-	Messages           []Message     `json:"messages"`
-	Established        bool          `json:"established"`
-	Resumed            bool          `json:"resumed"`
-	Resumption         string        `json:"resumption"`   // "session_id", "ticket", "psk" or ""
-	ResumedFrom        string        `json:"resumed_from"` // uid of the connection whose session was resumed
-	EarlyData          string        `json:"early_data"`   // "", "offered", "accepted", "rejected"
-	Renegotiations     int           `json:"renegotiations"`
-	SessionTicket      SessionTicket `json:"session_ticket"`
-	Certificates       []Certificate `json:"certificates"`
-	ClientCertificates []Certificate `json:"client_certificates"`
-	Alerts             []Alert       `json:"alerts"`
-	Status             string        `json:"status"`  // Status* constants
-	Failure            *Failure      `json:"failure"` // null unless Status is "failed"
+	Version         string   `json:"version"`
+	Cipher          string   `json:"cipher"` // IANA name; "0xHHHH" when unnamed
+	SNI             string   `json:"sni"`
+	ALPN            string   `json:"alpn"`
+	ALPNOffered     []string `json:"alpn_offered"`
+	OfferedVersions []string `json:"offered_versions"` // what the client said it supports, highest first
+	Curve           string   `json:"curve"`            // key exchange group chosen
+	// HelloRetryGroup is the group a HelloRetryRequest asked the client
+	// for; "" without one, or when it asked for none (a cookie only).
+	HelloRetryGroup string    `json:"hello_retry_group"`
+	History         string    `json:"history"` // Zeek ssl_history
+	Messages        []Message `json:"messages"`
+	Established     bool      `json:"established"`
+	Resumed         bool      `json:"resumed"`
+	Resumption      string    `json:"resumption"`   // "session_id", "ticket", "psk" or ""
+	ResumedFrom     string    `json:"resumed_from"` // uid of the connection whose session was resumed
+	EarlyData       string    `json:"early_data"`   // "", "offered", "accepted", "rejected"
+	// Renegotiations counts the renegotiations that happened;
+	// RenegotiationAttempts lists every attempt, refused ones too.
+	Renegotiations        int             `json:"renegotiations"`
+	RenegotiationAttempts []Renegotiation `json:"renegotiation_attempts"`
+	SessionTicket         SessionTicket   `json:"session_ticket"`
+	Certificates          []Certificate   `json:"certificates"`
+	ClientCertificates    []Certificate   `json:"client_certificates"`
+	Alerts                []Alert         `json:"alerts"`
+	Status                string          `json:"status"`  // Status* constants
+	Failure               *Failure        `json:"failure"` // null unless Status is "failed"
 	// Validation of the server chain against the trust store as of the
 	// capture time: "", "ok", or the reason it fails.
 	Validation string `json:"validation"`

@@ -130,6 +130,9 @@ type Tracker struct {
 
 	// paths finds open QUIC connections by connection ID (quicpath.go).
 	paths quicPaths
+
+	// uids counts the connections named with each uid so far (see uid).
+	uids *boundedMap[uint32]
 }
 
 // closing is a closed connection waiting for BuildClosed.
@@ -175,6 +178,7 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		sums:   newBoundedMap[[32]byte](4096),
 		ja4:    fingerprint.NewMemo(4096),
 		closed: map[uint64]bool{},
+		uids:   newBoundedMap[uint32](cfg.MaxLineage),
 	}
 }
 
@@ -196,6 +200,24 @@ func (t *Tracker) certSum(der []byte) [32]byte {
 // with the 4096 entries of the cache, at most 16 MiB per Tracker, however
 // large the certificates a capture carries.
 const maxSummedDER = 4 << 10
+
+// uid names a new connection from what it is, its endpoints and its first
+// packet's time, never from its place in the capture: the same connection
+// keeps its uid when a filter drops other packets. Two connections that
+// share endpoints and start time (a port reused within the clock's
+// resolution) are told apart by a count of the earlier ones: they reach
+// the same Tracker however the capture is sharded (by endpoints), in
+// capture order, so the count is the same with one worker or several.
+// The counts are kept for at most MaxLineage names.
+func (t *Tracker) uid(info reassembly.ConnInfo) string {
+	base := makeUID(info, 0)
+	n, seen := t.uids.get(base)
+	t.uids.put(base, n+1)
+	if !seen {
+		return base
+	}
+	return makeUID(info, n)
+}
 
 // New makes the handler of one connection.
 func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
@@ -341,9 +363,9 @@ func (t *Tracker) count(r *Record) {
 }
 
 // makeUID names a connection: "C" and the base62 of a 64-bit FNV-1a hash of
-// its ID, start time and endpoints. The same input gives the same uid; the
-// ID makes it unique within the run.
-func makeUID(info reassembly.ConnInfo) string {
+// its start time and endpoints, and of n when not 0 (the count of earlier
+// connections of the same name, see Tracker.uid).
+func makeUID(info reassembly.ConnInfo, n uint32) string {
 	// FNV-1a, 64 bits (FNV spec, draft-eastlake-fnv), inline so that
 	// naming a connection allocates only the name.
 	const offset, prime = 14695981039346656037, 1099511628211
@@ -354,7 +376,6 @@ func makeUID(info reassembly.ConnInfo) string {
 			add(byte(v >> (8 * i)))
 		}
 	}
-	put(info.ID)
 	put(uint64(info.Start.UnixNano()))
 	for _, ap := range [2]netip.AddrPort{info.Client, info.Server} {
 		a := ap.Addr().As16()
@@ -363,19 +384,22 @@ func makeUID(info reassembly.ConnInfo) string {
 		}
 		put(uint64(ap.Port()))
 	}
+	if n > 0 {
+		put(uint64(n))
+	}
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	var out [12]byte
 	out[0] = 'C'
-	n := 1
-	for v := h; v > 0 && n < len(out); v /= 62 {
-		out[n] = digits[v%62]
-		n++
+	k := 1
+	for v := h; v > 0 && k < len(out); v /= 62 {
+		out[k] = digits[v%62]
+		k++
 	}
-	if n == 1 {
-		out[n] = '0'
-		n++
+	if k == 1 {
+		out[k] = '0'
+		k++
 	}
-	return string(out[:n])
+	return string(out[:k])
 }
 
 type idHeap []uint64

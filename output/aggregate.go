@@ -44,7 +44,7 @@ func NewAggregate() *Aggregate {
 		ALPN: NewTopK(TopKCapacity), Curves: NewTopK(TopKCapacity),
 		VersionsOffered: NewTopK(TopKCapacity), ALPNOffered: NewTopK(TopKCapacity),
 		Transports: NewTopK(8),
-		Alerts: NewTopK(TopKCapacity), Anomalies: NewTopK(TopKCapacity),
+		Alerts:     NewTopK(TopKCapacity), Anomalies: NewTopK(TopKCapacity),
 		Tickets:    TicketStats{delays: newSample(4096)},
 		Handshake:  NewHistogram(),
 		Timeline:   Timeline{buckets: map[int64]map[string]int{}},

@@ -23,11 +23,13 @@ func fullRecord() *flows.Record {
 	r.Certificates = f.Certificates
 	r.Certificates[1].ParseError = "x509: unsupported critical extension"
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
-	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0}}
+	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0},
+		{TS: at(4301), From: packet.FromClient, Code: -1, Encrypted: true, Inferred: true}}
 	r.Status = flows.StatusFailed
 	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test",
 		Confidence: flows.ConfidenceUncertain, Evidence: []string{"server sent warning alert close_notify"}, Hint: "test"}
 	r.Curve, r.EarlyData, r.Renegotiations = "x25519", "accepted", 1
+	r.RenegotiationAttempts = []flows.Renegotiation{{TS: at(4100), By: "client", Done: true}}
 	r.Validation, r.StartTLS = "ok", "smtp"
 	r.JA3String, r.JA3S, r.JA3SString = f.JA3String, f.JA3S, f.JA3SString
 	r.JA4, r.JA4R, r.JA4S, r.JA4SR, r.JA4X = "t12d0207h2_a", "t12d0207h2_b", "t120400h2_c", "t120400h2_d", f.JA4X

@@ -50,6 +50,7 @@ func normalize(r *flows.Record) *flows.Record {
 	n.Certificates = normCerts(n.Certificates)
 	n.ClientCertificates = normCerts(n.ClientCertificates)
 	n.Alerts = nonNil(n.Alerts)
+	n.RenegotiationAttempts = nonNil(n.RenegotiationAttempts)
 	n.JA4X = nonNil(n.JA4X)
 	n.Anomalies = nonNil(n.Anomalies)
 	n.AnomalyDetails = nonNil(n.AnomalyDetails)
@@ -125,6 +126,8 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = appendStrings(b, r.OfferedVersions)
 	b = append(b, `,"curve":`...)
 	b = appendString(b, r.Curve)
+	b = append(b, `,"hello_retry_group":`...)
+	b = appendString(b, r.HelloRetryGroup)
 	b = append(b, `,"history":`...)
 	b = appendString(b, r.History)
 	b = append(b, `,"messages":[`...)
@@ -164,6 +167,21 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = appendString(b, r.EarlyData)
 	b = append(b, `,"renegotiations":`...)
 	b = strconv.AppendInt(b, int64(r.Renegotiations), 10)
+	b = append(b, `,"renegotiation_attempts":[`...)
+	for i := range r.RenegotiationAttempts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		rn := &r.RenegotiationAttempts[i]
+		b = append(b, `{"ts":`...)
+		b = appendTime(b, rn.TS)
+		b = append(b, `,"by":`...)
+		b = appendString(b, rn.By)
+		b = append(b, `,"done":`...)
+		b = strconv.AppendBool(b, rn.Done)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
 	t := &r.SessionTicket
 	b = append(b, `,"session_ticket":{"offered":`...)
 	b = strconv.AppendBool(b, t.Offered)
@@ -211,6 +229,9 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		b = strconv.AppendInt(b, int64(a.Code), 10)
 		b = append(b, `,"encrypted":`...)
 		b = strconv.AppendBool(b, a.Encrypted)
+		if a.Inferred {
+			b = append(b, `,"inferred":true`...)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"status":`...)
