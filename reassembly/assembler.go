@@ -946,7 +946,9 @@ func (a *Assembler) popDeliver(c *conn, d packet.Dir, ts time.Time) {
 	h.next = ch.end()
 	if ch.data != nil {
 		h.delivered += uint64(len(ch.data))
-		c.h.Data(d, ts, ch.data)
+		// Held bytes keep the time they were captured at (their first
+		// byte's segment), not the time the hole before them was filled.
+		c.h.Data(d, ch.ts, ch.data)
 	} else {
 		a.gap(c, d, ts, int(ch.n))
 	}

@@ -117,3 +117,45 @@ func TestTinySegmentsJoined(t *testing.T) {
 		}
 	}
 }
+
+// tsRec records the time of each Data call.
+type tsRec struct {
+	recorder
+	times []time.Duration
+}
+
+func (r *tsRec) Data(d packet.Dir, ts time.Time, b []byte) {
+	r.times = append(r.times, ts.Sub(t0))
+	r.recorder.Data(d, ts, b)
+}
+
+type tsFactory struct {
+	t *testing.T
+	r *tsRec
+}
+
+func (f *tsFactory) New(info ConnInfo) Handler {
+	f.r = &tsRec{recorder: recorder{t: f.t, info: info}}
+	return f.r
+}
+
+// Bytes held behind a hole keep the time they were captured at.
+func TestHeldBytesKeepTheirTime(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	steps := script(handshake, []step{
+		{from: packet.FromClient, flags: fPA, seq: 1006, ack: 5001, data: "world", at: ms(5)},
+		{from: packet.FromClient, flags: fPA, seq: 1001, ack: 5001, data: "hello", at: ms(9)},
+	})
+	f := &tsFactory{t: t}
+	a := drive(Config{}, f)
+	for _, s := range steps {
+		a.Add(s.segment(cli, srv))
+	}
+	a.CloseAll(t0.Add(time.Minute))
+	if got := string(f.r.streams[0]); got != "helloworld" {
+		t.Fatalf("stream %q", got)
+	}
+	if len(f.r.times) != 2 || f.r.times[0] != ms(9) || f.r.times[1] != ms(5) {
+		t.Errorf("Data times %v, want [9ms 5ms]: the held piece keeps its own", f.r.times)
+	}
+}

@@ -115,8 +115,9 @@ type CloseInfo struct {
 // goroutine that calls Assembler.Add, never concurrently.
 type Handler interface {
 	// Data hands over the next contiguous bytes of one direction. data is
-	// valid only during the call. ts is the capture time of the segment that
-	// made the bytes contiguous.
+	// valid only during the call. ts is the capture time of the segment
+	// that carried the first of them (bytes held behind a hole keep their
+	// own time when the hole is filled).
 	Data(dir packet.Dir, ts time.Time, data []byte)
 	// Gap says n bytes of dir are missing and will never come; the next Data
 	// of dir continues after them.
