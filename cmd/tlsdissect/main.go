@@ -191,7 +191,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		runSrc = &keepingSource{frameSource: fsrc, lw: lw}
 	}
 	// Live, a table prints each row as its connection ends.
-	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != ""})
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != "", NoLegend: o.noLegend})
 	if err != nil {
 		return err
 	}
