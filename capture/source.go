@@ -88,7 +88,32 @@ type Source struct {
 	closeErr error
 	// wakeOnTimeout: Next returns ErrNoPacket on a live read timeout.
 	wakeOnTimeout bool
+	// frame is the raw frame of the packet Next or NextPacket returned
+	// last (see RawFrame).
+	frame RawFrame
 }
+
+// RawFrame is a packet as the capture held it, before decoding.
+type RawFrame struct {
+	// Data is the captured bytes, the link-layer header first. It is the
+	// Source's (or libpcap's) buffer, valid only until the next call to
+	// Next or NextPacket and never after Close: whatever is kept is
+	// copied.
+	Data      []byte
+	LinkType  LinkType
+	Timestamp time.Time
+	WireLen   int // the length on the wire, at least len(Data)
+	// Reassembled: the packet was rebuilt from IP fragments, and Data is
+	// only the fragment that completed it; the earlier ones were read
+	// before and are not kept.
+	Reassembled bool
+}
+
+// RawFrame returns the raw frame of the segment or datagram Next or
+// NextPacket returned last, so that a caller (a live -w) can write the
+// packets it decoded without reading the capture again. Only from the
+// goroutine that calls Next; zero before the first packet.
+func (s *Source) RawFrame() RawFrame { return s.frame }
 
 // bufferMark: chunk mark began with the packet numbered packet (1 = the
 // first Next or NextPacket returned); the chunks before it hold earlier
@@ -288,6 +313,7 @@ func (s *Source) next(seg *packet.Segment, dg *packet.Datagram, p *packet.Packet
 				s.stats.UDPDatagrams++
 			}
 			s.handed++
+			s.frame = RawFrame{Data: data, LinkType: lt, Timestamp: ts, WireLen: wire, Reassembled: s.dec.reassembled}
 			if p != nil {
 				p.Transport = packet.TCP
 				if v == vDatagram {

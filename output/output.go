@@ -33,6 +33,9 @@ type Options struct {
 	MaxDetails int
 	// MaxRows caps the rows of the HTML connection list; 0 means 5000.
 	MaxRows int
+	// NoLegend leaves out the key printed under the table and summary
+	// formats (for a reader who knows it, or a script).
+	NoLegend bool
 }
 
 func (o Options) width() int {

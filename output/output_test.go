@@ -48,6 +48,9 @@ func TestGolden(t *testing.T) {
 		{"ecs", "ecs", Options{}},
 		{"zeek", "zeek", Options{}},
 		{"summary", "summary", Options{Title: "fixtures"}},
+		{"table_nolegend", "table", Options{NoLegend: true}},
+		{"table_stream_nolegend", "table", Options{Stream: true, NoLegend: true}},
+		{"summary_nolegend", "summary", Options{Title: "fixtures", NoLegend: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -246,7 +246,8 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 	}
 	for _, g := range groups {
 		e := g.Example
-		head := fmt.Sprintf("%s, e.g. %s %s → %s", Sanitize(g.Reason), shortUID(e.UID), e.Client, e.Server)
+		// The uid whole: it is what one searches the JSON output for.
+		head := fmt.Sprintf("%s, e.g. %s %s → %s", Sanitize(g.Reason), Sanitize(e.UID), e.Client, e.Server)
 		if e.SNI != "" {
 			head += " (" + Sanitize(e.SNI) + ")"
 		}
@@ -324,6 +325,9 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 		level, desc, _ := strings.Cut(rest, " ")
 		rows = append(rows, []string{Sanitize(from), Sanitize(level), Sanitize(desc), strconv.Itoa(c.N)})
 	}
+	if rest := a.Alerts.Len() - topN; rest > 0 {
+		rows = append(rows, []string{fmt.Sprintf("(%d more)", rest), "", "", ""})
+	}
 	t.table([]string{"SENDER", "LEVEL", "ALERT", "COUNT"}, rows)
 
 	t.section("Anomalies")
@@ -331,5 +335,16 @@ func WriteSummary(w io.Writer, a *Aggregate, opts Options) error {
 	if a.Versions.Approximate() || a.Ciphers.Approximate() || a.ALPN.Approximate() || a.Anomalies.Approximate() {
 		t.printf("\nsome counts are upper bounds: more than %d distinct values were seen\n", TopKCapacity)
 	}
+	if !opts.NoLegend {
+		t.printf("\n%s\n", summaryLegend)
+	}
 	return t.err
 }
+
+// summaryLegend explains the summary's notation; it is printed under it.
+const summaryLegend = `Shares: of TLS connections; of all connections for TLS, not TLS and
+  anomalies; of established ones for handshake durations.
+Lists: most frequent first; "(N more)" and "+N more" count the values not
+  shown. Uids are whole, as in -F json.
+Confidence of a failure: certain (the packets say it), likely (inferred),
+  uncertain (a guess).`

@@ -471,7 +471,7 @@ func (t *tableWriter) Close() error {
 			if err := t.stream.Close(); err != nil {
 				return err
 			}
-			if _, err := fmt.Fprintln(t.w, tableLegend); err != nil {
+			if err := t.legend(); err != nil {
 				return err
 			}
 		}
@@ -495,10 +495,19 @@ func (t *tableWriter) Close() error {
 	if err := tb.Render(); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintln(t.w, tableLegend); err != nil {
+	if err := t.legend(); err != nil {
 		return err
 	}
 	return flush(t.w)
+}
+
+// legend prints tableLegend, unless Options.NoLegend.
+func (t *tableWriter) legend() error {
+	if t.opts.NoLegend {
+		return nil
+	}
+	_, err := fmt.Fprintln(t.w, tableLegend)
+	return err
 }
 
 // confidenceMark follows a failure reason in the table: nothing when

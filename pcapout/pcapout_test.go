@@ -274,3 +274,71 @@ func BenchmarkCopy(b *testing.B) {
 		}
 	}
 }
+
+// TestWriter: frames written one at a time read back as written, in
+// both formats; an empty pcap still has its header; pcap refuses a
+// second link type and pcapng gives it an interface.
+func TestWriter(t *testing.T) {
+	in := []frame{
+		{data: []byte{1, 2, 3}, ts: t0, wireLen: 60, linkType: 1},
+		{data: []byte{4, 5}, ts: t0.Add(time.Millisecond), wireLen: 0, linkType: 1}, // wire raised to 2
+	}
+	for _, format := range []Format{PcapNG, Pcap} {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, format, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range in {
+			data := bytes.Clone(f.data)
+			if err := w.WriteFrame(f.linkType, data, f.ts, f.wireLen); err != nil {
+				t.Fatal(err)
+			}
+			clear(data) // the writer must not keep it
+		}
+		if err := w.WriteFrame(1, make([]byte, MaxCaptureLen+1), t0, 0); err == nil {
+			t.Errorf("%v: a frame over MaxCaptureLen was written", format)
+		}
+		err = w.WriteFrame(113, []byte{9}, t0.Add(time.Second), 1)
+		if (err == nil) != (format == PcapNG) {
+			t.Errorf("%v: second link type: %v", format, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if w.Frames() != uint64(len(in))+map[Format]uint64{PcapNG: 1, Pcap: 0}[format] {
+			t.Errorf("%v: Frames %d", format, w.Frames())
+		}
+		r, err := newReader(bytes.NewReader(buf.Bytes()), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range in {
+			var g frame
+			if err := r.next(&g); err != nil {
+				t.Fatalf("%v frame %d: %v", format, i, err)
+			}
+			if !bytes.Equal(g.data, f.data) || !g.ts.Equal(f.ts) || g.wireLen != max(f.wireLen, len(f.data)) || g.linkType != 1 {
+				t.Errorf("%v frame %d: %+v, want %+v", format, i, g, f)
+			}
+		}
+		var g frame
+		if format == PcapNG {
+			if err := r.next(&g); err != nil || g.linkType != 113 {
+				t.Errorf("pcapng third frame: link type %d, %v", g.linkType, err)
+			}
+		}
+		if err := r.next(&g); err != io.EOF {
+			t.Errorf("%v: after the last frame: %v", format, err)
+		}
+	}
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, Pcap, 113)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newReader(bytes.NewReader(buf.Bytes()), "x")
+	if err != nil || r.linkType != 113 {
+		t.Fatalf("empty pcap: %v, link type %d", err, r.linkType)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // Format is the kind of file written.
@@ -191,3 +192,48 @@ func (w *writer) close(linkType uint32) error {
 	}
 	return w.w.Flush()
 }
+
+// Writer writes frames one at a time, as they come (a live capture's),
+// in pcapng with one interface per link type, or in pcap. It buffers;
+// Flush pushes what was written to the underlying writer.
+type Writer struct {
+	w        *writer
+	linkType uint32
+	frames   uint64
+}
+
+// NewWriter starts a file in format on w. linkType is what an empty pcap
+// file says it holds (pcap must name one in its header).
+func NewWriter(w io.Writer, format Format, linkType uint32) (*Writer, error) {
+	wr, err := newWriter(w, format)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{w: wr, linkType: linkType}, nil
+}
+
+// WriteFrame writes one frame: its captured bytes (not kept past the
+// call), link type, capture time and length on the wire (raised to
+// len(data) when less). A pcap file holds one link type: a frame of
+// another is an error.
+func (w *Writer) WriteFrame(linkType uint32, data []byte, ts time.Time, wireLen int) error {
+	if len(data) > MaxCaptureLen {
+		return fmt.Errorf("frame of %d bytes exceeds the %d a capture file may hold", len(data), MaxCaptureLen)
+	}
+	f := frame{data: data, ts: ts, wireLen: max(wireLen, len(data)), linkType: linkType, snaplen: MaxCaptureLen}
+	if err := w.w.write(0, &f); err != nil {
+		return err
+	}
+	w.frames++
+	return nil
+}
+
+// Frames is the number of frames written.
+func (w *Writer) Frames() uint64 { return w.frames }
+
+// Flush pushes the buffered frames out.
+func (w *Writer) Flush() error { return w.w.w.Flush() }
+
+// Close finishes the file (an empty pcap gets its header) and flushes;
+// it does not close the underlying writer.
+func (w *Writer) Close() error { return w.w.close(w.linkType) }

@@ -16,8 +16,11 @@ _arguments -s \
 	'-F[table]:format:(table ladder json ecs zeek summary html)' \
 	'-o[write records to FILE instead of stdout]:file:_files' \
 	'-w[write the packets of the connections that pass -Y to FILE  pcapng, or pcap when FILE ends in .pcap]:file:_files' \
+	'-w-max-conn[with -i  bytes of packets -w holds per open connection until it closes]:b: ' \
+	'-w-max-memory[with -i  bytes of packets -w holds in all]:b: ' \
 	'-width[width for table and summary]:n: ' \
 	'-color[colour the table and ladder  auto]:when:(auto always never)' \
+	'-no-legend[leave out the key under the table and summary formats]' \
 	'-q[no summary line and no progress bar on stderr]' \
 	'-v[say more on stderr  what -Y and -w kept]' \
 	'-stats[print packet/drop/connection counters to stderr every DUR]:dur: ' \

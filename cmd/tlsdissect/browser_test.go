@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 			t.Errorf("rendered page lacks %q", want)
 		}
 	}
+	checkListLayout(t, chromium, report)
 	shot := filepath.Join(dir, "report.png")
 	if keep := os.Getenv("TLSDISSECT_SCREENSHOT"); keep != "" {
 		shot = keep
@@ -95,6 +98,83 @@ func TestHTMLReportInChromium(t *testing.T) {
 	if len(colours) < 8 {
 		t.Errorf("screenshot looks blank: %d colours", len(colours))
 	}
+}
+
+// layoutProbe is added to a copy of the report: once the page is laid
+// out it writes, into the DOM that --dump-dom prints, the viewport's
+// width, how far the connection list's box scrolls sideways, and the
+// right edge of each of its headers.
+const layoutProbe = `<script>
+window.addEventListener("load", function () {
+  var t = document.getElementById("conns"), box = t.parentNode;
+  var out = ["vw=" + document.documentElement.clientWidth,
+    "page=" + document.documentElement.scrollWidth,
+    "box=" + box.scrollWidth + "/" + box.clientWidth];
+  Array.prototype.forEach.call(t.tHead.rows[0].cells, function (th) {
+    out.push(th.textContent + "=" + Math.ceil(th.getBoundingClientRect().right));
+  });
+  var p = document.createElement("pre");
+  p.id = "layout-probe";
+  p.textContent = out.join("|");
+  document.body.appendChild(p);
+});
+</script>
+</body>`
+
+// checkListLayout: at 1280 and 1920 px the connection list's status,
+// reason, confidence and last alert are on screen, and neither the page
+// nor the list scrolls sideways.
+func checkListLayout(t *testing.T, chromium func(...string) []byte, report string) {
+	t.Helper()
+	page, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probed := strings.Replace(string(page), "</body>", layoutProbe, 1)
+	if probed == string(page) {
+		t.Fatal("the report has no </body>")
+	}
+	file := strings.TrimSuffix(report, ".html") + "-probe.html"
+	if err := os.WriteFile(file, []byte(probed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{1280, 1920} {
+		dom := string(chromium("--dump-dom", "--virtual-time-budget=3000", fmt.Sprintf("--window-size=%d,900", width), "file://"+file))
+		_, rest, ok := strings.Cut(dom, `<pre id="layout-probe">`)
+		text, _, ok2 := strings.Cut(rest, "</pre>")
+		if !ok || !ok2 {
+			t.Fatalf("%d px: the layout probe did not run; DOM ends %q", width, dom[max(0, len(dom)-300):])
+		}
+		m := map[string]string{}
+		for _, kv := range strings.Split(text, "|") {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		vw, _ := strconv.Atoi(m["vw"])
+		pageW, _ := strconv.Atoi(m["page"])
+		if vw < width-40 || pageW > vw {
+			t.Errorf("%d px: the page is %d px wide in a %d px viewport (%s)", width, pageW, vw, text)
+		}
+		scroll, client, _ := strings.Cut(m["box"], "/")
+		if s, c := atoi(scroll), atoi(client); s > c {
+			t.Errorf("%d px: the connection list scrolls sideways: %d px in a %d px box (%s)", width, s, c, text)
+		}
+		for _, col := range []string{"status", "reason", "confidence", "last alert"} {
+			right, ok := m[col]
+			if !ok {
+				t.Errorf("%d px: no %q column (%s)", width, col, text)
+				continue
+			}
+			if r := atoi(right); r <= 0 || r > vw {
+				t.Errorf("%d px: %q ends at %d px, off a %d px screen (%s)", width, col, r, vw, text)
+			}
+		}
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func firstBytes(b []byte, n int) string {

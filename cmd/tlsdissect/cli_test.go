@@ -80,7 +80,12 @@ func TestTcpdumpHabits(t *testing.T) {
 				t.Errorf("-w is the packet file now: %+v", o)
 			}
 		}},
-		{args: []string{"-i", "eth0", "-w", "x.pcapng"}, wantErr: "-w with -i"},
+		{args: []string{"-i", "eth0", "-w", "x.pcapng", "-w-max-conn", "4096", "-no-legend"}, check: func(t *testing.T, o *options) {
+			if o.writeFile != "x.pcapng" || o.wMaxConn != 4096 || o.wMaxMemory != defaultWMaxMemory || !o.noLegend {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{args: []string{"-i", "eth0", "-w", "x.pcapng", "-w-max-memory", "0"}, wantErr: "-w-max-memory 0"},
 		{args: []string{"-r", "a.pcap", "-w", "a.pcap"}, wantErr: "overwrite"},
 		{args: []string{"-r", "a.pcap", "-w", "-"}, wantErr: "-w -"},
 		{args: []string{"-r", "a.pcap", "-Y", "status =="}, wantErr: "-Y: column 9"},

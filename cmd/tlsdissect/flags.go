@@ -21,14 +21,20 @@ var errHelp = errors.New("help requested")
 
 // options is everything the command line says.
 type options struct {
-	files       stringList // -r as given
-	inputs      []string   // the files they name (directories and globs expanded)
-	file        string     // inputs[0]
-	live        string
-	filter      []string
-	format      string
-	outFile     string
-	writeFile   string // -w: the selected connections' packets
+	files      stringList // -r as given
+	inputs     []string   // the files they name (directories and globs expanded)
+	file       string     // inputs[0]
+	live       string
+	filter     []string
+	format     string
+	outFile    string
+	writeFile  string // -w: the selected connections' packets
+	wMaxConn   int    // -w live: bytes of frames held per open connection
+	wMaxMemory int    // -w live: ... in all
+	noLegend   bool   // -no-legend: no key under table and summary
+	// asLive runs a file as a live capture is run (records as connections
+	// close, -w from frames kept): tests only, no flag sets it.
+	asLive      bool
 	displayExpr string // -Y
 	display     *recfilter.Filter
 	snaplen     int
@@ -91,9 +97,12 @@ var flagDocs = []flagDoc{
 	{name: "Y", arg: "EXPR", section: "Filters", help: `display filter over the record's fields, before every format, e.g. 'status == "failed" and sni endsWith ".example.com"'`},
 	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek, summary, html"},
 	{name: "o", arg: "FILE", section: "Output", complete: "file", help: `write records to FILE instead of stdout ("-" = stdout; SIGHUP reopens it)`},
-	{name: "w", arg: "FILE", section: "Output", complete: "file", help: "write the packets of the connections that pass -Y to FILE: pcapng, or pcap when FILE ends in .pcap"},
+	{name: "w", arg: "FILE", section: "Output", complete: "file", help: "write the packets of the connections that pass -Y to FILE: pcapng, or pcap when FILE ends in .pcap; with -i, each connection's packets as it closes"},
+	{name: "w-max-conn", arg: "B", section: "Output", liveOnly: true, help: "with -i: bytes of packets -w holds per open connection until it closes (default 1048576); past it a connection keeps its first packets"},
+	{name: "w-max-memory", arg: "B", section: "Output", liveOnly: true, help: "with -i: bytes of packets -w holds in all (default 67108864); what the bounds leave out is counted on stderr"},
 	{name: "width", arg: "N", section: "Output", help: "width for table and summary (default: the terminal's, else 80)"},
 	{name: "color", arg: "WHEN", section: "Output", complete: "auto always never", help: "colour the table and ladder: auto (a terminal, NO_COLOR unset), always, never"},
+	{name: "no-legend", section: "Output", help: "leave out the key under the table and summary formats"},
 	{name: "q", section: "Output", help: "no summary line and no progress bar on stderr"},
 	{name: "v", section: "Output", help: "say more on stderr: what -Y and -w kept"},
 	{name: "stats", arg: "DUR", section: "Output", help: "print packet/drop/connection counters to stderr every DUR"},
@@ -134,6 +143,7 @@ Examples:
   tlsdissect -r capture.pcap -F ladder 'host 192.0.2.1'
   tlsdissect -r day.pcap -Y 'status == "failed"' -w failed.pcapng
   tlsdissect -i eth0 -F json 'tcp port 443 or tcp port 8443'
+  tlsdissect -i eth0 -Y 'status == "failed"' -w failed.pcapng 'tcp port 443'
 `
 
 // usage is the -h text, drawn from flagDocs.
@@ -206,7 +216,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.format, "F", "table", "")
 	fs.StringVar(&o.outFile, "o", "", "")
 	fs.StringVar(&o.writeFile, "w", "", "")
+	fs.IntVar(&o.wMaxConn, "w-max-conn", defaultWMaxConn, "")
+	fs.IntVar(&o.wMaxMemory, "w-max-memory", defaultWMaxMemory, "")
 	fs.IntVar(&o.width, "width", 80, "")
+	fs.BoolVar(&o.noLegend, "no-legend", false, "")
 	fs.StringVar(&o.color, "color", "auto", "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.verbose, "v", false, "")
@@ -383,9 +396,6 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-color %q: want auto, always or never", o.color)
 	}
 	if o.writeFile != "" {
-		if o.live != "" {
-			return nil, errors.New("-w with -i is not supported: capture with tcpdump -w, then tlsdissect -r FILE -Y ... -w")
-		}
 		if o.writeFile == "-" {
 			return nil, errors.New("-w -: packets are not written to stdout; give a file name")
 		}
@@ -410,7 +420,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	for _, v := range []struct {
 		name string
 		n    int
-	}{{"-max-conns", o.maxConns}, {"-max-buffer", o.maxBufConn}, {"-max-memory", o.maxBufTotal}, {"-width", o.width}, {"-workers", o.workers}} {
+	}{{"-max-conns", o.maxConns}, {"-max-buffer", o.maxBufConn}, {"-max-memory", o.maxBufTotal}, {"-width", o.width}, {"-workers", o.workers}, {"-w-max-conn", o.wMaxConn}, {"-w-max-memory", o.wMaxMemory}} {
 		if v.n <= 0 {
 			return nil, fmt.Errorf("%s %d: must be positive", v.name, v.n)
 		}

@@ -11,8 +11,10 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,7 +41,10 @@ func TestLiveLoopback(t *testing.T) {
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 
-	cmd := exec.Command(binary(t), "-i", "lo", "-F", "json", "tcp port "+strconv.Itoa(port))
+	// -w during the capture: the packets of both connections, kept as
+	// they came and written as each closed.
+	pcapFile := filepath.Join(t.TempDir(), "live.pcapng")
+	cmd := exec.Command(binary(t), "-i", "lo", "-F", "json", "-w", pcapFile, "tcp port "+strconv.Itoa(port))
 	stdout, _ := cmd.StdoutPipe()
 	stderrPipe, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -122,6 +127,20 @@ func TestLiveLoopback(t *testing.T) {
 	recs := readRecords(t, out.String())
 	if len(recs) != 2 {
 		t.Fatalf("want 2 records, got %d:\n%s\nstderr: %s", len(recs), out.String(), stderrText.String())
+	}
+	written := map[pair]int{}
+	for _, sg := range segments(t, pcapFile) {
+		written[pairOf(sg.src, sg.dst)]++
+	}
+	for _, r := range recs {
+		p := pairOf(netip.AddrPortFrom(netip.MustParseAddr(r.Client.IP), r.Client.Port), netip.AddrPortFrom(netip.MustParseAddr(r.Server.IP), r.Server.Port))
+		if written[p] < 6 { // a handshake and a FIN each way at the least
+			t.Errorf("-w %s holds %d packets of %s → %s", pcapFile, written[p], r.Client.IP, r.Server.IP)
+		}
+		delete(written, p)
+	}
+	if len(written) > 0 {
+		t.Errorf("-w %s holds packets of other connections: %v", pcapFile, written)
 	}
 	first, second := recs[0], recs[1]
 	if !first.SessionTicket.Issued || first.Status != "established" {

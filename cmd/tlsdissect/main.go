@@ -132,10 +132,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer, hup <-chan os.Signal) error {
 	started := time.Now()
 
-	// 1. Packets in. -w reads the input twice: standard input is kept in
-	// a file for it.
+	// 1. Packets in. -w reads a file twice: standard input is kept in a
+	// file for it. Live, -w keeps the frames of open connections instead
+	// (liveWriter); asLive runs a file that way for the tests.
+	liveRun := o.live != "" || o.asLive
 	inputs := o.inputs
-	if o.writeFile != "" && o.file == "-" {
+	if o.writeFile != "" && o.file == "-" && !liveRun {
 		spool, err := spoolStdin(stdin)
 		if err != nil {
 			return err
@@ -175,8 +177,21 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	var lw *liveWriter
+	var runSrc pipeline.Source = src
+	var failed atomic.Bool
+	if o.writeFile != "" && liveRun {
+		fsrc, ok := src.(frameSource)
+		if !ok {
+			return fmt.Errorf("-w: %s cannot hand out its frames", o.sourceName())
+		}
+		if lw, err = newLiveWriter(o, func() { failed.Store(true) }); err != nil {
+			return err
+		}
+		runSrc = &keepingSource{frameSource: fsrc, lw: lw}
+	}
 	// Live, a table prints each row as its connection ends.
-	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != ""})
+	w, err := output.New(o.format, sink, output.Options{Width: o.width, Color: o.colorOn, Title: o.title(), Stream: o.live != "", NoLegend: o.noLegend})
 	if err != nil {
 		return err
 	}
@@ -184,14 +199,17 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	// writeErr is read here only once Run has returned; failed and
 	// written may be read any time.
 	var writeErr error
-	var failed atomic.Bool
 	var written atomic.Uint64
-	sel := selected{keepConns: o.writeFile != ""}
+	sel := selected{keepConns: o.writeFile != "" && lw == nil}
 	emit := func(r *flows.Record) {
 		if writeErr != nil {
 			return
 		}
-		if !sel.keep(o.display, r) {
+		keep := sel.keep(o.display, r)
+		if lw != nil {
+			lw.record(r, keep)
+		}
+		if !keep {
 			return
 		}
 		if err := sink.reopenIfAsked(); err != nil {
@@ -222,11 +240,11 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	}
 	stats := newStatsPrinter(o.statsEvery, stderr)
 	progress := newProgress(o, src, stderr)
-	sum, readErr := pipeline.Run(ctx, src, pipeline.Config{
+	sum, readErr := pipeline.Run(ctx, runSrc, pipeline.Config{
 		Workers:    o.workers,
 		Reassembly: o.reassemblyConfig(),
 		Flows:      fcfg,
-		Live:       o.live != "",
+		Live:       liveRun,
 		Now:        time.Now,
 		Count:      o.count,
 		Stop:       failed.Load,
@@ -244,6 +262,11 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err := sink.Close(); err != nil && writeErr == nil {
 		writeErr = err
 	}
+	if lw != nil {
+		if err := lw.close(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
 
 	// A signal stopped a file's reading: what came out is partial. Live,
 	// a signal is how a capture ends.
@@ -255,6 +278,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		}, time.Since(started))
 	}
 	sel.warn(stderr, o)
+	if lw != nil {
+		lw.report(stderr, o.verbose)
+	}
 	if writeErr != nil {
 		return writeErr
 	}
@@ -262,7 +288,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		if o.writeFile != "" {
 			fmt.Fprintf(stderr, "%s: -w %s not written: interrupted\n", progName, o.writeFile)
 		}
-	} else if o.writeFile != "" {
+	} else if o.writeFile != "" && lw == nil {
 		if err := writePackets(o, inputs, sel.conns, readErr != nil, stderr); err != nil {
 			return err
 		}

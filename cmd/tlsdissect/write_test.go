@@ -167,17 +167,13 @@ func TestWritePackets(t *testing.T) {
 }
 
 // TestWriteErrors: -w that cannot be written is exit 1 naming the file,
-// and leaves nothing under its name; -w with a live capture is refused.
+// and leaves nothing under its name.
 func TestWriteErrors(t *testing.T) {
 	in := filepath.Join(capturesDir, "multi.pcap")
 	dir := t.TempDir()
 	r := runBin(t, nil, "-q", "-F", "json", "-r", in, "-w", filepath.Join(dir, "no", "such", "dir.pcapng"))
 	if r.code != exitFailure || !strings.Contains(r.stderr, "-w") {
 		t.Errorf("unwritable: exit %d, %q", r.code, r.stderr)
-	}
-	r = runBin(t, nil, "-i", "lo", "-w", filepath.Join(dir, "x.pcapng"))
-	if r.code != exitUsage || !strings.Contains(r.stderr, "-w with -i") {
-		t.Errorf("live: exit %d, %q", r.code, r.stderr)
 	}
 	// A damaged input: the connections before the damage are written,
 	// the damage is reported once, exit 1.
