@@ -18,14 +18,16 @@ import (
 // build makes the Record of a closed connection; nil when it is not to be
 // reported (no TLS, and not asked for).
 func (c *conn) build(info reassembly.CloseInfo) *Record {
-	r := &c.rec
+	isTLS := c.dc != nil && c.dc.SawTLS()
+	if !isTLS && !c.t.cfg.ReportNonTLS {
+		c.t.stats.NotTLS++
+		return nil
+	}
+	c.start() // a connection that carried nothing, reported as not TLS
+	r := c.rec
 	st := c.dc.State()
-	isTLS := c.dc.SawTLS()
 	if !isTLS {
 		c.t.stats.NotTLS++
-		if !c.t.cfg.ReportNonTLS {
-			return nil
-		}
 	} else {
 		c.t.stats.TLS++
 	}

@@ -36,7 +36,9 @@ type conn struct {
 	swapped bool // the ClientHello came the other way: endpoints swapped
 	closed  bool
 
-	rec     Record
+	// rec is the Record being built; nil until the connection carried
+	// something (start), so that a SYN nobody answers costs little.
+	rec     *Record
 	kinds   map[string]bool // anomaly kinds already listed
 	gapSeen [2]bool
 
@@ -61,18 +63,29 @@ func (c *conn) now() order {
 
 func newConn(t *Tracker, info reassembly.ConnInfo) *conn {
 	c := &conn{t: t, info: info, uid: t.uid(info)}
-	cfg := t.cfg.Dissect
-	cfg.RolesInferred = info.RolesInferred
-	c.dc = dissect.NewConn(cfg, sinkAdapter{c})
 	if info.RolesInferred {
 		c.addAnomaly(reassembly.AnomalyMidstream, "", info.Start, 0, "the start of the connection was not captured; roles were inferred")
 	}
 	return c
 }
 
+// start makes the dissector and the Record of a TCP connection, on its
+// first bytes (or anomaly): a connection that never carries any (a SYN
+// flood, a port scan) costs its small conn only.
+func (c *conn) start() {
+	if c.rec == nil {
+		c.rec = &Record{}
+	}
+	if c.dc == nil {
+		cfg := c.t.cfg.Dissect
+		cfg.RolesInferred = c.info.RolesInferred
+		c.dc = dissect.NewConn(cfg, sinkAdapter{c})
+	}
+}
+
 // newDatagramConn makes the handler of a UDP flow that carries tr.
 func newDatagramConn(t *Tracker, info reassembly.ConnInfo, tr dissect.Transport) *conn {
-	c := &conn{t: t, info: info, uid: t.uid(info), transport: tr, paths: 1, pathsSeen: 1}
+	c := &conn{t: t, info: info, uid: t.uid(info), transport: tr, paths: 1, pathsSeen: 1, rec: &Record{}}
 	cfg := t.cfg.Dissect
 	cfg.RolesInferred = info.RolesInferred
 	c.dc = dissect.NewDatagramConn(cfg, sinkAdapter{c}, tr)
@@ -103,6 +116,9 @@ func (c *conn) Data(dir packet.Dir, ts time.Time, data []byte) {
 	if c.closed {
 		return
 	}
+	if c.dc == nil {
+		c.start()
+	}
 	c.dc.Data(packet.Dir(dir), ts, data)
 }
 
@@ -111,6 +127,7 @@ func (c *conn) Gap(dir packet.Dir, ts time.Time, n int) {
 	if c.closed {
 		return
 	}
+	c.start()
 	d := c.dirOf(dir)
 	c.gapSeen[d] = true
 	c.addAnomaly("gap", d.String(), ts, n, "bytes lost in the capture")
@@ -138,8 +155,10 @@ func (c *conn) Close(info reassembly.CloseInfo) {
 		c.closePath(info) // the last path closes the connection
 		return
 	}
-	c.dc.SetEnds(info.FinAt, info.RstAt)
-	c.dc.End(info.Timestamp)
+	if c.dc != nil {
+		c.dc.SetEnds(info.FinAt, info.RstAt)
+		c.dc.End(info.Timestamp)
+	}
 	c.closed = true
 	c.closeAt = c.now()
 	c.rememberLeaf()
@@ -158,7 +177,7 @@ func (c *conn) record(info reassembly.CloseInfo) *Record {
 }
 
 // StartTLS implements dissect.Sink.
-func (c *conn) StartTLS(protocol string) { c.rec.StartTLS = protocol }
+func (c *conn) StartTLS(protocol string) { c.start(); c.rec.StartTLS = protocol }
 
 // Anomaly of the dissector (dissect.Sink).
 func (c *conn) dissectAnomaly(a dissect.Anomaly) {
@@ -166,6 +185,9 @@ func (c *conn) dissectAnomaly(a dissect.Anomaly) {
 }
 
 func (c *conn) addAnomaly(kind, from string, ts time.Time, n int, detail string) {
+	if c.rec == nil {
+		c.rec = &Record{}
+	}
 	if c.kinds == nil {
 		c.kinds = make(map[string]bool, 4)
 	}

@@ -262,6 +262,9 @@ func (c *conn) serverPort() uint16 {
 // noted at the close, not when the Record is built, so that a sharded
 // pipeline knows them before building any later connection.
 func (c *conn) rememberLeaf() {
+	if c.dc == nil {
+		return // it carried nothing
+	}
 	st := c.dc.State()
 	l := c.t.lineage
 	if st.Established && st.ServerHello != nil {

@@ -63,6 +63,11 @@ type Assembler struct {
 	factory  Factory
 	conns    map[connKey]*conn
 	lru      connList // open connections, least recently active first
+	// halfOpen holds, instead of lru, the connections only a client's SYN
+	// (and its retries) opened: unanswered, they time out after
+	// Config.HalfOpenTimeout and are evicted first, so that a SYN flood
+	// costs a short while of little state.
+	halfOpen connList
 	tombs    connList // closed by FIN/RST, in TimeWait, oldest first
 	waiting  connList // open connections holding data or a FIN beyond a hole
 	free     *conn
@@ -90,12 +95,12 @@ func New(cfg Config, f Factory) *Assembler {
 func (a *Assembler) Config() Config { return a.cfg }
 
 // Open returns the number of connections open now.
-func (a *Assembler) Open() int { return a.lru.n }
+func (a *Assembler) Open() int { return a.lru.n + a.halfOpen.n }
 
 // Stats returns the counters.
 func (a *Assembler) Stats() Stats {
 	s := a.stats
-	s.Open = a.lru.n
+	s.Open = a.lru.n + a.halfOpen.n
 	s.BufferedBytes = a.bufTotal
 	return s
 }
@@ -180,6 +185,10 @@ func (a *Assembler) Tick(now time.Time) {
 	for c := a.lru.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.IdleTimeout; c = a.lru.head {
 		a.close(c, idleReason(c), now)
 	}
+	for c := a.halfOpen.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.HalfOpenTimeout; c = a.halfOpen.head {
+		a.stats.HalfOpenExpired++
+		a.close(c, CloseIdle, now)
+	}
 	for c := a.tombs.head; c != nil && now.Sub(c.lastSeen) >= a.cfg.TimeWait; c = a.tombs.head {
 		a.forget(c)
 	}
@@ -192,7 +201,14 @@ func (a *Assembler) CloseAll(ts time.Time) {
 	if ts.After(a.clock) {
 		a.clock = ts
 	}
-	for c := a.lru.head; c != nil; c = a.lru.head {
+	for {
+		c := a.lru.head
+		if h := a.halfOpen.head; h != nil && (c == nil || h.lastSeen.Before(c.lastSeen)) {
+			c = h
+		}
+		if c == nil {
+			break
+		}
 		a.finish(c, CloseEndOfInput, ts)
 		a.forget(c)
 	}
@@ -289,12 +305,15 @@ func (a *Assembler) create(seg *packet.Segment) *conn {
 			client, server = seg.Src, seg.Dst
 		}
 	}
-	for a.lru.n+a.tombs.n >= a.cfg.MaxConns {
+	for a.lru.n+a.halfOpen.n+a.tombs.n >= a.cfg.MaxConns {
 		if t := a.tombs.head; t != nil {
 			a.forget(t)
 			continue
 		}
-		v := a.lru.head
+		v := a.halfOpen.head // an unanswered SYN goes first
+		if v == nil {
+			v = a.lru.head
+		}
 		a.stats.Evicted++
 		a.finish(v, CloseEvicted, a.clock)
 		a.forget(v)
@@ -306,7 +325,12 @@ func (a *Assembler) create(seg *packet.Segment) *conn {
 	c.lastSeen = a.clock
 	c.lastTs = seg.Timestamp
 	a.conns[c.key] = c
-	a.lru.pushBack(c)
+	if f&(packet.FlagSYN|packet.FlagACK) == packet.FlagSYN && len(seg.Payload) == 0 {
+		c.inHalf = true
+		a.halfOpen.pushBack(c)
+	} else {
+		a.lru.pushBack(c)
+	}
 	a.stats.Connections++
 	if a.factory != nil {
 		c.h = a.factory.New(info)
@@ -418,7 +442,12 @@ func (a *Assembler) finish(c *conn, reason CloseReason, ts time.Time) {
 	h := c.h
 	c.h = nil
 	c.closed = true
-	a.lru.remove(c)
+	if c.inHalf {
+		a.halfOpen.remove(c)
+		c.inHalf = false
+	} else {
+		a.lru.remove(c)
+	}
 	if c.inBuf {
 		a.waiting.remove(c)
 		c.inBuf = false
@@ -446,7 +475,17 @@ func (a *Assembler) touch(c *conn, seg *packet.Segment) packet.Dir {
 	c.packets[d]++
 	c.lastTs = seg.Timestamp
 	c.lastSeen = a.clock
-	a.lru.moveToBack(c)
+	switch {
+	case !c.inHalf:
+		a.lru.moveToBack(c)
+	case d == packet.FromServer || len(seg.Payload) > 0:
+		// Answered (or carrying data): an open connection now.
+		a.halfOpen.remove(c)
+		c.inHalf = false
+		a.lru.pushBack(c)
+	default:
+		a.halfOpen.moveToBack(c) // a SYN retry
+	}
 	c.d[d].win = seg.Window
 	c.d[d].winSeen = true
 	return d

@@ -542,7 +542,7 @@ func TestAssembler(t *testing.T) {
 			want: []string{"1 gap client 5", "1 client:world"},
 		},
 		{
-			name: "MaxConns evicts the least recently active",
+			name: "MaxConns evicts unanswered SYNs first, then the least recently active",
 			cfg:  func(c *Config) { c.MaxConns = 2 },
 			steps: []step{
 				{from: packet.FromClient, flags: fS, seq: 1000},
@@ -552,7 +552,8 @@ func TestAssembler(t *testing.T) {
 				for i, port := range []uint16{1, 2, 3} {
 					a.Add(&packet.Segment{Timestamp: t0.Add(time.Duration(i+1) * time.Second), Src: netip.AddrPortFrom(cli.Addr(), port), Dst: srv, Flags: fS, Seq: 1})
 				}
-				want := []string{"1 close:evicted", "3 close:evicted"}
+				// Connection 1 was answered: the SYN-only ones go before it.
+				want := []string{"3 close:evicted", "4 close:evicted"}
 				if !slices.Equal(f.log, want) {
 					t.Errorf("log %q, want %q", f.log, want)
 				}

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -157,5 +158,28 @@ func TestHeldBytesKeepTheirTime(t *testing.T) {
 	}
 	if len(f.r.times) != 2 || f.r.times[0] != ms(9) || f.r.times[1] != ms(5) {
 		t.Errorf("Data times %v, want [9ms 5ms]: the held piece keeps its own", f.r.times)
+	}
+}
+
+// A SYN nobody answers is closed after HalfOpenTimeout; an answered
+// connection waits for the idle timeout.
+func TestHalfOpenTimeout(t *testing.T) {
+	other := netip.MustParseAddrPort("10.0.0.7:52000")
+	f := &recFactory{t: t}
+	a := drive(Config{HalfOpenTimeout: 5 * time.Second, IdleTimeout: time.Minute}, f)
+	a.Add(&packet.Segment{Timestamp: t0, Src: cli, Dst: srv, Flags: fS, Seq: 1000})
+	a.Add(&packet.Segment{Timestamp: t0.Add(time.Millisecond), Src: srv, Dst: cli, Flags: fSA, Seq: 5000, Ack: 1001})
+	a.Add(&packet.Segment{Timestamp: t0, Src: other, Dst: srv, Flags: fS, Seq: 1})
+	a.Add(&packet.Segment{Timestamp: t0.Add(3 * time.Second), Src: other, Dst: srv, Flags: fS, Seq: 1}) // a retry
+	a.Tick(t0.Add(7 * time.Second))
+	if len(f.conns) != 2 || f.conns[1].closed != 0 || f.conns[0].closed != 0 {
+		t.Fatalf("after 7 s: the retried SYN (at 3 s) must still wait")
+	}
+	a.Tick(t0.Add(9 * time.Second))
+	if f.conns[1].closed != 1 || f.conns[1].close.Reason != CloseIdle || f.conns[0].closed != 0 {
+		t.Errorf("after 9 s: half-open closed %d (%v), answered closed %d", f.conns[1].closed, f.conns[1].close.Reason, f.conns[0].closed)
+	}
+	if s := a.Stats(); s.HalfOpenExpired != 1 || s.Open != 1 {
+		t.Errorf("stats %+v", s)
 	}
 }

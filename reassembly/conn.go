@@ -184,6 +184,7 @@ type conn struct {
 	// and TimeWait lists stay sorted by it.
 	lastSeen time.Time
 	closed   bool
+	inHalf   bool // in the half-open list (only the client's SYN so far)
 	rstSeen  bool
 	reports  [numKinds]uint8
 	// When the handshake and the ends were seen (CloseInfo).

@@ -248,8 +248,13 @@ func checkInvariants(t testing.TB, a *Assembler) {
 	if a.bufTotal > a.cfg.MaxBufferedTotal || a.bufTotal < 0 {
 		t.Fatalf("buffered %d, total budget %d", a.bufTotal, a.cfg.MaxBufferedTotal)
 	}
-	if a.lru.n+a.tombs.n > a.cfg.MaxConns || len(a.conns) != a.lru.n+a.tombs.n {
-		t.Fatalf("open %d + closed %d, table %d, MaxConns %d", a.lru.n, a.tombs.n, len(a.conns), a.cfg.MaxConns)
+	if open := a.lru.n + a.halfOpen.n; open+a.tombs.n > a.cfg.MaxConns || len(a.conns) != open+a.tombs.n {
+		t.Fatalf("open %d (%d half-open) + closed %d, table %d, MaxConns %d", open, a.halfOpen.n, a.tombs.n, len(a.conns), a.cfg.MaxConns)
+	}
+	for c := a.halfOpen.head; c != nil; c = a.halfOpen.next(c) {
+		if !c.inHalf || c.closed || c.packets[packet.FromServer] > 0 {
+			t.Fatalf("conn %d in the half-open list: inHalf %v, closed %v, %d server packets", c.id, c.inHalf, c.closed, c.packets[packet.FromServer])
+		}
 	}
 	sum, waiting := 0, 0
 	for _, c := range a.conns {

@@ -148,6 +148,10 @@ type Config struct {
 	// with a new initial sequence number ends it at once. It is capped at
 	// IdleTimeout.
 	TimeWait time.Duration
+	// HalfOpenTimeout is how long (capture time) a connection only a
+	// client's SYN opened waits for an answer before it is closed; it is
+	// capped at IdleTimeout.
+	HalfOpenTimeout time.Duration
 }
 
 // DefaultConfig returns budgets fit for a sensor on a busy link.
@@ -159,6 +163,7 @@ func DefaultConfig() Config {
 		IdleTimeout:        5 * time.Minute,
 		GapTimeout:         2 * time.Second,
 		TimeWait:           15 * time.Second,
+		HalfOpenTimeout:    30 * time.Second,
 	}
 }
 
@@ -183,7 +188,11 @@ func (c Config) withDefaults() Config {
 	if c.TimeWait <= 0 {
 		c.TimeWait = def.TimeWait
 	}
+	if c.HalfOpenTimeout <= 0 {
+		c.HalfOpenTimeout = def.HalfOpenTimeout
+	}
 	c.TimeWait = min(c.TimeWait, c.IdleTimeout)
+	c.HalfOpenTimeout = min(c.HalfOpenTimeout, c.IdleTimeout)
 	return c
 }
 
@@ -192,7 +201,7 @@ func (c Config) withDefaults() Config {
 // it, rarely enough to cost nothing per packet.
 func (c Config) TickEvery() time.Duration {
 	c = c.withDefaults()
-	shortest := min(c.GapTimeout, c.IdleTimeout, c.TimeWait)
+	shortest := min(c.GapTimeout, c.IdleTimeout, c.TimeWait, c.HalfOpenTimeout)
 	return min(max(shortest/4, time.Millisecond), shortest)
 }
 
@@ -212,6 +221,9 @@ type Stats struct {
 	Evicted         uint64
 	DroppedBytes    uint64 // bytes thrown away to keep within budgets
 	Ignored         uint64 // segments that created no connection (e.g. a stray RST or pure ACK)
+	// HalfOpenExpired counts connections closed because their SYN went
+	// unanswered for HalfOpenTimeout.
+	HalfOpenExpired uint64
 }
 
 // Add adds o's counters to s: the totals of several Assemblers that share
@@ -228,4 +240,5 @@ func (s *Stats) Add(o Stats) {
 	s.Evicted += o.Evicted
 	s.DroppedBytes += o.DroppedBytes
 	s.Ignored += o.Ignored
+	s.HalfOpenExpired += o.HalfOpenExpired
 }
