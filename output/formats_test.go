@@ -118,7 +118,7 @@ func documentedFields(t *testing.T, name string) []string {
 func TestDocumentedFields(t *testing.T) {
 	r := fullRecord()
 	docs := map[string]any{}
-	for _, f := range []string{"json", "ecs", "zeek"} {
+	for _, f := range []string{"json", "ecs", "zeek-json"} {
 		var m map[string]any
 		if err := json.Unmarshal(render(t, f, Options{}, []*flows.Record{r}), &m); err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestDocumentedExamples(t *testing.T) {
 	}{
 		{"json", "Example (a TLS 1.3 connection, indented here; the writer prints one line):", 2},
 		{"ecs", "Example (a failed connection, indented here; the writer prints one line):", 3},
-		{"zeek", "## `zeek`", 3},
+		{"zeek-json", "## `zeek-json`", 3},
 	} {
 		i := strings.Index(doc, c.marker)
 		if i < 0 {

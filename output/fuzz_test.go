@@ -46,7 +46,7 @@ func FuzzFormats(f *testing.F) {
 			switch format {
 			case "table", "ladder", "summary":
 				checkSafe(t, strings.ReplaceAll(string(out), "\n", " "))
-			case "json", "ecs", "zeek":
+			case "json", "ecs", "zeek-json":
 				for line := range bytes.Lines(out) {
 					if !json.Valid(line) {
 						t.Fatalf("%s: invalid JSON line %q", format, line)

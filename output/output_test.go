@@ -47,6 +47,7 @@ func TestGolden(t *testing.T) {
 		{"json", "json", Options{}},
 		{"ecs", "ecs", Options{}},
 		{"zeek", "zeek", Options{}},
+		{"zeek_json", "zeek-json", Options{}},
 		{"summary", "summary", Options{Title: "fixtures"}},
 	}
 	for _, c := range cases {
@@ -153,7 +154,7 @@ type countingFlusher struct {
 func (c *countingFlusher) Flush() error { c.flushes++; return nil }
 
 func TestLineFormatsFlushPerRecord(t *testing.T) {
-	for _, f := range []string{"json", "ecs", "zeek", "ladder"} {
+	for _, f := range []string{"json", "ecs", "zeek", "zeek-json", "ladder"} {
 		var c countingFlusher
 		w, _ := New(f, &c, Options{})
 		for i, r := range fixtures()[:3] {
