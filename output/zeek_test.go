@@ -292,3 +292,21 @@ func TestDocumentedTSVExample(t *testing.T) {
 		t.Errorf("the -F zeek example in docs/formats.md is not what the writer prints:\n%s", got)
 	}
 }
+
+func TestZeekLogsX509Time(t *testing.T) {
+	var ssl, x509, conn bytes.Buffer
+	z := NewZeekLogs(&ssl, &x509, &conn)
+	if err := z.Write(fixtures()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, rows := parseTSV(t, x509.Bytes())
+	want := string(zTime(fixtures()[0].Messages[2].TS.Time)) // its Certificate message
+	for _, r := range rows {
+		if r["ts"] != want {
+			t.Errorf("x509.log ts %s, want %s", r["ts"], want)
+		}
+	}
+}

@@ -421,6 +421,7 @@ func (z *ZeekLogs) writeCerts(r *flows.Record, chain []flows.Certificate, host b
 		}
 		z.seen[key] = true
 		writeX509Row(z.x509, c, fp, host)
+		z.x509.set(0, zTime(ts))
 		if err := z.x509.emit(ts, ts); err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ type options struct {
 	filter      []string
 	format      string
 	outFile     string
+	zeekDir     string // -zeek-dir: ssl.log, x509.log and conn.log there
 	writeFile   string // -w: the selected connections' packets
 	displayExpr string // -Y
 	display     *recfilter.Filter
@@ -89,8 +90,9 @@ var flagDocs = []flagDoc{
 	{name: "Z", arg: "USER", section: "Input", liveOnly: true, help: "after opening the interface, drop privileges to USER"},
 	{name: "n", section: "Input", help: "accepted for tcpdump's sake: addresses are never resolved"},
 	{name: "Y", arg: "EXPR", section: "Filters", help: `display filter over the record's fields, before every format, e.g. 'status == "failed" and sni endsWith ".example.com"'`},
-	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek, summary, html"},
+	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek (Zeek's TSV ssl.log), zeek-json, summary, html"},
 	{name: "o", arg: "FILE", section: "Output", complete: "file", help: `write records to FILE instead of stdout ("-" = stdout; SIGHUP reopens it)`},
+	{name: "zeek-dir", arg: "DIR", section: "Output", complete: "file", help: "also write ssl.log, x509.log and conn.log in DIR, as a Zeek logs directory holds them (linked by uid and certificate fingerprint)"},
 	{name: "w", arg: "FILE", section: "Output", complete: "file", help: "write the packets of the connections that pass -Y to FILE: pcapng, or pcap when FILE ends in .pcap"},
 	{name: "width", arg: "N", section: "Output", help: "width for table and summary (default: the terminal's, else 80)"},
 	{name: "color", arg: "WHEN", section: "Output", complete: "auto always never", help: "colour the table and ladder: auto (a terminal, NO_COLOR unset), always, never"},
@@ -205,6 +207,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.displayExpr, "Y", "", "")
 	fs.StringVar(&o.format, "F", "table", "")
 	fs.StringVar(&o.outFile, "o", "", "")
+	fs.StringVar(&o.zeekDir, "zeek-dir", "", "")
 	fs.StringVar(&o.writeFile, "w", "", "")
 	fs.IntVar(&o.width, "width", 80, "")
 	fs.StringVar(&o.color, "color", "auto", "")
