@@ -193,7 +193,14 @@ func TestZeekLogsLinks(t *testing.T) {
 	}
 	byFP := map[string]map[string]string{}
 	for _, row := range x509Rows {
-		key := row["fingerprint"] + row["host_cert"]
+		side := "T" // sent by the server
+		if row["client_cert"] == "T" {
+			side = "F"
+		}
+		if row["host_cert"] == "T" && row["client_cert"] == "T" {
+			t.Errorf("%s: both host and client certificate", row["fingerprint"])
+		}
+		key := row["fingerprint"] + side
 		if byFP[key] != nil {
 			t.Errorf("certificate %s logged twice", key)
 		}

@@ -340,8 +340,8 @@ func writeSSLRow(l *zeekLog, r *flows.Record) error {
 // closes the files). Rows are linked as Zeek links them: conn.log and
 // ssl.log share the uid, and each fingerprint of ssl.log's
 // cert_chain_fps and client_cert_chain_fps is an x509.log row's
-// fingerprint. A certificate is logged once per role (host or client),
-// as Zeek 5 and later deduplicate x509.log.
+// fingerprint. A certificate is logged once per side that sent it
+// (server or client), as Zeek 5 and later deduplicate x509.log.
 type ZeekLogs struct {
 	ssl, x509, conn *zeekLog
 	flushers        []io.Writer
@@ -420,7 +420,7 @@ func (z *ZeekLogs) writeCerts(r *flows.Record, chain []flows.Certificate, host b
 			clear(z.seen)
 		}
 		z.seen[key] = true
-		writeX509Row(z.x509, c, fp, host)
+		writeX509Row(z.x509, c, fp, host && i == 0, !host)
 		z.x509.set(0, zTime(ts))
 		if err := z.x509.emit(ts, ts); err != nil {
 			return err
@@ -443,7 +443,11 @@ func certTime(r *flows.Record, host bool) time.Time {
 // writeX509Row fills an x509.log row from what the record keeps of a
 // certificate; what it does not keep (version, exponent, basic
 // constraints) is unset.
-func writeX509Row(l *zeekLog, c *flows.Certificate, fp string, host bool) {
+//
+// host_cert marks the server's end-entity certificate (the first of its
+// chain), client_cert a certificate the client sent; an intermediate of
+// the server chain has neither.
+func writeX509Row(l *zeekLog, c *flows.Certificate, fp string, hostCert, clientCert bool) {
 	l.set(1, zStr(fp))
 	l.set(3, zStr(strings.ToUpper(c.Serial)))
 	l.set(4, zStr(c.Subject))
@@ -463,8 +467,8 @@ func writeX509Row(l *zeekLog, c *flows.Certificate, fp string, host bool) {
 	l.set(15, zVec(uri, len(uri) > 0))
 	l.set(16, zVec(email, len(email) > 0))
 	l.set(17, zVec(ip, len(ip) > 0))
-	l.set(20, zBool(host))
-	l.set(21, zBool(!host))
+	l.set(20, zBool(hostCert))
+	l.set(21, zBool(clientCert))
 }
 
 // zeekKey maps the record's key ("RSA 2048", "ECDSA P-256", "Ed25519")
