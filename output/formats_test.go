@@ -23,6 +23,12 @@ func fullRecord() *flows.Record {
 	r.Certificates = f.Certificates
 	r.Certificates[1].ParseError = "x509: unsupported critical extension"
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
+	// Every DN attribute and an EC key, for ECS's x509 fields.
+	for _, c := range []*flows.Certificate{&r.Certificates[0], &r.ClientCertificates[0]} {
+		c.Subject = "CN=www.example.com,OU=Web,O=Example Inc,L=Springfield,ST=Oregon,C=US"
+		c.Issuer = "CN=Example Issuing CA 1,OU=PKI,O=Example Inc,L=Springfield,ST=Oregon,C=US"
+		c.Key = "ECDSA P-256"
+	}
 	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0}}
 	r.Status = flows.StatusFailed
 	r.Failure = &flows.Failure{Reason: flows.ReasonOther, By: "server", Alert: "close_notify", Explanation: "test",
