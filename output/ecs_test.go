@@ -90,7 +90,6 @@ func ecsDocs(t *testing.T) map[string]map[string]any {
 	return docs
 }
 
-
 // leaves lists a document's leaf values by dotted path; arrays of
 // scalars are one leaf holding the array.
 func leaves(prefix string, v any, out map[string]any) {
