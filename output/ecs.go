@@ -22,7 +22,9 @@ const ECSSchema = "tlsdissect.ecs/1"
 // Documented in docs/formats.md ("ecs"); fields ECS has no name for live
 // under "tlsdissect".
 type ECSDoc struct {
-	Timestamp   string       `json:"@timestamp"`
+	Timestamp string `json:"@timestamp"`
+	// Message is the failure's explanation, in words (ECS message).
+	Message     string       `json:"message,omitempty"`
 	ECS         ecsVersion   `json:"ecs"`
 	Event       ecsEvent     `json:"event"`
 	Source      ecsEndpoint  `json:"source"`
@@ -69,6 +71,7 @@ type ecsNetwork struct {
 	Type        string `json:"type,omitempty"`
 	Protocol    string `json:"protocol"`
 	CommunityID string `json:"community_id,omitempty"`
+	IANANumber  string `json:"iana_number"` // the IP protocol number: "6", "17"
 	Bytes       uint64 `json:"bytes"`
 }
 
@@ -121,13 +124,17 @@ type ecsX509 struct {
 	SignatureAlgorithm string   `json:"signature_algorithm,omitempty"`
 	PublicKeyAlgorithm string   `json:"public_key_algorithm,omitempty"`
 	PublicKeySize      int      `json:"public_key_size,omitempty"`
+	PublicKeyCurve     string   `json:"public_key_curve,omitempty"` // "nistp256", as ECS's example
 }
 
 type ecsDN struct {
-	CommonName    []string `json:"common_name,omitempty"`
-	Organization  []string `json:"organization,omitempty"`
-	Country       []string `json:"country,omitempty"`
-	Distinguished string   `json:"distinguished_name,omitempty"`
+	CommonName         []string `json:"common_name,omitempty"`
+	Organization       []string `json:"organization,omitempty"`
+	OrganizationalUnit []string `json:"organizational_unit,omitempty"`
+	Locality           []string `json:"locality,omitempty"`
+	StateOrProvince    []string `json:"state_or_province,omitempty"`
+	Country            []string `json:"country,omitempty"`
+	Distinguished      string   `json:"distinguished_name,omitempty"`
 }
 
 // ecsTLSDissec is everything ECS has no field for.
@@ -181,7 +188,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 		Event: ecsEvent{
 			Kind:     "event",
 			Category: []string{"network"},
-			Type:     []string{"connection", "protocol"},
+			Type:     ecsTypes(n.Status),
 			Dataset:  "tlsdissect.flow",
 			Outcome:  ecsOutcome(n.Status),
 			Reason:   ecsReason(n.Failure),
@@ -197,6 +204,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 			Type:        ipType(n.Client.IP),
 			Protocol:    ecsProtocol(n.Transport),
 			CommunityID: n.CommunityID,
+			IANANumber:  ecsIANANumber(n.Transport),
 			Bytes:       cb + sb,
 		},
 		TLS: ecsTLS{
@@ -239,6 +247,9 @@ func ToECS(r *flows.Record) *ECSDoc {
 			Close:           n.Close,
 			MissingBytes:    n.MissingBytes,
 		},
+	}
+	if n.Failure != nil {
+		d.Message = n.Failure.Explanation
 	}
 	if !n.TS.IsZero() && !n.EndTS.IsZero() {
 		ns := n.EndTS.Sub(n.TS.Time).Nanoseconds()
@@ -369,6 +380,7 @@ func toX509(c *flows.Certificate) *ecsX509 {
 		SignatureAlgorithm: c.SignatureAlgorithm,
 	}
 	x.PublicKeyAlgorithm, x.PublicKeySize = keyOf(c.Key)
+	x.PublicKeyCurve = ecsCurve(c.Key)
 	return x
 }
 
@@ -384,6 +396,12 @@ func dnOf(dn string) ecsDN {
 			d.CommonName = append(d.CommonName, v)
 		case "O":
 			d.Organization = append(d.Organization, v)
+		case "OU":
+			d.OrganizationalUnit = append(d.OrganizationalUnit, v)
+		case "L":
+			d.Locality = append(d.Locality, v)
+		case "ST", "S":
+			d.StateOrProvince = append(d.StateOrProvince, v)
 		case "C":
 			d.Country = append(d.Country, v)
 		}
@@ -453,4 +471,41 @@ func ecsProtocol(t string) string {
 		return t
 	}
 	return "tls"
+}
+
+// ecsTypes is event.type: a connection and its protocol, and an error
+// when the handshake failed.
+func ecsTypes(status string) []string {
+	if status == flows.StatusFailed {
+		return []string{"connection", "protocol", "error"}
+	}
+	return []string{"connection", "protocol"}
+}
+
+// ecsIANANumber is network.iana_number, the IP protocol carrying it.
+func ecsIANANumber(t string) string {
+	if ecsTransport(t) == "udp" {
+		return "17"
+	}
+	return "6"
+}
+
+// ecsCurve is x509.public_key_curve of an EC key ("ECDSA P-256"), in the
+// spelling of ECS's example ("nistp521"); "" for other keys.
+func ecsCurve(k string) string {
+	alg, rest, _ := strings.Cut(k, " ")
+	if alg != "ECDSA" && alg != "EC" {
+		return ""
+	}
+	switch rest {
+	case "P-224":
+		return "nistp224"
+	case "P-256":
+		return "nistp256"
+	case "P-384":
+		return "nistp384"
+	case "P-521":
+		return "nistp521"
+	}
+	return strings.ToLower(rest)
 }

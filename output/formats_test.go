@@ -23,6 +23,12 @@ func fullRecord() *flows.Record {
 	r.Certificates = f.Certificates
 	r.Certificates[1].ParseError = "x509: unsupported critical extension"
 	r.ClientCertificates = []flows.Certificate{f.Certificates[0]}
+	// Every DN attribute and an EC key, for ECS's x509 fields.
+	for _, c := range []*flows.Certificate{&r.Certificates[0], &r.ClientCertificates[0]} {
+		c.Subject = "CN=www.example.com,OU=Web,O=Example Inc,L=Springfield,ST=Oregon,C=US"
+		c.Issuer = "CN=Example Issuing CA 1,OU=PKI,O=Example Inc,L=Springfield,ST=Oregon,C=US"
+		c.Key = "ECDSA P-256"
+	}
 	r.Alerts = []flows.Alert{{TS: at(4300), From: packet.FromServer, Level: "warning", Description: "close_notify", Code: 0},
 		{TS: at(4301), From: packet.FromClient, Code: -1, Encrypted: true, Inferred: true}}
 	r.Status = flows.StatusFailed
@@ -120,7 +126,7 @@ func documentedFields(t *testing.T, name string) []string {
 func TestDocumentedFields(t *testing.T) {
 	r := fullRecord()
 	docs := map[string]any{}
-	for _, f := range []string{"json", "ecs", "zeek"} {
+	for _, f := range []string{"json", "ecs", "zeek-json"} {
 		var m map[string]any
 		if err := json.Unmarshal(render(t, f, Options{}, []*flows.Record{r}), &m); err != nil {
 			t.Fatal(err)
@@ -182,7 +188,7 @@ func TestDocumentedExamples(t *testing.T) {
 	}{
 		{"json", "Example (a TLS 1.3 connection, indented here; the writer prints one line):", 2},
 		{"ecs", "Example (a failed connection, indented here; the writer prints one line):", 3},
-		{"zeek", "## `zeek`", 3},
+		{"zeek-json", "## `zeek-json`", 3},
 	} {
 		i := strings.Index(doc, c.marker)
 		if i < 0 {

@@ -46,7 +46,19 @@ func FuzzFormats(f *testing.F) {
 			switch format {
 			case "table", "ladder", "summary":
 				checkSafe(t, strings.ReplaceAll(string(out), "\n", " "))
-			case "json", "ecs", "zeek":
+			case "zeek":
+				for line := range bytes.Lines(out) {
+					line = bytes.TrimSuffix(line, []byte("\n"))
+					if len(line) > 0 && line[0] != '#' && bytes.Count(line, []byte("\t")) != len(sslColumns)-1 {
+						t.Fatalf("zeek: %d columns in %q", bytes.Count(line, []byte("\t"))+1, line)
+					}
+					for _, c := range line {
+						if c < 0x20 && c != '\t' {
+							t.Fatalf("zeek: raw control byte %#x in %q", c, line)
+						}
+					}
+				}
+			case "json", "ecs", "zeek-json":
 				for line := range bytes.Lines(out) {
 					if !json.Valid(line) {
 						t.Fatalf("%s: invalid JSON line %q", format, line)

@@ -73,7 +73,7 @@ func TestJSONHostile(t *testing.T) {
 		r.SNI, r.ALPN, r.UID = h, h, h
 		r.Certificates[0].Subject = h
 		r.Failure = &flows.Failure{Reason: "other", Explanation: h}
-		for _, f := range []string{"json", "ecs", "zeek"} {
+		for _, f := range []string{"json", "ecs", "zeek-json"} {
 			out := render(t, f, Options{}, []*flows.Record{r})
 			if bytes.Count(out, []byte("\n")) != 1 {
 				t.Errorf("%s: %q is not one line", f, out)
@@ -97,7 +97,7 @@ func TestJSONHostile(t *testing.T) {
 				got = m["sni"]
 			case "ecs":
 				got = m["tls"].(map[string]any)["client"].(map[string]any)["server_name"]
-			case "zeek":
+			case "zeek-json":
 				got = m["server_name"]
 			}
 			// ToValidUTF8 folds a run of bad bytes into one U+FFFD;

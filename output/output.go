@@ -56,7 +56,7 @@ type Writer interface {
 }
 
 // formats in the order Formats reports them; the first is the default.
-var formats = [...]string{"table", "ladder", "json", "ecs", "zeek", "summary", "html"}
+var formats = [...]string{"table", "ladder", "json", "ecs", "zeek", "zeek-json", "summary", "html"}
 
 // Formats lists the format names New accepts.
 func Formats() []string { return append([]string(nil), formats[:]...) }
@@ -74,7 +74,9 @@ func New(format string, w io.Writer, opts Options) (Writer, error) {
 	case "ecs":
 		return newECS(w), nil
 	case "zeek":
-		return newZeek(w), nil
+		return newZeekTSV(w), nil
+	case "zeek-json":
+		return newZeekJSON(w), nil
 	case "summary":
 		return newSummary(w, opts), nil
 	case "html":

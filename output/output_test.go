@@ -47,6 +47,7 @@ func TestGolden(t *testing.T) {
 		{"json", "json", Options{}},
 		{"ecs", "ecs", Options{}},
 		{"zeek", "zeek", Options{}},
+		{"zeek_json", "zeek-json", Options{}},
 		{"summary", "summary", Options{Title: "fixtures"}},
 		{"table_nolegend", "table", Options{NoLegend: true}},
 		{"table_stream_nolegend", "table", Options{Stream: true, NoLegend: true}},
@@ -156,7 +157,7 @@ type countingFlusher struct {
 func (c *countingFlusher) Flush() error { c.flushes++; return nil }
 
 func TestLineFormatsFlushPerRecord(t *testing.T) {
-	for _, f := range []string{"json", "ecs", "zeek", "ladder"} {
+	for _, f := range []string{"json", "ecs", "zeek", "zeek-json", "ladder"} {
 		var c countingFlusher
 		w, _ := New(f, &c, Options{})
 		for i, r := range fixtures()[:3] {

@@ -11,7 +11,9 @@ import (
 
 // ZeekSSL is one line of Zeek's ssl.log as Zeek's JSON writer prints it:
 // the same field names as the TSV log, unset optional fields omitted,
-// ts in epoch seconds. Documented in docs/formats.md ("zeek").
+// ts in epoch seconds. Documented in docs/formats.md ("zeek-json"); the
+// TSV form (-F zeek, and ssl.log of a Zeek logs directory) is written from
+// it by zeektsv.go.
 type ZeekSSL struct {
 	TS                 zeekTime  `json:"ts"`
 	UID                string    `json:"uid"`
@@ -82,9 +84,7 @@ func ToZeek(r *flows.Record) *ZeekSSL {
 		m := certMatches(&r.Certificates[0], r.SNI)
 		z.SNIMatchesCert = &m
 	}
-	if r.Validation != "" {
-		z.ValidationStatus = r.Validation
-	}
+	z.ValidationStatus = zeekValidation(r)
 	if f := r.Failure; f != nil {
 		z.FailureReason, z.FailureConfidence = f.Reason, f.Confidence
 	}
@@ -203,14 +203,15 @@ func splitDN(dn string) []string {
 	return out
 }
 
-type zeekWriter struct {
+// zeekJSONWriter writes ssl.log as Zeek's JSON writer does (-F zeek-json).
+type zeekJSONWriter struct {
 	w   io.Writer
 	buf []byte
 }
 
-func newZeek(w io.Writer) *zeekWriter { return &zeekWriter{w: w} }
+func newZeekJSON(w io.Writer) *zeekJSONWriter { return &zeekJSONWriter{w: w} }
 
-func (z *zeekWriter) Write(r *flows.Record) error {
+func (z *zeekJSONWriter) Write(r *flows.Record) error {
 	b, err := json.Marshal(ToZeek(r))
 	if err != nil {
 		return err
@@ -222,4 +223,31 @@ func (z *zeekWriter) Write(r *flows.Record) error {
 	return flush(z.w)
 }
 
-func (z *zeekWriter) Close() error { return flush(z.w) }
+func (z *zeekJSONWriter) Close() error { return flush(z.w) }
+
+// zeekValidation is ssl.log's validation_status (Zeek's validate-certs
+// policy script) in OpenSSL's words, X509_verify_cert_error_string of the
+// first error, from Go's verdict in Record.Validation: "" (unset) without
+// a trust store, and for the verdicts OpenSSL would word otherwise or that
+// do not say what the chain's own fault is (a host name is not checked by
+// validate-certs: sni_matches_cert tells it).
+func zeekValidation(r *flows.Record) string {
+	switch r.Validation {
+	case "ok":
+		return "ok"
+	case "expired":
+		return "certificate has expired"
+	case "not_yet_valid":
+		return "certificate is not yet valid"
+	case "unknown_authority":
+		// OpenSSL says which end of the chain it could not anchor.
+		switch n := len(r.Certificates); {
+		case n == 1 && r.Certificates[0].SelfSigned:
+			return "self signed certificate"
+		case n > 1 && r.Certificates[n-1].SelfSigned:
+			return "self signed certificate in certificate chain"
+		}
+		return "unable to get local issuer certificate"
+	}
+	return ""
+}

@@ -13,8 +13,9 @@ _arguments -s \
 	'-Z[after opening the interface, drop privileges to USER]:user: ' \
 	'-n[accepted for tcpdumps sake  addresses are never resolved]' \
 	'-Y[display filter over the records fields, before every format, e.g. status == "failed" and sni endsWith ".example.com"]:expr: ' \
-	'-F[table]:format:(table ladder json ecs zeek summary html)' \
+	'-F[table]:format:(table ladder json ecs zeek zeek-json summary html)' \
 	'-o[write records to FILE instead of stdout]:file:_files' \
+	'-zeek-dir[also write ssl.log, x509.log and conn.log in DIR, as a Zeek logs directory holds them]:dir:_files' \
 	'-w[write the packets of the connections that pass -Y to FILE  pcapng, or pcap when FILE ends in .pcap]:file:_files' \
 	'-w-max-conn[with -i  bytes of packets -w holds per open connection until it closes]:b: ' \
 	'-w-max-memory[with -i  bytes of packets -w holds in all]:b: ' \

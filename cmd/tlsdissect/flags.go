@@ -28,6 +28,7 @@ type options struct {
 	filter     []string
 	format     string
 	outFile    string
+	zeekDir    string // -zeek-dir: ssl.log, x509.log and conn.log there
 	writeFile  string // -w: the selected connections' packets
 	wMaxConn   int    // -w live: bytes of frames held per open connection
 	wMaxMemory int    // -w live: ... in all
@@ -95,8 +96,9 @@ var flagDocs = []flagDoc{
 	{name: "Z", arg: "USER", section: "Input", liveOnly: true, help: "after opening the interface, drop privileges to USER"},
 	{name: "n", section: "Input", help: "accepted for tcpdump's sake: addresses are never resolved"},
 	{name: "Y", arg: "EXPR", section: "Filters", help: `display filter over the record's fields, before every format, e.g. 'status == "failed" and sni endsWith ".example.com"'`},
-	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek, summary, html"},
+	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek (Zeek's TSV ssl.log), zeek-json, summary, html"},
 	{name: "o", arg: "FILE", section: "Output", complete: "file", help: `write records to FILE instead of stdout ("-" = stdout; SIGHUP reopens it)`},
+	{name: "zeek-dir", arg: "DIR", section: "Output", complete: "file", help: "also write ssl.log, x509.log and conn.log in DIR, as a Zeek logs directory holds them (linked by uid and certificate fingerprint)"},
 	{name: "w", arg: "FILE", section: "Output", complete: "file", help: "write the packets of the connections that pass -Y to FILE: pcapng, or pcap when FILE ends in .pcap; with -i, each connection's packets as it closes"},
 	{name: "w-max-conn", arg: "B", section: "Output", liveOnly: true, help: "with -i: bytes of packets -w holds per open connection until it closes (default 1048576); past it a connection keeps its first packets"},
 	{name: "w-max-memory", arg: "B", section: "Output", liveOnly: true, help: "with -i: bytes of packets -w holds in all (default 67108864); what the bounds leave out is counted on stderr"},
@@ -215,6 +217,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.displayExpr, "Y", "", "")
 	fs.StringVar(&o.format, "F", "table", "")
 	fs.StringVar(&o.outFile, "o", "", "")
+	fs.StringVar(&o.zeekDir, "zeek-dir", "", "")
 	fs.StringVar(&o.writeFile, "w", "", "")
 	fs.IntVar(&o.wMaxConn, "w-max-conn", defaultWMaxConn, "")
 	fs.IntVar(&o.wMaxMemory, "w-max-memory", defaultWMaxMemory, "")

@@ -195,6 +195,9 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	if w, err = withZeekDir(o, w); err != nil {
+		return err
+	}
 	// emit runs on one goroutine at a time, the pipeline's merger.
 	// writeErr is read here only once Run has returned; failed and
 	// written may be read any time.

@@ -51,6 +51,15 @@ func TestConformance(t *testing.T) {
 		tt := sc.Totals[c.Name]
 		t.Logf("%-22s %5d / %5d  (%d conflicting)", c.Name, tt.Agree, tt.Total, tt.Conflicts)
 	}
+	// Every record must match the published schema.
+	bad, checked, err := SchemaViolations(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Errorf("schema: %s", b)
+	}
+	t.Logf("%d records checked against docs/schema/tlsdissect.flow-1.schema.json", checked)
 	for _, b := range sc.BelowThresholds(thresholds) {
 		t.Errorf("below threshold: %s", b)
 	}

@@ -64,8 +64,12 @@ type Run struct {
 	// the capture has no Zeek ssl.log baseline. ZeekStatus as Status.
 	Zeek       []map[string]string
 	ZeekStatus string
-	Elapsed    time.Duration
-	DecodeErr  string // a JSON line that did not decode
+	// ZeekX509 are the rows of our x509.log (-zeek-dir), when the capture
+	// has a Zeek x509.log baseline; ZeekX509Status as Status.
+	ZeekX509       []map[string]string
+	ZeekX509Status string
+	Elapsed        time.Duration
+	DecodeErr      string // a JSON line that did not decode
 	// Keyed are the records of a second run with the capture's key log
 	// (NAME.keylog.txt), when it has one and tshark's decrypted reference
 	// (NAME.tshark-decrypted-conn.json) to compare them with.
@@ -180,6 +184,9 @@ func (rn Runner) runCapture(ctx context.Context, capturesDir string, e ManifestE
 		if zstatus != "ok" && r.Stderr == "" {
 			r.Stderr = scrubPath(zerr, capturesDir)
 		}
+	}
+	if len(zeekX509Files(capturesDir, e.Path)) > 0 {
+		r.ZeekX509, r.ZeekX509Status = rn.runZeekLogs(ctx, file)
 	}
 	if keylog := file + ".keylog.txt"; fileExists(keylog) && fileExists(file+".tshark-decrypted-conn.json") {
 		kout, kstatus, _ := rn.execOne(ctx, file, "json", "-keylog", keylog)

@@ -131,6 +131,8 @@ var Categories = []Category{
 	{"zeek.ssl_history", "ssl.log ssl_history"},
 	{"zeek.cert_chain_fps", "ssl.log cert_chain_fps (SHA-256 of the server chain)"},
 	{"zeek.x509", "x509.log certificates (matched by SHA-256): serial, subject, issuer, validity, DNS alt names, key type and size"},
+	{"zeek.x509_log", "our x509.log (-zeek-dir) rows matched by fingerprint whose every compared column agrees with Zeek's x509.log"},
+	{"zeek.x509_log.columns", "our x509.log columns equal to Zeek's: serial, subject, issuer, validity, key_alg, sig_alg, key_type, key_length, curve, SANs, host_cert, client_cert"},
 	{"zeek.dtls.connections", "ssl.log rows of DTLS associations that our -F zeek output has"},
 	{"zeek.dtls.version", "DTLS ssl.log version"},
 	{"zeek.dtls.cipher", "DTLS ssl.log cipher"},

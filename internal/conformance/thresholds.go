@@ -28,6 +28,8 @@ var thresholds = map[string]int{
 	"zeek.ssl_history":         52,  // of 53
 	"zeek.cert_chain_fps":      39,  // of 39
 	"zeek.x509":                30,  // of 32
+	"zeek.x509_log":            30,  // of 32 (our -zeek-dir x509.log; the 2 are RDP certificates, not TLS)
+	"zeek.x509_log.columns":    480, // of 480
 	"zeek.dtls.connections":    3,   // of 3
 	"zeek.dtls.version":        3,   // of 3
 	"zeek.dtls.cipher":         3,   // of 3

@@ -8,6 +8,7 @@ import (
 // evalZeek compares our -F zeek rows with the capture's ssl.log baselines,
 // matched by id.orig_h/p, id.resp_h/p (Zeek's uids are not ours).
 func (e *capEval) evalZeek() {
+	e.evalX509Log()
 	files := zeekBaselines(e.capturesDir, e.path)
 	if len(files) == 0 {
 		return
