@@ -59,10 +59,10 @@ const (
 // handlers are called from it. A Handler must not call back into the
 // Assembler.
 type Assembler struct {
-	cfg      Config
-	factory  Factory
-	conns    map[connKey]*conn
-	lru      connList // open connections, least recently active first
+	cfg     Config
+	factory Factory
+	conns   map[connKey]*conn
+	lru     connList // open connections, least recently active first
 	// halfOpen holds, instead of lru, the connections only a client's SYN
 	// (and its retries) opened: unanswered, they time out after
 	// Config.HalfOpenTimeout and are evicted first, so that a SYN flood
