@@ -284,7 +284,8 @@ func certOf(s *certs.Summary) Certificate {
 	return Certificate{
 		Subject: s.Subject, Issuer: s.Issuer, Serial: s.Serial,
 		NotBefore: Time{s.NotBefore}, NotAfter: Time{s.NotAfter},
-		SAN: san, SHA256: s.SHA256, SHA1: s.SHA1, Key: s.Key, SignatureAlgorithm: s.SignatureAlgorithm,
+		SAN: san, SHA256: s.SHA256, SHA1: s.SHA1, MD5: s.MD5, Key: s.Key, KeyExponent: s.KeyExponent,
+		Version: s.Version, CA: s.IsCA, SignatureAlgorithm: s.SignatureAlgorithm,
 		SelfSigned: s.SelfSigned, ParseError: s.ParseError,
 	}
 }

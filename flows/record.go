@@ -108,9 +108,13 @@ type Certificate struct {
 	NotBefore          Time     `json:"not_before"`
 	NotAfter           Time     `json:"not_after"`
 	SAN                []string `json:"san"`
-	SHA256             string   `json:"sha256"` // of the DER, hex lower case
-	SHA1               string   `json:"sha1"`   // of the DER, hex lower case (Suricata, nDPI and Zeek pivot on it)
-	Key                string   `json:"key"`    // e.g. "RSA 2048", "ECDSA P-256", "Ed25519"
+	SHA256             string   `json:"sha256"`       // of the DER, hex lower case
+	SHA1               string   `json:"sha1"`         // of the DER, hex lower case (Suricata, nDPI and Zeek pivot on it)
+	MD5                string   `json:"md5"`          // of the DER, hex lower case (ECS tls.*.hash.md5)
+	Key                string   `json:"key"`          // e.g. "RSA 2048", "ECDSA P-256", "Ed25519"
+	KeyExponent        int      `json:"key_exponent"` // the RSA public exponent; 0 for other keys
+	Version            int      `json:"version"`      // X.509 version, 1 to 3; 0 when unread
+	CA                 bool     `json:"ca"`           // basic constraints say it is a CA
 	SignatureAlgorithm string   `json:"signature_algorithm"`
 	SelfSigned         bool     `json:"self_signed"`
 	// ParseError is set when crypto/x509 could not parse it; the fields

@@ -88,6 +88,7 @@ type ecsTLS struct {
 }
 
 type ecsHash struct {
+	MD5    string `json:"md5,omitempty"`
 	SHA1   string `json:"sha1,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 }
@@ -125,6 +126,8 @@ type ecsX509 struct {
 	PublicKeyAlgorithm string   `json:"public_key_algorithm,omitempty"`
 	PublicKeySize      int      `json:"public_key_size,omitempty"`
 	PublicKeyCurve     string   `json:"public_key_curve,omitempty"` // "nistp256", as ECS's example
+	PublicKeyExponent  int      `json:"public_key_exponent,omitempty"`
+	VersionNumber      string   `json:"version_number,omitempty"` // ECS keyword: "3"
 }
 
 type ecsDN struct {
@@ -260,7 +263,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 	if len(n.Certificates) > 0 {
 		c := &n.Certificates[0]
 		s := &d.TLS.Server
-		s.Hash = &ecsHash{SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
+		s.Hash = &ecsHash{MD5: strings.ToUpper(c.MD5), SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
 		s.Subject, s.Issuer = c.Subject, c.Issuer
 		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
 		s.X509 = toX509(c)
@@ -268,7 +271,7 @@ func ToECS(r *flows.Record) *ECSDoc {
 	if len(n.ClientCertificates) > 0 {
 		c := &n.ClientCertificates[0]
 		s := &d.TLS.Client
-		s.Hash = &ecsHash{SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
+		s.Hash = &ecsHash{MD5: strings.ToUpper(c.MD5), SHA1: strings.ToUpper(c.SHA1), SHA256: strings.ToUpper(c.SHA256)}
 		s.Subject, s.Issuer = c.Subject, c.Issuer
 		s.NotBefore, s.NotAfter = ecsTime(c.NotBefore), ecsTime(c.NotAfter)
 		s.X509 = toX509(c)
@@ -381,6 +384,10 @@ func toX509(c *flows.Certificate) *ecsX509 {
 	}
 	x.PublicKeyAlgorithm, x.PublicKeySize = keyOf(c.Key)
 	x.PublicKeyCurve = ecsCurve(c.Key)
+	x.PublicKeyExponent = c.KeyExponent
+	if c.Version > 0 {
+		x.VersionNumber = strconv.Itoa(c.Version)
+	}
 	return x
 }
 

@@ -441,14 +441,17 @@ func certTime(r *flows.Record, host bool) time.Time {
 }
 
 // writeX509Row fills an x509.log row from what the record keeps of a
-// certificate; what it does not keep (version, exponent, basic
-// constraints) is unset.
+// certificate; what it does not keep (the path length constraint) is
+// unset.
 //
 // host_cert marks the server's end-entity certificate (the first of its
 // chain), client_cert a certificate the client sent; an intermediate of
 // the server chain has neither.
 func writeX509Row(l *zeekLog, c *flows.Certificate, fp string, hostCert, clientCert bool) {
 	l.set(1, zStr(fp))
+	if c.Version > 0 {
+		l.set(2, zCount(uint64(c.Version)))
+	}
 	l.set(3, zStr(strings.ToUpper(c.Serial)))
 	l.set(4, zStr(c.Subject))
 	l.set(5, zStr(c.Issuer))
@@ -461,12 +464,18 @@ func writeX509Row(l *zeekLog, c *flows.Certificate, fp string, hostCert, clientC
 	if bits > 0 {
 		l.set(11, zCount(uint64(bits)))
 	}
+	if c.KeyExponent > 0 {
+		l.set(12, zStr(strconv.Itoa(c.KeyExponent)))
+	}
 	l.set(13, zStr(curve))
 	dns, uri, email, ip := splitSAN(c.SAN)
 	l.set(14, zVec(dns, len(dns) > 0))
 	l.set(15, zVec(uri, len(uri) > 0))
 	l.set(16, zVec(email, len(email) > 0))
 	l.set(17, zVec(ip, len(ip) > 0))
+	if c.Version > 0 {
+		l.set(18, zBool(c.CA)) // read from the extension only when it was parsed
+	}
 	l.set(20, zBool(hostCert))
 	l.set(21, zBool(clientCert))
 }

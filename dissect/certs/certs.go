@@ -65,9 +65,11 @@ type Summary struct {
 	URIs               []string
 	SHA256             string // of the DER, lower-case hex
 	SHA1               string // of the DER, lower-case hex (Zeek/Suricata fingerprints)
+	MD5                string // of the DER, lower-case hex (ECS tls.*.hash.md5)
 	Key                string // "RSA 2048", "ECDSA P-256", "Ed25519", ...
 	KeyAlgorithm       string // "rsaEncryption", "id-ecPublicKey", "ED25519", ... (OpenSSL names, as Zeek's key_alg)
 	KeyBits            int
+	KeyExponent        int    // the RSA public exponent; 0 for other keys
 	SignatureAlgorithm string // e.g. "SHA256-RSA" (crypto/x509 names); a dotted OID when unknown
 	SelfSigned         bool   // issuer equals subject and the signature verifies with its own key
 	IsCA               bool
@@ -223,6 +225,8 @@ func summarize(der []byte, sum [32]byte) *Summary {
 	s.SHA256 = hex.EncodeToString(sum[:])
 	s1 := sha1.Sum(der)
 	s.SHA1 = hex.EncodeToString(s1[:])
+	m5 := md5.Sum(der)
+	s.MD5 = hex.EncodeToString(m5[:])
 
 	// The lenient walk comes first: it gives the names in certificate order
 	// and the serial as encoded, which crypto/x509 does not keep.
@@ -266,6 +270,7 @@ func summarize(der []byte, sum [32]byte) *Summary {
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		s.KeyBits = k.N.BitLen()
+		s.KeyExponent = k.E
 		s.Key = "RSA " + strconv.Itoa(s.KeyBits)
 	case *ecdsa.PublicKey:
 		s.KeyBits = k.Curve.Params().BitSize

@@ -34,6 +34,7 @@ var knownDisagreements = []knownDisagreement{
 	{"zeek/tls/hrr.pcap", "", "tshark.*", ReasonReferenceWrong, "tshark lost the ServerHello after the HelloRetryRequest (lost_segment, out_of_order)"},
 	{"zeek/tls/ssl.v3.pcap", ":58870 ", "tshark.messages", ReasonReferenceWrong, "the server's encrypted alert is in frame 251, which tshark treats as a retransmission and does not dissect"},
 	{"ndpi/ja3_lots_of_cipher_suites_2_anon.pcap", "", "tshark.messages", ReasonReferenceWrong, "GTP-U tunnel: the reference's direction test fails on the tunnel's address lists and puts every record on one side"},
+	{"zeek/rdp/rdp-x509.pcap", "", "zeek.x509_log", ReasonReferenceWrong, "certificates of RDP Standard Security, not TLS (no TLS in the capture): nothing of ours to compare"},
 	{"zeek/rdp/rdp-x509.pcap", "", "zeek.x509", ReasonReferenceWrong, "certificates of RDP Standard Security, not TLS (no TLS in the capture): nothing of ours to compare"},
 	{"ndpi/443-opvn.pcap", "", "tshark.*", ReasonReferenceWrong, "TLS in OpenVPN: tshark shows \"Ignored Unknown Record\" for the records split across OpenVPN packets"},
 	{"suricata-verify/tls/tls-bypass-missing-event/tor_bl.pcap", "", "tshark.messages", ReasonReferenceWrong, "tshark takes an encrypted TLS 1.3 record for SSLv2 (SSLv2:encrypted after the CCS)"},
