@@ -1,10 +1,11 @@
 package flows
 
 import (
-	"container/heap"
 	"crypto/sha256"
 	"crypto/x509"
 	"net/netip"
+	"slices"
+	"sort"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/dissect/certs"
@@ -122,8 +123,7 @@ type Tracker struct {
 	ja4  *fingerprint.Memo // the JA4 and JA4S hashes, by their lists
 
 	// Connections not yet finished, by ConnInfo.ID.
-	open   idHeap
-	closed map[uint64]bool // IDs in open that have finished (lazy removal)
+	open openSet // IDs of the connections not yet finished
 
 	// Connections closed, waiting for BuildClosed.
 	pending []closing
@@ -177,7 +177,6 @@ func NewTracker(cfg Config, emit func(*Record)) *Tracker {
 		leaves: newBoundedMap[*leafFacts](4096),
 		sums:   newBoundedMap[[32]byte](4096),
 		ja4:    fingerprint.NewMemo(4096),
-		closed: map[uint64]bool{},
 		uids:   newBoundedMap[uint32](cfg.MaxLineage),
 	}
 }
@@ -222,7 +221,7 @@ func (t *Tracker) uid(info reassembly.ConnInfo) string {
 // New makes the handler of one connection.
 func (t *Tracker) New(info reassembly.ConnInfo) reassembly.Handler {
 	t.stats.Connections++
-	heap.Push(&t.open, info.ID)
+	t.open.add(info.ID)
 	return newConn(t, info)
 }
 
@@ -251,7 +250,7 @@ func (t *Tracker) NewDatagram(info *reassembly.ConnInfo, first []byte) reassembl
 	}
 	t.stats.Connections++
 	t.stats.Datagram++
-	heap.Push(&t.open, info.ID)
+	t.open.add(info.ID)
 	return newDatagramConn(t, *info, tr)
 }
 
@@ -291,21 +290,7 @@ func (t *Tracker) FirstPending() (pos uint64, ok bool) {
 // Record has not been emitted yet (open, or closed and not yet built); ok
 // is false when there is none. A sharded pipeline releases Records of
 // smaller IDs in order once every shard's Oldest has passed them.
-func (t *Tracker) Oldest() (id uint64, ok bool) {
-	t.dropFinished()
-	if len(t.open) == 0 {
-		return 0, false
-	}
-	return t.open[0], true
-}
-
-// dropFinished removes finished IDs from the front of the open set.
-func (t *Tracker) dropFinished() {
-	for len(t.open) > 0 && t.closed[t.open[0]] {
-		delete(t.closed, t.open[0])
-		heap.Pop(&t.open)
-	}
-}
+func (t *Tracker) Oldest() (id uint64, ok bool) { return t.open.min() }
 
 // Stats returns a copy of the counters.
 func (t *Tracker) Stats() Stats {
@@ -328,8 +313,7 @@ func (t *Tracker) Flush() { t.BuildClosed(len(t.pending)) }
 // finish takes a connection's outcome: rec is nil for a connection that is
 // not reported.
 func (t *Tracker) finish(id uint64, rec *Record) {
-	t.closed[id] = true
-	t.dropFinished()
+	t.open.remove(id)
 	if rec == nil {
 		return
 	}
@@ -402,15 +386,72 @@ func makeUID(info reassembly.ConnInfo, n uint32) string {
 	return string(out[:k])
 }
 
-type idHeap []uint64
-
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// openSet holds the IDs of unfinished connections. IDs come in increasing
+// order (the place of each connection's first packet), so the set is a
+// sorted slice: a finished ID is marked dead, the front skips dead ones,
+// and the slice is compacted once half of it is dead. Its size follows the
+// open connections, however long the oldest of them lives.
+type openSet struct {
+	ids  []uint64
+	head int // ids[:head] are all dead
+	dead int // dead entries in ids[head:]
 }
+
+const deadID = ^uint64(0)
+
+func (s *openSet) add(id uint64) {
+	if n := len(s.ids); n == 0 || s.ids[n-1] < id {
+		s.ids = append(s.ids, id)
+		return
+	}
+	// Out of order (not from a pipeline): keep the slice sorted.
+	i := s.head + sort.Search(len(s.ids)-s.head, func(k int) bool { x := s.ids[s.head+k]; return x != deadID && x >= id })
+	s.ids = slices.Insert(s.ids, i, id)
+}
+
+func (s *openSet) remove(id uint64) {
+	live := s.ids[s.head:]
+	// Binary search over a slice with dead marks: the marks keep their
+	// place's order if each is read as the live value left of it.
+	i := sort.Search(len(live), func(k int) bool {
+		for k >= 0 && live[k] == deadID {
+			k--
+		}
+		return k >= 0 && live[k] >= id
+	})
+	for i < len(live) && live[i] == deadID {
+		i++
+	}
+	if i == len(live) || live[i] != id {
+		return
+	}
+	live[i] = deadID
+	s.dead++
+	for s.head < len(s.ids) && s.ids[s.head] == deadID {
+		s.head++
+		s.dead--
+	}
+	if s.dead > 64 && s.dead > (len(s.ids)-s.head)/2 || s.head > 64 && s.head > len(s.ids)/2 {
+		s.compact()
+	}
+}
+
+func (s *openSet) compact() {
+	n := 0
+	for _, id := range s.ids[s.head:] {
+		if id != deadID {
+			s.ids[n] = id
+			n++
+		}
+	}
+	s.ids, s.head, s.dead = s.ids[:n], 0, 0
+}
+
+func (s *openSet) min() (uint64, bool) {
+	if s.head == len(s.ids) {
+		return 0, false
+	}
+	return s.ids[s.head], true
+}
+
+func (s *openSet) len() int { return len(s.ids) - s.head - s.dead }
