@@ -68,6 +68,9 @@ type Assembler struct {
 	// Config.HalfOpenTimeout and are evicted first, so that a SYN flood
 	// costs a short while of little state.
 	halfOpen connList
+	// forcing is set while a budget forces holes closed: their bytes are
+	// counted in Stats.BudgetGapBytes too.
+	forcing  bool
 	tombs    connList // closed by FIN/RST, in TimeWait, oldest first
 	waiting  connList // open connections holding data or a FIN beyond a hole
 	free     *conn
@@ -315,7 +318,9 @@ func (a *Assembler) create(seg *packet.Segment) *conn {
 			v = a.lru.head
 		}
 		a.stats.Evicted++
+		a.forcing = true
 		a.finish(v, CloseEvicted, a.clock)
+		a.forcing = false
 		a.forget(v)
 	}
 	c := a.alloc()
@@ -723,6 +728,8 @@ func (a *Assembler) fits(c *conn, cost int) bool {
 // connection's budget); if that is not enough, d's own hole up to `at` is
 // declared a gap, so that the new data no longer needs buffering.
 func (a *Assembler) makeRoom(c *conn, d packet.Dir, at seqnum.Value, cost, pieces int, ts time.Time) {
+	a.forcing = true // the gaps made here are the budgets', not the capture's
+	defer func() { a.forcing = false }()
 	h := &c.d[d]
 	if cost > a.cfg.MaxBufferedPerConn || cost > a.cfg.MaxBufferedTotal || h.q.len()+pieces > maxChunksPerDir {
 		// No flushing elsewhere would make room for this.
@@ -999,6 +1006,9 @@ func (a *Assembler) gap(c *conn, d packet.Dir, ts time.Time, n int) {
 	}
 	c.d[d].missing += uint64(n)
 	a.stats.GapBytes += uint64(n)
+	if a.forcing {
+		a.stats.BudgetGapBytes += uint64(n)
+	}
 	c.h.Gap(d, ts, n)
 }
 

@@ -183,3 +183,24 @@ func TestHalfOpenTimeout(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// A hole closed to make room is counted as the budget's, a hole that
+// timed out as the capture's.
+func TestBudgetGapsApart(t *testing.T) {
+	big := string(make([]byte, 1000))
+	steps := script(handshake, []step{
+		// 10 bytes never come; 1000 held behind them; the next 1000
+		// overrun the 1500-byte budget: the hole is closed.
+		{from: packet.FromClient, flags: fPA, seq: 1011, ack: 5001, data: big, at: time.Millisecond},
+		{from: packet.FromClient, flags: fPA, seq: 2011, ack: 5001, data: big, at: 2 * time.Millisecond},
+		// The server's side: 5 bytes missing, found out by the gap timeout.
+		{from: packet.FromServer, flags: fPA, seq: 5006, ack: 1001, data: "later", at: 3 * time.Millisecond},
+		{tick: true, at: 5 * time.Second},
+	})
+	a, _ := run(t, Config{MaxBufferedPerConn: 1500, GapTimeout: time.Second}, steps)
+	a.CloseAll(t0.Add(time.Minute))
+	s := a.Stats()
+	if s.GapBytes != 15 || s.BudgetGapBytes != 10 {
+		t.Errorf("gap bytes %d, of them the budget's %d; want 15 and 10", s.GapBytes, s.BudgetGapBytes)
+	}
+}

@@ -217,6 +217,9 @@ type Stats struct {
 	Retransmissions uint64 // segments carrying bytes already received
 	OutOfOrder      uint64 // segments buffered ahead of a hole
 	GapBytes        uint64 // bytes declared missing
+	// BudgetGapBytes are the GapBytes a budget forced (a hole closed to
+	// make room, an eviction), as opposed to bytes the capture lost.
+	BudgetGapBytes  uint64
 	OverlapConflict uint64 // segments whose overlap differed from the first copy
 	Evicted         uint64
 	DroppedBytes    uint64 // bytes thrown away to keep within budgets
@@ -236,6 +239,7 @@ func (s *Stats) Add(o Stats) {
 	s.Retransmissions += o.Retransmissions
 	s.OutOfOrder += o.OutOfOrder
 	s.GapBytes += o.GapBytes
+	s.BudgetGapBytes += o.BudgetGapBytes
 	s.OverlapConflict += o.OverlapConflict
 	s.Evicted += o.Evicted
 	s.DroppedBytes += o.DroppedBytes

@@ -275,7 +275,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	// a signal is how a capture ends.
 	interrupted := ctx.Err() != nil && o.live == ""
 	if !o.quiet {
-		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Flows, outcome{
+		printSummary(stderr, src.Stats(), sum.Reassembly, sum.Datagrams, sum.Flows, outcome{
 			written: written.Load(), filteredOut: sel.dropped, filtering: o.display != nil,
 			writeFailed: writeErr != nil,
 		}, time.Since(started))

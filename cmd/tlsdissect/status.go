@@ -35,7 +35,7 @@ func (o outcome) String() string {
 }
 
 // printSummary writes the one line that closes every run.
-func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.Stats, out outcome, elapsed time.Duration) {
+func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, ds reassembly.DatagramStats, fs flows.Stats, out outcome, elapsed time.Duration) {
 	var anomalies uint64
 	for _, n := range fs.Anomalies {
 		anomalies += n
@@ -56,11 +56,22 @@ func printSummary(w io.Writer, cs capture.Stats, as reassembly.Stats, fs flows.S
 	if cs.Truncated > 0 {
 		skipped = append(skipped, fmt.Sprintf("%d snaplen-truncated segments", cs.Truncated))
 	}
-	if as.GapBytes > 0 {
-		skipped = append(skipped, fmt.Sprintf("%d bytes missing", as.GapBytes))
+	if cs.FragmentsDropped > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d IP fragments dropped (their datagram never completed, or over the fragment budget)", cs.FragmentsDropped))
 	}
-	if as.DroppedBytes > 0 || as.Evicted > 0 {
-		skipped = append(skipped, fmt.Sprintf("%d bytes and %d connections dropped by budgets", as.DroppedBytes, as.Evicted))
+	// Each kind of loss apart: what the capture lacked, what a budget
+	// gave up, and connections ended early (whose records are written).
+	if lost := as.GapBytes - as.BudgetGapBytes; lost > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d bytes missing from the capture", lost))
+	}
+	if as.BudgetGapBytes > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d bytes given up to the buffer budgets (-max-buffer, -max-memory)", as.BudgetGapBytes))
+	}
+	if as.DroppedBytes > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d bytes ignored (outside the window, after a FIN, or in a reset)", as.DroppedBytes))
+	}
+	if n := as.Evicted + ds.Evicted; n > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d connections ended early by the connection budget (-max-conns; their records are written)", n))
 	}
 	if cs.PcapReceived > 0 || cs.PcapDropped > 0 {
 		skipped = append(skipped, fmt.Sprintf("libpcap: %d received, %d dropped, %d dropped by interface", cs.PcapReceived, cs.PcapDropped, cs.PcapIfDropped))
