@@ -10,7 +10,7 @@ _arguments -s \
 	'-c[stop after COUNT TCP packets]:count: ' \
 	'-p[do not put the interface into promiscuous mode]' \
 	'-B[live capture buffer size in KiB]:kib: ' \
-	'-Z[after opening the interface, drop privileges to USER]:user: ' \
+	'-Z[after opening the interface and the -o file, drop privileges to USER]:user: ' \
 	'-n[accepted for tcpdumps sake  addresses are never resolved]' \
 	'-Y[display filter over the records fields, before every format, e.g. status == "failed" and sni endsWith ".example.com"]:expr: ' \
 	'-F[table]:format:(table ladder json ecs zeek zeek-json summary html)' \

@@ -93,7 +93,7 @@ var flagDocs = []flagDoc{
 	{name: "c", arg: "COUNT", section: "Input", help: "stop after COUNT TCP packets"},
 	{name: "p", section: "Input", liveOnly: true, help: "do not put the interface into promiscuous mode"},
 	{name: "B", arg: "KIB", section: "Input", liveOnly: true, help: "live capture buffer size in KiB (default 4096)"},
-	{name: "Z", arg: "USER", section: "Input", liveOnly: true, help: "after opening the interface, drop privileges to USER"},
+	{name: "Z", arg: "USER", section: "Input", liveOnly: true, help: "after opening the interface and the -o file, drop privileges to USER (a SIGHUP then reopens -o as USER; when it cannot, records go on to the open file)"},
 	{name: "n", section: "Input", help: "accepted for tcpdump's sake: addresses are never resolved"},
 	{name: "Y", arg: "EXPR", section: "Filters", help: `display filter over the record's fields, before every format, e.g. 'status == "failed" and sni endsWith ".example.com"'`},
 	{name: "F", arg: "FORMAT", section: "Output", complete: strings.Join(output.Formats(), " "), help: "table (default), ladder, json, ecs, zeek (Zeek's TSV ssl.log), zeek-json, summary, html"},

@@ -166,16 +166,18 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		// As tcpdump does: tells a person (and the live test) capture began.
 		fmt.Fprintf(stderr, "%s: listening on %s, link-type %s, snapshot length %d bytes\n", progName, o.live, src.LinkType(), o.snaplen)
 	}
+	// 2. Records out. -o is opened before -Z drops privileges, so that it
+	// may sit in a directory only root can write; a SIGHUP then reopens
+	// it as USER, and when USER cannot, records go on to the open file.
+	sink, err := openOutput(o, stdout, hup)
+	if err != nil {
+		return err
+	}
+	sink.warn = func(msg string) { fmt.Fprintf(stderr, "%s: warning: %s\n", progName, msg) }
 	if o.runAs != "" {
 		if err := dropPrivileges(o.runAs); err != nil {
 			return err
 		}
-	}
-
-	// 2. Records out.
-	sink, err := openOutput(o, stdout, hup)
-	if err != nil {
-		return err
 	}
 	var lw *liveWriter
 	var runSrc pipeline.Source = src

@@ -21,6 +21,8 @@ type outSink struct {
 	// at a record boundary, so a reader tailing -o never sees half a line
 	// and a busy run does not pay a write per record.
 	live bool
+	// warn says, on stderr, what a SIGHUP could not do.
+	warn func(string)
 }
 
 // batch is how much a file run buffers before it writes, at a record
@@ -60,7 +62,11 @@ func (s *outSink) Flush() error {
 	return nil
 }
 
-// reopenIfAsked reopens the -o file when a SIGHUP has arrived.
+// reopenIfAsked reopens the -o file when a SIGHUP has arrived. The new
+// file is opened before the old one is closed: when it cannot be (the
+// directory rotated away, no permission), the records keep going to the
+// old file and the run goes on, saying so, rather than ending and losing
+// the connections still open.
 func (s *outSink) reopenIfAsked() error {
 	if s.path == "" || s.hup == nil {
 		return nil
@@ -70,10 +76,20 @@ func (s *outSink) reopenIfAsked() error {
 	default:
 		return nil
 	}
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		if s.warn != nil {
+			s.warn(fmt.Sprintf("SIGHUP: cannot reopen -o %s (%v); still writing to the file already open", s.path, err))
+		}
+		return nil
+	}
 	if err := s.Close(); err != nil {
+		f.Close()
 		return err
 	}
-	return s.open(os.O_APPEND)
+	s.f, s.name = f, s.path
+	s.bw = bufio.NewWriterSize(f, 4*batch)
+	return nil
 }
 
 func (s *outSink) Close() error {
