@@ -35,7 +35,7 @@ func TestLiveSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary(t), "-i", "lo", "-q", "-F", "json", "-o", out.Name(), "-idle", "10s", "tcp port "+strconv.Itoa(port))
+	cmd := exec.Command(binary(t), "-i", "lo", "-q", "-F", "json", "-o", out.Name(), "-idle", "1h", "tcp port "+strconv.Itoa(port))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,6 +45,14 @@ func TestLiveSoak(t *testing.T) {
 
 	go serveEcho(ln, &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}, 64)
 	cache := tls.NewLRUClientSessionCache(64)
+	// One connection stays open and quiet for the whole run (-idle 1h), as
+	// a websocket would: the connections that come and go after it must
+	// not pile up behind it.
+	held, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true, ServerName: "held.soak.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
 	const rate = 50 // connections per second, bounded by the test's duration
 	tick := time.NewTicker(time.Second / rate)
 	defer tick.Stop()
@@ -66,6 +74,7 @@ func TestLiveSoak(t *testing.T) {
 			nextSample = time.Now().Add(5 * time.Second)
 		}
 	}
+	held.Close()
 	time.Sleep(time.Second)
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
