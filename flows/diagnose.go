@@ -339,7 +339,11 @@ func (t *Tracker) leafFacts(der []byte, sha string) *leafFacts {
 		return lf
 	}
 	lf := leafOf(der, sha)
-	t.leaves.put(sha, lf)
+	if len(der) <= maxSummedDER {
+		// Larger ones are parsed each time: 4096 parsed certificates of a
+		// few KiB each is the cache's bound in bytes.
+		t.leaves.put(sha, lf)
+	}
 	return lf
 }
 

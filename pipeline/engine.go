@@ -36,6 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tlsdissect/tlsdissect/dissect/certs"
 	"github.com/tlsdissect/tlsdissect/flows"
 	"github.com/tlsdissect/tlsdissect/packet"
 	"github.com/tlsdissect/tlsdissect/reassembly"
@@ -177,6 +178,12 @@ func newEngine(cfg engineConfig, emit func(*flows.Record)) *engine {
 	rcfg.MaxBufferedTotal = max(rcfg.MaxBufferedTotal/n, 1)
 	if fcfg.Lineage == nil {
 		fcfg.Lineage = flows.NewLineage(fcfg.MaxLineage)
+	}
+	if fcfg.Certs == nil {
+		// One certificate cache for all workers, bounded in bytes: a
+		// busy server's chain is parsed once, and more workers do not
+		// multiply what it holds.
+		fcfg.Certs = certs.NewCache(4096)
 	}
 	s := &engine{
 		ordered: cfg.ordered,

@@ -35,6 +35,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -161,26 +162,43 @@ func matchPattern(pattern, host string) bool {
 }
 
 // Cache holds summaries by SHA-256 so that a certificate seen a thousand
-// times is parsed once. Entries are evicted first in, first out once max
-// are held; memory is therefore bounded by max times the largest DER the
-// caller hands in (the dissector caps handshake messages). Not safe for
-// concurrent use: give each goroutine its own, or guard it.
+// times is parsed once. It is bounded twice, by entries and by bytes (a
+// summary holds its DER and the strings made from it: a capture of large
+// distinct chains must not fill memory however few they are), evicting
+// first in, first out. It is safe for concurrent use: the workers of a
+// run share one.
 type Cache struct {
-	max    int
-	byHash map[[32]byte]*Summary
-	ring   [][32]byte // insertion order, used as a circular buffer once full
-	next   int        // the oldest entry once the ring is full
-	hits   uint64
-	parses uint64
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	byHash   map[[32]byte]*Summary
+	order    [][32]byte // insertion order; order[head:] are held
+	head     int
+	hits     uint64
+	parses   uint64
 }
 
-// NewCache returns a cache of at most max summaries (at least 1).
-func NewCache(max int) *Cache {
+// DefaultCacheBytes bounds a Cache's bytes unless NewCacheBytes says
+// otherwise.
+const DefaultCacheBytes = 32 << 20
+
+// NewCache returns a cache of at most max summaries (at least 1) and
+// DefaultCacheBytes.
+func NewCache(max int) *Cache { return NewCacheBytes(max, DefaultCacheBytes) }
+
+// NewCacheBytes returns a cache of at most max summaries and about
+// maxBytes bytes of them.
+func NewCacheBytes(max, maxBytes int) *Cache {
 	if max < 1 {
 		max = 1
 	}
-	return &Cache{max: max, byHash: make(map[[32]byte]*Summary, min(max, 1024))}
+	return &Cache{max: max, maxBytes: maxBytes, byHash: make(map[[32]byte]*Summary, min(max, 1024))}
 }
+
+// size estimates what a summary holds: its DER, and strings of about the
+// same size again, and its fixed part.
+func size(s *Summary) int { return 2*len(s.DER) + 512 }
 
 // Summarize returns the summary of der, from the cache when it is there.
 // der is only read during the call. The Summary returned is shared by every
@@ -193,29 +211,66 @@ func (c *Cache) Summarize(der []byte) *Summary {
 // hand already: a certificate is hashed once per connection, not once per
 // use.
 func (c *Cache) SummarizeSum(der []byte, key [32]byte) *Summary {
+	c.mu.Lock()
 	if s, ok := c.byHash[key]; ok {
 		c.hits++
+		c.mu.Unlock()
 		return s
 	}
 	c.parses++
+	c.mu.Unlock()
+	// Parsed outside the lock: two workers may parse the same new
+	// certificate once each, and the second keeps the first's.
 	s := summarize(der, key)
-	if len(c.ring) < c.max {
-		c.ring = append(c.ring, key)
-	} else {
-		delete(c.byHash, c.ring[c.next])
-		c.ring[c.next] = key
-		c.next = (c.next + 1) % c.max
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.byHash[key]; ok {
+		return old
 	}
+	n := size(s)
+	if n > c.maxBytes {
+		return s // larger than the whole cache: not kept
+	}
+	for len(c.byHash) >= c.max || c.bytes+n > c.maxBytes {
+		k := c.order[c.head]
+		c.order[c.head] = [32]byte{}
+		c.head++
+		if old, ok := c.byHash[k]; ok {
+			c.bytes -= size(old)
+			delete(c.byHash, k)
+		}
+	}
+	if c.head > 64 && c.head > len(c.order)/2 {
+		m := copy(c.order, c.order[c.head:])
+		c.order, c.head = c.order[:m], 0
+	}
+	c.order = append(c.order, key)
 	c.byHash[key] = s
+	c.bytes += n
 	return s
 }
 
 // Len returns how many summaries the cache holds.
-func (c *Cache) Len() int { return len(c.byHash) }
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byHash)
+}
+
+// Bytes returns about how many bytes the cache holds.
+func (c *Cache) Bytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
 
 // Stats returns how many calls were answered from the cache and how many
 // certificates were parsed.
-func (c *Cache) Stats() (hits, parses uint64) { return c.hits, c.parses }
+func (c *Cache) Stats() (hits, parses uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.parses
+}
 
 // Summarize summarises der without a cache.
 func Summarize(der []byte) *Summary { return summarize(der, sha256.Sum256(der)) }

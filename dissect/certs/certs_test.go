@@ -577,3 +577,31 @@ func TestOIDString(t *testing.T) {
 		t.Error("overlong arc not refused")
 	}
 }
+
+// The cache is bounded in bytes as well as in entries, and safe for the
+// workers of a run to share.
+func TestCacheBytes(t *testing.T) {
+	c := NewCacheBytes(1000, 64<<10)
+	ders := make([][]byte, 40)
+	for i := range ders {
+		ders[i] = make([]byte, 4000) // not certificates: summarised leniently
+		ders[i][0], ders[i][1] = byte(i), byte(i>>8)
+	}
+	done := make(chan bool)
+	for w := 0; w < 2; w++ {
+		go func() {
+			for _, d := range ders {
+				c.Summarize(d)
+			}
+			done <- true
+		}()
+	}
+	<-done
+	<-done
+	if b := c.Bytes(); b > 64<<10 || c.Len() == 0 || c.Len() >= len(ders) {
+		t.Errorf("%d bytes in %d entries, want at most 64 KiB and fewer than %d", b, c.Len(), len(ders))
+	}
+	if s := c.Summarize(make([]byte, 1<<17)); s == nil || c.Bytes() > 64<<10 {
+		t.Errorf("a summary larger than the cache: %v, %d bytes held", s != nil, c.Bytes())
+	}
+}
