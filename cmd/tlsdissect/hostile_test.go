@@ -324,6 +324,48 @@ func TestFloodSYNs(t *testing.T) {
 	}
 }
 
+// TestFloodDistinctLargeChains: connections whose chains are all distinct
+// and large (60 KB certificates) keep the certificate caches within their
+// byte bounds, whatever their entry counts allow (4096 x 60 KB would be
+// 240 MB per cache).
+func TestFloodDistinctLargeChains(t *testing.T) {
+	n := 1500
+	if testing.Short() {
+		n = 500
+	}
+	p := newPipeline(reassembly.Config{})
+	before := heapInUse()
+	var peak uint64
+	for c := 0; c < n; c++ {
+		der := []byte{0x30, 0x82, 0xea, 0x5c, byte(c >> 8), byte(c)} // a DER SEQUENCE header, then junk
+		der = append(der, make([]byte, 60000-len(der))...)
+		list := append([]byte{byte(len(der) >> 16), byte(len(der) >> 8), byte(len(der))}, der...)
+		body := append([]byte{byte(len(list) >> 16), byte(len(list) >> 8), byte(len(list))}, list...)
+		msg := append([]byte{11, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
+		flight := tlsRecords(22, msg, 16384)
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + c%200)}), uint16(30000+c))
+		p.seg(client, floodServer, 1000, 0, packet.FlagSYN, nil)
+		p.seg(floodServer, client, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
+		seq := uint32(5001)
+		for len(flight[seq-5001:]) > 0 {
+			k := min(len(flight[seq-5001:]), 1460)
+			p.seg(floodServer, client, seq, 1001, packet.FlagACK, flight[seq-5001:seq-5001+uint32(k)])
+			seq += uint32(k)
+		}
+		p.seg(client, floodServer, 1001, seq, packet.FlagRST|packet.FlagACK, nil)
+		if c%100 == 99 {
+			p.tracker.Flush()         // the pipeline builds closed connections each epoch
+			p.records = p.records[:0] // and the writer sends the records out
+			peak = max(peak, heapInUse())
+		}
+	}
+	grew := int64(peak) - int64(before)
+	t.Logf("heap grew by %d MiB over %d connections with distinct 60 KB certificates", grew>>20, n)
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB; the caches' byte bounds allow about 32 MiB", grew>>20)
+	}
+}
+
 // TestFloodSYNsCheap: an unanswered SYN costs little until data comes
 // (the dissector and the Record are made on the first bytes), and goes
 // after the half-open timeout, not the idle one.
