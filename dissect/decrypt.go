@@ -123,7 +123,10 @@ func (c *Conn) keysForClientHello(ch *ClientHello) {
 	if !k.have {
 		// A renegotiation the log has no secrets for does not undo what
 		// the first handshake's opened.
-		if k.status == KeysNone && k.lookup.Loaded() {
+		if !k.lookup.Loaded() {
+			return // no key log yet: nothing to look for
+		}
+		if k.status == KeysNone {
 			k.status = KeysMissing
 		}
 		// The session it presents may be one whose master secret an

@@ -43,6 +43,7 @@ func resumedPairKeys(t *testing.T, newKey bool) (full, resumed []segment, kl *ke
 	if len(errs) > 0 || kl.Len() != 1 {
 		t.Fatalf("key log: %v (%d secrets)", errs, kl.Len())
 	}
+	kl.CarrySessions(true)
 	var r [32]byte = clientRandom(resumed)
 	if _, ok := kl.Lookup(r); ok {
 		t.Fatal("the resumed connection's client random is in the first log")
@@ -140,6 +141,7 @@ func TestDecryptResumedBySessionID(t *testing.T) {
 	}
 	// A master secret that is not the session's fails, never passes.
 	other := keys.NewKeyLog(keys.Limits{})
+	other.CarrySessions(true)
 	other.RememberSession(keys.SessionByID, sid, bytes.Repeat([]byte{7}, 48))
 	other.ParseKeyLogText(nil, "empty")
 	c = NewConn(keyedConfig(other), &logSink{})

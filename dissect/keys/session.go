@@ -35,6 +35,7 @@ const masterSecretLen = 48
 // the same; the oldest entry goes first once max are held.
 type sessionCache struct {
 	mu    sync.Mutex
+	on    bool // CarrySessions
 	max   int
 	m     map[[32]byte][]byte
 	ring  [][32]byte // insertion order, len <= max
@@ -51,6 +52,18 @@ func sessionKey(kind SessionKind, id []byte) [32]byte {
 	return k
 }
 
+// CarrySessions turns the session cache on or off (off in a new KeyLog).
+// What it finds depends on the order connections are dissected in: when
+// several goroutines dissect connections at once, a resumption may be
+// looked up before the connection that established its session was seen,
+// and the same capture reads differently from run to run. Turn it on when
+// one goroutine dissects the capture in order.
+func (k *KeyLog) CarrySessions(on bool) {
+	k.sessions.mu.Lock()
+	k.sessions.on = on
+	k.sessions.mu.Unlock()
+}
+
 // RememberSession keeps the master secret of a session the server named
 // by id (a session ID or a ticket), for LookupSession. An empty id or a
 // master secret of another length than 48 bytes is ignored. id and master
@@ -63,6 +76,9 @@ func (k *KeyLog) RememberSession(kind SessionKind, id, master []byte) {
 	c := &k.sessions
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.on {
+		return
+	}
 	if c.m == nil {
 		c.m = make(map[[32]byte][]byte)
 	}

@@ -9,6 +9,11 @@ import (
 
 func TestSessionCache(t *testing.T) {
 	k := NewKeyLog(Limits{MaxSessions: 3})
+	k.RememberSession(SessionByID, []byte("off"), bytes.Repeat([]byte{1}, 48))
+	if _, ok := k.LookupSession(SessionByID, []byte("off")); ok {
+		t.Fatal("a session was remembered before CarrySessions")
+	}
+	k.CarrySessions(true)
 	ms := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 48) }
 	id := func(i int) []byte { return []byte(fmt.Sprintf("session-%d", i)) }
 	for i := 1; i <= 3; i++ {
@@ -82,6 +87,7 @@ func TestLoaded(t *testing.T) {
 // capture's later Decryption Secrets Blocks do (run with -race).
 func TestConcurrentAdd(t *testing.T) {
 	k := NewKeyLog(Limits{})
+	k.CarrySessions(true)
 	const n = 200
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
