@@ -114,6 +114,8 @@ type fileReader struct {
 	// out of the read buffer; secretBytes is their total length.
 	secrets     [][]byte
 	secretBytes int
+	// onSecrets, when set, is handed each key log kept, as it is read.
+	onSecrets func(text []byte)
 }
 
 func (r *fileReader) u16(b []byte) uint16 {
@@ -612,6 +614,9 @@ func (r *fileReader) secretsBlock(length uint32) error {
 		r.secrets = append(r.secrets, text)
 		r.secretBytes += len(text)
 		r.stats.Secrets++
+		if r.onSecrets != nil {
+			r.onSecrets(text)
+		}
 	} else {
 		r.stats.SecretsDropped++
 	}

@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
+
+	"github.com/tlsdissect/tlsdissect/packet"
 )
 
 // ngDSB writes a Decryption Secrets Block: secrets type, secrets length
@@ -97,5 +100,66 @@ func TestDecryptionSecrets(t *testing.T) {
 	}
 	if _, st, err := drain(s); err != nil || st.Secrets != 0 || st.SecretsDropped != 1 || s.Secrets() != nil {
 		t.Errorf("huge key log: %v, stats %+v", err, st)
+	}
+}
+
+// TestOnSecrets: each Decryption Secrets Block read after OnSecrets is
+// handed over as it is read, before the packets that follow it.
+func TestOnSecrets(t *testing.T) {
+	spec := defaultSpec(false, "secret")
+	frame := frameFor(t, LinkTypeEthernet, "", spec.ip(t))
+	bo := binary.LittleEndian
+	ifc := ngIface{lt: LinkTypeEthernet, tsres: -1}
+	first, second, third := keyLog(1, "first"), keyLog(2500, "second"), keyLog(2, "third")
+	file := ngSHB(bo)
+	file = append(file, ngDSB(bo, pcapngSecretsTLS, len(first), first)...)
+	file = append(file, ngIDB(bo, ifc)...)
+	file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frame})...)
+	file = append(file, ngDSB(bo, pcapngSecretsTLS, len(second), second)...)
+	file = append(file, ngDSB(bo, 0x57474b4c, 4, []byte("WGKL"))...) // not TLS: not handed over
+	file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frame})...)
+	file = append(file, ngEPB(bo, ifc, rec{ts: t0, data: frame})...)
+	file = append(file, ngDSB(bo, pcapngSecretsTLS, len(third), third)...)
+
+	s, err := openReader(bytes.NewReader(file), "dsb", Options{chunk: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	var at []int // packets returned before each call
+	packets := 0
+	if !s.OnSecrets(func(text []byte) {
+		got = append(got, bytes.Clone(text))
+		at = append(at, packets)
+	}) {
+		t.Fatal("a pcapng file says it cannot carry secrets")
+	}
+	for {
+		var seg packet.Segment
+		if err := s.Next(&seg); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+		packets++
+	}
+	if len(got) != 2 || !bytes.Equal(got[0], second) || !bytes.Equal(got[1], third) {
+		t.Fatalf("handed %d key logs", len(got))
+	}
+	if at[0] != 1 || at[1] != 3 {
+		t.Errorf("handed after packets %v, want [1 3]", at)
+	}
+	if n := len(s.Secrets()); n != 3 {
+		t.Errorf("Secrets has %d, want 3", n)
+	}
+
+	// A classic pcap cannot carry them.
+	p, err := openReader(bytes.NewReader(pcapBytes(LinkTypeEthernet, pcapOpts{}, rec{ts: t0, data: frame})), "pcap", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.OnSecrets(func([]byte) { t.Error("called") }) {
+		t.Error("a pcap file says it can carry secrets")
 	}
 }

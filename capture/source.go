@@ -414,6 +414,24 @@ func (s *Source) Secrets() [][]byte {
 	return out
 }
 
+// OnSecrets has f called with the TLS key log of each pcapng Decryption
+// Secrets Block read from now on, as it is read: within the Next or
+// NextPacket call that reaches the block, so before any packet after it in
+// the file is returned. A capture may carry several (one per key rotation,
+// or as a capturing tool learns them); the blocks read before the call
+// (those ahead of the first interface, read at open) are in Secrets. f is
+// called on the goroutine that calls Next; text is valid only during the
+// call (Secrets hands out copies for later). nil stops the calls. It
+// reports whether the source can carry such blocks at all, that is whether
+// it is a pcapng file; f is not kept otherwise.
+func (s *Source) OnSecrets(f func(text []byte)) bool {
+	if s.file == nil || !s.file.ng {
+		return false
+	}
+	s.file.onSecrets = f
+	return true
+}
+
 // LinkType names the link layer as libpcap does ("EN10MB", "LINUX_SLL", ...).
 // For a pcapng file it is the first interface's.
 func (s *Source) LinkType() string { return s.linkType.String() }

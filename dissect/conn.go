@@ -1038,7 +1038,7 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 	ev.EncryptedExtensions = ee
 	ev.Raw = raw
 	c.emit(ev)
-	c.keysAfterMessage(c.role(d.wire), typ)
+	c.keysAfterMessage(c.role(d.wire), typ, nst)
 }
 
 // typeDraftHelloRetryRequest is the HelloRetryRequest message of the TLS 1.3
@@ -1319,7 +1319,7 @@ func (c *Conn) End(ts time.Time) {
 	c.endDatagram()
 	c.st.settleProbableAlerts()
 	c.st.Keys = c.keys.status
-	if c.keys.lookup != nil && c.st.Keys == KeysNone {
+	if c.keys.lookup != nil && c.st.Keys == KeysNone && c.keys.lookup.Loaded() {
 		c.st.Keys = KeysMissing // no ClientHello to look up
 	}
 }

@@ -12,10 +12,24 @@ import (
 	"github.com/tlsdissect/tlsdissect/packet"
 )
 
-// KeyLookup finds a connection's secrets by its ClientHello random; a
-// *keys.KeyLog is one. Lookups may come from several Conns at once.
+// KeyLookup finds a connection's secrets by its ClientHello random, and
+// carries the master secrets of TLS 1.2 sessions from the connection that
+// established them to those that resume them; a *keys.KeyLog is one. All
+// its methods may be called from several Conns at once, and secrets may be
+// added to it while they run.
 type KeyLookup interface {
 	Lookup(clientRandom [32]byte) (keys.Secrets, bool)
+	// Loaded reports whether a key log was given at all. While it is not,
+	// a connection without secrets is KeysNone, not KeysMissing: a
+	// capture whose secrets may come later (pcapng Decryption Secrets
+	// Blocks) reads as one without a key log until they do.
+	Loaded() bool
+	// RememberSession keeps the master secret of a session by the
+	// session ID or ticket the server gave it (copied).
+	RememberSession(kind keys.SessionKind, id, master []byte)
+	// LookupSession returns the master secret remembered for id, shared
+	// and read-only.
+	LookupSession(kind keys.SessionKind, id []byte) ([]byte, bool)
 }
 
 // KeyStatus says what became of decryption for a connection.
@@ -75,6 +89,16 @@ type crypt struct {
 	compressed bool
 	inflate    [2]*inflater
 	stream     bool // a stream cipher (RC4): every record is opened, none peeked
+	// master is the TLS 1.0-1.2 master secret in force, from the key log
+	// or carried over from the session resumed; shared with the lookup.
+	master []byte
+	// offerID and offerTicket are copies of the session ID and ticket the
+	// ClientHello presented, kept when the key log had nothing for it.
+	offerID, offerTicket []byte
+	// tentative: the pending openers come from the ticket the client
+	// offered, and the server has not yet shown that it resumed (no
+	// session ID to echo): a Certificate from it undoes them.
+	tentative bool
 }
 
 // setStatus moves the status on; failed is final.
@@ -94,12 +118,21 @@ func (c *Conn) keysForClientHello(ch *ClientHello) {
 	copy(cr[:], ch.Random)
 	k.random[0] = append(k.random[0][:0], ch.Random...)
 	k.sec, k.have = k.lookup.Lookup(cr)
+	k.master, k.tentative = nil, false
+	k.offerID, k.offerTicket = k.offerID[:0], k.offerTicket[:0]
 	if !k.have {
 		// A renegotiation the log has no secrets for does not undo what
 		// the first handshake's opened.
+		if !k.lookup.Loaded() {
+			return // no key log yet: nothing to look for
+		}
 		if k.status == KeysNone {
 			k.status = KeysMissing
 		}
+		// The session it presents may be one whose master secret an
+		// earlier connection of the capture had (keysForResumption).
+		k.offerID = append(k.offerID, ch.SessionID...)
+		k.offerTicket = append(k.offerTicket, ch.SessionTicket...)
 		return
 	}
 	k.setStatus(KeysFound)
@@ -122,7 +155,11 @@ func (c *Conn) keysForClientHello(ch *ClientHello) {
 // keysForServerHello derives the openers the ServerHello makes possible.
 func (c *Conn) keysForServerHello(sh *ServerHello) {
 	k := &c.keys
-	if !k.have || sh.IsHelloRetryRequest {
+	if sh.IsHelloRetryRequest {
+		return
+	}
+	if !k.have {
+		c.keysForResumption(sh)
 		return
 	}
 	k.random[1] = append(k.random[1][:0], sh.Random...)
@@ -181,25 +218,84 @@ func (c *Conn) keysForServerHello(sh *ServerHello) {
 		}
 		return
 	}
-	if len(k.sec.MasterSecret) == 0 || len(k.random[0]) != 32 || len(sh.Random) != 32 {
-		return
+	c.keysFromMaster(sh, k.sec.MasterSecret)
+}
+
+// keysFromMaster derives a TLS 1.0-1.2 handshake's pending openers from
+// its master secret, and remembers the session the ServerHello names.
+func (c *Conn) keysFromMaster(sh *ServerHello, master []byte) bool {
+	k := &c.keys
+	if len(master) == 0 || len(k.random[0]) != 32 || len(sh.Random) != 32 {
+		return false
 	}
 	cl, sv, err := keys.NewTLS12Openers(keys.Params{
-		Suite: suite, Version: uint16(sh.Version().tlsEquivalent()), ClientRandom: k.random[0], ServerRandom: sh.Random,
+		Suite: uint16(sh.CipherSuite), Version: uint16(sh.Version().tlsEquivalent()), ClientRandom: k.random[0], ServerRandom: sh.Random,
 		EncryptThenMAC: sh.EncryptThenMAC && c.clientETM,
-	}, k.sec.MasterSecret)
+	}, master)
 	if err != nil {
 		k.setStatus(KeysFailed)
-		return
+		return false
 	}
 	k.pending = [2]keys.Opener{cl, sv}
 	k.stream = cl.Suite().Cipher.Stream()
 	k.compressed = sh.CompressionMethod == 1 // DEFLATE (RFC 3749)
+	k.master = master
+	// A server that names the session may be asked to resume it by that
+	// name (RFC 5246 7.4.1.3); an abbreviated handshake keeps the master
+	// secret, so remembering it again is harmless.
+	k.lookup.RememberSession(keys.SessionByID, sh.SessionID, master)
+	return true
+}
+
+// keysForResumption opens an abbreviated TLS 1.0-1.2 handshake whose client
+// random the key log lacks with the master secret of the session it
+// resumes, as an earlier connection of the capture established it: the
+// session ID the ServerHello echoes (RFC 5246 7.4.1.2), or the ticket the
+// client presented (RFC 5077 3.1). A server that accepts a ticket echoes a
+// non-empty session ID (RFC 5077 3.4); when the client sent none, only the
+// server's next message tells (keysAfterMessage): a Certificate means a
+// full handshake after all.
+func (c *Conn) keysForResumption(sh *ServerHello) {
+	k := &c.keys
+	if k.lookup == nil || sh.Version().tlsEquivalent().IsTLS13() || len(k.random[0]) != 32 {
+		return
+	}
+	echoed := len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, k.offerID)
+	var ms []byte
+	var ok, tentative bool
+	if len(k.offerTicket) > 0 && (echoed || len(k.offerID) == 0) {
+		ms, ok = k.lookup.LookupSession(keys.SessionByTicket, k.offerTicket)
+		tentative = ok && !echoed
+	}
+	if !ok && echoed {
+		ms, ok = k.lookup.LookupSession(keys.SessionByID, k.offerID)
+	}
+	if !ok {
+		return
+	}
+	k.random[1] = append(k.random[1][:0], sh.Random...)
+	if c.keysFromMaster(sh, ms) {
+		k.setStatus(KeysFound)
+		k.tentative = tentative
+	}
+}
+
+// dropTentative undoes openers derived from an offered ticket once the
+// server shows a full handshake.
+func (k *crypt) dropTentative() {
+	k.pending = [2]keys.Opener{}
+	k.master, k.tentative = nil, false
+	if k.status == KeysFound {
+		k.status = KeysMissing
+	}
 }
 
 // keysAtCCS hands a TLS 1.2 side the opener of the keys just agreed.
 func (c *Conn) keysAtCCS(role packet.Dir) {
 	k := &c.keys
+	if role == packet.FromServer {
+		k.tentative = false // the server resumed: its CCS follows its ServerHello
+	}
 	if p := k.pending[role]; p != nil {
 		k.open[role] = p
 		k.pending[role] = nil
@@ -389,9 +485,23 @@ func (c *Conn) emitOpened(d *half, ts time.Time, typ ContentType, pt []byte, n i
 }
 
 // keysAfterMessage moves a side to its next keys after the handshake
-// message that ends the current ones (RFC 8446 7.2, 4.5).
-func (c *Conn) keysAfterMessage(role packet.Dir, typ HandshakeType) {
+// message that ends the current ones (RFC 8446 7.2, 4.5). In TLS 1.0-1.2
+// it remembers the sessions tickets name, and settles a tentative ticket
+// resumption. nst is the message parsed when it is a NewSessionTicket.
+func (c *Conn) keysAfterMessage(role packet.Dir, typ HandshakeType, nst *NewSessionTicket) {
 	k := &c.keys
+	if !c.tls13 && role == packet.FromServer {
+		switch typ {
+		case TypeCertificate, TypeServerKeyExchange, TypeCertificateRequest, TypeServerHelloDone:
+			if k.tentative {
+				k.dropTentative()
+			}
+		case TypeNewSessionTicket:
+			if nst != nil && k.master != nil && k.lookup != nil {
+				k.lookup.RememberSession(keys.SessionByTicket, nst.Ticket, k.master)
+			}
+		}
+	}
 	if !k.decrypting || !c.tls13 {
 		return
 	}

@@ -110,20 +110,28 @@ func TestDecryptWrongKeys(t *testing.T) {
 	}
 	// Without secrets for the connection: missing.
 	empty := keys.NewKeyLog(keys.Limits{})
+	empty.ParseKeyLogText(nil, "empty")
 	c = NewConn(keyedConfig(empty), &logSink{})
 	feedConn(c, segs, 0)
 	if st := c.State(); st.Keys != KeysMissing {
 		t.Errorf("keys %v, want missing", st.Keys)
 	}
+	// A key log that nothing was ever added to (a pcapng whose secrets
+	// blocks may come later) is no key log: none.
+	c = NewConn(keyedConfig(keys.NewKeyLog(keys.Limits{})), &logSink{})
+	feedConn(c, segs, 0)
+	if st := c.State(); st.Keys != KeysNone {
+		t.Errorf("keys %v with a key log never loaded, want none", st.Keys)
+	}
 }
 
 // swapped answers every lookup with the secrets log holds for random.
 type swapped struct {
-	log    *keys.KeyLog
+	*keys.KeyLog
 	random [32]byte
 }
 
-func (s swapped) Lookup([32]byte) (keys.Secrets, bool) { return s.log.Lookup(s.random) }
+func (s swapped) Lookup([32]byte) (keys.Secrets, bool) { return s.KeyLog.Lookup(s.random) }
 
 // clientRandom is the Random of the ClientHello that opens segs.
 func clientRandom(segs []segment) [32]byte {

@@ -60,6 +60,15 @@ type Config struct {
 	// Stop, when set, is checked between segments: true ends the input
 	// (the writer failed, say).
 	Stop func() bool
+	// Between, when set, is called after each packet is read and before
+	// it is handed on. A non-nil func it returns is something the read
+	// brought that must take effect from that packet on, not earlier: the
+	// key log of a pcapng Decryption Secrets Block that came before it in
+	// the file. Run then waits until the workers have finished every
+	// packet before (they run behind the reader by up to a few epochs),
+	// and calls it, on Run's goroutine. It should be rare: each costs the
+	// workers' lead.
+	Between func() func()
 }
 
 // Progress is how far Run has got.
@@ -137,6 +146,12 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 			readErr = err
 			break
 		}
+		if cfg.Between != nil {
+			if apply := cfg.Between(); apply != nil {
+				settle(e)
+				apply()
+			}
+		}
 		n++
 		lastTS = pkt.Segment.Timestamp
 		if pkt.Transport == packet.UDP {
@@ -166,4 +181,13 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 	}
 	rs, ds, fs := e.Stats()
 	return Summary{Segments: n, Reassembly: rs, Datagrams: ds, Flows: fs}, readErr
+}
+
+// settle hands the workers what was added and waits until every one has
+// finished it: what is changed next is seen by no packet before.
+func settle(e *engine) {
+	e.Flush()
+	for e.resolved.Load() < e.epoch {
+		time.Sleep(50 * time.Microsecond)
+	}
 }

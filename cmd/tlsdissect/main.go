@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -235,7 +236,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	keylog, err := loadKeyLog(o.keylogs, src.Secrets(), stderr)
+	keylog, secretsBetween, err := loadKeyLog(o.keylogs, src, stderr)
 	if err != nil {
 		return err
 	}
@@ -253,6 +254,7 @@ func dissectAll(ctx context.Context, o *options, stdin io.Reader, stdout, stderr
 		Now:        time.Now,
 		Count:      o.count,
 		Stop:       failed.Load,
+		Between:    secretsBetween,
 		Progress: func(p pipeline.Progress) {
 			progress.update(p.Segments)
 			stats.maybePrint(src, p.Segments, p.Open, written.Load())
@@ -387,38 +389,106 @@ func loadRoots(path string) (func() *x509.CertPool, error) {
 // maxKeyLogWarnings bounds the lines reporting a damaged key log.
 const maxKeyLogWarnings = 5
 
-// loadKeyLog reads the -keylog files and the key logs a pcapng carried;
-// nil when there are none. A file that cannot be read is an error; lines
-// that do not parse are reported on stderr (a few, then a count) and
-// skipped, as is any line of a damaged log.
-func loadKeyLog(files []string, embedded [][]byte, stderr io.Writer) (*keys.KeyLog, error) {
-	if len(files) == 0 && len(embedded) == 0 {
-		return nil, nil
+// secretsSource is a source whose pcapng files may carry Decryption
+// Secrets Blocks between their packets: a *capture.Source, or each file
+// of a mergedSource.
+type secretsSource interface {
+	OnSecrets(func(text []byte)) bool
+}
+
+// loadKeyLog reads the -keylog files and the key logs a pcapng carried
+// before its first packet. The later ones are kept as they are read and
+// added by between (pipeline.Config.Between) once the packets before them
+// are dissected, so that they take effect where they are in the file,
+// whatever the number of workers. It returns nil when there
+// are no files and src cannot carry secrets (a pcap file, an interface):
+// no key log at all. A pcapng without secrets has a key log that stays
+// empty and never loaded, which connections report as no key log either.
+// A file that cannot be read is an error; lines that do not parse are
+// reported on stderr (a few, then a count) and skipped, as is any line of
+// a damaged log.
+func loadKeyLog(files []string, src packetSource, stderr io.Writer) (kl *keys.KeyLog, between func() func(), err error) {
+	kl = keys.NewKeyLog(keys.Limits{})
+	blocks := 0  // Decryption Secrets Blocks added
+	warned := 0  // problems reported
+	skipped := 0 // ... and not reported, past maxKeyLogWarnings
+	report := func(problems []error) {
+		for _, p := range problems {
+			if warned == maxKeyLogWarnings {
+				skipped++
+				continue
+			}
+			warned++
+			fmt.Fprintf(stderr, "%s: warning: %s\n", progName, output.Sanitize(p.Error()))
+		}
 	}
-	kl := keys.NewKeyLog(keys.Limits{})
-	var problems []error
+	addBlock := func(text []byte) {
+		blocks++
+		report(kl.ParseKeyLogText(text, fmt.Sprintf("decryption secrets block %d", blocks)))
+	}
+	// The callbacks first, then what was read before them: no block is
+	// lost between the two, none counted twice (both on this goroutine
+	// until Run starts, then on Run's).
+	later := false
+	var srcs []secretsSource
+	switch s := src.(type) {
+	case *mergedSource:
+		for _, f := range s.srcs {
+			srcs = append(srcs, f)
+		}
+	case secretsSource:
+		srcs = append(srcs, s)
+	}
+	var pending [][]byte // read, not yet added
+	for _, s := range srcs {
+		if s.OnSecrets(func(text []byte) { pending = append(pending, bytes.Clone(text)) }) {
+			later = true
+		}
+	}
+	apply := func() {
+		n := skipped
+		for _, text := range pending {
+			addBlock(text)
+		}
+		pending = nil
+		if skipped > n {
+			fmt.Fprintf(stderr, "%s: warning: %d more key log lines skipped\n", progName, skipped-n)
+		}
+	}
+	between = func() func() {
+		if len(pending) == 0 {
+			return nil
+		}
+		return apply
+	}
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("-keylog: %w", err)
+			return nil, nil, fmt.Errorf("-keylog: %w", err)
 		}
-		problems = append(problems, kl.Parse(f, name)...)
+		report(kl.Parse(f, name))
 		f.Close()
 	}
-	for i, text := range embedded {
-		problems = append(problems, kl.ParseKeyLogText(text, fmt.Sprintf("decryption secrets block %d", i+1))...)
+	var embedded [][]byte
+	if src != nil {
+		embedded = src.Secrets()
 	}
-	for i, p := range problems {
-		if i == maxKeyLogWarnings {
-			fmt.Fprintf(stderr, "%s: warning: %d more key log lines skipped\n", progName, len(problems)-i)
-			break
-		}
-		fmt.Fprintf(stderr, "%s: warning: %s\n", progName, output.Sanitize(p.Error()))
+	for _, text := range embedded {
+		addBlock(text)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stderr, "%s: warning: %d more key log lines skipped\n", progName, skipped)
 	}
 	if kl.Len() == 0 && len(files) > 0 {
 		fmt.Fprintf(stderr, "%s: warning: the key log holds no secrets\n", progName)
 	}
-	return kl, nil
+	if len(files) == 0 && len(embedded) == 0 && !later {
+		return nil, nil, nil
+	}
+	if !later {
+		between = nil
+	}
+	return kl, between, nil
 }
 
 // openLive opens an interface; an error is a nil interface, not a nil

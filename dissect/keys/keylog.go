@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // Label is the first field of a key log line: which secret the line gives
@@ -141,6 +142,10 @@ type Limits struct {
 	// MaxErrors caps the errors returned by one Parse; past it one
 	// ErrTooManyErrors closes the list and the rest are only counted.
 	MaxErrors int
+	// MaxSessions caps the TLS 1.2 sessions remembered for resumption
+	// (RememberSession); the oldest is forgotten first. Each costs about
+	// 200 bytes.
+	MaxSessions int
 }
 
 // Default limits.
@@ -148,6 +153,7 @@ const (
 	DefaultMaxSecrets    = 1 << 19
 	DefaultMaxLineLength = 1024
 	DefaultMaxErrors     = 100
+	DefaultMaxSessions   = 1 << 16
 )
 
 func (l Limits) withDefaults() Limits {
@@ -159,6 +165,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxErrors <= 0 {
 		l.MaxErrors = DefaultMaxErrors
+	}
+	if l.MaxSessions <= 0 {
+		l.MaxSessions = DefaultMaxSessions
 	}
 	return l
 }
@@ -173,18 +182,27 @@ type Stats struct {
 	Dropped   int // valid lines past Limits.MaxSecrets
 }
 
-// KeyLog holds the secrets of one or more key log files, by client random.
-// It is not safe for concurrent writes; once loaded, concurrent Lookups are
-// fine.
+// KeyLog holds the secrets of one or more key log files, by client random,
+// and the master secrets of the TLS 1.2 sessions seen (RememberSession).
+// It is safe for concurrent use: secrets may be added (Parse, AddDSB) while
+// other goroutines Lookup, as when a capture carries Decryption Secrets
+// Blocks between its packets. A secret is never changed once added, so a
+// Secrets value returned by Lookup stays valid.
 type KeyLog struct {
-	lim   Limits
-	m     map[[32]byte]*Secrets
-	stats Stats
+	lim Limits
+	mu  sync.RWMutex
+	m   map[[32]byte]*Secrets
+	// loaded: a key log was given (Parse or Merge ran), even an empty one.
+	loaded   bool
+	stats    Stats
+	sessions sessionCache
 }
 
 // NewKeyLog returns an empty key log with the given limits.
 func NewKeyLog(lim Limits) *KeyLog {
-	return &KeyLog{lim: lim.withDefaults(), m: make(map[[32]byte]*Secrets)}
+	k := &KeyLog{lim: lim.withDefaults(), m: make(map[[32]byte]*Secrets)}
+	k.sessions.max = k.lim.MaxSessions
+	return k
 }
 
 // Parse reads one key log with default limits. See KeyLog.Parse.
@@ -195,6 +213,8 @@ func Parse(r io.Reader, name string) (*KeyLog, []error) {
 
 // Lookup returns the secrets logged for a client random.
 func (k *KeyLog) Lookup(clientRandom [32]byte) (Secrets, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	s, ok := k.m[clientRandom]
 	if !ok {
 		return Secrets{}, false
@@ -202,16 +222,37 @@ func (k *KeyLog) Lookup(clientRandom [32]byte) (Secrets, bool) {
 	return *s, true
 }
 
+// Loaded reports whether a key log was given: Parse, ParseKeyLogText,
+// AddDSB or Merge ran, even on a log without secrets. Before that, a
+// connection that finds no secrets was not meant to have any.
+func (k *KeyLog) Loaded() bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.loaded
+}
+
 // Len is the number of client randoms with at least one secret.
-func (k *KeyLog) Len() int { return len(k.m) }
+func (k *KeyLog) Len() int {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return len(k.m)
+}
 
 // Stats returns the counts so far.
-func (k *KeyLog) Stats() Stats { return k.stats }
+func (k *KeyLog) Stats() Stats {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.stats
+}
 
 // Merge adds the secrets of o to k, under k's limits. A secret that o has
 // for a label k already holds with another value is a conflict: k keeps its
 // own, and Merge returns one error per conflict (at most k's MaxErrors).
+// o must not be in use by other goroutines.
 func (k *KeyLog) Merge(o *KeyLog) []error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.loaded = true
 	var errs []error
 	for cr, s := range o.m {
 		for l := LabelClientRandom; l <= LabelExporterSecret; l++ {
@@ -230,7 +271,7 @@ func (k *KeyLog) Merge(o *KeyLog) []error {
 	return errs
 }
 
-// add keeps one secret; it owns v.
+// add keeps one secret; it owns v. k.mu is held.
 func (k *KeyLog) add(cr [32]byte, l Label, v []byte) error {
 	s := k.m[cr]
 	if s != nil {
@@ -261,7 +302,12 @@ func (k *KeyLog) add(cr [32]byte, l Label, v []byte) error {
 // Past MaxSecrets one ErrTooManyEntries is reported and the rest of the
 // file is read and counted but not kept. A read error ends the file and is
 // the last error. Memory is bounded by the limits, whatever the input.
+// Lookups wait while a Parse runs: r should be a file or memory, not a
+// slow stream.
 func (k *KeyLog) Parse(r io.Reader, name string) []error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.loaded = true
 	p := parser{k: k, name: name}
 	br := bufio.NewReaderSize(r, 4096)
 	long := false // inside a line already reported too long
