@@ -271,6 +271,9 @@ func (s *engine) add(kind uint8, seg *packet.Segment, shard int, retained bool) 
 	b := s.cur[shard]
 	e := entry{kind: kind, seg: *seg, place: reassembly.Place{Index: s.index, Clock: s.clock}}
 	if !retained {
+		if b.arena == nil {
+			b.arena = make([]byte, 0, 64<<10)
+		}
 		e.inArena, e.off = true, len(b.arena)
 		b.arena = append(b.arena, seg.Payload...)
 		e.end = len(b.arena)
@@ -394,7 +397,9 @@ func (w *worker) batch() *batch {
 		b.entries, b.arena = b.entries[:0], b.arena[:0]
 		return b
 	default:
-		return &batch{entries: make([]entry, 0, 256), arena: make([]byte, 0, 64<<10)}
+		// Sized for a whole epoch at once (it would grow to that anyway);
+		// the arena only when a payload is not retained (files retain).
+		return &batch{entries: make([]entry, 0, epochSegments+8)}
 	}
 }
 
