@@ -577,7 +577,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	// Nearly every string of a record is plain ASCII: find that out eight
 	// bytes at a time, then one table lookup per byte, and copy it whole.
-	i := plainPrefix8(s)
+	i := 0
+	if len(s) >= 8 {
+		i = plainPrefix8(s)
+	}
 	for i < len(s) && jsonPlain[s[i]] {
 		i++
 	}
