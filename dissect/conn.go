@@ -42,6 +42,11 @@ const (
 // needs its 2- or 3-byte header and the 9 bytes of CLIENT-HELLO fields.
 const startBytes = 12
 
+// hsPrealloc caps the buffer a handshake message spanning records is
+// joined in at first: a header and a record's plaintext (RFC 8446 5.1);
+// a longer message grows it as its bytes come.
+const hsPrealloc = 4 + 1<<14
+
 // half is one direction's framer. It holds only what an unfinished record
 // header, a small record prefix or a handshake message being joined needs.
 type half struct {
@@ -64,7 +69,8 @@ type half struct {
 	pre  [8]byte // first bytes of an alert/CCS/heartbeat record
 	preN int
 
-	hs         []byte    // handshake message being joined (header included)
+	hs         []byte    // handshake message being joined (header included); hsHdr or its own buffer
+	hsHdr      [4]byte   // hs's storage while it holds no more than a header
 	hsTS       time.Time // when its first byte came
 	hsSkip     int       // bytes of an oversized handshake message still to skip
 	hsSkipType HandshakeType
@@ -197,6 +203,8 @@ func NewConn(cfg Config, sink Sink) *Conn {
 	c.st.clientFinMsg = -1
 	c.h[0].wire = 0
 	c.h[1].wire = 1
+	c.h[0].hs = c.h[0].hsHdr[:0]
+	c.h[1].hs = c.h[1].hsHdr[:0]
 	return c
 }
 
@@ -945,9 +953,18 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			// The whole body is in this piece: parse it in place.
 			typ := HandshakeType(d.hs[0])
 			d.hs = d.hs[:0]
-			c.handshakeMessage(d, ts, typ, p[:ml])
+			c.handshakeMessage(d, ts, typ, p[:ml], false)
 			p = p[ml:]
 			continue
+		}
+		if len(d.hs) == 4 {
+			// The body spans pieces: join it in a buffer of its own, of
+			// its size up to one record's worth (a peer can make us hold
+			// that much by sending a record anyway), which the parsed
+			// message then keeps instead of a copy.
+			nb := make([]byte, 4, min(4+ml, hsPrealloc))
+			copy(nb, d.hs)
+			d.hs = nb
 		}
 		n := 4 + ml - len(d.hs)
 		if n > len(p) {
@@ -958,19 +975,18 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 		if len(d.hs) == 4+ml {
 			typ := HandshakeType(d.hs[0])
 			body := d.hs[4:]
-			c.handshakeMessage(d, d.hsTS, typ, body)
-			if cap(d.hs) > 64<<10 {
-				d.hs = nil // do not keep a large buffer for the connection's life
-			} else {
-				d.hs = d.hs[:0]
-			}
+			d.hs = d.hsHdr[:0] // the message owns body now
+			c.handshakeMessage(d, d.hsTS, typ, body, true)
 		}
 	}
 }
 
 // handshakeMessage parses one plaintext handshake message and emits it.
 // body is valid only during the call; parsers copy what they keep.
-func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body []byte) {
+//
+// owned says body is the Conn's own buffer, no longer used by it: a parse
+// that keeps the bytes may keep body itself rather than a copy.
+func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body []byte, owned bool) {
 	var err error
 	t := HandshakeMsg(typ)
 	var (
@@ -1011,7 +1027,10 @@ func (c *Conn) handshakeMessage(d *half, ts time.Time, typ HandshakeType, body [
 			c.onServerHello(sh)
 		}
 	case TypeCertificate:
-		cert, err = ParseCertificate(body, c.tls13)
+		if !owned {
+			body = bytes.Clone(body)
+		}
+		cert, err = parseCertificate(body, c.tls13)
 	case TypeServerKeyExchange:
 		ske, err = ParseServerKeyExchange(body, c.cipherSuite, c.version)
 	case TypeCertificateRequest:

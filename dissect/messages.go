@@ -10,7 +10,12 @@ import (
 // certificate_request_context and CertificateEntry list with per-entry
 // extensions, before that (RFC 5246 7.4.2) a plain list of DER certificates.
 func ParseCertificate(body []byte, tls13 bool) (*Certificate, error) {
-	body = bytes.Clone(body)
+	return parseCertificate(bytes.Clone(body), tls13)
+}
+
+// parseCertificate is ParseCertificate of a body it may keep: the
+// Certificate's slices point into it.
+func parseCertificate(body []byte, tls13 bool) (*Certificate, error) {
 	c := newCur("certificate", body)
 	cert := &Certificate{}
 	if tls13 {

@@ -25,6 +25,9 @@ const (
 	MaxChain = 16
 )
 
+// initialMessages is the capacity a State's message list starts with.
+const initialMessages = 16
+
 // Message is one entry of a connection's message sequence.
 type Message struct {
 	Timestamp time.Time
@@ -535,6 +538,11 @@ func (s *State) addMessage(e *Event) int {
 	for i > 0 && msgs[i-1].From != e.Dir && e.Timestamp.Before(msgs[i-1].Timestamp) {
 		i--
 	}
+	if msgs == nil {
+		// One allocation for a whole handshake (a full one is 10 to 16
+		// entries) rather than growing from one: less to copy and collect.
+		msgs = make([]Message, 0, initialMessages)
+	}
 	if i == len(msgs) {
 		s.Messages = append(msgs, m)
 		return i
@@ -652,6 +660,9 @@ func (s *State) renegotiation(d packet.Dir, ts time.Time) {
 
 func (s *State) addAlert(a *AlertEvent) {
 	if len(s.Alerts) < MaxAlerts {
+		if s.Alerts == nil {
+			s.Alerts = make([]AlertEvent, 0, 2) // a close_notify each way, usually
+		}
 		s.Alerts = append(s.Alerts, *a)
 	}
 	s.LastAlert = a

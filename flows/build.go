@@ -111,6 +111,9 @@ func (c *conn) transcript(r *Record, st *dissect.State) {
 		r.RenegotiationAttempts = append(r.RenegotiationAttempts, Renegotiation{TS: Time{rn.Timestamp}, By: rn.By.String(), Done: rn.Done})
 	}
 	r.Keys = st.Keys.String()
+	if len(st.Alerts) > 0 {
+		r.Alerts = make([]Alert, 0, len(st.Alerts))
+	}
 	for _, a := range st.Alerts {
 		al := Alert{TS: Time{a.Timestamp}, From: a.From, Code: -1, Encrypted: a.Encrypted, Inferred: a.Probable}
 		if !a.Encrypted {

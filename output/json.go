@@ -92,12 +92,15 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	if schema == "" {
 		schema = flows.Schema
 	}
+	// Two caches: a certificate's dates are days apart from each other
+	// and from the record's own times.
+	var tc, cc timeCache
 	b = append(b, `{"schema":`...)
 	b = appendString(b, schema)
 	b = append(b, `,"ts":`...)
-	b = appendTime(b, r.TS)
+	b = tc.append(b, r.TS)
 	b = append(b, `,"end_ts":`...)
-	b = appendTime(b, r.EndTS)
+	b = tc.append(b, r.EndTS)
 	b = append(b, `,"uid":`...)
 	b = appendString(b, r.UID)
 	b = append(b, `,"community_id":`...)
@@ -137,7 +140,7 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		}
 		m := &r.Messages[i]
 		b = append(b, `{"ts":`...)
-		b = appendTime(b, m.TS)
+		b = tc.append(b, m.TS)
 		b = append(b, `,"from":`...)
 		b = appendString(b, m.From.String())
 		b = append(b, `,"type":`...)
@@ -174,7 +177,7 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		}
 		rn := &r.RenegotiationAttempts[i]
 		b = append(b, `{"ts":`...)
-		b = appendTime(b, rn.TS)
+		b = tc.append(b, rn.TS)
 		b = append(b, `,"by":`...)
 		b = appendString(b, rn.By)
 		b = append(b, `,"done":`...)
@@ -208,9 +211,9 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = append(b, `,"reused":`...)
 	b = strconv.AppendBool(b, t.Reused)
 	b = append(b, `},"certificates":`...)
-	b = appendCerts(b, r.Certificates)
+	b = appendCerts(b, &cc, r.Certificates)
 	b = append(b, `,"client_certificates":`...)
-	b = appendCerts(b, r.ClientCertificates)
+	b = appendCerts(b, &cc, r.ClientCertificates)
 	b = append(b, `,"alerts":[`...)
 	for i := range r.Alerts {
 		if i > 0 {
@@ -218,7 +221,7 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		}
 		a := &r.Alerts[i]
 		b = append(b, `{"ts":`...)
-		b = appendTime(b, a.TS)
+		b = tc.append(b, a.TS)
 		b = append(b, `,"from":`...)
 		b = appendString(b, a.From.String())
 		b = append(b, `,"level":`...)
@@ -300,7 +303,7 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 		b = append(b, `,"from":`...)
 		b = appendString(b, a.From)
 		b = append(b, `,"ts":`...)
-		b = appendTime(b, a.TS)
+		b = tc.append(b, a.TS)
 		b = append(b, `,"bytes":`...)
 		b = strconv.AppendInt(b, int64(a.Bytes), 10)
 		b = append(b, `,"detail":`...)
@@ -317,15 +320,15 @@ func AppendRecordJSON(b []byte, r *flows.Record) []byte {
 	b = strconv.AppendUint(b, r.MissingBytes, 10)
 	if t := r.TCP; t != nil {
 		b = append(b, `,"tcp":{"syn":`...)
-		b = appendTime(b, t.SYN)
+		b = tc.append(b, t.SYN)
 		b = append(b, `,"syn_ack":`...)
-		b = appendTime(b, t.SYNACK)
+		b = tc.append(b, t.SYNACK)
 		b = append(b, `,"client_fin":`...)
-		b = appendTime(b, t.ClientFIN)
+		b = tc.append(b, t.ClientFIN)
 		b = append(b, `,"server_fin":`...)
-		b = appendTime(b, t.ServerFIN)
+		b = tc.append(b, t.ServerFIN)
 		b = append(b, `,"rst":`...)
-		b = appendTime(b, t.RST)
+		b = tc.append(b, t.RST)
 		b = append(b, `,"rst_from":`...)
 		b = appendString(b, t.RSTFrom)
 		b = append(b, '}')
@@ -360,7 +363,7 @@ func appendEndpoint(b []byte, e flows.Endpoint) []byte {
 	return append(b, '}')
 }
 
-func appendCerts(b []byte, cs []flows.Certificate) []byte {
+func appendCerts(b []byte, tc *timeCache, cs []flows.Certificate) []byte {
 	b = append(b, '[')
 	for i := range cs {
 		if i > 0 {
@@ -374,9 +377,9 @@ func appendCerts(b []byte, cs []flows.Certificate) []byte {
 		b = append(b, `,"serial":`...)
 		b = appendString(b, c.Serial)
 		b = append(b, `,"not_before":`...)
-		b = appendTime(b, c.NotBefore)
+		b = tc.append(b, c.NotBefore)
 		b = append(b, `,"not_after":`...)
-		b = appendTime(b, c.NotAfter)
+		b = tc.append(b, c.NotAfter)
 		b = append(b, `,"san":`...)
 		b = appendStrings(b, c.SAN)
 		b = append(b, `,"sha256":`...)
@@ -417,44 +420,88 @@ func appendStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
-// appendTime writes a flows.Time as its MarshalJSON does. Layout is
-// fixed-width, so the digits are written directly: time.AppendFormat
-// re-parses the layout on every call, and a record has dozens of times.
+// appendTime writes a flows.Time as its MarshalJSON does, with no cache
+// (a timeCache of its own).
 func appendTime(b []byte, t flows.Time) []byte {
+	var c timeCache
+	return c.append(b, t)
+}
+
+// timeCache remembers the date part of the last day a time was written on.
+// A record's times (its messages, alerts, anomalies and TCP timings) nearly
+// all fall on one day, and working out a calendar date is the dear part of
+// formatting a time: with the date kept, a time costs a division of its
+// Unix seconds and a few digits. The zero value is an empty cache; one is
+// made per record, on the stack.
+type timeCache struct {
+	ok   bool
+	day  int64    // Unix day (days since 1970-01-01, UTC) of date
+	date [10]byte // "2006-01-02" of day
+}
+
+// digits2 holds "00" to "99", two bytes each.
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// append writes t as flows.Time's MarshalJSON does. Layout is fixed-width,
+// so the digits are written directly: time.AppendFormat re-parses the
+// layout on every call, and a record has dozens of times.
+func (c *timeCache) append(b []byte, t flows.Time) []byte {
 	if t.IsZero() {
 		return append(b, `""`...)
 	}
-	u := t.UTC()
-	year, month, day := u.Date()
-	if year < 0 || year > 9999 {
-		// Outside RFC 3339's four digits: whatever AppendFormat does.
-		b = append(b, '"')
-		b = u.AppendFormat(b, flows.Layout)
-		return append(b, '"')
+	sec := t.Unix()
+	day := sec / 86400
+	rem := sec % 86400
+	if rem < 0 {
+		day--
+		rem += 86400
 	}
-	hour, min, sec := u.Clock()
-	ns := u.Nanosecond()
+	if !c.ok || c.day != day {
+		year, month, mday := t.UTC().Date()
+		if year < 0 || year > 9999 {
+			// Outside RFC 3339's four digits: whatever AppendFormat does.
+			b = append(b, '"')
+			b = t.UTC().AppendFormat(b, flows.Layout)
+			return append(b, '"')
+		}
+		c.ok, c.day = true, day
+		d := &c.date
+		hi, lo := year/100, year%100
+		d[0], d[1] = digits2[2*hi], digits2[2*hi+1]
+		d[2], d[3] = digits2[2*lo], digits2[2*lo+1]
+		d[4] = '-'
+		d[5], d[6] = digits2[2*int(month)], digits2[2*int(month)+1]
+		d[7] = '-'
+		d[8], d[9] = digits2[2*mday], digits2[2*mday+1]
+	}
+	hour, min, s := int(rem/3600), int(rem/60%60), int(rem%60)
+	ns := t.Nanosecond()
 	var d [32]byte // "2006-01-02T15:04:05.000000000Z" in quotes
 	d[0] = '"'
-	put := func(i, v, n int) {
-		for k := i + n - 1; k >= i; k-- {
-			d[k] = byte('0' + v%10)
-			v /= 10
-		}
-	}
-	put(1, year, 4)
-	d[5] = '-'
-	put(6, int(month), 2)
-	d[8] = '-'
-	put(9, day, 2)
+	copy(d[1:11], c.date[:])
 	d[11] = 'T'
-	put(12, hour, 2)
+	d[12], d[13] = digits2[2*hour], digits2[2*hour+1]
 	d[14] = ':'
-	put(15, min, 2)
+	d[15], d[16] = digits2[2*min], digits2[2*min+1]
 	d[17] = ':'
-	put(18, sec, 2)
+	d[18], d[19] = digits2[2*s], digits2[2*s+1]
 	d[20] = '.'
-	put(21, ns, 9)
+	// ns < 1e9: 9 digits as 1 + 4 pairs.
+	for k := 29; k > 21; k -= 2 {
+		q := ns % 100
+		ns /= 100
+		d[k-1], d[k] = digits2[2*q], digits2[2*q+1]
+	}
+	d[21] = byte('0' + ns)
 	d[30] = 'Z'
 	d[31] = '"'
 	return append(b, d[:]...)
@@ -491,6 +538,36 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
+// plainPrefix8 returns a multiple of 8, n, such that s[:n] is all
+// jsonPlain bytes; it stops at the first 8-byte word holding a byte that
+// may not be (or at the last whole word). Each word is tested at once
+// (SWAR): a byte is flagged if it is below 0x20, has its top bit set, or
+// equals '"' or '&' (x|0x04 == 0x26 holds exactly for those two), '<' or
+// '>' (x|0x02 == 0x3e), or '\\'. The tests can flag a good byte above a
+// flagged one, never miss a bad one, so a word that passes is plain.
+func plainPrefix8(s string) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	// zero reports, in its high bits, whether any byte of v is zero.
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & high }
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		bad := x | (x-ones*0x20)&^x |
+			zero((x|ones*0x04)^ones*0x26) |
+			zero((x|ones*0x02)^ones*0x3e) |
+			zero(x^ones*0x5c)
+		if bad&high != 0 {
+			break
+		}
+	}
+	return i
+}
+
 // appendString writes s as a JSON string with encoding/json's default
 // escaping: quotes and backslashes, control characters (\n, \r, \t, \b,
 // \f short, the rest \u00XX), <, > and & as \u003c etc. (so the output is
@@ -498,9 +575,12 @@ var jsonPlain = func() (t [256]bool) {
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	// Nearly every string of a record is plain ASCII: find that out with
-	// one table lookup per byte, and copy it whole.
+	// Nearly every string of a record is plain ASCII: find that out eight
+	// bytes at a time, then one table lookup per byte, and copy it whole.
 	i := 0
+	if len(s) >= 8 {
+		i = plainPrefix8(s)
+	}
 	for i < len(s) && jsonPlain[s[i]] {
 		i++
 	}

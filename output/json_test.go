@@ -202,3 +202,82 @@ func BenchmarkTable(b *testing.B) {
 		}
 	}
 }
+
+// TestPlainPrefix8 checks the word-at-a-time test against the table: for
+// every byte value at every position of a word of plain bytes, the prefix
+// it reports is all plain and stops before the word holding a bad byte.
+func TestPlainPrefix8(t *testing.T) {
+	base := []byte("abcdefgh01234567ABCDEFGH")
+	for c := 0; c < 256; c++ {
+		for pos := range base {
+			s := bytes.Clone(base)
+			s[pos] = byte(c)
+			n := plainPrefix8(string(s))
+			want := len(s) / 8 * 8
+			if !jsonPlain[c] {
+				want = pos / 8 * 8
+			}
+			if n != want {
+				t.Fatalf("byte %#x at %d: prefix %d, want %d", c, pos, n, want)
+			}
+		}
+	}
+	// A bad byte below a good one must not hide it: pairs of values.
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			s := string([]byte{'x', 'x', 'x', byte(a), byte(b), 'x', 'x', 'x'})
+			plain := jsonPlain[a] && jsonPlain[b]
+			if got := plainPrefix8(s) == 8; got != plain {
+				t.Fatalf("%#x %#x: plain %v, want %v", a, b, got, plain)
+			}
+		}
+	}
+}
+
+// TestTimeCacheMatchesMarshal writes a run of times through one cache, as
+// a record does: the same day, the next, back again, before 1970 and
+// outside four-digit years, each as MarshalJSON writes it.
+func TestTimeCacheMatchesMarshal(t *testing.T) {
+	day := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	var times []time.Time
+	for _, base := range []time.Time{day, day.AddDate(0, 0, 1), day, time.Unix(0, 0), time.Unix(-86400, 0),
+		time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		for _, off := range []time.Duration{0, 1, time.Second + 7, time.Hour*23 + time.Minute*59 + time.Second*59 + 999999999, -1} {
+			times = append(times, base.Add(off), base.Add(off).In(time.FixedZone("x", 5*3600)))
+		}
+	}
+	var c timeCache
+	for _, tm := range times {
+		want, err := flows.Time{Time: tm}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.append(nil, flows.Time{Time: tm}); string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	s := "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-17513,29-23-24,0"
+	buf := make([]byte, 0, 512)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendString(buf[:0], s)
+	}
+}
+
+func BenchmarkAppendTime(b *testing.B) {
+	ts := flows.Time{Time: time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)}
+	buf := make([]byte, 0, 64)
+	b.SetBytes(32)
+	b.ReportAllocs()
+	for b.Loop() {
+		var c timeCache
+		for range 8 { // a record's run of times on one day
+			buf = c.append(buf[:0], ts)
+		}
+	}
+}

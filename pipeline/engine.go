@@ -220,6 +220,9 @@ func newEngine(cfg engineConfig, emit func(*flows.Record)) *engine {
 // directions. Bulk transfers send runs of segments on one connection: the
 // comparison with the previous segment's endpoints saves the hash.
 func (s *engine) shardOf(seg *packet.Segment) int {
+	if len(s.shards) == 1 {
+		return 0
+	}
 	if (seg.Src == s.lastEnds[0] && seg.Dst == s.lastEnds[1]) || (seg.Src == s.lastEnds[1] && seg.Dst == s.lastEnds[0]) {
 		return s.lastShard
 	}
@@ -276,14 +279,19 @@ func (s *engine) add(kind uint8, seg *packet.Segment, shard int, retained bool) 
 		shard = s.shardOf(seg)
 	}
 	b := s.cur[shard]
-	e := entry{kind: kind, seg: *seg, place: reassembly.Place{Index: s.index, Clock: s.clock}}
+	// Filled in place: an entry is large, and copying it in costs.
+	b.entries = append(b.entries, entry{})
+	e := &b.entries[len(b.entries)-1]
+	e.kind, e.seg, e.place = kind, *seg, reassembly.Place{Index: s.index, Clock: s.clock}
 	if !retained {
+		if b.arena == nil {
+			b.arena = make([]byte, 0, 64<<10)
+		}
 		e.inArena, e.off = true, len(b.arena)
 		b.arena = append(b.arena, seg.Payload...)
 		e.end = len(b.arena)
 		e.seg.Payload = nil
 	}
-	b.entries = append(b.entries, e)
 	s.inEpoch++
 	s.epochLen += len(seg.Payload)
 	if s.inEpoch >= epochSegments || s.epochLen >= epochBytes {
@@ -401,7 +409,9 @@ func (w *worker) batch() *batch {
 		b.entries, b.arena = b.entries[:0], b.arena[:0]
 		return b
 	default:
-		return &batch{entries: make([]entry, 0, 256), arena: make([]byte, 0, 64<<10)}
+		// Sized for a whole epoch at once (it would grow to that anyway);
+		// the arena only when a payload is not retained (files retain).
+		return &batch{entries: make([]entry, 0, epochSegments+8)}
 	}
 }
 
