@@ -42,10 +42,10 @@ const (
 // needs its 2- or 3-byte header and the 9 bytes of CLIENT-HELLO fields.
 const startBytes = 12
 
-// hsPrealloc caps the buffer a handshake message spanning records is
-// joined in at first: a header and a record's plaintext (RFC 8446 5.1);
-// a longer message grows it as its bytes come.
-const hsPrealloc = 4 + 1<<14
+// hsPrealloc is the least buffer a handshake message spanning pieces is
+// joined in at first, unless the message is shorter; more than that only
+// when the piece in hand holds more. It grows as the bytes come.
+const hsPrealloc = 4 << 10
 
 // half is one direction's framer. It holds only what an unfinished record
 // header, a small record prefix or a handshake message being joined needs.
@@ -958,11 +958,12 @@ func (c *Conn) handshakeBytes(d *half, ts time.Time, p []byte) {
 			continue
 		}
 		if len(d.hs) == 4 {
-			// The body spans pieces: join it in a buffer of its own, of
-			// its size up to one record's worth (a peer can make us hold
-			// that much by sending a record anyway), which the parsed
-			// message then keeps instead of a copy.
-			nb := make([]byte, 4, min(4+ml, hsPrealloc))
+			// The body spans pieces: join it in a buffer of its own, which
+			// the parsed message then keeps instead of a copy. It is sized
+			// by what came, not by what the header claims: at most
+			// hsPrealloc up front, however little was sent (a flood of
+			// bare headers must not hold a record's worth each).
+			nb := make([]byte, 4, min(4+ml, max(4+len(p), hsPrealloc)))
 			copy(nb, d.hs)
 			d.hs = nb
 		}
