@@ -184,6 +184,20 @@ func (p *inproc) open() (cseq, sseq uint32) {
 	return 1001, 5001
 }
 
+// serverFlightReset opens a connection from client, sends flight from the
+// server in MSS-sized segments, and has the client reset it.
+func (p *inproc) serverFlightReset(client netip.AddrPort, flight []byte) {
+	p.seg(client, floodServer, 1000, 0, packet.FlagSYN, nil)
+	p.seg(floodServer, client, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
+	seq := uint32(5001)
+	for len(flight[seq-5001:]) > 0 {
+		n := min(len(flight[seq-5001:]), 1460)
+		p.seg(floodServer, client, seq, 1001, packet.FlagACK, flight[seq-5001:seq-5001+uint32(n)])
+		seq += uint32(n)
+	}
+	p.seg(client, floodServer, 1001, seq, packet.FlagRST|packet.FlagACK, nil)
+}
+
 // stream sends data from the client in MSS-sized segments, in order.
 func (p *inproc) stream(seq uint32, data []byte) uint32 {
 	for len(data) > 0 {
@@ -344,15 +358,7 @@ func TestFloodDistinctLargeChains(t *testing.T) {
 		msg := append([]byte{11, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
 		flight := tlsRecords(22, msg, 16384)
 		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + c%200)}), uint16(30000+c))
-		p.seg(client, floodServer, 1000, 0, packet.FlagSYN, nil)
-		p.seg(floodServer, client, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
-		seq := uint32(5001)
-		for len(flight[seq-5001:]) > 0 {
-			k := min(len(flight[seq-5001:]), 1460)
-			p.seg(floodServer, client, seq, 1001, packet.FlagACK, flight[seq-5001:seq-5001+uint32(k)])
-			seq += uint32(k)
-		}
-		p.seg(client, floodServer, 1001, seq, packet.FlagRST|packet.FlagACK, nil)
+		p.serverFlightReset(client, flight)
 		if c%100 == 99 {
 			p.tracker.Flush()         // the pipeline builds closed connections each epoch
 			p.records = p.records[:0] // and the writer sends the records out
@@ -430,15 +436,7 @@ func TestFloodLongChain(t *testing.T) {
 	var peak uint64
 	for c := 0; c < 40; c++ {
 		client := netip.AddrPortFrom(floodClient.Addr(), uint16(30000+c))
-		p.seg(client, floodServer, 1000, 0, packet.FlagSYN, nil)
-		p.seg(floodServer, client, 5000, 1001, packet.FlagSYN|packet.FlagACK, nil)
-		seq := uint32(5001)
-		for len(flight[seq-5001:]) > 0 {
-			n := min(len(flight[seq-5001:]), 1460)
-			p.seg(floodServer, client, seq, 1001, packet.FlagACK, flight[seq-5001:seq-5001+uint32(n)])
-			seq += uint32(n)
-		}
-		p.seg(client, floodServer, 1001, seq, packet.FlagRST|packet.FlagACK, nil)
+		p.serverFlightReset(client, flight)
 		if c%10 == 9 {
 			peak = max(peak, heapInUse())
 		}
