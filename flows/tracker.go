@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/tlsdissect/tlsdissect/dissect"
 	"github.com/tlsdissect/tlsdissect/dissect/certs"
@@ -388,46 +387,41 @@ func makeUID(info reassembly.ConnInfo, n uint32) string {
 
 // openSet holds the IDs of unfinished connections. IDs come in increasing
 // order (the place of each connection's first packet), so the set is a
-// sorted slice: a finished ID is marked dead, the front skips dead ones,
-// and the slice is compacted once half of it is dead. Its size follows the
-// open connections, however long the oldest of them lives.
+// sorted slice: a finished ID is marked dead (it keeps its value, so the
+// slice stays sorted for a plain binary search), the front skips dead
+// ones, and the slice is compacted once half of it is dead. Its size
+// follows the open connections, however long the oldest of them lives.
 type openSet struct {
 	ids  []uint64
-	head int // ids[:head] are all dead
-	dead int // dead entries in ids[head:]
+	gone []bool // gone[i]: ids[i] has finished
+	head int    // ids[:head] are all gone
+	dead int    // gone entries in ids[head:]
 }
-
-const deadID = ^uint64(0)
 
 func (s *openSet) add(id uint64) {
 	if n := len(s.ids); n == 0 || s.ids[n-1] < id {
 		s.ids = append(s.ids, id)
+		s.gone = append(s.gone, false)
 		return
 	}
 	// Out of order (not from a pipeline): keep the slice sorted.
-	i := s.head + sort.Search(len(s.ids)-s.head, func(k int) bool { x := s.ids[s.head+k]; return x != deadID && x >= id })
+	i, _ := slices.BinarySearch(s.ids, id)
 	s.ids = slices.Insert(s.ids, i, id)
+	s.gone = slices.Insert(s.gone, i, false)
 }
 
 func (s *openSet) remove(id uint64) {
-	live := s.ids[s.head:]
-	// Binary search over a slice with dead marks: the marks keep their
-	// place's order if each is read as the live value left of it.
-	i := sort.Search(len(live), func(k int) bool {
-		for k >= 0 && live[k] == deadID {
-			k--
-		}
-		return k >= 0 && live[k] >= id
-	})
-	for i < len(live) && live[i] == deadID {
-		i++
+	i, found := slices.BinarySearch(s.ids[s.head:], id)
+	i += s.head
+	for found && i < len(s.ids) && s.ids[i] == id && s.gone[i] {
+		i++ // the same ID added again after it finished
 	}
-	if i == len(live) || live[i] != id {
+	if !found || i == len(s.ids) || s.ids[i] != id {
 		return
 	}
-	live[i] = deadID
+	s.gone[i] = true
 	s.dead++
-	for s.head < len(s.ids) && s.ids[s.head] == deadID {
+	for s.head < len(s.ids) && s.gone[s.head] {
 		s.head++
 		s.dead--
 	}
@@ -438,13 +432,13 @@ func (s *openSet) remove(id uint64) {
 
 func (s *openSet) compact() {
 	n := 0
-	for _, id := range s.ids[s.head:] {
-		if id != deadID {
-			s.ids[n] = id
+	for i := s.head; i < len(s.ids); i++ {
+		if !s.gone[i] {
+			s.ids[n], s.gone[n] = s.ids[i], false
 			n++
 		}
 	}
-	s.ids, s.head, s.dead = s.ids[:n], 0, 0
+	s.ids, s.gone, s.head, s.dead = s.ids[:n], s.gone[:n], 0, 0
 }
 
 func (s *openSet) min() (uint64, bool) {

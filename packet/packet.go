@@ -116,3 +116,11 @@ type Packet struct {
 	Segment   Segment  // Transport == TCP
 	Datagram  Datagram // Transport == UDP
 }
+
+// Timestamp is when the packet was captured, segment or datagram.
+func (p *Packet) Timestamp() time.Time {
+	if p.Transport == UDP {
+		return p.Datagram.Timestamp
+	}
+	return p.Segment.Timestamp
+}

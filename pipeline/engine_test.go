@@ -60,10 +60,7 @@ func dissectRetained(t testing.TB, path string, n int, rcfg reassembly.Config, r
 		}
 		e.AddPacket(&p, src.Retained())
 		src.Done(e.Done())
-		last = p.Segment.Timestamp
-		if p.Transport == packet.UDP {
-			last = p.Datagram.Timestamp
-		}
+		last = p.Timestamp()
 	}
 	e.Close(last)
 	if err := w.Close(); err != nil {

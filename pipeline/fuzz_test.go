@@ -131,10 +131,7 @@ func runFuzz(t *testing.T, segs []packet.Packet, flush []bool, n int) string {
 		if flush[i] {
 			e.Flush()
 		}
-		end = segs[i].Segment.Timestamp
-		if segs[i].Transport == packet.UDP {
-			end = segs[i].Datagram.Timestamp
-		}
+		end = segs[i].Timestamp()
 	}
 	e.Close(end)
 	if err := w.Close(); err != nil {

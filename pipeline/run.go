@@ -153,10 +153,7 @@ func Run(ctx context.Context, src Source, cfg Config, emit func(*flows.Record)) 
 			}
 		}
 		n++
-		lastTS = pkt.Segment.Timestamp
-		if pkt.Transport == packet.UDP {
-			lastTS = pkt.Datagram.Timestamp
-		}
+		lastTS = pkt.Timestamp()
 		e.AddPacket(&pkt, src.Retained())
 		if retain {
 			src.Done(e.Done())

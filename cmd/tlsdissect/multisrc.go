@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/tlsdissect/tlsdissect/capture"
 	"github.com/tlsdissect/tlsdissect/packet"
@@ -132,14 +131,6 @@ func openMerged(files []string, opts capture.Options) (*mergedSource, error) {
 	return m, nil
 }
 
-// packetTime is when a packet was captured, segment or datagram.
-func packetTime(p *packet.Packet) time.Time {
-	if p.Transport == packet.UDP {
-		return p.Datagram.Timestamp
-	}
-	return p.Segment.Timestamp
-}
-
 // NextPacket hands out the earliest pending packet.
 func (m *mergedSource) NextPacket(seg *packet.Packet) error {
 	for i, s := range m.srcs {
@@ -158,7 +149,7 @@ func (m *mergedSource) NextPacket(seg *packet.Packet) error {
 	}
 	best := -1
 	for i := range m.srcs {
-		if m.state[i] == 1 && (best < 0 || packetTime(&m.pending[i]).Before(packetTime(&m.pending[best]))) {
+		if m.state[i] == 1 && (best < 0 || m.pending[i].Timestamp().Before(m.pending[best].Timestamp())) {
 			best = i
 		}
 	}
