@@ -54,12 +54,17 @@ func DatagramFromServer(t Transport, b []byte) (fromServer, sure bool) {
 	case TransportQUIC:
 		return false, quic.LooksLikeClientInitial(b)
 	case TransportDTLS:
-		// A plain record header (13 bytes) of a handshake record of epoch
-		// 0, then the message's msg_type (RFC 6347 4.1, 4.2.2).
-		if len(b) < dtls.PlainHeaderLen+1 || ContentType(b[0]) != ContentHandshake || b[3] != 0 || b[4] != 0 {
+		// The first record: a plaintext handshake fragment of epoch 0
+		// names the message (RFC 6347 4.1, 4.2.2).
+		r, _, err := dtls.ParseRecord(b, dtls.CIDUnknown)
+		if err != nil || r.Form != dtls.FormPlain || r.Type != dtls.ContentHandshake || r.Epoch != 0 {
 			return false, false
 		}
-		switch HandshakeType(b[dtls.PlainHeaderLen]) {
+		f, _, err := dtls.ParseFragment(r.Fragment)
+		if err != nil {
+			return false, false
+		}
+		switch HandshakeType(f.Type) {
 		case TypeClientHello:
 			return false, true
 		case TypeServerHello, TypeHelloVerifyRequest, TypeCertificate, TypeServerKeyExchange, TypeCertificateRequest, TypeServerHelloDone:

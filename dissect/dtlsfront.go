@@ -53,9 +53,9 @@ var zeroBody [maxRecordLen]byte
 func (f *dtlsFront) record(dir packet.Dir, ts time.Time, typ ContentType, body []byte) {
 	// The TLS version whose formats the DTLS one uses: the framer checks
 	// the record version, and the hellos still say DTLS.
-	v := VersionTLS12
-	if dv := f.dc.Version(); dv == dtls.VersionDTLS10 || dv == dtls.VersionDTLS10OpenSSL {
-		v = VersionTLS11
+	v := Version(f.dc.Version()).tlsEquivalent()
+	if v != VersionTLS11 {
+		v = VersionTLS12 // DTLS 1.2, 1.3 (whose records say 1.2), or not yet known
 	}
 	for {
 		n := min(len(body), 1<<14)

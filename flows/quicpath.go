@@ -70,15 +70,18 @@ func (t *Tracker) routeQUIC(info *reassembly.ConnInfo, b []byte) *conn {
 	if len(p.byCID) == 0 || len(b) < 1 {
 		return nil
 	}
-	var dcid []byte
 	if b[0]&0x80 != 0 {
-		// Long header: flags, version, DCID length, DCID (RFC 9000 17.2).
-		if len(b) < 6 || int(b[5]) > quic.MaxConnIDLen || len(b) < 6+int(b[5]) {
+		// A long header names its Destination Connection ID's length.
+		h, err := quic.ParsePacket(b, 0)
+		if err != nil {
 			return nil
 		}
-		dcid = b[6 : 6+int(b[5])]
+		if o, ok := p.byCID[string(h.DCID)]; ok {
+			return t.orient(info, o)
+		}
+		return nil
 	}
-	for n := quic.MaxConnIDLen; n > 0 && dcid == nil; n-- {
+	for n := quic.MaxConnIDLen; n > 0; n-- {
 		// Short header: the DCID's length is the receiver's choice, not
 		// on the wire; try the lengths in use.
 		if p.lens[n] == 0 || len(b) < 1+n {
@@ -87,12 +90,6 @@ func (t *Tracker) routeQUIC(info *reassembly.ConnInfo, b []byte) *conn {
 		if o, ok := p.byCID[string(b[1:1+n])]; ok {
 			return t.orient(info, o)
 		}
-	}
-	if dcid == nil {
-		return nil
-	}
-	if o, ok := p.byCID[string(dcid)]; ok {
-		return t.orient(info, o)
 	}
 	return nil
 }
