@@ -30,9 +30,16 @@ type jsonDecoder struct {
 func decodeObject(b []byte, want map[string]bool) (map[string]any, error) {
 	d := &jsonDecoder{b: b}
 	d.space()
-	if !d.eat('{') {
+	if d.peek() != '{' {
 		return nil, d.fail("want an object")
 	}
+	return d.object(0, want)
+}
+
+// object decodes the object at d (its '{' next) at nesting depth, keeping
+// the members in want (all when want is nil) and skipping the others.
+func (d *jsonDecoder) object(depth int, want map[string]bool) (map[string]any, error) {
+	d.i++ // '{'
 	m := make(map[string]any, max(len(want), 8))
 	d.space()
 	if d.eat('}') {
@@ -50,12 +57,12 @@ func decodeObject(b []byte, want map[string]bool) (map[string]any, error) {
 		}
 		d.space()
 		if want == nil || want[key] {
-			v, err := d.value(1)
+			v, err := d.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			m[key] = v
-		} else if err := d.skip(1); err != nil {
+		} else if err := d.skip(depth + 1); err != nil {
 			return nil, err
 		}
 		d.space()
@@ -108,37 +115,7 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	case c == '"':
 		return d.str()
 	case c == '{':
-		d.i++
-		m := map[string]any{}
-		d.space()
-		if d.eat('}') {
-			return m, nil
-		}
-		for {
-			d.space()
-			k, err := d.str()
-			if err != nil {
-				return nil, err
-			}
-			d.space()
-			if !d.eat(':') {
-				return nil, d.fail("want ':'")
-			}
-			d.space()
-			v, err := d.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-			d.space()
-			if d.eat(',') {
-				continue
-			}
-			if d.eat('}') {
-				return m, nil
-			}
-			return nil, d.fail("want ',' or '}'")
-		}
+		return d.object(depth, nil)
 	case c == '[':
 		d.i++
 		l := []any{}
