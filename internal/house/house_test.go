@@ -22,11 +22,20 @@ var floors = map[string][]string{
 	"flows":      {"packet", "reassembly", "dissect"},
 	"output":     {"packet", "dissect", "flows"},
 	"pipeline":   {"packet", "capture", "reassembly", "dissect", "flows"},
+	// Beside the floors: -Y reads the JSON of a record, -w copies raw
+	// frames (its own reader, so that nothing is decoded), docs holds the
+	// schema as data.
+	"recfilter": {"flows", "output"},
+	"pcapout":   {},
+	"docs":      {},
 }
 
 // gopacketAllowed are the trees that may import gopacket: the capture
-// floor alone turns packets into our types.
-var gopacketAllowed = map[string]bool{"capture": true}
+// floor alone turns packets into our types. pcapout decodes with
+// gopacket's layers only to find a frame's addresses for -w; it hands
+// nothing decoded on (capture's decoder reassembles IP fragments, and -w
+// must copy each fragment as it comes).
+var gopacketAllowed = map[string]bool{"capture": true, "pcapout": true}
 
 // treeOf returns the house tree of an import path of this module ("dissect"
 // for "…/dissect/certs"), or "" for one outside the module.
